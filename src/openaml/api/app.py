@@ -1,0 +1,73 @@
+"""The composition root of the HTTP server: builds the Starlette application from a service context.
+
+Routes: ``GET /health`` (unauthenticated readiness), ``/openaml/v1/...`` (extension endpoints),
+and every ``POST`` at any other path is an AWS JSON 1.1 call (botocore keeps the path of the client's
+endpoint URL, so the API must answer on all of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from openaml import __version__
+from openaml.api.credentials import DEFAULT_ACCOUNT, KeyPair
+from openaml.api.extensions import PREFIX, ExtensionEndpoint
+from openaml.api.protocol import Authenticator, JsonProtocolEndpoint
+from openaml.api.sigv4 import verify_request
+from openaml.domain.context import ServiceContext
+from openaml.entities import Caller
+from openaml.errors import MissingAuthenticationTokenException
+from openaml.operations import extensions
+from openaml.operations.registry import OPERATIONS
+from openaml.operations.validation import InputValidator, load_service_model
+
+ANONYMOUS = Caller("anonymous", f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/anonymous")
+
+
+def make_authenticator(key_pairs: Sequence[KeyPair], *, allow_anonymous: bool) -> Authenticator:
+    """A function that checks a request's SigV4 signature against the configured key pairs."""
+    secrets = {p.access_key_id: (p.secret_access_key, p.user_arn) for p in key_pairs}
+
+    def authenticate(request: Request, body: bytes) -> Caller:
+        headers: dict[str, str] = {}
+        for name, value in request.scope["headers"]:
+            key, decoded = name.decode("latin-1").lower(), value.decode("latin-1")
+            headers[key] = f"{headers[key]},{decoded}" if key in headers else decoded
+        if allow_anonymous and "authorization" not in headers:
+            return ANONYMOUS
+        if not secrets and "authorization" in headers:
+            raise MissingAuthenticationTokenException("This server has no access keys configured.")
+        raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
+        return verify_request(
+            method=request.method,
+            raw_path=raw_path.decode("latin-1").split("?", 1)[0],
+            query=request.scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=body,
+            principal_for=secrets.get,
+        )
+
+    return authenticate
+
+
+def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair]) -> Starlette:
+    authenticate = make_authenticator(key_pairs, allow_anonymous=bool(ctx.settings.allow_anonymous))
+    api = JsonProtocolEndpoint(ctx, OPERATIONS, InputValidator(load_service_model()), authenticate)
+    extension_api = ExtensionEndpoint(ctx, extensions.routes(), authenticate)
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route(PREFIX + "/{rest:path}", extension_api.__call__, methods=["GET", "POST", "PUT", "DELETE"]),
+        Route("/{path:path}", api.__call__, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.ctx = ctx
+    return app

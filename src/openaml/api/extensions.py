@@ -1,0 +1,68 @@
+"""Extension endpoints under ``/openaml/v1/``: statistics, logs, reports and the like.
+
+They answer JSON (or the stored text for logs) and are authenticated with the same SigV4 credentials
+as the API (service name ``machinelearning``), so any AWS signer can call them. The routes themselves
+are declared in :mod:`openaml.operations.extensions`; handlers run off the event loop and return a
+JSON-able mapping or :class:`RawContent`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import compile_path
+
+from openaml.api.protocol import Authenticator, error_response, json_response, new_request_id
+from openaml.domain.context import ServiceContext
+from openaml.errors import InternalServerException, NotFoundException, OpenAMLError
+from openaml.operations.extensions import ExtensionHandler, RawContent
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/openaml/v1"
+
+
+class ExtensionEndpoint:
+    """Dispatches ``/openaml/v1/...`` requests to their handlers after SigV4 verification."""
+
+    def __init__(self, ctx: ServiceContext, routes: list[tuple[str, str, ExtensionHandler]],
+                 authenticate: Authenticator) -> None:
+        self.ctx = ctx
+        self.authenticate = authenticate
+        self.routes = [(method, compile_path(PREFIX + template)[0], handler) for method, template, handler in routes]
+
+    async def __call__(self, request: Request) -> Response:
+        request_id = new_request_id()
+        try:
+            body = await request.body()
+            caller = self.authenticate(request, body)
+            handler, path_params = self._match(request)
+            result = await run_in_threadpool(handler, self.ctx, path_params, dict(request.query_params), caller)
+            if isinstance(result, RawContent):
+                return Response(result.body, media_type=result.media_type,
+                                headers={"x-amzn-RequestId": request_id})
+            return json_response(result, request_id, content_type="application/json")
+        except OpenAMLError as error:
+            return error_response(error, request_id, content_type="application/json")
+        except Exception:
+            log.exception("request %s failed", request_id)
+            return error_response(
+                InternalServerException(f"The server failed to process the request (request id {request_id})."),
+                request_id, content_type="application/json")
+
+    def _match(self, request: Request) -> tuple[ExtensionHandler, dict[str, str]]:
+        path = request.url.path
+        allowed = []
+        for method, regex, handler in self.routes:
+            match = regex.fullmatch(path)
+            if match is None:
+                continue
+            if method == request.method:
+                return handler, match.groupdict()
+            allowed.append(method)
+        if allowed:
+            raise NotFoundException(f"{request.method} is not supported on {path}; use {', '.join(allowed)}.")
+        raise NotFoundException(f"No extension endpoint at {path}.")

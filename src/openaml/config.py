@@ -1,0 +1,218 @@
+"""OpenAML's settings, declared once.
+
+Every setting is one row of :data:`SETTINGS`: its name, type, default and help. The same table drives
+the environment variables (``OPENAML_<NAME>``), the optional TOML config file, ``openaml config show``
+and the settings reference in ``docs/settings.md`` (a test checks that every setting is documented).
+
+Precedence, highest first: explicit overrides (command-line flags), environment variables, the config
+file (``OPENAML_CONFIG_FILE`` or ``--config``), the defaults below.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openaml.errors import ConfigurationError
+
+ENV_PREFIX = "OPENAML_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: how it is named, parsed and explained."""
+
+    name: str
+    type: str  # "str", "int", "float", "bool", "path", "paths", "json", "secret"
+    default: Any
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "path", "./openaml-data",
+            "Directory for the embedded database, model artifacts, statistics and logs."),
+    Setting("database_url", "str", None,
+            "SQLAlchemy URL of the metadata database; default: SQLite file metadata.db in the data "
+            "directory. PostgreSQL: postgresql+psycopg://user@host:5432/dbname."),
+    Setting("access_key_id", "str", None,
+            "Access key ID clients sign requests with (SigV4). With no key configured anywhere, a pair "
+            "is generated on first start and stored in the credentials file."),
+    Setting("secret_access_key", "secret", None, "Secret access key belonging to access_key_id."),
+    Setting("credentials_file", "path", None,
+            "JSON file of further key pairs: [{\"access_key_id\", \"secret_access_key\", \"user_arn\"?}]; "
+            "default: credentials.json in the data directory (mode 0600)."),
+    Setting("allow_anonymous", "bool", False,
+            "Accept unsigned requests. Only for trusted, private set-ups."),
+    Setting("data_roots", "paths", (),
+            "Locations besides the data directory the server may read and write, separated by the OS "
+            "path separator (':' here): local directories, s3://bucket[/prefix], or s3:// for every "
+            "bucket."),
+    Setting("s3_endpoint_url", "str", None,
+            "Endpoint URL of an S3-compatible server for s3:// locations; S3 credentials come from the "
+            "standard AWS chain (AWS_ACCESS_KEY_ID..., shared config files)."),
+    Setting("sql_databases", "json", {},
+            "Databases that CreateDataSourceFromRDS/FromRedshift may query: a JSON object mapping the "
+            "InstanceIdentifier/ClusterIdentifier callers give to a SQLAlchemy URL, e.g. "
+            "{\"sales-db\": \"postgresql+psycopg://reader@db:5432/sales\"}. Callers can never name a host."),
+    Setting("public_url", "str", None,
+            "Absolute URL clients reach this server at, used for real-time EndpointUrl; default: "
+            "http://<host>:<port> of the server."),
+    Setting("host", "str", "127.0.0.1", "Interface the HTTP server binds to."),
+    Setting("port", "int", 8080, "TCP port of the HTTP server; 0 picks a free port."),
+    Setting("workers", "int", 2, "Job worker processes started by `openaml serve` (0 = none)."),
+    Setting("job_lease_seconds", "float", 30.0,
+            "How long a job stays claimed without a heartbeat before another worker may take it over."),
+    Setting("job_max_attempts", "int", 2,
+            "How often a job is started before it is failed after its workers died."),
+    Setting("job_poll_seconds", "float", 0.5, "How often an idle worker looks for new jobs."),
+    Setting("max_invalid_records", "int", 10_000,
+            "A datasource fails when more records than this are invalid."),
+    Setting("max_record_bytes", "int", 100 * 1024, "Largest accepted record (bytes)."),
+    Setting("log_level", "str", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def split_roots(text: str) -> tuple[str, ...]:
+    """Split a data-roots string on ``os.pathsep``, keeping ``s3://`` and ``file://`` intact."""
+    if os.pathsep != ":":
+        return tuple(p for p in text.split(os.pathsep) if p)
+    return tuple(p for p in re.split(r":(?!//)", text) if p)
+
+
+def _parse(setting: Setting, raw: Any) -> Any:
+    if raw is None:
+        return None
+    kind = setting.type
+    try:
+        if kind in ("str", "secret"):
+            return str(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ValueError(f"expected true or false, got {raw!r}")
+        if kind == "path":
+            return Path(str(raw)).expanduser()
+        if kind == "paths":
+            if isinstance(raw, (list, tuple)):
+                return tuple(str(p) for p in raw)
+            return split_roots(str(raw))
+        if kind == "json":
+            return json.loads(raw) if isinstance(raw, str) else raw
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(f"setting {setting.env_var} has an invalid value {raw!r}: {exc}") from exc
+    raise AssertionError(f"unknown setting type {kind}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings of one server or worker process."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _BY_NAME:
+            return self.values.get(name, _BY_NAME[name].default)
+        raise AttributeError(name)
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return Path(self.values.get("data_dir") or _BY_NAME["data_dir"].default).expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        url = self.values.get("database_url")
+        return str(url) if url else f"sqlite:///{self.resolved_data_dir / 'metadata.db'}"
+
+    @property
+    def resolved_credentials_file(self) -> Path:
+        path = self.values.get("credentials_file")
+        return Path(path) if path else self.resolved_data_dir / "credentials.json"
+
+    def replace(self, **overrides: Any) -> Settings:
+        """A copy with some values replaced (as if given on the command line)."""
+        values = dict(self.values)
+        sources = dict(self.sources)
+        for name, value in overrides.items():
+            if name not in _BY_NAME:
+                raise KeyError(name)
+            if value is not None:
+                values[name] = _parse(_BY_NAME[name], value)
+                sources[name] = "command line"
+        return Settings(values, sources)
+
+    def as_table(self) -> list[tuple[str, str, str]]:
+        """(environment variable, shown value, source) for every setting; secrets are masked."""
+        rows = []
+        for s in SETTINGS:
+            value = getattr(self, s.name)
+            if s.name == "data_dir":
+                value = self.resolved_data_dir
+            elif s.name == "database_url":
+                value = self.resolved_database_url
+            elif s.name == "credentials_file":
+                value = self.resolved_credentials_file
+            if s.type == "secret" and value:
+                shown = "********"
+            elif s.type == "paths":
+                shown = os.pathsep.join(value) if value else ""
+            else:
+                shown = "" if value is None else str(value)
+            rows.append((s.env_var, shown, self.sources.get(s.name, "default")))
+        return rows
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    read_file: Callable[[Path], bytes] = Path.read_bytes,
+) -> Settings:
+    """Read settings from the config file, the environment and explicit overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    path = config_file or (Path(env[ENV_PREFIX + "CONFIG_FILE"]) if env.get(ENV_PREFIX + "CONFIG_FILE") else None)
+    if path is not None:
+        try:
+            table = tomllib.loads(read_file(path).decode("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigurationError(f"cannot read the config file {path}: {exc}") from exc
+        section = table.get("openaml", table)
+        for key, raw in section.items():
+            if key not in _BY_NAME:
+                known = ", ".join(sorted(_BY_NAME))
+                raise ConfigurationError(f"unknown setting {key!r} in {path}; known settings: {known}")
+            values[key] = _parse(_BY_NAME[key], raw)
+            sources[key] = f"file {path}"
+    for s in SETTINGS:
+        if s.env_var in env:
+            values[s.name] = _parse(s, env[s.env_var])
+            sources[s.name] = "environment"
+    settings = Settings(values, sources)
+    if overrides:
+        settings = settings.replace(**overrides)
+    return settings

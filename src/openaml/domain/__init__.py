@@ -1,0 +1,1 @@
+"""Use cases and entity life-cycles: creating resources with their jobs, the job bodies, endpoints."""

@@ -1,0 +1,42 @@
+"""The service context: every concrete store and setting a use case needs, built by a composition root.
+
+``openaml.api.app`` and ``openaml.cli`` build one :class:`ServiceContext` and pass it down; no module
+keeps global state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openaml.config import Settings
+from openaml.jobs.queue import JobQueue
+from openaml.store.metadata import MetadataStore
+from openaml.store.objects import ObjectStore
+from openaml.store.resources import ResourceStore
+
+
+@dataclass
+class ServiceContext:
+    settings: Settings
+    metadata: MetadataStore
+    resources: ResourceStore
+    jobs: JobQueue
+    objects: ObjectStore
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServiceContext:
+        """Open the stores the settings describe (the schema is checked by the caller)."""
+        metadata = MetadataStore(settings.resolved_database_url)
+        data_dir = settings.resolved_data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(
+            settings=settings,
+            metadata=metadata,
+            resources=ResourceStore(metadata),
+            jobs=JobQueue(metadata, lease_seconds=settings.job_lease_seconds,
+                          max_attempts=settings.job_max_attempts),
+            objects=ObjectStore(data_dir, settings.data_roots, s3_endpoint_url=settings.s3_endpoint_url),
+        )
+
+    def close(self) -> None:
+        self.metadata.dispose()

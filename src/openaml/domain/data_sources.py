@@ -1,0 +1,227 @@
+"""DataSources: checking a create request, and the ingest job that reads, validates and profiles data.
+
+What can be known when the request arrives (bad schema JSON, unknown attribute names, a location
+outside the allowed roots, nothing at the location, an unknown SQL database) fails the call with
+``InvalidInputException``. Everything that needs the data itself happens in the ingest job, which
+ends COMPLETED or FAILED with a message saying what was wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from openaml.domain.context import ServiceContext
+from openaml.domain.resources import complete_resource, create_resource, fail_resource, report_progress, start_resource
+from openaml.engine.data.files import DataFile
+from openaml.engine.data.ingest import DataError, IngestReport, ingest
+from openaml.engine.data.rearrangement import parse_data_rearrangement
+from openaml.engine.data.schema import DataSchema, parse_data_schema
+from openaml.engine.data.sql import snapshot_sql_query
+from openaml.entities import Caller, Job, Resource, ResourceKind
+from openaml.errors import InvalidInputException
+from openaml.jobs.worker import JobCancelled, JobContext
+
+INGEST_JOB = "ingest_data_source"
+KIND = ResourceKind.DATA_SOURCE
+MAX_LOGGED_INVALID_RECORDS = 1000
+SHOWN_INVALID_REASONS = 5
+
+
+@dataclass(frozen=True)
+class SchemaHints:
+    """What a partial ``DataSchema`` (one without attributes) tells inference: roles, not types."""
+
+    target_attribute_name: str | None = None
+    row_id: str | None = None
+    excluded_attribute_names: tuple[str, ...] = ()
+
+
+def parse_schema_or_hints(text: str) -> DataSchema | SchemaHints:
+    """A full schema, or — for a JSON object without ``attributes`` — the hints for inferring one."""
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInputException(f"DataSchema is not valid JSON: {exc}.") from exc
+    if isinstance(document, dict) and "attributes" not in document and "variables" not in document:
+        allowed = {"version", "targetAttributeName", "targetFieldName", "rowId", "recordAnnotationFieldName",
+                   "excludedAttributeNames", "excludedVariableNames", "dataFormat", "dataFileContainsHeader",
+                   "rowWeight"}
+        unknown = set(document) - allowed
+        if unknown:
+            raise InvalidInputException(f"DataSchema has unknown keys: {', '.join(sorted(unknown))}.")
+        excluded = document.get("excludedAttributeNames") or document.get("excludedVariableNames") or []
+        return SchemaHints(
+            target_attribute_name=document.get("targetAttributeName") or document.get("targetFieldName"),
+            row_id=document.get("rowId") or document.get("recordAnnotationFieldName"),
+            excluded_attribute_names=tuple(excluded),
+        )
+    return parse_data_schema(text)
+
+
+def _schema_text(ctx: ServiceContext, spec: dict[str, Any]) -> str | None:
+    if spec.get("DataSchema"):
+        return str(spec["DataSchema"])
+    location = spec.get("DataSchemaLocationS3") or spec.get("DataSchemaUri")
+    if location:
+        try:
+            return ctx.objects.read_bytes(location).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidInputException(f"The schema at {location} is not UTF-8 text.") from exc
+    return None
+
+
+def _check_spec(ctx: ServiceContext, spec: dict[str, Any], *, data_location: str | None) -> None:
+    """Request-time checks: schema and rearrangement JSON, and data at an allowed location."""
+    text = _schema_text(ctx, spec)
+    if text is not None:
+        parse_schema_or_hints(text)
+    if spec.get("DataRearrangement"):
+        parse_data_rearrangement(spec["DataRearrangement"])
+    if data_location is not None:
+        ctx.objects.list_files(data_location)
+
+
+def create_data_source_from_s3(ctx: ServiceContext, caller: Caller, *, data_source_id: str, name: str | None,
+                               spec: dict[str, Any], compute_statistics: bool) -> Resource:
+    _check_spec(ctx, spec, data_location=spec["DataLocationS3"])
+    request = {"DataSpec": spec, "ComputeStatistics": compute_statistics}
+    return create_resource(ctx, kind=KIND, resource_id=data_source_id, name=name, request=request,
+                           created_by=caller.user_arn, job_type=INGEST_JOB,
+                           links={"data_uri": ctx.objects.resolve(spec["DataLocationS3"])})
+
+
+def sql_database_url(ctx: ServiceContext, identifier: str) -> str:
+    databases = ctx.settings.sql_databases or {}
+    if identifier not in databases:
+        known = ", ".join(sorted(databases)) or "none are configured"
+        raise InvalidInputException(
+            f"Unknown database identifier {identifier!r}: the server administrator configures the databases "
+            f"callers may query in OPENAML_SQL_DATABASES ({known}).")
+    return str(databases[identifier])
+
+
+def create_data_source_from_sql(ctx: ServiceContext, caller: Caller, *, data_source_id: str, name: str | None,
+                                identifier: str, spec: dict[str, Any], request: dict[str, Any],
+                                metadata: dict[str, Any]) -> Resource:
+    """A datasource from a SQL query of a configured database, snapshotted to the staging location."""
+    sql_database_url(ctx, identifier)
+    _check_spec(ctx, spec, data_location=None)
+    staging = str(spec["S3StagingLocation"])
+    snapshot_uri = ctx.objects.resolve(staging.rstrip("/") + f"/{data_source_id}.parquet")
+    stored_request = {**request, "SnapshotUri": snapshot_uri, "SqlDatabase": identifier, "Metadata": metadata}
+    return create_resource(ctx, kind=KIND, resource_id=data_source_id, name=name, request=stored_request,
+                           created_by=caller.user_arn, job_type=INGEST_JOB, links={"data_uri": snapshot_uri})
+
+
+def statistics_uri(ctx: ServiceContext, data_source_id: str) -> str:
+    return ctx.objects.data_uri("datasources", data_source_id, "statistics.json")
+
+
+def log_uri(ctx: ServiceContext, data_source_id: str) -> str:
+    return ctx.objects.data_uri("datasources", data_source_id, "log.txt")
+
+
+def data_files(ctx: ServiceContext, location: str) -> list[DataFile]:
+    def opener(uri: str) -> Any:
+        return lambda: ctx.objects.open_read(uri)
+
+    return [DataFile(uri=info.uri, size=info.size, open=opener(info.uri)) for info in ctx.objects.list_files(location)]
+
+
+def _write_log(ctx: ServiceContext, data_source_id: str, lines: list[str]) -> None:
+    ctx.objects.write_bytes(log_uri(ctx, data_source_id), ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def _log_lines(report: IngestReport | None, error: str | None) -> list[str]:
+    lines = [f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} datasource ingest"]
+    if report is not None:
+        lines.append(f"records read: {report.records_read}, valid: {report.valid_records}, "
+                     f"invalid: {report.invalid_records}")
+        for record in report.invalid_samples:
+            lines.append(f"invalid record: file {record.file_uri} row {record.row_number}"
+                         + (f", attribute {record.attribute!r}" if record.attribute else "")
+                         + (f", value {record.value!r}" if record.value is not None else "")
+                         + f": {record.reason}")
+        if report.invalid_records > len(report.invalid_samples):
+            lines.append(f"... {report.invalid_records - len(report.invalid_samples)} more invalid records not listed")
+    if error:
+        lines.append(f"FAILED: {error}")
+    return lines
+
+
+def run_ingest_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
+    """The ingest job: snapshot (SQL), read and validate every record, compute statistics, store results."""
+    resource = start_resource(ctx, KIND, job.resource_id, "Reading the data")
+    if resource is None:
+        return
+    started = time.process_time()
+    request = resource.request
+    spec = request["DataSpec"]
+    try:
+        if "SqlDatabase" in request:
+            report_progress(ctx, KIND, resource.id, "Running the SQL query and snapshotting its result")
+            url = sql_database_url(ctx, request["SqlDatabase"])
+            with ctx.objects.open_write(request["SnapshotUri"]) as sink:
+                snapshot_sql_query(url, spec["SelectSqlQuery"], sink)
+            location = request["SnapshotUri"]
+        else:
+            location = spec["DataLocationS3"]
+        context.check_cancelled()
+        schema_text = _schema_text(ctx, spec)
+        parsed = parse_schema_or_hints(schema_text) if schema_text is not None else SchemaHints()
+        files = data_files(ctx, location)
+        total_bytes = sum(f.size for f in files)
+
+        def progress(records: int, bytes_read: int) -> None:
+            share = f" ({100 * bytes_read / total_bytes:.0f}% of {total_bytes / 1e6:.1f} MB)" if total_bytes else ""
+            report_progress(ctx, KIND, resource.id, f"Read {records:,} records{share}")
+
+        report = ingest(
+            files,
+            parsed if isinstance(parsed, DataSchema) else None,
+            parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
+            compute_statistics=bool(request.get("ComputeStatistics")),
+            require_target=False,
+            max_invalid_records=int(ctx.settings.max_invalid_records),
+            max_logged_invalid=MAX_LOGGED_INVALID_RECORDS,
+            max_record_bytes=int(ctx.settings.max_record_bytes),
+            hints=parsed if isinstance(parsed, SchemaHints) else None,
+            progress=progress,
+            should_stop=context.should_stop,
+        )
+    except DataError as exc:
+        context.check_cancelled()
+        _write_log(ctx, resource.id, _log_lines(exc.report, str(exc)))
+        fail_resource(ctx, KIND, resource.id, str(exc), details=_details(exc.report) if exc.report else None)
+        return
+    except InvalidInputException as exc:
+        _write_log(ctx, resource.id, _log_lines(None, exc.message))
+        fail_resource(ctx, KIND, resource.id, exc.message)
+        return
+    if context.should_stop():
+        raise JobCancelled(f"datasource {resource.id} was deleted")
+    if report.statistics is not None:
+        ctx.objects.write_bytes(statistics_uri(ctx, resource.id), json.dumps(report.statistics).encode("utf-8"))
+    _write_log(ctx, resource.id, _log_lines(report, None))
+    message = None
+    if report.invalid_records:
+        message = (f"{report.invalid_records:,} of {report.records_read:,} records were invalid and skipped; "
+                   "see LogUri for the reasons.")
+    complete_resource(ctx, KIND, resource.id, details=_details(report),
+                      compute_time_ms=int((time.process_time() - started) * 1000) if report.statistics else None,
+                      message=message)
+
+
+def _details(report: IngestReport) -> dict[str, Any]:
+    return {
+        "DataSizeInBytes": report.data_size_bytes,
+        "NumberOfFiles": report.number_of_files,
+        "DataSourceSchema": report.schema.to_json() if report.schema is not None else None,
+        "RecordsRead": report.records_read,
+        "ValidRecords": report.valid_records,
+        "InvalidRecords": report.invalid_records,
+        "HasStatistics": report.statistics is not None,
+    }

@@ -1,0 +1,29 @@
+"""The job bodies of every resource type, and what happens when a job dies.
+
+The composition roots hand :func:`job_bodies` to a :class:`openaml.jobs.worker.Worker`.
+"""
+
+from __future__ import annotations
+
+from openaml.domain import data_sources
+from openaml.domain.context import ServiceContext
+from openaml.domain.resources import fail_resource
+from openaml.entities import Job
+from openaml.jobs.worker import JobBody
+
+
+def job_bodies(ctx: ServiceContext) -> dict[str, JobBody]:
+    return {
+        data_sources.INGEST_JOB: lambda job, context: data_sources.run_ingest_job(ctx, job, context),
+    }
+
+
+def fail_abandoned_job(ctx: ServiceContext, job: Job) -> None:
+    """A job's workers died too often: fail its resource with the queue's explanation."""
+    fail_resource(ctx, job.resource_kind, job.resource_id, f"Processing failed: {job.error}")
+
+
+def fail_crashed_job(ctx: ServiceContext, job: Job, error: str) -> None:
+    """A job body raised something unexpected: fail its resource with a message, never leave it running."""
+    fail_resource(ctx, job.resource_kind, job.resource_id,
+                  f"Processing failed because of an internal error ({error}). See the server log for details.")

@@ -1,0 +1,139 @@
+"""Turning resources into the wire shapes of the Amazon ML API.
+
+Member names follow the botocore service model exactly; longs are integers, timestamps epoch seconds
+with a millisecond fraction, and members without a value are left out (botocore skips nulls anyway).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openaml.entities import EntityStatus, Resource, ResourceKind
+
+ID_MEMBER = {
+    ResourceKind.DATA_SOURCE: "DataSourceId",
+    ResourceKind.ML_MODEL: "MLModelId",
+    ResourceKind.EVALUATION: "EvaluationId",
+    ResourceKind.BATCH_PREDICTION: "BatchPredictionId",
+}
+
+
+def epoch(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _drop_none(shape: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in shape.items() if v is not None}
+
+
+def _common(resource: Resource) -> dict[str, Any]:
+    finished = resource.status in (EntityStatus.COMPLETED, EntityStatus.FAILED) or (
+        resource.status is EntityStatus.DELETED and resource.finished_at is not None)
+    return {
+        ID_MEMBER[resource.kind]: resource.id,
+        "Name": resource.name,
+        "Status": resource.status.value,
+        "CreatedAt": epoch(resource.created_at),
+        "LastUpdatedAt": epoch(resource.last_updated_at),
+        "CreatedByIamUser": resource.created_by,
+        "Message": resource.message,
+        "StartedAt": epoch(resource.started_at) if resource.status is not EntityStatus.PENDING else None,
+        "FinishedAt": epoch(resource.finished_at) if finished else None,
+        "ComputeTime": resource.compute_time_ms,
+    }
+
+
+def endpoint_info(resource: Resource) -> dict[str, Any]:
+    """``RealtimeEndpointInfo`` of a model: NONE with 0 requests/s when it has no endpoint."""
+    endpoint = resource.details.get("Endpoint") or {}
+    status = resource.endpoint_status or "NONE"
+    if status == "NONE":
+        return {"EndpointStatus": "NONE", "PeakRequestsPerSecond": 0}
+    return _drop_none({
+        "EndpointStatus": status,
+        "EndpointUrl": endpoint.get("EndpointUrl"),
+        "CreatedAt": epoch(endpoint.get("CreatedAt")),
+        "PeakRequestsPerSecond": endpoint.get("PeakRequestsPerSecond", 0),
+    })
+
+
+def data_source_shape(resource: Resource, *, verbose: bool = False, log_uri: str | None = None) -> dict[str, Any]:
+    request, details = resource.request, resource.details
+    shape = _common(resource) | {
+        "DataLocationS3": resource.data_uri,
+        "DataRearrangement": request.get("DataRearrangement"),
+        "DataSizeInBytes": details.get("DataSizeInBytes"),
+        "NumberOfFiles": details.get("NumberOfFiles"),
+        "ComputeStatistics": bool(request.get("ComputeStatistics", False)),
+        "RoleARN": request.get("RoleARN"),
+    }
+    for member in ("RDSMetadata", "RedshiftMetadata"):
+        metadata = request.get(member)
+        if metadata is not None:
+            shape[member] = metadata if verbose else {k: v for k, v in metadata.items() if k != "SelectSqlQuery"}
+    if log_uri is not None:
+        shape["LogUri"] = log_uri
+    if verbose and details.get("DataSourceSchema"):
+        shape["DataSourceSchema"] = details["DataSourceSchema"]
+    return _drop_none(shape)
+
+
+def ml_model_shape(resource: Resource, *, verbose: bool = False, log_uri: str | None = None,
+                   for_get: bool = False) -> dict[str, Any]:
+    request, details = resource.request, resource.details
+    shape = _common(resource) | {
+        "TrainingDataSourceId": resource.data_source_id,
+        "MLModelType": resource.ml_model_type,
+        "InputDataLocationS3": resource.data_uri,
+        "TrainingParameters": details.get("TrainingParameters") or request.get("Parameters"),
+        "SizeInBytes": details.get("SizeInBytes"),
+        "ScoreThreshold": details.get("ScoreThreshold"),
+        "ScoreThresholdLastUpdatedAt": epoch(details.get("ScoreThresholdLastUpdatedAt")),
+        "EndpointInfo": endpoint_info(resource),
+    }
+    if not for_get:
+        shape["Algorithm"] = resource.algorithm or "sgd"
+    if log_uri is not None:
+        shape["LogUri"] = log_uri
+    if verbose:
+        shape["Recipe"] = details.get("Recipe")
+        shape["Schema"] = details.get("Schema")
+    return _drop_none(shape)
+
+
+def evaluation_shape(resource: Resource, *, log_uri: str | None = None) -> dict[str, Any]:
+    shape = _common(resource) | {
+        "MLModelId": resource.ml_model_id,
+        "EvaluationDataSourceId": resource.data_source_id,
+        "InputDataLocationS3": resource.data_uri,
+        "PerformanceMetrics": {"Properties": dict(resource.details.get("PerformanceMetrics") or {})},
+    }
+    if log_uri is not None:
+        shape["LogUri"] = log_uri
+    return _drop_none(shape)
+
+
+def batch_prediction_shape(resource: Resource, *, log_uri: str | None = None) -> dict[str, Any]:
+    details = resource.details
+    shape = _common(resource) | {
+        "MLModelId": resource.ml_model_id,
+        "BatchPredictionDataSourceId": resource.data_source_id,
+        "InputDataLocationS3": resource.data_uri,
+        "OutputUri": resource.request.get("OutputUri"),
+        "TotalRecordCount": details.get("TotalRecordCount"),
+        "InvalidRecordCount": details.get("InvalidRecordCount"),
+    }
+    if log_uri is not None:
+        shape["LogUri"] = log_uri
+    return _drop_none(shape)
+
+
+def describe_shape(resource: Resource) -> dict[str, Any]:
+    """The shape of a resource in the ``Results`` of its ``Describe*`` operation."""
+    if resource.kind is ResourceKind.DATA_SOURCE:
+        return data_source_shape(resource)
+    if resource.kind is ResourceKind.ML_MODEL:
+        return ml_model_shape(resource)
+    if resource.kind is ResourceKind.EVALUATION:
+        return evaluation_shape(resource)
+    return batch_prediction_shape(resource)

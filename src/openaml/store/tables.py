@@ -1,0 +1,85 @@
+"""SQLAlchemy table definitions of the metadata database.
+
+The Alembic migrations in ``openaml/store/migrations`` create exactly these tables; a test checks that
+the migrated schema and these definitions agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ResourceRow(Base):
+    """One DataSource, MLModel, Evaluation or BatchPrediction (see :class:`openaml.entities.Resource`)."""
+
+    __tablename__ = "resources"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(1024))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_updated_at: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(256))
+    started_at: Mapped[float | None] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float)
+    compute_time_ms: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str | None] = mapped_column(Text)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data_uri: Mapped[str | None] = mapped_column(String(2048))
+    ml_model_id: Mapped[str | None] = mapped_column(String(64))
+    data_source_id: Mapped[str | None] = mapped_column(String(64))
+    ml_model_type: Mapped[str | None] = mapped_column(String(16))
+    endpoint_status: Mapped[str | None] = mapped_column(String(16))
+    algorithm: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("ix_resources_kind_created", "kind", "created_at"),
+        Index("ix_resources_kind_status", "kind", "status"),
+    )
+
+
+class TagRow(Base):
+    __tablename__ = "tags"
+
+    resource_kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str | None] = mapped_column(String(256))
+
+    __table_args__ = (
+        ForeignKeyConstraint(["resource_kind", "resource_id"], ["resources.kind", "resources.id"]),
+    )
+
+
+class JobRow(Base):
+    """A durable job (see :class:`openaml.entities.Job`)."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_type: Mapped[str] = mapped_column(String(64))
+    resource_kind: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[float | None] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["resource_kind", "resource_id"], ["resources.kind", "resources.id"]),
+        Index("ix_jobs_state_created", "state", "created_at"),
+        Index("ix_jobs_resource", "resource_kind", "resource_id"),
+    )

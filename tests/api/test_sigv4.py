@@ -1,0 +1,96 @@
+"""SigV4 verification against requests signed by botocore itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from openaml.api.sigv4 import canonical_uri, verify_request
+from openaml.errors import (
+    IncompleteSignatureException,
+    InvalidSignatureException,
+    MissingAuthenticationTokenException,
+    UnrecognizedClientException,
+)
+
+KEYS = {"AKIDEXAMPLE": ("secret-key", "arn:aws:iam::000000000000:user/alice")}
+
+
+def signed(url: str = "http://127.0.0.1:8080/", body: bytes = b"{}", secret: str = "secret-key",
+           akid: str = "AKIDEXAMPLE", region: str = "us-east-1", service: str = "machinelearning",
+           token: str | None = None) -> AWSRequest:
+    request = AWSRequest(method="POST", url=url, data=body, headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonML_20141212.DescribeDataSources"})
+    SigV4Auth(Credentials(akid, secret, token), service, region).add_auth(request)
+    return request
+
+
+def verify(request: AWSRequest, now: dt.datetime | None = None, path: str | None = None, body: bytes | None = None):
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(request.url)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers.setdefault("host", parts.netloc)
+    return verify_request(method="POST", raw_path=path or parts.path or "/", query=parts.query, headers=headers,
+                          body=request.body if body is None else body, principal_for=KEYS.get, now=now)
+
+
+def test_accepts_what_botocore_signs_for_any_region_and_path() -> None:
+    assert verify(signed()).user_arn.endswith("user/alice")
+    assert verify(signed(region="eu-west-1")).access_key_id == "AKIDEXAMPLE"
+    assert verify(signed(url="http://localhost:9000/prefix/ml")).access_key_id == "AKIDEXAMPLE"
+    assert verify(signed(token="session-token")).access_key_id == "AKIDEXAMPLE"
+
+
+def test_rejects_a_wrong_secret() -> None:
+    with pytest.raises(InvalidSignatureException, match="does not match"):
+        verify(signed(secret="wrong"))
+
+
+def test_rejects_a_tampered_body_and_path() -> None:
+    request = signed()
+    with pytest.raises(InvalidSignatureException):
+        verify(request, body=b'{"Limit": 5}')
+    with pytest.raises(InvalidSignatureException):
+        verify(request, path="/other")
+
+
+def test_rejects_an_unknown_key() -> None:
+    with pytest.raises(UnrecognizedClientException):
+        verify(signed(akid="AKIDUNKNOWN"))
+
+
+def test_rejects_a_missing_or_malformed_authorization() -> None:
+    request = signed()
+    del request.headers["Authorization"]
+    with pytest.raises(MissingAuthenticationTokenException):
+        verify(request)
+    request = signed()
+    request.headers.replace_header("Authorization", "AWS4-HMAC-SHA256 Credential=x")
+    with pytest.raises(IncompleteSignatureException):
+        verify(request)
+
+
+def test_rejects_requests_older_or_newer_than_fifteen_minutes() -> None:
+    request = signed()
+    now = dt.datetime.now(dt.UTC)
+    assert verify(request, now=now + dt.timedelta(minutes=14))
+    with pytest.raises(InvalidSignatureException, match="Signature expired"):
+        verify(request, now=now + dt.timedelta(minutes=16))
+    with pytest.raises(InvalidSignatureException, match="not yet current"):
+        verify(request, now=now - dt.timedelta(minutes=16))
+
+
+def test_rejects_another_service_scope() -> None:
+    with pytest.raises(InvalidSignatureException, match="machinelearning"):
+        verify(signed(service="s3"))
+
+
+@pytest.mark.parametrize(("path", "expected"), [("", "/"), ("/", "/"), ("/a//b/./c/../d", "/a/b/d"),
+                                                ("/a/", "/a/"), ("/a b", "/a%20b")])
+def test_canonical_uri(path: str, expected: str) -> None:
+    assert canonical_uri(path) == expected

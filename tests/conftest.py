@@ -1,0 +1,101 @@
+"""Fixtures shared by the whole test suite."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.server import LiveServer
+
+SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def datasets_dir() -> Path:
+    """The folder of real public datasets shipped beside the repository (``../shared/datasets``)."""
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip(f"the development datasets are not present at {SHARED_DATASETS}")
+    return SHARED_DATASETS
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One live server (with one job worker) shared by the API tests; tests use unique IDs."""
+    live = LiveServer(tmp_path_factory.mktemp("server-data"), env={"OPENAML_DATA_ROOTS": str(SHARED_DATASETS)})
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture()
+def ml(server: LiveServer) -> Any:
+    """A boto3 ``machinelearning`` client of the shared server, signed with its test key."""
+    return server.client()
+
+
+@pytest.fixture()
+def new_id(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """Unique resource IDs: ``new_id("ds")`` → ``ds-test_name-1a2b3c4d``."""
+
+    def make(prefix: str) -> str:
+        test_name = request.node.name.replace("[", "-").replace("]", "")[:30]
+        return f"{prefix}-{test_name}-{uuid.uuid4().hex[:8]}"
+
+    return make
+
+
+POSTGRES_URL = os.environ.get("OPENAML_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_database() -> str:
+    """A fresh, empty PostgreSQL database for one test session (skips when no server is reachable)."""
+    import sqlalchemy
+
+    try:
+        admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        name = f"openaml_test_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {name}")
+        admin.dispose()
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.__class__.__name__}")
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_postgres_database(url: str) -> None:
+    import sqlalchemy
+
+    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated-to-nothing metadata database URL: SQLite in a temp dir, and the real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'metadata.db'}"
+        return
+    url = _postgres_database()
+    yield url
+    _drop_postgres_database(url)
+
+
+@pytest.fixture()
+def service_context(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """A :class:`ServiceContext` on a fresh database of each back end, schema created."""
+    from openaml.config import load_settings
+    from openaml.domain.context import ServiceContext
+
+    settings = load_settings(env={}, overrides={"data_dir": tmp_path / "data", "database_url": database_url,
+                                                "public_url": "http://127.0.0.1:1", "job_lease_seconds": 30})
+    ctx = ServiceContext.from_settings(settings)
+    ctx.metadata.check_schema(initialize_empty=True)
+    yield ctx
+    ctx.close()
