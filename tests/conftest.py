@@ -8,8 +8,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
+from tests.support.s3_server import MotoS3Server, S3ServerUnavailable
 from tests.support.server import LiveServer
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
@@ -23,13 +25,61 @@ def datasets_dir() -> Path:
     return SHARED_DATASETS
 
 
+S3_TEST_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One live server (with one job worker) shared by the API tests; tests use unique IDs."""
-    live = LiveServer(tmp_path_factory.mktemp("server-data"), env={"OPENAML_DATA_ROOTS": str(SHARED_DATASETS)})
+    """One live server (with one job worker) shared by the API tests; tests use unique IDs.
+
+    It may read the datasets folder, a scratch folder (``server.scratch``) and every bucket of the
+    session's moto S3 server, when one could be started.
+    """
+    scratch = tmp_path_factory.mktemp("scratch")
+    roots = [str(SHARED_DATASETS), str(scratch)]
+    env: dict[str, str] = {}
+    moto = MotoS3Server()
+    try:
+        endpoint: str | None = moto.start()
+    except S3ServerUnavailable:
+        endpoint = None
+    if endpoint:
+        roots.append("s3://")
+        absent = str(scratch / "absent")
+        env |= {
+            "OPENAML_S3_ENDPOINT_URL": endpoint,
+            **S3_TEST_CREDENTIALS,
+            "AWS_CONFIG_FILE": absent,
+            "AWS_SHARED_CREDENTIALS_FILE": absent,
+        }
+    live = LiveServer(
+        tmp_path_factory.mktemp("server-data"),
+        env=env | {"OPENAML_DATA_ROOTS": os.pathsep.join(roots)},
+        scratch=scratch,
+        s3_endpoint=endpoint,
+    )
     live.start()
     yield live
     live.stop()
+    moto.stop()
+
+
+@pytest.fixture()
+def server_s3(server: LiveServer) -> Any:
+    """A boto3 S3 client of the moto server the live server reads ``s3://`` from (skips without one)."""
+    if server.s3_endpoint is None:
+        pytest.skip("the moto S3 server could not be started")
+    return boto3.client(
+        "s3",
+        endpoint_url=server.s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 @pytest.fixture()
@@ -49,7 +99,9 @@ def new_id(request: pytest.FixtureRequest) -> Callable[[str], str]:
     return make
 
 
-POSTGRES_URL = os.environ.get("OPENAML_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "OPENAML_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def _postgres_database() -> str:
@@ -93,9 +145,51 @@ def service_context(database_url: str, tmp_path: Path) -> Iterator[Any]:
     from openaml.config import load_settings
     from openaml.domain.context import ServiceContext
 
-    settings = load_settings(env={}, overrides={"data_dir": tmp_path / "data", "database_url": database_url,
-                                                "public_url": "http://127.0.0.1:1", "job_lease_seconds": 30})
+    settings = load_settings(
+        env={},
+        overrides={
+            "data_dir": tmp_path / "data",
+            "database_url": database_url,
+            "public_url": "http://127.0.0.1:1",
+            "job_lease_seconds": 30,
+        },
+    )
     ctx = ServiceContext.from_settings(settings)
     ctx.metadata.check_schema(initialize_empty=True)
     yield ctx
     ctx.close()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """The endpoint URL of a moto S3 server shared by the whole test session."""
+    server = MotoS3Server()
+    try:
+        endpoint = server.start()
+    except S3ServerUnavailable as error:
+        pytest.skip(f"the moto S3 server could not start: {error}")
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Dummy credentials in the environment, and nothing from the developer's own AWS configuration."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    no_config = tmp_path_factory.mktemp("aws") / "absent"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(no_config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(no_config))
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str, aws_credentials: None) -> str:
+    """The name of a new, empty bucket on the moto server."""
+    name = f"openaml-test-{uuid.uuid4().hex[:16]}"
+    boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=name)
+    return name

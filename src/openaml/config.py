@@ -39,44 +39,81 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("data_dir", "path", "./openaml-data",
-            "Directory for the embedded database, model artifacts, statistics and logs."),
-    Setting("database_url", "str", None,
-            "SQLAlchemy URL of the metadata database; default: SQLite file metadata.db in the data "
-            "directory. PostgreSQL: postgresql+psycopg://user@host:5432/dbname."),
-    Setting("access_key_id", "str", None,
-            "Access key ID clients sign requests with (SigV4). With no key configured anywhere, a pair "
-            "is generated on first start and stored in the credentials file."),
+    Setting(
+        "data_dir",
+        "path",
+        "./openaml-data",
+        "Directory for the embedded database, model artifacts, statistics and logs.",
+    ),
+    Setting(
+        "database_url",
+        "str",
+        None,
+        "SQLAlchemy URL of the metadata database; default: SQLite file metadata.db in the data "
+        "directory. PostgreSQL: postgresql+psycopg://user@host:5432/dbname.",
+    ),
+    Setting(
+        "access_key_id",
+        "str",
+        None,
+        "Access key ID clients sign requests with (SigV4). With no key configured anywhere, a pair "
+        "is generated on first start and stored in the credentials file.",
+    ),
     Setting("secret_access_key", "secret", None, "Secret access key belonging to access_key_id."),
-    Setting("credentials_file", "path", None,
-            "JSON file of further key pairs: [{\"access_key_id\", \"secret_access_key\", \"user_arn\"?}]; "
-            "default: credentials.json in the data directory (mode 0600)."),
-    Setting("allow_anonymous", "bool", False,
-            "Accept unsigned requests. Only for trusted, private set-ups."),
-    Setting("data_roots", "paths", (),
-            "Locations besides the data directory the server may read and write, separated by the OS "
-            "path separator (':' here): local directories, s3://bucket[/prefix], or s3:// for every "
-            "bucket."),
-    Setting("s3_endpoint_url", "str", None,
-            "Endpoint URL of an S3-compatible server for s3:// locations; S3 credentials come from the "
-            "standard AWS chain (AWS_ACCESS_KEY_ID..., shared config files)."),
-    Setting("sql_databases", "json", {},
-            "Databases that CreateDataSourceFromRDS/FromRedshift may query: a JSON object mapping the "
-            "InstanceIdentifier/ClusterIdentifier callers give to a SQLAlchemy URL, e.g. "
-            "{\"sales-db\": \"postgresql+psycopg://reader@db:5432/sales\"}. Callers can never name a host."),
-    Setting("public_url", "str", None,
-            "Absolute URL clients reach this server at, used for real-time EndpointUrl; default: "
-            "http://<host>:<port> of the server."),
+    Setting(
+        "credentials_file",
+        "path",
+        None,
+        'JSON file of further key pairs: [{"access_key_id", "secret_access_key", "user_arn"?}]; '
+        "default: credentials.json in the data directory (mode 0600).",
+    ),
+    Setting("allow_anonymous", "bool", False, "Accept unsigned requests. Only for trusted, private set-ups."),
+    Setting(
+        "data_roots",
+        "paths",
+        (),
+        "Locations besides the data directory the server may read and write, separated by the OS "
+        "path separator (':' here): local directories, s3://bucket[/prefix], or s3:// for every "
+        "bucket.",
+    ),
+    Setting(
+        "s3_endpoint_url",
+        "str",
+        None,
+        "Endpoint URL of an S3-compatible server for s3:// locations; S3 credentials come from the "
+        "standard AWS chain (AWS_ACCESS_KEY_ID..., shared config files).",
+    ),
+    Setting(
+        "sql_databases",
+        "json",
+        {},
+        "Databases that CreateDataSourceFromRDS/FromRedshift may query: a JSON object mapping the "
+        "InstanceIdentifier/ClusterIdentifier callers give to a SQLAlchemy URL, e.g. "
+        '{"sales-db": "postgresql+psycopg://reader@db:5432/sales"}. Callers can never name a host.',
+    ),
+    Setting(
+        "public_url",
+        "str",
+        None,
+        "Absolute URL clients reach this server at, used for real-time EndpointUrl; default: "
+        "http://<host>:<port> of the server.",
+    ),
     Setting("host", "str", "127.0.0.1", "Interface the HTTP server binds to."),
     Setting("port", "int", 8080, "TCP port of the HTTP server; 0 picks a free port."),
     Setting("workers", "int", 2, "Job worker processes started by `openaml serve` (0 = none)."),
-    Setting("job_lease_seconds", "float", 30.0,
-            "How long a job stays claimed without a heartbeat before another worker may take it over."),
-    Setting("job_max_attempts", "int", 2,
-            "How often a job is started before it is failed after its workers died."),
+    Setting(
+        "job_lease_seconds",
+        "float",
+        30.0,
+        "How long a job stays claimed without a heartbeat before another worker may take it over.",
+    ),
+    Setting(
+        "job_max_attempts", "int", 2, "How often a job is started before it is failed after its workers died."
+    ),
     Setting("job_poll_seconds", "float", 0.5, "How often an idle worker looks for new jobs."),
-    Setting("max_invalid_records", "int", 10_000,
-            "A datasource fails when more records than this are invalid."),
+    Setting(
+        "max_invalid_records", "int", 10_000, "A datasource fails when more records than this are invalid."
+    ),
     Setting("max_record_bytes", "int", 100 * 1024, "Largest accepted record (bytes)."),
     Setting("log_level", "str", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
 )
@@ -195,7 +232,9 @@ def load_settings(
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    path = config_file or (Path(env[ENV_PREFIX + "CONFIG_FILE"]) if env.get(ENV_PREFIX + "CONFIG_FILE") else None)
+    path = config_file or (
+        Path(env[ENV_PREFIX + "CONFIG_FILE"]) if env.get(ENV_PREFIX + "CONFIG_FILE") else None
+    )
     if path is not None:
         try:
             table = tomllib.loads(read_file(path).decode("utf-8"))
@@ -216,3 +255,24 @@ def load_settings(
     if overrides:
         settings = settings.replace(**overrides)
     return settings
+
+
+def settings_reference() -> str:
+    """The Markdown reference of every setting (``docs/settings.md`` is this text; a test keeps it so)."""
+    lines = [
+        "# Settings",
+        "",
+        "Every setting is read from an environment variable, or from the optional TOML config file",
+        "(`OPENAML_CONFIG_FILE` or `--config`; keys are the names below, at the top level or under an",
+        "`[openaml]` table). Precedence: command-line flags, environment, config file, default.",
+        "`openaml config show` prints the effective values and where each came from.",
+        "This page is generated by `openaml config docs`.",
+        "",
+        "| environment variable | config key | type | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        default = "" if s.default in (None, (), {}) else f"`{s.default}`"
+        meaning = s.help.replace("|", "\\|")
+        lines.append(f"| `{s.env_var}` | `{s.name}` | {s.type} | {default} | {meaning} |")
+    return "\n".join(lines) + "\n"

@@ -9,8 +9,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from openaml.api.sigv4 import canonical_uri, verify_request
+from openaml.api.sigv4 import canonical_uri, presign_url, verify_request
 from openaml.errors import (
+    AccessDeniedException,
     IncompleteSignatureException,
     InvalidSignatureException,
     MissingAuthenticationTokenException,
@@ -20,23 +21,45 @@ from openaml.errors import (
 KEYS = {"AKIDEXAMPLE": ("secret-key", "arn:aws:iam::000000000000:user/alice")}
 
 
-def signed(url: str = "http://127.0.0.1:8080/", body: bytes = b"{}", secret: str = "secret-key",
-           akid: str = "AKIDEXAMPLE", region: str = "us-east-1", service: str = "machinelearning",
-           token: str | None = None) -> AWSRequest:
-    request = AWSRequest(method="POST", url=url, data=body, headers={
-        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonML_20141212.DescribeDataSources"})
+def signed(
+    url: str = "http://127.0.0.1:8080/",
+    body: bytes = b"{}",
+    secret: str = "secret-key",
+    akid: str = "AKIDEXAMPLE",
+    region: str = "us-east-1",
+    service: str = "machinelearning",
+    token: str | None = None,
+) -> AWSRequest:
+    request = AWSRequest(
+        method="POST",
+        url=url,
+        data=body,
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AmazonML_20141212.DescribeDataSources",
+        },
+    )
     SigV4Auth(Credentials(akid, secret, token), service, region).add_auth(request)
     return request
 
 
-def verify(request: AWSRequest, now: dt.datetime | None = None, path: str | None = None, body: bytes | None = None):
+def verify(
+    request: AWSRequest, now: dt.datetime | None = None, path: str | None = None, body: bytes | None = None
+):
     from urllib.parse import urlsplit
 
     parts = urlsplit(request.url)
     headers = {k.lower(): v for k, v in request.headers.items()}
     headers.setdefault("host", parts.netloc)
-    return verify_request(method="POST", raw_path=path or parts.path or "/", query=parts.query, headers=headers,
-                          body=request.body if body is None else body, principal_for=KEYS.get, now=now)
+    return verify_request(
+        method="POST",
+        raw_path=path or parts.path or "/",
+        query=parts.query,
+        headers=headers,
+        body=request.body if body is None else body,
+        principal_for=KEYS.get,
+        now=now,
+    )
 
 
 def test_accepts_what_botocore_signs_for_any_region_and_path() -> None:
@@ -90,7 +113,29 @@ def test_rejects_another_service_scope() -> None:
         verify(signed(service="s3"))
 
 
-@pytest.mark.parametrize(("path", "expected"), [("", "/"), ("/", "/"), ("/a//b/./c/../d", "/a/b/d"),
-                                                ("/a/", "/a/"), ("/a b", "/a%20b")])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("", "/"), ("/", "/"), ("/a//b/./c/../d", "/a/b/d"), ("/a/", "/a/"), ("/a b", "/a%20b")],
+)
 def test_canonical_uri(path: str, expected: str) -> None:
     assert canonical_uri(path) == expected
+
+
+def _verify_url(url: str, now: dt.datetime | None = None):
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return verify_request(method="GET", raw_path=parts.path, query=parts.query, headers={"host": parts.netloc},
+                          body=b"", principal_for=KEYS.get, now=now)
+
+
+def test_presigned_urls_open_until_they_expire() -> None:
+    url = presign_url("http://127.0.0.1:8080/openaml/v1/datasources/ds-1/log", "AKIDEXAMPLE", "secret-key",
+                      expires_seconds=600)
+    assert _verify_url(url).access_key_id == "AKIDEXAMPLE"
+    with pytest.raises(AccessDeniedException, match="expired"):
+        _verify_url(url, now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11))
+    with pytest.raises(InvalidSignatureException):
+        _verify_url(url.replace("ds-1", "ds-2"))
+    with pytest.raises(InvalidSignatureException):
+        _verify_url(presign_url("http://127.0.0.1:8080/x", "AKIDEXAMPLE", "wrong-secret"))

@@ -12,8 +12,17 @@ from openaml.jobs.worker import JobContext, Worker
 
 def add_job(ctx, resource_id: str) -> None:
     now = time.time()
-    ctx.resources.create(Resource(kind=ResourceKind.DATA_SOURCE, id=resource_id, status=EntityStatus.PENDING,
-                                  created_at=now, last_updated_at=now, created_by="x"), "work")
+    ctx.resources.create(
+        Resource(
+            kind=ResourceKind.DATA_SOURCE,
+            id=resource_id,
+            status=EntityStatus.PENDING,
+            created_at=now,
+            last_updated_at=now,
+            created_by="x",
+        ),
+        "work",
+    )
 
 
 def test_each_job_is_claimed_once(service_context) -> None:
@@ -37,7 +46,9 @@ def test_a_dead_workers_job_is_retried_then_failed(service_context) -> None:
     assert second is not None and not isinstance(second, AbandonedJob) and second.attempts == 2
     assert not queue.heartbeat(first, "w1")  # the old owner lost the job
     abandoned = queue.claim("w3", now=start + 62)
-    assert isinstance(abandoned, AbandonedJob) and "stopped unexpectedly 2 time(s)" in (abandoned.job.error or "")
+    assert isinstance(abandoned, AbandonedJob) and "stopped unexpectedly 2 time(s)" in (
+        abandoned.job.error or ""
+    )
     assert queue.claim("w3", now=start + 100) is None
 
 
@@ -67,8 +78,12 @@ def test_a_crashing_body_fails_its_job_and_reports_it(service_context) -> None:
     def body(job, context: JobContext) -> None:
         raise ValueError("boom")
 
-    worker = Worker(service_context.jobs, {"work": body}, on_abandoned=lambda job: None,
-                    on_crash=lambda job, error: crashes.append(error))
+    worker = Worker(
+        service_context.jobs,
+        {"work": body},
+        on_abandoned=lambda job: None,
+        on_crash=lambda job, error: crashes.append(error),
+    )
     assert worker.run_once()
     assert crashes == ["ValueError: boom"]
     job = service_context.jobs.jobs_for(ResourceKind.DATA_SOURCE, "d")[0]

@@ -15,9 +15,16 @@ from openaml.store.tables import Base
 
 
 def make(kind: ResourceKind, resource_id: str, created_at: float, name: str | None = None) -> Resource:
-    return Resource(kind=kind, id=resource_id, status=EntityStatus.PENDING, created_at=created_at,
-                    last_updated_at=created_at, created_by="arn:aws:iam::000000000000:user/t", name=name,
-                    request={"a": 1})
+    return Resource(
+        kind=kind,
+        id=resource_id,
+        status=EntityStatus.PENDING,
+        created_at=created_at,
+        last_updated_at=created_at,
+        created_by="arn:aws:iam::000000000000:user/t",
+        name=name,
+        request={"a": 1},
+    )
 
 
 def test_migrations_create_exactly_the_declared_tables(database_url: str) -> None:
@@ -47,8 +54,9 @@ def test_create_is_single_and_describe_pages_in_order(service_context) -> None:
     resources: ResourceStore = service_context.resources
     now = time.time()
     for index in range(7):
-        created, fresh = resources.create(make(ResourceKind.DATA_SOURCE, f"ds-{index}", now + index,
-                                                name=f"n{index % 3}"), "ingest")
+        _, fresh = resources.create(
+            make(ResourceKind.DATA_SOURCE, f"ds-{index}", now + index, name=f"n{index % 3}"), "ingest"
+        )
         assert fresh
     again, fresh = resources.create(make(ResourceKind.DATA_SOURCE, "ds-0", now), "ingest")
     assert not fresh and again.created_at == pytest.approx(now)
@@ -62,10 +70,13 @@ def test_create_is_single_and_describe_pages_in_order(service_context) -> None:
             break
     assert seen == [f"ds-{i}" for i in range(7)]
 
-    by_name, _ = resources.describe(ResourceQuery(ResourceKind.DATA_SOURCE, column="name", descending=True,
-                                                  comparators={"Prefix": "n"}))
+    by_name, _ = resources.describe(
+        ResourceQuery(ResourceKind.DATA_SOURCE, column="name", descending=True, comparators={"Prefix": "n"})
+    )
     assert [r.name for r in by_name] == ["n2", "n2", "n1", "n1", "n0", "n0", "n0"]
-    upper, _ = resources.describe(ResourceQuery(ResourceKind.DATA_SOURCE, column="name", comparators={"Prefix": "N"}))
+    upper, _ = resources.describe(
+        ResourceQuery(ResourceKind.DATA_SOURCE, column="name", comparators={"Prefix": "N"})
+    )
     assert upper == []
 
 
@@ -74,16 +85,26 @@ def test_deleted_resources_are_hidden_unless_asked_for(service_context) -> None:
     resources.create(make(ResourceKind.ML_MODEL, "m1", time.time()), None)
     resources.update(ResourceKind.ML_MODEL, "m1", {"status": EntityStatus.DELETED})
     assert resources.describe(ResourceQuery(ResourceKind.ML_MODEL))[0] == []
-    shown, _ = resources.describe(ResourceQuery(ResourceKind.ML_MODEL, column="status", include_deleted=True,
-                                                comparators={"EQ": "DELETED"}))
+    shown, _ = resources.describe(
+        ResourceQuery(
+            ResourceKind.ML_MODEL, column="status", include_deleted=True, comparators={"EQ": "DELETED"}
+        )
+    )
     assert [r.id for r in shown] == ["m1"]
 
 
 def test_conditional_update_and_tags(service_context) -> None:
     resources: ResourceStore = service_context.resources
     resources.create(make(ResourceKind.EVALUATION, "e1", time.time()), None)
-    assert resources.update(ResourceKind.EVALUATION, "e1", {"status": EntityStatus.COMPLETED},
-                            only_if_status=[EntityStatus.INPROGRESS]) is None
+    assert (
+        resources.update(
+            ResourceKind.EVALUATION,
+            "e1",
+            {"status": EntityStatus.COMPLETED},
+            only_if_status=[EntityStatus.INPROGRESS],
+        )
+        is None
+    )
     updated = resources.update(ResourceKind.EVALUATION, "e1", {"details": {"x": 1}})
     assert updated is not None and updated.details == {"x": 1}
     assert resources.put_tags(ResourceKind.EVALUATION, "e1", [Tag("a", "1"), Tag("b", None)], limit=2)

@@ -28,17 +28,41 @@ class LiveServer:
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     workers: int = 1
+    scratch: Path | None = None
+    s3_endpoint: str | None = None
     url: str = ""
     output: list[str] = field(default_factory=list)
     process: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 60.0) -> LiveServer:
-        env = {**os.environ, "OPENAML_ACCESS_KEY_ID": ACCESS_KEY_ID, "OPENAML_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
-               "OPENAML_JOB_POLL_SECONDS": "0.1", "PYTHONUNBUFFERED": "1", **self.env}
+        env = {
+            **os.environ,
+            "OPENAML_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "OPENAML_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "OPENAML_JOB_POLL_SECONDS": "0.1",
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "openaml", "serve", "--host", "127.0.0.1", "--port", "0",
-             "--data-dir", str(self.data_dir), "--workers", str(self.workers)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [
+                sys.executable,
+                "-m",
+                "openaml",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--data-dir",
+                str(self.data_dir),
+                "--workers",
+                str(self.workers),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
         deadline = time.monotonic() + timeout
@@ -80,9 +104,18 @@ class LiveServer:
                 self.process.kill()
                 self.process.wait()
 
-    def client(self, *, secret: str = SECRET_ACCESS_KEY, access_key: str = ACCESS_KEY_ID,
-               config: Mapping[str, Any] | None = None) -> Any:
+    def client(
+        self,
+        *,
+        secret: str = SECRET_ACCESS_KEY,
+        access_key: str = ACCESS_KEY_ID,
+        config: Mapping[str, Any] | None = None,
+    ) -> Any:
         return boto3.client(
-            "machinelearning", endpoint_url=self.url, region_name="us-east-1",
-            aws_access_key_id=access_key, aws_secret_access_key=secret,
-            config=Config(retries={"max_attempts": 1, "mode": "standard"}, **(config or {})))
+            "machinelearning",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret,
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}, **(config or {})),
+        )

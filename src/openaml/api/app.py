@@ -18,7 +18,7 @@ from openaml import __version__
 from openaml.api.credentials import DEFAULT_ACCOUNT, KeyPair
 from openaml.api.extensions import PREFIX, ExtensionEndpoint
 from openaml.api.protocol import Authenticator, JsonProtocolEndpoint
-from openaml.api.sigv4 import verify_request
+from openaml.api.sigv4 import presign_url, verify_request
 from openaml.domain.context import ServiceContext
 from openaml.entities import Caller
 from openaml.errors import MissingAuthenticationTokenException
@@ -57,6 +57,13 @@ def make_authenticator(key_pairs: Sequence[KeyPair], *, allow_anonymous: bool) -
 
 def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair]) -> Starlette:
     authenticate = make_authenticator(key_pairs, allow_anonymous=bool(ctx.settings.allow_anonymous))
+    secrets = {p.access_key_id: p.secret_access_key for p in key_pairs}
+
+    def presign(url: str, caller: Caller) -> str:
+        secret = secrets.get(caller.access_key_id)
+        return presign_url(url, caller.access_key_id, secret) if secret else url
+
+    ctx.presign = presign
     api = JsonProtocolEndpoint(ctx, OPERATIONS, InputValidator(load_service_model()), authenticate)
     extension_api = ExtensionEndpoint(ctx, extensions.routes(), authenticate)
 

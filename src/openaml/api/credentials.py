@@ -35,7 +35,11 @@ def _read_file(path: Path) -> list[KeyPair]:
     try:
         entries = json.loads(path.read_text("utf-8"))
         return [
-            KeyPair(e["access_key_id"], e["secret_access_key"], e.get("user_arn") or default_user_arn(e["access_key_id"]))
+            KeyPair(
+                e["access_key_id"],
+                e["secret_access_key"],
+                e.get("user_arn") or default_user_arn(e["access_key_id"]),
+            )
             for e in entries
         ]
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -57,7 +61,9 @@ def _write_file(path: Path, pairs: list[KeyPair]) -> None:
 
 
 def generate_key_pair() -> KeyPair:
-    access_key_id = "OAML" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
+    access_key_id = "OAML" + "".join(
+        secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)
+    )
     secret = secrets.token_urlsafe(30)
     return KeyPair(access_key_id, secret, default_user_arn(access_key_id))
 
@@ -68,9 +74,13 @@ def load_key_pairs(settings: Settings, *, generate: bool) -> tuple[list[KeyPair]
     if settings.access_key_id or settings.secret_access_key:
         if not (settings.access_key_id and settings.secret_access_key):
             raise ConfigurationError(
-                "set both OPENAML_ACCESS_KEY_ID and OPENAML_SECRET_ACCESS_KEY, or neither.")
-        pairs.append(KeyPair(settings.access_key_id, settings.secret_access_key,
-                             default_user_arn(settings.access_key_id)))
+                "set both OPENAML_ACCESS_KEY_ID and OPENAML_SECRET_ACCESS_KEY, or neither."
+            )
+        pairs.append(
+            KeyPair(
+                settings.access_key_id, settings.secret_access_key, default_user_arn(settings.access_key_id)
+            )
+        )
     path = settings.resolved_credentials_file
     if path.exists():
         pairs.extend(_read_file(path))

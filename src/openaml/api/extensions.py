@@ -28,11 +28,17 @@ PREFIX = "/openaml/v1"
 class ExtensionEndpoint:
     """Dispatches ``/openaml/v1/...`` requests to their handlers after SigV4 verification."""
 
-    def __init__(self, ctx: ServiceContext, routes: list[tuple[str, str, ExtensionHandler]],
-                 authenticate: Authenticator) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        routes: list[tuple[str, str, ExtensionHandler]],
+        authenticate: Authenticator,
+    ) -> None:
         self.ctx = ctx
         self.authenticate = authenticate
-        self.routes = [(method, compile_path(PREFIX + template)[0], handler) for method, template, handler in routes]
+        self.routes = [
+            (method, compile_path(PREFIX + template)[0], handler) for method, template, handler in routes
+        ]
 
     async def __call__(self, request: Request) -> Response:
         request_id = new_request_id()
@@ -40,18 +46,25 @@ class ExtensionEndpoint:
             body = await request.body()
             caller = self.authenticate(request, body)
             handler, path_params = self._match(request)
-            result = await run_in_threadpool(handler, self.ctx, path_params, dict(request.query_params), caller)
+            result = await run_in_threadpool(
+                handler, self.ctx, path_params, dict(request.query_params), caller
+            )
             if isinstance(result, RawContent):
-                return Response(result.body, media_type=result.media_type,
-                                headers={"x-amzn-RequestId": request_id})
+                return Response(
+                    result.body, media_type=result.media_type, headers={"x-amzn-RequestId": request_id}
+                )
             return json_response(result, request_id, content_type="application/json")
         except OpenAMLError as error:
             return error_response(error, request_id, content_type="application/json")
         except Exception:
             log.exception("request %s failed", request_id)
             return error_response(
-                InternalServerException(f"The server failed to process the request (request id {request_id})."),
-                request_id, content_type="application/json")
+                InternalServerException(
+                    f"The server failed to process the request (request id {request_id})."
+                ),
+                request_id,
+                content_type="application/json",
+            )
 
     def _match(self, request: Request) -> tuple[ExtensionHandler, dict[str, str]]:
         path = request.url.path

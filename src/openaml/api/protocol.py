@@ -41,10 +41,15 @@ _ACCEPTED_CONTENT_TYPES = {CONTENT_TYPE, "application/json"}
 Authenticator = Callable[[Request, bytes], Caller]
 
 
-def json_response(payload: Mapping[str, Any], request_id: str, status: int = 200,
-                  content_type: str = CONTENT_TYPE) -> Response:
-    return Response(orjson.dumps(payload), status_code=status, media_type=content_type,
-                    headers={"x-amzn-RequestId": request_id})
+def json_response(
+    payload: Mapping[str, Any], request_id: str, status: int = 200, content_type: str = CONTENT_TYPE
+) -> Response:
+    return Response(
+        orjson.dumps(payload),
+        status_code=status,
+        media_type=content_type,
+        headers={"x-amzn-RequestId": request_id},
+    )
 
 
 def error_response(error: OpenAMLError, request_id: str, content_type: str = CONTENT_TYPE) -> Response:
@@ -95,8 +100,11 @@ class JsonProtocolEndpoint:
         except Exception:
             log.exception("request %s failed", request_id)
             return error_response(
-                InternalServerException(f"The server failed to process the request (request id {request_id})."),
-                request_id)
+                InternalServerException(
+                    f"The server failed to process the request (request id {request_id})."
+                ),
+                request_id,
+            )
 
     def _operation_name(self, request: Request) -> str:
         target = request.headers.get("x-amz-target", "")
@@ -105,7 +113,8 @@ class JsonProtocolEndpoint:
         prefix, _, name = target.partition(".")
         if prefix + "." != TARGET_PREFIX or name not in self.operations:
             raise UnknownOperationException(
-                f"Unknown operation {target!r}; expected {TARGET_PREFIX}<Operation>.")
+                f"Unknown operation {target!r}; expected {TARGET_PREFIX}<Operation>."
+            )
         return name
 
     @staticmethod
@@ -113,7 +122,8 @@ class JsonProtocolEndpoint:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in _ACCEPTED_CONTENT_TYPES:
             raise SerializationException(
-                f"Content-Type must be {CONTENT_TYPE}, got {content_type or 'none'!r}.")
+                f"Content-Type must be {CONTENT_TYPE}, got {content_type or 'none'!r}."
+            )
         if not body.strip():
             return {}
         try:

@@ -1,6 +1,8 @@
 """Verification of AWS Signature Version 4 as botocore signs requests.
 
-The canonical request is rebuilt from the raw request exactly as the client saw it (path as sent,
+Both forms are accepted: the ``Authorization`` header boto3 sends, and presigned URLs whose signature
+travels in the query string (the server hands those out as ``LogUri`` so a person can open a log in
+a browser). The canonical request is rebuilt from the raw request exactly as the client saw it (path as sent,
 only the headers the client listed in ``SignedHeaders``, SHA-256 of the body bytes) and the signature
 is recomputed with the region and service of the credential scope. Failures raise the error codes
 AWS services use, so boto3 users see familiar ``ClientError`` codes.
@@ -13,11 +15,13 @@ import hmac
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from openaml.entities import Caller
 from openaml.errors import (
+    AccessDeniedException,
     IncompleteSignatureException,
     InvalidSignatureException,
     MissingAuthenticationTokenException,
@@ -26,6 +30,7 @@ from openaml.errors import (
 
 SERVICE = "machinelearning"
 MAX_CLOCK_SKEW = timedelta(minutes=15)
+MAX_PRESIGNED_EXPIRY_SECONDS = 7 * 24 * 3600
 _AUTH_RE = re.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<akid>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/,\s]+)/"
     r"(?P<service>[^/,\s]+)/aws4_request,\s*SignedHeaders=(?P<signed>[a-z0-9;\-]+),\s*"
@@ -67,6 +72,123 @@ def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return key
 
 
+@dataclass(frozen=True)
+class _SignedParts:
+    """The signature parameters of a request, from its Authorization header or its query string."""
+
+    access_key_id: str
+    date: str
+    region: str
+    service: str
+    signed_headers: str
+    signature: str
+    amz_date: str
+    canonical_query: str
+    payload_hash: str
+    expires_seconds: int | None  # presigned URLs only
+
+
+def _from_header(authorization: str, query: str, headers: Mapping[str, str], body: bytes) -> _SignedParts:
+    match = _AUTH_RE.fullmatch(authorization.strip())
+    if match is None:
+        raise IncompleteSignatureException(
+            "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters "
+            "in the AWS4-HMAC-SHA256 format."
+        )
+    return _SignedParts(
+        match["akid"],
+        match["date"],
+        match["region"],
+        match["service"],
+        match["signed"],
+        match["signature"],
+        headers.get("x-amz-date", ""),
+        canonical_query(query),
+        headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest(),
+        None,
+    )
+
+
+def _from_query(params: dict[str, str], query: str) -> _SignedParts:
+    try:
+        akid, date, region, service, terminal = params["X-Amz-Credential"].split("/")
+        expires = int(params["X-Amz-Expires"])
+        signed, signature, amz_date = (
+            params["X-Amz-SignedHeaders"],
+            params["X-Amz-Signature"],
+            params["X-Amz-Date"],
+        )
+    except (KeyError, ValueError) as exc:
+        raise IncompleteSignatureException(
+            "A presigned URL needs X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires, "
+            "X-Amz-SignedHeaders and X-Amz-Signature."
+        ) from exc
+    if params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" or terminal != "aws4_request":
+        raise IncompleteSignatureException("Only AWS4-HMAC-SHA256 presigned URLs are supported.")
+    if not 1 <= expires <= MAX_PRESIGNED_EXPIRY_SECONDS:
+        raise IncompleteSignatureException(
+            f"X-Amz-Expires must be between 1 and {MAX_PRESIGNED_EXPIRY_SECONDS} seconds."
+        )
+    unsigned_query = "&".join(p for p in query.split("&") if not p.startswith("X-Amz-Signature="))
+    return _SignedParts(
+        akid,
+        date,
+        region,
+        service,
+        signed,
+        signature,
+        amz_date,
+        canonical_query(unsigned_query),
+        "UNSIGNED-PAYLOAD",
+        expires,
+    )
+
+
+def _check_time(parts: _SignedParts, current: datetime) -> None:
+    request_time = datetime.strptime(parts.amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    if parts.expires_seconds is not None:
+        if current > request_time + timedelta(seconds=parts.expires_seconds):
+            raise AccessDeniedException("Request has expired: this presigned URL is no longer valid.")
+        if request_time - current > MAX_CLOCK_SKEW:
+            raise AccessDeniedException("Request is not yet valid: X-Amz-Date is in the future.")
+        return
+    if current - request_time > MAX_CLOCK_SKEW:
+        raise InvalidSignatureException(
+            f"Signature expired: {parts.amz_date} is now earlier than "
+            f"{(current - MAX_CLOCK_SKEW).strftime('%Y%m%dT%H%M%SZ')} "
+            f"({current.strftime('%Y%m%dT%H%M%SZ')} - 15 min.)"
+        )
+    if request_time - current > MAX_CLOCK_SKEW:
+        raise InvalidSignatureException(
+            f"Signature not yet current: {parts.amz_date} is still later than "
+            f"{(current + MAX_CLOCK_SKEW).strftime('%Y%m%dT%H%M%SZ')} "
+            f"({current.strftime('%Y%m%dT%H%M%SZ')} + 15 min.)"
+        )
+
+
+def _signature(
+    parts: _SignedParts, method: str, raw_path: str, headers: Mapping[str, str], secret: str
+) -> str:
+    names = parts.signed_headers.split(";")
+    canonical_headers = "".join(f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in names)
+    canonical_request = "\n".join(
+        [
+            method.upper(),
+            canonical_uri(raw_path),
+            parts.canonical_query,
+            canonical_headers,
+            parts.signed_headers,
+            parts.payload_hash,
+        ]
+    )
+    scope = f"{parts.date}/{parts.region}/{parts.service}/aws4_request"
+    string_to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256", parts.amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
+    )
+    key = _signing_key(secret, parts.date, parts.region, parts.service)
+    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+
 def verify_request(
     *,
     method: str,
@@ -77,62 +199,79 @@ def verify_request(
     principal_for: Callable[[str], tuple[str, str] | None],
     now: datetime | None = None,
 ) -> Caller:
-    """Check a request's SigV4 signature; return who signed it or raise the matching AWS error.
+    """Check a request's SigV4 signature (header or presigned URL); return who signed it or raise.
 
     ``headers`` must have lower-case names. ``principal_for`` maps an access key ID to
     ``(secret_access_key, user_arn)`` or ``None`` when the key is unknown.
     """
+    query_params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
     authorization = headers.get("authorization")
-    if not authorization:
+    if authorization:
+        parts = _from_header(authorization, query, headers, body)
+    elif "X-Amz-Signature" in query_params:
+        parts = _from_query(query_params, query)
+    else:
         raise MissingAuthenticationTokenException("Missing Authentication Token")
-    match = _AUTH_RE.fullmatch(authorization.strip())
-    if match is None:
-        raise IncompleteSignatureException(
-            "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters "
-            "in the AWS4-HMAC-SHA256 format."
-        )
-    amz_date = headers.get("x-amz-date", "")
-    signed = match["signed"].split(";")
-    if "host" not in signed or "x-amz-date" not in signed:
+    signed = parts.signed_headers.split(";")
+    if "host" not in signed or (parts.expires_seconds is None and "x-amz-date" not in signed):
         raise IncompleteSignatureException("The 'host' and 'x-amz-date' headers must be signed.")
-    if not re.fullmatch(r"\d{8}T\d{6}Z", amz_date) or match["date"] != amz_date[:8]:
+    if not re.fullmatch(r"\d{8}T\d{6}Z", parts.amz_date) or parts.date != parts.amz_date[:8]:
         raise IncompleteSignatureException(
-            f"Date in Credential scope does not match YYYYMMDD from X-Amz-Date ({amz_date or 'missing'})."
+            "Date in Credential scope does not match YYYYMMDD from X-Amz-Date "
+            f"({parts.amz_date or 'missing'})."
         )
-    if match["service"] != SERVICE:
+    if parts.service != SERVICE:
         raise InvalidSignatureException(
-            f"Credential should be scoped to correct service: '{SERVICE}', not '{match['service']}'."
+            f"Credential should be scoped to correct service: '{SERVICE}', not '{parts.service}'."
         )
-    request_time = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    current = now or datetime.now(UTC)
-    if abs(current - request_time) > MAX_CLOCK_SKEW:
-        raise InvalidSignatureException(
-            f"Signature expired: {amz_date} is now earlier than "
-            f"{(current - MAX_CLOCK_SKEW).strftime('%Y%m%dT%H%M%SZ')} "
-            f"({current.strftime('%Y%m%dT%H%M%SZ')} - 15 min.)"
-            if request_time < current
-            else f"Signature not yet current: {amz_date} is still later than "
-            f"{(current + MAX_CLOCK_SKEW).strftime('%Y%m%dT%H%M%SZ')}."
-        )
-    found = principal_for(match["akid"])
+    _check_time(parts, now or datetime.now(UTC))
+    found = principal_for(parts.access_key_id)
     if found is None:
         raise UnrecognizedClientException("The security token included in the request is invalid.")
     secret, user_arn = found
-    canonical_headers = "".join(f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed)
-    payload_hash = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
-    canonical_request = "\n".join(
-        [method.upper(), canonical_uri(raw_path), canonical_query(query), canonical_headers,
-         match["signed"], payload_hash]
-    )
-    scope = f"{match['date']}/{match['region']}/{match['service']}/aws4_request"
-    string_to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
-    )
-    key = _signing_key(secret, match["date"], match["region"], match["service"])
-    expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, match["signature"]):
+    if not hmac.compare_digest(_signature(parts, method, raw_path, headers, secret), parts.signature):
         raise InvalidSignatureException(
             "The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method."
         )
-    return Caller(match["akid"], user_arn)
+    return Caller(parts.access_key_id, user_arn)
+
+
+def presign_url(
+    url: str,
+    access_key_id: str,
+    secret: str,
+    *,
+    expires_seconds: int = 3600,
+    region: str = "us-east-1",
+    now: datetime | None = None,
+) -> str:
+    """A GET URL signed in its query string (like an S3 presigned URL) that anyone holding it may open."""
+    split = urllib.parse.urlsplit(url)
+    current = now or datetime.now(UTC)
+    amz_date = current.strftime("%Y%m%dT%H%M%SZ")
+    params = [
+        *urllib.parse.parse_qsl(split.query, keep_blank_values=True),
+        ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+        ("X-Amz-Credential", f"{access_key_id}/{amz_date[:8]}/{region}/{SERVICE}/aws4_request"),
+        ("X-Amz-Date", amz_date),
+        ("X-Amz-Expires", str(expires_seconds)),
+        ("X-Amz-SignedHeaders", "host"),
+    ]
+    query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+    parts = _SignedParts(
+        access_key_id,
+        amz_date[:8],
+        region,
+        SERVICE,
+        "host",
+        "",
+        amz_date,
+        canonical_query(query),
+        "UNSIGNED-PAYLOAD",
+        expires_seconds,
+    )
+    signature = _signature(parts, "GET", split.path or "/", {"host": split.netloc}, secret)
+    return urllib.parse.urlunsplit(
+        (split.scheme, split.netloc, split.path, f"{query}&X-Amz-Signature={signature}", "")
+    )

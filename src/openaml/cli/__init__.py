@@ -26,11 +26,17 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
 
 
 config_option = click.option(
-    "--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="TOML settings file (default: $OPENAML_CONFIG_FILE).")
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML settings file (default: $OPENAML_CONFIG_FILE).",
+)
 data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Data directory (default: $OPENAML_DATA_DIR or ./openaml-data).")
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data directory (default: $OPENAML_DATA_DIR or ./openaml-data).",
+)
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -45,8 +51,9 @@ def main() -> None:
 @click.option("--workers", type=int, default=None, help="Job worker processes to start (0 = none).")
 @data_dir_option
 @config_option
-def serve(host: str | None, port: int | None, workers: int | None, data_dir: Path | None,
-          config: Path | None) -> None:
+def serve(
+    host: str | None, port: int | None, workers: int | None, data_dir: Path | None, config: Path | None
+) -> None:
     """Start the API server (and its job workers) with the effective settings."""
     from openaml.cli.serve import serve as run_server
 
@@ -112,3 +119,11 @@ def config_show(data_dir: Path | None, config: Path | None) -> None:
     for env_var, value, source in settings.as_table():
         table.add_row(env_var, value, source)
     Console(width=200 if not sys.stdout.isatty() else None).print(table)
+
+
+@config_group.command("docs")
+def config_docs() -> None:
+    """Print the Markdown reference of every setting (docs/settings.md)."""
+    from openaml.config import settings_reference
+
+    click.echo(settings_reference(), nl=False)

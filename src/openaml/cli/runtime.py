@@ -14,8 +14,10 @@ from openaml.jobs.worker import Worker
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=str(settings.log_level).upper(),
-                        format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=str(settings.log_level).upper(),
+        format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
+    )
 
 
 def open_context(settings: Settings, *, initialize_empty: bool) -> ServiceContext:

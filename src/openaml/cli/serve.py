@@ -36,8 +36,12 @@ def _start_workers(settings: Settings, count: int) -> list[BaseProcess]:
     spawn = multiprocessing.get_context("spawn")
     processes: list[BaseProcess] = []
     for index in range(count):
-        process = spawn.Process(target=worker_process_main, args=(dict(settings.values), dict(settings.sources)),
-                                name=f"openaml-worker-{index + 1}", daemon=True)
+        process = spawn.Process(
+            target=worker_process_main,
+            args=(dict(settings.values), dict(settings.sources)),
+            name=f"openaml-worker-{index + 1}",
+            daemon=True,
+        )
         process.start()
         processes.append(process)
     return processes
@@ -70,16 +74,20 @@ def serve(settings: Settings) -> None:
         click.echo(f"  secret key     : {generated.secret_access_key}")
         click.echo(f"  (generated now and stored in {settings.resolved_credentials_file}, mode 0600)")
     elif key_pairs:
-        click.echo(f"  access key ID  : {key_pairs[0].access_key_id}"
-                   f"  (secret: see OPENAML_SECRET_ACCESS_KEY or {settings.resolved_credentials_file})")
-    click.echo(f"  try: aws machinelearning describe-data-sources --endpoint-url {url} --region us-east-1",
-               err=False)
+        click.echo(
+            f"  access key ID  : {key_pairs[0].access_key_id}"
+            f"  (secret: see OPENAML_SECRET_ACCESS_KEY or {settings.resolved_credentials_file})"
+        )
+    click.echo(
+        f"  try: aws machinelearning describe-data-sources --endpoint-url {url} --region us-east-1", err=False
+    )
 
     processes = _start_workers(settings, int(settings.workers))
     try:
         app = create_app(ctx, key_pairs)
-        config = uvicorn.Config(app, log_level=str(settings.log_level).lower(), access_log=False,
-                                timeout_graceful_shutdown=5)
+        config = uvicorn.Config(
+            app, log_level=str(settings.log_level).lower(), access_log=False, timeout_graceful_shutdown=5
+        )
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         _stop_workers(processes)

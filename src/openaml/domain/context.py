@@ -6,9 +6,11 @@ keeps global state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from openaml.config import Settings
+from openaml.entities import Caller
 from openaml.jobs.queue import JobQueue
 from openaml.store.metadata import MetadataStore
 from openaml.store.objects import ObjectStore
@@ -22,6 +24,9 @@ class ServiceContext:
     resources: ResourceStore
     jobs: JobQueue
     objects: ObjectStore
+    #: Signs a URL of this server with the caller's key so it opens without further credentials
+    #: (set by the HTTP composition root; ``None`` where no keys are known).
+    presign: Callable[[str, Caller], str] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceContext:
@@ -33,8 +38,9 @@ class ServiceContext:
             settings=settings,
             metadata=metadata,
             resources=ResourceStore(metadata),
-            jobs=JobQueue(metadata, lease_seconds=settings.job_lease_seconds,
-                          max_attempts=settings.job_max_attempts),
+            jobs=JobQueue(
+                metadata, lease_seconds=settings.job_lease_seconds, max_attempts=settings.job_max_attempts
+            ),
             objects=ObjectStore(data_dir, settings.data_roots, s3_endpoint_url=settings.s3_endpoint_url),
         )
 

@@ -8,15 +8,23 @@ ends COMPLETED or FAILED with a message saying what was wrong.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from openaml.domain.context import ServiceContext
-from openaml.domain.resources import complete_resource, create_resource, fail_resource, report_progress, start_resource
+from openaml.domain.resources import (
+    complete_resource,
+    create_resource,
+    fail_resource,
+    report_progress,
+    start_resource,
+)
+from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile
-from openaml.engine.data.ingest import DataError, IngestReport, ingest
+from openaml.engine.data.ingest import IngestReport, ingest, resolve_schema
 from openaml.engine.data.rearrangement import parse_data_rearrangement
 from openaml.engine.data.schema import DataSchema, parse_data_schema
 from openaml.engine.data.sql import snapshot_sql_query
@@ -27,7 +35,7 @@ from openaml.jobs.worker import JobCancelled, JobContext
 INGEST_JOB = "ingest_data_source"
 KIND = ResourceKind.DATA_SOURCE
 MAX_LOGGED_INVALID_RECORDS = 1000
-SHOWN_INVALID_REASONS = 5
+PROGRESS_INTERVAL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -46,9 +54,18 @@ def parse_schema_or_hints(text: str) -> DataSchema | SchemaHints:
     except ValueError as exc:
         raise InvalidInputException(f"DataSchema is not valid JSON: {exc}.") from exc
     if isinstance(document, dict) and "attributes" not in document and "variables" not in document:
-        allowed = {"version", "targetAttributeName", "targetFieldName", "rowId", "recordAnnotationFieldName",
-                   "excludedAttributeNames", "excludedVariableNames", "dataFormat", "dataFileContainsHeader",
-                   "rowWeight"}
+        allowed = {
+            "version",
+            "targetAttributeName",
+            "targetFieldName",
+            "rowId",
+            "recordAnnotationFieldName",
+            "excludedAttributeNames",
+            "excludedVariableNames",
+            "dataFormat",
+            "dataFileContainsHeader",
+            "rowWeight",
+        }
         unknown = set(document) - allowed
         if unknown:
             raise InvalidInputException(f"DataSchema has unknown keys: {', '.join(sorted(unknown))}.")
@@ -84,13 +101,27 @@ def _check_spec(ctx: ServiceContext, spec: dict[str, Any], *, data_location: str
         ctx.objects.list_files(data_location)
 
 
-def create_data_source_from_s3(ctx: ServiceContext, caller: Caller, *, data_source_id: str, name: str | None,
-                               spec: dict[str, Any], compute_statistics: bool) -> Resource:
+def create_data_source_from_s3(
+    ctx: ServiceContext,
+    caller: Caller,
+    *,
+    data_source_id: str,
+    name: str | None,
+    spec: dict[str, Any],
+    compute_statistics: bool,
+) -> Resource:
     _check_spec(ctx, spec, data_location=spec["DataLocationS3"])
     request = {"DataSpec": spec, "ComputeStatistics": compute_statistics}
-    return create_resource(ctx, kind=KIND, resource_id=data_source_id, name=name, request=request,
-                           created_by=caller.user_arn, job_type=INGEST_JOB,
-                           links={"data_uri": ctx.objects.resolve(spec["DataLocationS3"])})
+    return create_resource(
+        ctx,
+        kind=KIND,
+        resource_id=data_source_id,
+        name=name,
+        request=request,
+        created_by=caller.user_arn,
+        job_type=INGEST_JOB,
+        links={"data_uri": spec["DataLocationS3"]},
+    )
 
 
 def sql_database_url(ctx: ServiceContext, identifier: str) -> str:
@@ -99,28 +130,45 @@ def sql_database_url(ctx: ServiceContext, identifier: str) -> str:
         known = ", ".join(sorted(databases)) or "none are configured"
         raise InvalidInputException(
             f"Unknown database identifier {identifier!r}: the server administrator configures the databases "
-            f"callers may query in OPENAML_SQL_DATABASES ({known}).")
+            f"callers may query in OPENAML_SQL_DATABASES ({known})."
+        )
     return str(databases[identifier])
 
 
-def create_data_source_from_sql(ctx: ServiceContext, caller: Caller, *, data_source_id: str, name: str | None,
-                                identifier: str, spec: dict[str, Any], request: dict[str, Any],
-                                metadata: dict[str, Any]) -> Resource:
+def create_data_source_from_sql(
+    ctx: ServiceContext,
+    caller: Caller,
+    *,
+    data_source_id: str,
+    name: str | None,
+    identifier: str,
+    spec: dict[str, Any],
+    request: dict[str, Any],
+    metadata: dict[str, Any],
+) -> Resource:
     """A datasource from a SQL query of a configured database, snapshotted to the staging location."""
     sql_database_url(ctx, identifier)
     _check_spec(ctx, spec, data_location=None)
     staging = str(spec["S3StagingLocation"])
     snapshot_uri = ctx.objects.resolve(staging.rstrip("/") + f"/{data_source_id}.parquet")
-    stored_request = {**request, "SnapshotUri": snapshot_uri, "SqlDatabase": identifier, "Metadata": metadata}
-    return create_resource(ctx, kind=KIND, resource_id=data_source_id, name=name, request=stored_request,
-                           created_by=caller.user_arn, job_type=INGEST_JOB, links={"data_uri": snapshot_uri})
+    stored_request = {**request, **metadata, "SnapshotUri": snapshot_uri, "SqlDatabase": identifier}
+    return create_resource(
+        ctx,
+        kind=KIND,
+        resource_id=data_source_id,
+        name=name,
+        request=stored_request,
+        created_by=caller.user_arn,
+        job_type=INGEST_JOB,
+        links={"data_uri": snapshot_uri},
+    )
 
 
 def statistics_uri(ctx: ServiceContext, data_source_id: str) -> str:
     return ctx.objects.data_uri("datasources", data_source_id, "statistics.json")
 
 
-def log_uri(ctx: ServiceContext, data_source_id: str) -> str:
+def log_file_uri(ctx: ServiceContext, data_source_id: str) -> str:
     return ctx.objects.data_uri("datasources", data_source_id, "log.txt")
 
 
@@ -128,28 +176,41 @@ def data_files(ctx: ServiceContext, location: str) -> list[DataFile]:
     def opener(uri: str) -> Any:
         return lambda: ctx.objects.open_read(uri)
 
-    return [DataFile(uri=info.uri, size=info.size, open=opener(info.uri)) for info in ctx.objects.list_files(location)]
+    return [
+        DataFile(uri=info.uri, size=info.size, open=opener(info.uri))
+        for info in ctx.objects.list_files(location)
+    ]
 
 
 def _write_log(ctx: ServiceContext, data_source_id: str, lines: list[str]) -> None:
-    ctx.objects.write_bytes(log_uri(ctx, data_source_id), ("\n".join(lines) + "\n").encode("utf-8"))
+    ctx.objects.write_bytes(log_file_uri(ctx, data_source_id), ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def _log_lines(report: IngestReport | None, error: str | None) -> list[str]:
     lines = [f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} datasource ingest"]
     if report is not None:
-        lines.append(f"records read: {report.records_read}, valid: {report.valid_records}, "
-                     f"invalid: {report.invalid_records}")
-        for record in report.invalid_samples:
-            lines.append(f"invalid record: file {record.file_uri} row {record.row_number}"
-                         + (f", attribute {record.attribute!r}" if record.attribute else "")
-                         + (f", value {record.value!r}" if record.value is not None else "")
-                         + f": {record.reason}")
-        if report.invalid_records > len(report.invalid_samples):
-            lines.append(f"... {report.invalid_records - len(report.invalid_samples)} more invalid records not listed")
+        lines.append(
+            f"records read: {report.records_read}, valid: {report.valid_records}, "
+            f"invalid: {report.invalid_records}"
+        )
+        lines.extend(f"invalid record: {record.describe()}" for record in report.first_invalid_records)
+        unlisted = report.invalid_records - len(report.first_invalid_records)
+        if unlisted > 0:
+            lines.append(f"... {unlisted} more invalid records not listed")
     if error:
         lines.append(f"FAILED: {error}")
     return lines
+
+
+def _schema_in_use(files: list[DataFile], parsed: DataSchema | SchemaHints) -> DataSchema:
+    if isinstance(parsed, DataSchema):
+        return parsed
+    inferred = resolve_schema(
+        files, None, target_attribute_name=parsed.target_attribute_name, row_id=parsed.row_id
+    )
+    if not parsed.excluded_attribute_names:
+        return inferred
+    return dataclasses.replace(inferred, excluded_attribute_names=parsed.excluded_attribute_names)
 
 
 def run_ingest_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
@@ -171,55 +232,63 @@ def run_ingest_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
             location = spec["DataLocationS3"]
         context.check_cancelled()
         schema_text = _schema_text(ctx, spec)
-        parsed = parse_schema_or_hints(schema_text) if schema_text is not None else SchemaHints()
         files = data_files(ctx, location)
-        total_bytes = sum(f.size for f in files)
+        schema = _schema_in_use(files, parse_schema_or_hints(schema_text) if schema_text else SchemaHints())
+        last_report = [0.0]
 
-        def progress(records: int, bytes_read: int) -> None:
-            share = f" ({100 * bytes_read / total_bytes:.0f}% of {total_bytes / 1e6:.1f} MB)" if total_bytes else ""
-            report_progress(ctx, KIND, resource.id, f"Read {records:,} records{share}")
+        def progress(bytes_done: int, bytes_total: int) -> None:
+            if time.monotonic() - last_report[0] < PROGRESS_INTERVAL_SECONDS:
+                return
+            last_report[0] = time.monotonic()
+            share = f"{100 * bytes_done / bytes_total:.0f}% of " if bytes_total else ""
+            report_progress(ctx, KIND, resource.id, f"Reading the data: {share}{bytes_total / 1e6:.1f} MB")
 
         report = ingest(
             files,
-            parsed if isinstance(parsed, DataSchema) else None,
+            schema,
             parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
             compute_statistics=bool(request.get("ComputeStatistics")),
             require_target=False,
             max_invalid_records=int(ctx.settings.max_invalid_records),
             max_logged_invalid=MAX_LOGGED_INVALID_RECORDS,
             max_record_bytes=int(ctx.settings.max_record_bytes),
-            hints=parsed if isinstance(parsed, SchemaHints) else None,
             progress=progress,
             should_stop=context.should_stop,
         )
-    except DataError as exc:
-        context.check_cancelled()
-        _write_log(ctx, resource.id, _log_lines(exc.report, str(exc)))
-        fail_resource(ctx, KIND, resource.id, str(exc), details=_details(exc.report) if exc.report else None)
-        return
-    except InvalidInputException as exc:
+    except IngestStopped as exc:
+        raise JobCancelled(f"datasource {resource.id} was deleted") from exc
+    except (DataError, InvalidInputException) as exc:
         _write_log(ctx, resource.id, _log_lines(None, exc.message))
         fail_resource(ctx, KIND, resource.id, exc.message)
         return
     if context.should_stop():
         raise JobCancelled(f"datasource {resource.id} was deleted")
     if report.statistics is not None:
-        ctx.objects.write_bytes(statistics_uri(ctx, resource.id), json.dumps(report.statistics).encode("utf-8"))
+        ctx.objects.write_bytes(
+            statistics_uri(ctx, resource.id), json.dumps(report.statistics).encode("utf-8")
+        )
     _write_log(ctx, resource.id, _log_lines(report, None))
     message = None
     if report.invalid_records:
-        message = (f"{report.invalid_records:,} of {report.records_read:,} records were invalid and skipped; "
-                   "see LogUri for the reasons.")
-    complete_resource(ctx, KIND, resource.id, details=_details(report),
-                      compute_time_ms=int((time.process_time() - started) * 1000) if report.statistics else None,
-                      message=message)
+        message = (
+            f"{report.invalid_records:,} of {report.records_read:,} records were invalid and skipped; "
+            "see LogUri for the reasons."
+        )
+    complete_resource(
+        ctx,
+        KIND,
+        resource.id,
+        details=_details(report),
+        compute_time_ms=int((time.process_time() - started) * 1000) if report.statistics else None,
+        message=message,
+    )
 
 
 def _details(report: IngestReport) -> dict[str, Any]:
     return {
         "DataSizeInBytes": report.data_size_bytes,
         "NumberOfFiles": report.number_of_files,
-        "DataSourceSchema": report.schema.to_json() if report.schema is not None else None,
+        "DataSourceSchema": report.schema.to_json(),
         "RecordsRead": report.records_read,
         "ValidRecords": report.valid_records,
         "InvalidRecords": report.invalid_records,

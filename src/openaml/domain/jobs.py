@@ -25,5 +25,9 @@ def fail_abandoned_job(ctx: ServiceContext, job: Job) -> None:
 
 def fail_crashed_job(ctx: ServiceContext, job: Job, error: str) -> None:
     """A job body raised something unexpected: fail its resource with a message, never leave it running."""
-    fail_resource(ctx, job.resource_kind, job.resource_id,
-                  f"Processing failed because of an internal error ({error}). See the server log for details.")
+    fail_resource(
+        ctx,
+        job.resource_kind,
+        job.resource_id,
+        f"Processing failed because of an internal error ({error}). See the server log for details.",
+    )

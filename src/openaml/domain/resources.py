@@ -25,7 +25,8 @@ from openaml.store.resources import ResourceQuery
 
 MAX_TAGS_PER_RESOURCE = 50
 MAX_MESSAGE_LENGTH = 10240
-_TAG_PATTERN = regex.compile(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*")
+# The model's pattern plus '%', which its documentation lists as valid (see operations/validation.py).
+_TAG_PATTERN = regex.compile(r"[\p{L}\p{Z}\p{N}_.:/=+\-@%]*")
 
 
 def create_resource(
@@ -47,9 +48,17 @@ def create_resource(
     :class:`IdempotentParameterMismatchException`. ``links`` fills the denormalised filter fields.
     """
     now = time.time()
-    resource = Resource(kind=kind, id=resource_id, status=EntityStatus.PENDING, created_at=now,
-                        last_updated_at=now, created_by=created_by, name=name, request=request,
-                        **dict(links or {}))
+    resource = Resource(
+        kind=kind,
+        id=resource_id,
+        status=EntityStatus.PENDING,
+        created_at=now,
+        last_updated_at=now,
+        created_by=created_by,
+        name=name,
+        request=request,
+        **dict(links or {}),
+    )
     stored, created = ctx.resources.create(resource, job_type)
     if created:
         if tags:
@@ -57,11 +66,13 @@ def create_resource(
         return stored
     if stored.status is EntityStatus.DELETED:
         raise InvalidInputException(
-            f"{kind.value} {resource_id} was deleted; the IDs of deleted objects cannot be reused.")
+            f"{kind.value} {resource_id} was deleted; the IDs of deleted objects cannot be reused."
+        )
     if stored.request != request or stored.name != name:
         raise IdempotentParameterMismatchException(
             f"{kind.value} {resource_id} already exists with different parameters; "
-            "use a new ID or repeat the original request exactly.")
+            "use a new ID or repeat the original request exactly."
+        )
     return stored
 
 
@@ -78,24 +89,35 @@ def get_usable_resource(ctx: ServiceContext, kind: ResourceKind, resource_id: st
     if resource.status in (EntityStatus.DELETED, EntityStatus.FAILED):
         raise InvalidInputException(
             f"{role} {resource_id} is {resource.status.value} and cannot be used"
-            + (f": {resource.message}" if resource.message else "."))
+            + (f": {resource.message}" if resource.message else ".")
+        )
     return resource
 
 
-def rename_resource(ctx: ServiceContext, kind: ResourceKind, resource_id: str, name: str,
-                    extra: Mapping[str, Any] | None = None) -> Resource:
+def rename_resource(
+    ctx: ServiceContext,
+    kind: ResourceKind,
+    resource_id: str,
+    name: str | None,
+    extra: Mapping[str, Any] | None = None,
+) -> Resource:
     resource = get_resource(ctx, kind, resource_id)
     if resource.status is EntityStatus.DELETED:
         raise InvalidInputException(f"{kind.value} {resource_id} is DELETED and cannot be updated.")
-    updated = ctx.resources.update(kind, resource_id, {"name": name, **dict(extra or {})},
-                                   only_if_status=[s for s in EntityStatus if s is not EntityStatus.DELETED])
+    updated = ctx.resources.update(
+        kind,
+        resource_id,
+        {"name": name, **dict(extra or {})},
+        only_if_status=[s for s in EntityStatus if s is not EntityStatus.DELETED],
+    )
     if updated is None:
         raise InvalidInputException(f"{kind.value} {resource_id} is DELETED and cannot be updated.")
     return updated
 
 
-def delete_resource(ctx: ServiceContext, kind: ResourceKind, resource_id: str,
-                    extra: Mapping[str, Any] | None = None) -> Resource:
+def delete_resource(
+    ctx: ServiceContext, kind: ResourceKind, resource_id: str, extra: Mapping[str, Any] | None = None
+) -> Resource:
     """Soft-delete: the status becomes DELETED (Get still returns it) and its job is cancelled."""
     resource = get_resource(ctx, kind, resource_id)
     if resource.status is EntityStatus.DELETED:
@@ -105,40 +127,73 @@ def delete_resource(ctx: ServiceContext, kind: ResourceKind, resource_id: str,
     return updated or resource
 
 
-def start_resource(ctx: ServiceContext, kind: ResourceKind, resource_id: str, message: str | None = None
-                   ) -> Resource | None:
+def start_resource(
+    ctx: ServiceContext, kind: ResourceKind, resource_id: str, message: str | None = None
+) -> Resource | None:
     """Move to INPROGRESS (again, when a job is retried); None if the resource left the job's hands."""
     now = time.time()
     return ctx.resources.update(
-        kind, resource_id, {"status": EntityStatus.INPROGRESS, "started_at": now, "message": message},
-        only_if_status=ALLOWED_TRANSITIONS[EntityStatus.INPROGRESS])
+        kind,
+        resource_id,
+        {"status": EntityStatus.INPROGRESS, "started_at": now, "message": message},
+        only_if_status=ALLOWED_TRANSITIONS[EntityStatus.INPROGRESS],
+    )
 
 
 def report_progress(ctx: ServiceContext, kind: ResourceKind, resource_id: str, message: str) -> None:
-    ctx.resources.update(kind, resource_id, {"message": message[:MAX_MESSAGE_LENGTH]},
-                         only_if_status=[EntityStatus.INPROGRESS])
+    ctx.resources.update(
+        kind, resource_id, {"message": message[:MAX_MESSAGE_LENGTH]}, only_if_status=[EntityStatus.INPROGRESS]
+    )
 
 
-def complete_resource(ctx: ServiceContext, kind: ResourceKind, resource_id: str, *,
-                      details: Mapping[str, Any], compute_time_ms: int | None, message: str | None = None,
-                      links: Mapping[str, Any] | None = None) -> Resource | None:
+def complete_resource(
+    ctx: ServiceContext,
+    kind: ResourceKind,
+    resource_id: str,
+    *,
+    details: Mapping[str, Any],
+    compute_time_ms: int | None,
+    message: str | None = None,
+    links: Mapping[str, Any] | None = None,
+) -> Resource | None:
     return ctx.resources.update(
-        kind, resource_id,
-        {"status": EntityStatus.COMPLETED, "finished_at": time.time(), "details": dict(details),
-         "compute_time_ms": compute_time_ms, "message": message, **dict(links or {})},
-        only_if_status=ALLOWED_TRANSITIONS[EntityStatus.COMPLETED])
+        kind,
+        resource_id,
+        {
+            "status": EntityStatus.COMPLETED,
+            "finished_at": time.time(),
+            "details": dict(details),
+            "compute_time_ms": compute_time_ms,
+            "message": message,
+            **dict(links or {}),
+        },
+        only_if_status=ALLOWED_TRANSITIONS[EntityStatus.COMPLETED],
+    )
 
 
-def fail_resource(ctx: ServiceContext, kind: ResourceKind, resource_id: str, message: str,
-                  details: Mapping[str, Any] | None = None) -> Resource | None:
+def fail_resource(
+    ctx: ServiceContext,
+    kind: ResourceKind,
+    resource_id: str,
+    message: str,
+    details: Mapping[str, Any] | None = None,
+) -> Resource | None:
     return ctx.resources.update(
-        kind, resource_id,
-        {"status": EntityStatus.FAILED, "finished_at": time.time(), "message": message[:MAX_MESSAGE_LENGTH],
-         "details": dict(details or {})},
-        only_if_status=ALLOWED_TRANSITIONS[EntityStatus.FAILED])
+        kind,
+        resource_id,
+        {
+            "status": EntityStatus.FAILED,
+            "finished_at": time.time(),
+            "message": message[:MAX_MESSAGE_LENGTH],
+            "details": dict(details or {}),
+        },
+        only_if_status=ALLOWED_TRANSITIONS[EntityStatus.FAILED],
+    )
 
 
-def describe_resources(ctx: ServiceContext, query: ResourceQuery) -> tuple[list[Resource], tuple[Any, str] | None]:
+def describe_resources(
+    ctx: ServiceContext, query: ResourceQuery
+) -> tuple[list[Resource], tuple[Any, str] | None]:
     return ctx.resources.describe(query)
 
 
@@ -155,7 +210,8 @@ def _taggable(ctx: ServiceContext, kind: ResourceKind, resource_id: str, *, chan
 def _check_tag_key(key: str) -> None:
     if not key or len(key) > 128 or not _TAG_PATTERN.fullmatch(key):
         raise InvalidTagException(
-            f"Invalid tag key {key!r}: keys are 1-128 letters, digits, spaces or _ . : / = + - @.")
+            f"Invalid tag key {key!r}: keys are 1-128 letters, digits, spaces or _ . : / = + - @."
+        )
     if key.lower().startswith("aws:"):
         raise InvalidTagException(f"Invalid tag key {key!r}: the prefix 'aws:' is reserved.")
 
@@ -166,12 +222,16 @@ def add_tags(ctx: ServiceContext, kind: ResourceKind, resource_id: str, tags: Se
         _check_tag_key(tag.key)
         if tag.value is not None and (len(tag.value) > 256 or not _TAG_PATTERN.fullmatch(tag.value)):
             raise InvalidTagException(
-                f"Invalid value for tag {tag.key!r}: values are 0-256 letters, digits, spaces or _ . : / = + - @.")
+                f"Invalid value for tag {tag.key!r}: "
+                "values are 0-256 letters, digits, spaces or _ . : / = + - @ %."
+            )
     if len({t.key for t in tags}) != len(tags):
         raise InvalidTagException("The same tag key appears more than once in the request.")
     if not ctx.resources.put_tags(kind, resource_id, tags, MAX_TAGS_PER_RESOURCE):
         raise TagLimitExceededException(
-            f"{kind.value} {resource_id} would have more than {MAX_TAGS_PER_RESOURCE} tags; delete some first.")
+            f"{kind.value} {resource_id} would have more than {MAX_TAGS_PER_RESOURCE} tags; "
+            "delete some first."
+        )
 
 
 def describe_tags(ctx: ServiceContext, kind: ResourceKind, resource_id: str) -> list[Tag]:

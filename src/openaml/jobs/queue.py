@@ -47,7 +47,9 @@ class AbandonedJob:
 class JobQueue:
     """Claiming, renewing, finishing and cancelling jobs."""
 
-    def __init__(self, metadata: MetadataStore, *, lease_seconds: float = 30.0, max_attempts: int = 2) -> None:
+    def __init__(
+        self, metadata: MetadataStore, *, lease_seconds: float = 30.0, max_attempts: int = 2
+    ) -> None:
         self.metadata = metadata
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
@@ -63,8 +65,12 @@ class JobQueue:
             with self.metadata.session(write=False) as session:
                 candidate = session.scalars(
                     select(JobRow)
-                    .where(or_(JobRow.state == JobState.QUEUED.value,
-                               (JobRow.state == JobState.RUNNING.value) & (JobRow.lease_expires_at < now)))
+                    .where(
+                        or_(
+                            JobRow.state == JobState.QUEUED.value,
+                            (JobRow.state == JobState.RUNNING.value) & (JobRow.lease_expires_at < now),
+                        )
+                    )
                     .order_by(JobRow.created_at, JobRow.id)
                     .limit(1)
                 ).first()
@@ -99,8 +105,11 @@ class JobQueue:
         with self.metadata.session() as session:
             result = session.execute(
                 update(JobRow)
-                .where(JobRow.id == job.id, JobRow.lease_owner == worker_id,
-                       JobRow.state == JobState.RUNNING.value)
+                .where(
+                    JobRow.id == job.id,
+                    JobRow.lease_owner == worker_id,
+                    JobRow.state == JobState.RUNNING.value,
+                )
                 .values(lease_expires_at=time.time() + self.lease_seconds)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -111,8 +120,11 @@ class JobQueue:
         with self.metadata.session() as session:
             result = session.execute(
                 update(JobRow)
-                .where(JobRow.id == job.id, JobRow.lease_owner == worker_id,
-                       JobRow.state == JobState.RUNNING.value)
+                .where(
+                    JobRow.id == job.id,
+                    JobRow.lease_owner == worker_id,
+                    JobRow.state == JobState.RUNNING.value,
+                )
                 .values(state=state.value, finished_at=time.time(), lease_owner=None, error=error)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -122,8 +134,11 @@ class JobQueue:
         with self.metadata.session() as session:
             result = session.execute(
                 update(JobRow)
-                .where(JobRow.resource_kind == kind.value, JobRow.resource_id == resource_id,
-                       JobRow.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]))
+                .where(
+                    JobRow.resource_kind == kind.value,
+                    JobRow.resource_id == resource_id,
+                    JobRow.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]),
+                )
                 .values(state=JobState.CANCELLED.value, finished_at=time.time(), lease_owner=None)
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
@@ -131,7 +146,8 @@ class JobQueue:
     def jobs_for(self, kind: ResourceKind, resource_id: str) -> list[Job]:
         with self.metadata.session(write=False) as session:
             rows = session.scalars(
-                select(JobRow).where(JobRow.resource_kind == kind.value, JobRow.resource_id == resource_id)
+                select(JobRow)
+                .where(JobRow.resource_kind == kind.value, JobRow.resource_id == resource_id)
                 .order_by(JobRow.id)
             ).all()
             return [_to_entity(r) for r in rows]

@@ -23,45 +23,75 @@ def create_data_source_from_s3(ctx: ServiceContext, params: dict[str, Any], call
     if spec.get("DataSchema") and spec.get("DataSchemaLocationS3"):
         raise InvalidInputException("Give either DataSchema or DataSchemaLocationS3, not both.")
     resource = domain.create_data_source_from_s3(
-        ctx, caller, data_source_id=params["DataSourceId"], name=params.get("DataSourceName"), spec=spec,
-        compute_statistics=bool(params.get("ComputeStatistics", False)))
+        ctx,
+        caller,
+        data_source_id=params["DataSourceId"],
+        name=params.get("DataSourceName"),
+        spec=spec,
+        compute_statistics=bool(params.get("ComputeStatistics", False)),
+    )
     return {"DataSourceId": resource.id}
 
 
-def create_data_source_from_rds(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+def create_data_source_from_rds(
+    ctx: ServiceContext, params: dict[str, Any], caller: Caller
+) -> dict[str, Any]:
     spec = dict(params["RDSData"])
     database = spec["DatabaseInformation"]
     metadata = {
-        "Database": {"InstanceIdentifier": database["InstanceIdentifier"], "DatabaseName": database["DatabaseName"]},
+        "Database": {
+            "InstanceIdentifier": database["InstanceIdentifier"],
+            "DatabaseName": database["DatabaseName"],
+        },
         "DatabaseUserName": spec["DatabaseCredentials"]["Username"],
         "SelectSqlQuery": spec["SelectSqlQuery"],
         "ResourceRole": spec["ResourceRole"],
         "ServiceRole": spec["ServiceRole"],
     }
     resource = domain.create_data_source_from_sql(
-        ctx, caller, data_source_id=params["DataSourceId"], name=params.get("DataSourceName"),
-        identifier=database["InstanceIdentifier"], spec=_without_password(spec),
-        request={"DataSpec": _without_password(spec), "RoleARN": params["RoleARN"],
-                 "ComputeStatistics": bool(params.get("ComputeStatistics", False))},
-        metadata={"RDSMetadata": metadata})
+        ctx,
+        caller,
+        data_source_id=params["DataSourceId"],
+        name=params.get("DataSourceName"),
+        identifier=database["InstanceIdentifier"],
+        spec=_without_password(spec),
+        request={
+            "DataSpec": _without_password(spec),
+            "RoleARN": params["RoleARN"],
+            "ComputeStatistics": bool(params.get("ComputeStatistics", False)),
+        },
+        metadata={"RDSMetadata": metadata},
+    )
     return {"DataSourceId": resource.id}
 
 
-def create_data_source_from_redshift(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+def create_data_source_from_redshift(
+    ctx: ServiceContext, params: dict[str, Any], caller: Caller
+) -> dict[str, Any]:
     spec = dict(params["DataSpec"])
     database = spec["DatabaseInformation"]
     metadata = {
-        "RedshiftDatabase": {"DatabaseName": database["DatabaseName"],
-                             "ClusterIdentifier": database["ClusterIdentifier"]},
+        "RedshiftDatabase": {
+            "DatabaseName": database["DatabaseName"],
+            "ClusterIdentifier": database["ClusterIdentifier"],
+        },
         "DatabaseUserName": spec["DatabaseCredentials"]["Username"],
         "SelectSqlQuery": spec["SelectSqlQuery"],
     }
     resource = domain.create_data_source_from_sql(
-        ctx, caller, data_source_id=params["DataSourceId"], name=params.get("DataSourceName"),
-        identifier=database["ClusterIdentifier"], spec=_without_password(spec),
-        request={"DataSpec": _without_password(spec), "RoleARN": params["RoleARN"],
-                 "ComputeStatistics": bool(params.get("ComputeStatistics", False))},
-        metadata={"RedshiftMetadata": metadata})
+        ctx,
+        caller,
+        data_source_id=params["DataSourceId"],
+        name=params.get("DataSourceName"),
+        identifier=database["ClusterIdentifier"],
+        spec=_without_password(spec),
+        request={
+            "DataSpec": _without_password(spec),
+            "RoleARN": params["RoleARN"],
+            "ComputeStatistics": bool(params.get("ComputeStatistics", False)),
+        },
+        metadata={"RedshiftMetadata": metadata},
+    )
     return {"DataSourceId": resource.id}
 
 
@@ -73,8 +103,9 @@ def _without_password(spec: dict[str, Any]) -> dict[str, Any]:
 
 def get_data_source(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
     resource = resources.get_resource(ctx, KIND, params["DataSourceId"])
-    return wire.data_source_shape(resource, verbose=bool(params.get("Verbose")),
-                                  log_uri=log_uri(ctx, KIND, resource.id))
+    return wire.data_source_shape(
+        resource, verbose=bool(params.get("Verbose")), log_uri=log_uri(ctx, KIND, resource.id, caller)
+    )
 
 
 def update_data_source(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
@@ -94,12 +125,17 @@ def describe_data_sources(ctx: ServiceContext, params: dict[str, Any], caller: C
 # --- extension endpoints -------------------------------------------------------------------------
 
 
-def get_statistics(ctx: ServiceContext, path: Mapping[str, str], query: Mapping[str, str], caller: Caller) -> Any:
+def get_statistics(
+    ctx: ServiceContext, path: Mapping[str, str], query: Mapping[str, str], caller: Caller
+) -> Any:
     """``GET /openaml/v1/datasources/{DataSourceId}/statistics``: the statistics JSON (docs/statistics.md)."""
     resource = resources.get_resource(ctx, KIND, path["DataSourceId"])
     if not resource.details.get("HasStatistics"):
-        state = ("was created without ComputeStatistics" if resource.status is EntityStatus.COMPLETED
-                 else f"is {resource.status.value}")
+        state = (
+            "was created without ComputeStatistics"
+            if resource.status is EntityStatus.COMPLETED
+            else f"is {resource.status.value}"
+        )
         raise ResourceNotFoundException(f"DataSource {resource.id} has no statistics: it {state}.")
     return RawContent(ctx.objects.read_bytes(domain.statistics_uri(ctx, resource.id)), "application/json")
 
@@ -107,9 +143,11 @@ def get_statistics(ctx: ServiceContext, path: Mapping[str, str], query: Mapping[
 def get_log(ctx: ServiceContext, path: Mapping[str, str], query: Mapping[str, str], caller: Caller) -> Any:
     """``GET /openaml/v1/datasources/{DataSourceId}/log``: the ingest log with the invalid records."""
     resource = resources.get_resource(ctx, KIND, path["DataSourceId"])
-    uri = domain.log_uri(ctx, resource.id)
+    uri = domain.log_file_uri(ctx, resource.id)
     if not ctx.objects.exists(uri):
-        raise ResourceNotFoundException(f"DataSource {resource.id} has no log yet: it is {resource.status.value}.")
+        raise ResourceNotFoundException(
+            f"DataSource {resource.id} has no log yet: it is {resource.status.value}."
+        )
     return RawContent(ctx.objects.read_bytes(uri), "text/plain; charset=utf-8")
 
 

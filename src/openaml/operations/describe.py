@@ -32,17 +32,18 @@ _COMMON_FILTERS = {
 }
 FILTER_COLUMNS: dict[ResourceKind, dict[str, str]] = {
     ResourceKind.DATA_SOURCE: _COMMON_FILTERS | {"DataLocationS3": "data_uri"},
-    ResourceKind.ML_MODEL: _COMMON_FILTERS | {
+    ResourceKind.ML_MODEL: _COMMON_FILTERS
+    | {
         "TrainingDataSourceId": "data_source_id",
         "RealtimeEndpointStatus": "endpoint_status",
         "MLModelType": "ml_model_type",
         "Algorithm": "algorithm",
         "TrainingDataURI": "data_uri",
     },
-    ResourceKind.EVALUATION: _COMMON_FILTERS | {
-        "MLModelId": "ml_model_id", "DataSourceId": "data_source_id", "DataURI": "data_uri"},
-    ResourceKind.BATCH_PREDICTION: _COMMON_FILTERS | {
-        "MLModelId": "ml_model_id", "DataSourceId": "data_source_id", "DataURI": "data_uri"},
+    ResourceKind.EVALUATION: _COMMON_FILTERS
+    | {"MLModelId": "ml_model_id", "DataSourceId": "data_source_id", "DataURI": "data_uri"},
+    ResourceKind.BATCH_PREDICTION: _COMMON_FILTERS
+    | {"MLModelId": "ml_model_id", "DataSourceId": "data_source_id", "DataURI": "data_uri"},
 }
 COMPARATORS: tuple[Comparator, ...] = ("EQ", "NE", "GT", "LT", "GE", "LE", "Prefix")
 _TIME_COLUMNS = {"created_at", "last_updated_at"}
@@ -57,7 +58,8 @@ def _parse_time(member: str, value: str) -> float:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise InvalidInputException(
-            f"{member} must be a time as epoch seconds or ISO-8601 (e.g. 2026-11-29T12:00:00Z), got {value!r}."
+            f"{member} must be a time as epoch seconds or ISO-8601 (e.g. 2026-11-29T12:00:00Z), "
+            f"got {value!r}."
         ) from exc
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
@@ -75,7 +77,8 @@ def _decode_token(token: str, query_hash: str) -> tuple[Any, str]:
         raise InvalidInputException("NextToken is not a token this server returned.") from exc
     if bound_to != query_hash:
         raise InvalidInputException(
-            "NextToken belongs to a different query; repeat the same filter and sort parameters.")
+            "NextToken belongs to a different query; repeat the same filter and sort parameters."
+        )
     return value, str(resource_id)
 
 
@@ -86,7 +89,8 @@ def describe(ctx: ServiceContext, kind: ResourceKind, params: dict[str, Any]) ->
     comparators = {op: params[op] for op in COMPARATORS if op in params}
     if variable is None and comparators:
         raise InvalidInputException(
-            f"{', '.join(comparators)} needs a FilterVariable that says which field to compare.")
+            f"{', '.join(comparators)} needs a FilterVariable that says which field to compare."
+        )
     column = filters[variable] if variable else "created_at"
     values: dict[Comparator, Any] = {}
     for op, value in comparators.items():
@@ -97,12 +101,22 @@ def describe(ctx: ServiceContext, kind: ResourceKind, params: dict[str, Any]) ->
     include_deleted = column == "status"
     descending = params.get("SortOrder", "asc") == "dsc"
     limit = int(params.get("Limit", 100))
-    query_hash = hashlib.sha256(json.dumps(
-        [kind.value, column, sorted(values.items()), descending], default=str).encode()).hexdigest()[:16]
+    query_hash = hashlib.sha256(
+        json.dumps([kind.value, column, sorted(values.items()), descending], default=str).encode()
+    ).hexdigest()[:16]
     after = _decode_token(params["NextToken"], query_hash) if params.get("NextToken") else None
-    resources, cursor = describe_resources(ctx, ResourceQuery(
-        kind=kind, column=column, comparators=values, descending=descending, limit=limit, after=after,
-        include_deleted=include_deleted))
+    resources, cursor = describe_resources(
+        ctx,
+        ResourceQuery(
+            kind=kind,
+            column=column,
+            comparators=values,
+            descending=descending,
+            limit=limit,
+            after=after,
+            include_deleted=include_deleted,
+        ),
+    )
     result: dict[str, Any] = {"Results": [describe_shape(r) for r in resources]}
     if cursor is not None:
         result["NextToken"] = _encode_token(query_hash, cursor)

@@ -16,21 +16,29 @@ from openaml.operations import wire
 from openaml.operations.describe import describe
 
 
-def log_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str) -> str:
-    """The HTTP URL of a resource's job log on this server (an extension endpoint)."""
+def log_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, caller: Caller) -> str:
+    """The URL of a resource's job log on this server, presigned for the caller (valid one hour).
+
+    Like the presigned S3 URLs Amazon ML returned, it opens in a browser or with curl as it is.
+    """
     collection = {
         ResourceKind.DATA_SOURCE: "datasources",
         ResourceKind.ML_MODEL: "mlmodels",
         ResourceKind.EVALUATION: "evaluations",
         ResourceKind.BATCH_PREDICTION: "batchpredictions",
     }[kind]
-    return f"{str(ctx.settings.public_url).rstrip('/')}/openaml/v1/{collection}/{resource_id}/log"
+    url = f"{str(ctx.settings.public_url).rstrip('/')}/openaml/v1/{collection}/{resource_id}/log"
+    return ctx.presign(url, caller) if ctx.presign is not None else url
 
 
 def get_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
     resource = domain.get_resource(ctx, ResourceKind.ML_MODEL, params["MLModelId"])
-    return wire.ml_model_shape(resource, verbose=bool(params.get("Verbose")), for_get=True,
-                               log_uri=log_uri(ctx, ResourceKind.ML_MODEL, resource.id))
+    return wire.ml_model_shape(
+        resource,
+        verbose=bool(params.get("Verbose")),
+        for_get=True,
+        log_uri=log_uri(ctx, ResourceKind.ML_MODEL, resource.id, caller),
+    )
 
 
 def update_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
@@ -43,7 +51,8 @@ def update_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller)
         threshold = float(params["ScoreThreshold"])
         if resource.ml_model_type != "BINARY":
             raise InvalidInputException(
-                f"ScoreThreshold applies to BINARY models only; {model_id} is {resource.ml_model_type}.")
+                f"ScoreThreshold applies to BINARY models only; {model_id} is {resource.ml_model_type}."
+            )
         if not 0.0 <= threshold <= 1.0:
             raise InvalidInputException(f"ScoreThreshold must be between 0 and 1, got {threshold}.")
         extra["details"] = {"ScoreThreshold": threshold, "ScoreThresholdLastUpdatedAt": time.time()}
@@ -55,7 +64,7 @@ def update_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller)
 def _getter(kind: ResourceKind, member: str, shape: Any) -> Any:
     def get(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         resource = domain.get_resource(ctx, kind, params[member])
-        return shape(resource, log_uri=log_uri(ctx, kind, resource.id))  # type: ignore[no-any-return]
+        return shape(resource, log_uri=log_uri(ctx, kind, resource.id, caller))  # type: ignore[no-any-return]
 
     return get
 
@@ -101,8 +110,12 @@ OPERATIONS = {
     "UpdateEvaluation": _renamer(ResourceKind.EVALUATION, "EvaluationId", "EvaluationName"),
     "DeleteEvaluation": _deleter(ResourceKind.EVALUATION, "EvaluationId"),
     "DescribeEvaluations": _describer(ResourceKind.EVALUATION),
-    "GetBatchPrediction": _getter(ResourceKind.BATCH_PREDICTION, "BatchPredictionId", wire.batch_prediction_shape),
-    "UpdateBatchPrediction": _renamer(ResourceKind.BATCH_PREDICTION, "BatchPredictionId", "BatchPredictionName"),
+    "GetBatchPrediction": _getter(
+        ResourceKind.BATCH_PREDICTION, "BatchPredictionId", wire.batch_prediction_shape
+    ),
+    "UpdateBatchPrediction": _renamer(
+        ResourceKind.BATCH_PREDICTION, "BatchPredictionId", "BatchPredictionName"
+    ),
     "DeleteBatchPrediction": _deleter(ResourceKind.BATCH_PREDICTION, "BatchPredictionId"),
     "DescribeBatchPredictions": _describer(ResourceKind.BATCH_PREDICTION),
 }

@@ -28,7 +28,8 @@ def _drop_none(shape: dict[str, Any]) -> dict[str, Any]:
 
 def _common(resource: Resource) -> dict[str, Any]:
     finished = resource.status in (EntityStatus.COMPLETED, EntityStatus.FAILED) or (
-        resource.status is EntityStatus.DELETED and resource.finished_at is not None)
+        resource.status is EntityStatus.DELETED and resource.finished_at is not None
+    )
     return {
         ID_MEMBER[resource.kind]: resource.id,
         "Name": resource.name,
@@ -49,19 +50,23 @@ def endpoint_info(resource: Resource) -> dict[str, Any]:
     status = resource.endpoint_status or "NONE"
     if status == "NONE":
         return {"EndpointStatus": "NONE", "PeakRequestsPerSecond": 0}
-    return _drop_none({
-        "EndpointStatus": status,
-        "EndpointUrl": endpoint.get("EndpointUrl"),
-        "CreatedAt": epoch(endpoint.get("CreatedAt")),
-        "PeakRequestsPerSecond": endpoint.get("PeakRequestsPerSecond", 0),
-    })
+    return _drop_none(
+        {
+            "EndpointStatus": status,
+            "EndpointUrl": endpoint.get("EndpointUrl"),
+            "CreatedAt": epoch(endpoint.get("CreatedAt")),
+            "PeakRequestsPerSecond": endpoint.get("PeakRequestsPerSecond", 0),
+        }
+    )
 
 
-def data_source_shape(resource: Resource, *, verbose: bool = False, log_uri: str | None = None) -> dict[str, Any]:
+def data_source_shape(
+    resource: Resource, *, verbose: bool = False, log_uri: str | None = None
+) -> dict[str, Any]:
     request, details = resource.request, resource.details
     shape = _common(resource) | {
         "DataLocationS3": resource.data_uri,
-        "DataRearrangement": request.get("DataRearrangement"),
+        "DataRearrangement": request.get("DataSpec", {}).get("DataRearrangement"),
         "DataSizeInBytes": details.get("DataSizeInBytes"),
         "NumberOfFiles": details.get("NumberOfFiles"),
         "ComputeStatistics": bool(request.get("ComputeStatistics", False)),
@@ -70,7 +75,9 @@ def data_source_shape(resource: Resource, *, verbose: bool = False, log_uri: str
     for member in ("RDSMetadata", "RedshiftMetadata"):
         metadata = request.get(member)
         if metadata is not None:
-            shape[member] = metadata if verbose else {k: v for k, v in metadata.items() if k != "SelectSqlQuery"}
+            shape[member] = (
+                metadata if verbose else {k: v for k, v in metadata.items() if k != "SelectSqlQuery"}
+            )
     if log_uri is not None:
         shape["LogUri"] = log_uri
     if verbose and details.get("DataSourceSchema"):
@@ -78,8 +85,9 @@ def data_source_shape(resource: Resource, *, verbose: bool = False, log_uri: str
     return _drop_none(shape)
 
 
-def ml_model_shape(resource: Resource, *, verbose: bool = False, log_uri: str | None = None,
-                   for_get: bool = False) -> dict[str, Any]:
+def ml_model_shape(
+    resource: Resource, *, verbose: bool = False, log_uri: str | None = None, for_get: bool = False
+) -> dict[str, Any]:
     request, details = resource.request, resource.details
     shape = _common(resource) | {
         "TrainingDataSourceId": resource.data_source_id,

@@ -91,7 +91,9 @@ class MetadataStore:
             session.commit()
         except SQLAlchemyError as exc:
             session.rollback()
-            raise InternalServerException(f"metadata database error: {exc.__class__.__name__}: {exc}") from exc
+            raise InternalServerException(
+                f"metadata database error: {exc.__class__.__name__}: {exc}"
+            ) from exc
         except BaseException:
             session.rollback()
             raise

@@ -6,8 +6,9 @@ sees SQLAlchemy objects. A resource and the job that will build it are written i
 
 from __future__ import annotations
 
+import operator
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,9 +22,23 @@ from openaml.store.metadata import MetadataStore
 from openaml.store.tables import JobRow, ResourceRow, TagRow
 
 _RESOURCE_FIELDS = (
-    "name", "status", "created_at", "last_updated_at", "created_by", "started_at", "finished_at",
-    "compute_time_ms", "message", "request", "details", "data_uri", "ml_model_id", "data_source_id",
-    "ml_model_type", "endpoint_status", "algorithm",
+    "name",
+    "status",
+    "created_at",
+    "last_updated_at",
+    "created_by",
+    "started_at",
+    "finished_at",
+    "compute_time_ms",
+    "message",
+    "request",
+    "details",
+    "data_uri",
+    "ml_model_id",
+    "data_source_id",
+    "ml_model_type",
+    "endpoint_status",
+    "algorithm",
 )
 Comparator = Literal["EQ", "NE", "GT", "LT", "GE", "LE", "Prefix"]
 
@@ -83,13 +98,25 @@ class ResourceStore:
             return existing, False
         try:
             with self.metadata.session() as session:
-                session.add(ResourceRow(kind=resource.kind.value, id=resource.id,
-                                        **{f: getattr(resource, f) for f in _RESOURCE_FIELDS}))
+                session.add(
+                    ResourceRow(
+                        kind=resource.kind.value,
+                        id=resource.id,
+                        **{f: getattr(resource, f) for f in _RESOURCE_FIELDS},
+                    )
+                )
                 session.flush()
                 if job_type is not None:
-                    session.add(JobRow(job_type=job_type, resource_kind=resource.kind.value,
-                                       resource_id=resource.id, state=JobState.QUEUED.value, attempts=0,
-                                       created_at=resource.created_at))
+                    session.add(
+                        JobRow(
+                            job_type=job_type,
+                            resource_kind=resource.kind.value,
+                            resource_id=resource.id,
+                            state=JobState.QUEUED.value,
+                            attempts=0,
+                            created_at=resource.created_at,
+                        )
+                    )
         except InternalServerException as exc:
             if not isinstance(exc.__cause__, IntegrityError):
                 raise
@@ -148,9 +175,13 @@ class ResourceStore:
         if query.after is not None:
             last_value, last_id = query.after
             if query.descending:
-                conditions.append(or_(sort_key < last_value, and_(sort_key == last_value, ResourceRow.id < last_id)))
+                conditions.append(
+                    or_(sort_key < last_value, and_(sort_key == last_value, ResourceRow.id < last_id))
+                )
             else:
-                conditions.append(or_(sort_key > last_value, and_(sort_key == last_value, ResourceRow.id > last_id)))
+                conditions.append(
+                    or_(sort_key > last_value, and_(sort_key == last_value, ResourceRow.id > last_id))
+                )
         order = (sort_key.desc(), ResourceRow.id.desc()) if query.descending else (sort_key, ResourceRow.id)
         statement = select(ResourceRow, sort_key).where(*conditions).order_by(*order).limit(query.limit + 1)
         with self.metadata.session(write=False) as session:
@@ -162,7 +193,8 @@ class ResourceStore:
     def tags(self, kind: ResourceKind, resource_id: str) -> list[Tag]:
         with self.metadata.session(write=False) as session:
             rows = session.scalars(
-                select(TagRow).where(TagRow.resource_kind == kind.value, TagRow.resource_id == resource_id)
+                select(TagRow)
+                .where(TagRow.resource_kind == kind.value, TagRow.resource_id == resource_id)
                 .order_by(TagRow.key)
             ).all()
             return [Tag(r.key, r.value) for r in rows]
@@ -170,8 +202,14 @@ class ResourceStore:
     def put_tags(self, kind: ResourceKind, resource_id: str, tags: Sequence[Tag], limit: int) -> bool:
         """Add or overwrite tags; returns False (and changes nothing) if more than ``limit`` would result."""
         with self.metadata.session() as session:
-            current = {r.key: r for r in session.scalars(
-                select(TagRow).where(TagRow.resource_kind == kind.value, TagRow.resource_id == resource_id))}
+            current = {
+                r.key: r
+                for r in session.scalars(
+                    select(TagRow).where(
+                        TagRow.resource_kind == kind.value, TagRow.resource_id == resource_id
+                    )
+                )
+            }
             new_keys = {t.key for t in tags} - current.keys()
             if len(current) + len(new_keys) > limit:
                 return False
@@ -179,33 +217,40 @@ class ResourceStore:
                 if tag.key in current:
                     current[tag.key].value = tag.value
                 else:
-                    row = TagRow(resource_kind=kind.value, resource_id=resource_id, key=tag.key, value=tag.value)
+                    row = TagRow(
+                        resource_kind=kind.value, resource_id=resource_id, key=tag.key, value=tag.value
+                    )
                     session.add(row)
                     current[tag.key] = row
             return True
 
     def delete_tags(self, kind: ResourceKind, resource_id: str, keys: Sequence[str]) -> None:
         with self.metadata.session() as session:
-            session.execute(delete(TagRow).where(
-                TagRow.resource_kind == kind.value, TagRow.resource_id == resource_id, TagRow.key.in_(keys)))
+            session.execute(
+                delete(TagRow).where(
+                    TagRow.resource_kind == kind.value,
+                    TagRow.resource_id == resource_id,
+                    TagRow.key.in_(keys),
+                )
+            )
 
 
 _NUMERIC_COLUMNS = {"created_at", "last_updated_at", "started_at", "finished_at", "compute_time_ms"}
 
 
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "EQ": operator.eq,
+    "NE": operator.ne,
+    "GT": operator.gt,
+    "LT": operator.lt,
+    "GE": operator.ge,
+    "LE": operator.le,
+}
+
+
 def _compare(column: Any, op: Comparator, value: Any) -> ColumnElement[bool]:
-    if op == "EQ":
-        return column == value  # type: ignore[no-any-return]
-    if op == "NE":
-        return column != value  # type: ignore[no-any-return]
-    if op == "GT":
-        return column > value  # type: ignore[no-any-return]
-    if op == "LT":
-        return column < value  # type: ignore[no-any-return]
-    if op == "GE":
-        return column >= value  # type: ignore[no-any-return]
-    if op == "LE":
-        return column <= value  # type: ignore[no-any-return]
-    # substr rather than LIKE: LIKE is case-insensitive in SQLite, and a prefix match must not be.
-    prefix = str(value)
-    return func.substr(column, 1, len(prefix)) == prefix  # type: ignore[no-any-return]
+    if op == "Prefix":
+        # substr rather than LIKE: LIKE is case-insensitive in SQLite, and a prefix match must not be.
+        prefix = str(value)
+        return func.substr(column, 1, len(prefix)) == prefix
+    return _OPERATORS[op](column, value)  # type: ignore[no-any-return]

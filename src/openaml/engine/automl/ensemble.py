@@ -1,0 +1,119 @@
+"""Greedy ensemble selection (Caruana et al., 2004) and the ensemble model it produces.
+
+Selection adds, one step at a time and with replacement, the candidate whose validation scores
+most improve the averaged ensemble, and keeps the best prefix. The number of distinct members is
+capped (prediction cost) and so is their total refit cost (the time budget). The resulting
+:class:`EnsembleModel` is what gets saved and served: the fitted feature encoders plus the weighted,
+refit members.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from openaml.engine.automl.families import FittedLearner
+from openaml.engine.automl.families.base import FloatArray, Labels
+from openaml.engine.automl.features import Encoding, FeatureEncoder
+from openaml.engine.automl.metrics import Metric
+from openaml.engine.models import ModelType
+
+_SELECTION_STEPS = 25
+_IMPROVEMENT = 1e-12
+
+
+def select_ensemble(
+    predictions: Sequence[FloatArray],
+    y: Labels,
+    metric: Metric,
+    *,
+    max_members: int,
+    costs: Sequence[float] | None = None,
+    cost_limit: float = float("inf"),
+) -> dict[int, float]:
+    """Weights per index of ``predictions`` (validation scores, best candidate first).
+
+    A candidate whose cost (its refit time) would push the members' total past ``cost_limit`` is
+    never added; if no candidate fits, the cheapest one is used alone.
+    """
+    count = len(predictions)
+    costs = list(costs) if costs is not None else [0.0] * count
+    affordable = [index for index in range(count) if costs[index] <= cost_limit]
+    if not affordable:
+        return {int(np.argmin(costs)): 1.0}
+    first = min(affordable, key=lambda index: (metric.loss(y, predictions[index]), index))
+    chosen: Counter[int] = Counter({first: 1})
+    total = predictions[first].astype(np.float64, copy=True)
+    spent = costs[first]
+    best_loss, best = metric.loss(y, total), Counter(chosen)
+    for step in range(2, _SELECTION_STEPS + 1):
+        options = [
+            index
+            for index in range(count)
+            if index in chosen or (len(chosen) < max_members and spent + costs[index] <= cost_limit)
+        ]
+        losses = [metric.loss(y, (total + predictions[index]) / step) for index in options]
+        pick = options[int(np.argmin(losses))]
+        if pick not in chosen:
+            spent += costs[pick]
+        chosen[pick] += 1
+        total += predictions[pick]
+        if min(losses) < best_loss - _IMPROVEMENT:
+            best_loss, best = min(losses), Counter(chosen)
+    size = sum(best.values())
+    return {index: times / size for index, times in sorted(best.items())}
+
+
+@dataclass(frozen=True)
+class EnsembleMember:
+    """One refit model of the ensemble with its weight and the encoding it reads."""
+
+    family: str
+    weight: float
+    learner: FittedLearner
+    encoding: Encoding
+    #: The leaderboard trial this member was refit from.
+    candidate: int
+
+
+class EnsembleModel:
+    """The AutoML result: a weighted average of refit members over shared feature encoders.
+
+    Satisfies :class:`~openaml.engine.models.TrainedModel`.
+    """
+
+    def __init__(
+        self,
+        model_type: ModelType,
+        classes: tuple[str, ...] | None,
+        encoders: dict[Encoding, FeatureEncoder],
+        members: Sequence[EnsembleMember],
+    ) -> None:
+        self.model_type = model_type
+        self.classes = classes
+        self.encoders = encoders
+        self.members = tuple(members)
+        families = list(dict.fromkeys(member.family for member in self.members))
+        self.algorithm = families[0] if len(self.members) == 1 else f"ensemble({', '.join(families)})"
+
+    def predict_scores(self, frame: pd.DataFrame) -> FloatArray:
+        """Scores in the :class:`~openaml.engine.models.TrainedModel` layout for every row of ``frame``."""
+        matrices = {
+            encoding: self.encoders[encoding].transform(frame)
+            for encoding in dict.fromkeys(member.encoding for member in self.members)
+        }
+        total: FloatArray | None = None
+        for member in self.members:
+            scores = member.weight * member.learner.predict(matrices[member.encoding])
+            total = scores if total is None else total + scores
+        assert total is not None, "an ensemble always has members"
+        if self.model_type is ModelType.BINARY:
+            return np.clip(total, 0.0, 1.0)
+        if self.model_type is ModelType.MULTICLASS:
+            normalised: FloatArray = total / total.sum(axis=1, keepdims=True)
+            return normalised
+        return total

@@ -1,0 +1,131 @@
+"""What a model family is: a matrix encoding, a zero-shot portfolio, a search space and a fit.
+
+A family is stateless; fitting it returns a :class:`FittedLearner`, the picklable object that ends
+up inside the saved ensemble. Learners return scores in the task layout: BINARY ``(n,)``
+probabilities of class 1, MULTICLASS ``(n, k)`` probabilities over all ``k`` classes (even those a
+fold happened to miss), REGRESSION ``(n,)`` values.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import optuna
+
+from openaml.engine.automl.budget import FitLimits
+from openaml.engine.automl.features import Encoding, Matrix
+from openaml.engine.models import ModelType
+
+Config = dict[str, Any]
+FloatArray = npt.NDArray[np.float64]
+Labels = npt.NDArray[Any]
+
+_IMBALANCE_RATIO = 0.2
+_WIDE_COLUMNS = 100
+
+
+@dataclass(frozen=True)
+class Task:
+    """What the families need to know about the problem at hand."""
+
+    model_type: ModelType
+    n_classes: int
+    n_rows: int
+    n_columns: int
+    seed: int
+    imbalanced: bool = False
+    #: Columns of the TREE matrix that hold category codes.
+    categorical_columns: tuple[int, ...] = ()
+
+    @classmethod
+    def describe(
+        cls, model_type: ModelType, y: Labels, n_columns: int, seed: int, categorical_columns: tuple[int, ...]
+    ) -> Task:
+        """The task for target ``y`` (class indices, or values for REGRESSION)."""
+        n_classes = 0
+        imbalanced = False
+        if model_type is not ModelType.REGRESSION:
+            n_classes = 2 if model_type is ModelType.BINARY else int(np.max(y)) + 1
+            counts = np.bincount(y.astype(np.int64), minlength=n_classes)
+            present = counts[counts > 0]
+            imbalanced = bool(present.min() < _IMBALANCE_RATIO * present.max())
+        return cls(model_type, n_classes, len(y), n_columns, seed, imbalanced, categorical_columns)
+
+    @property
+    def is_classification(self) -> bool:
+        return self.model_type is not ModelType.REGRESSION
+
+    @property
+    def wide(self) -> bool:
+        """Many input columns relative to rows (sensor-style data), where strong regularisation wins."""
+        return self.n_columns > _WIDE_COLUMNS
+
+
+class FittedLearner(Protocol):
+    """A fitted member of a family; ``refit_config`` holds what a refit on all rows should reuse."""
+
+    refit_config: Config
+
+    def predict(self, features: Matrix) -> FloatArray:
+        """Scores in the task layout (see the module docstring)."""
+        ...
+
+
+class Family(abc.ABC):
+    """One model family of the portfolio."""
+
+    name: str
+    encoding: Encoding
+    #: Whether :meth:`out_of_bag` gives honest validation scores from one fit on all rows.
+    has_out_of_bag: bool = False
+
+    def applicable(self, task: Task) -> bool:
+        """Whether the family is worth trying on this task at all."""
+        return True
+
+    @abc.abstractmethod
+    def portfolio(self, task: Task) -> list[Config]:
+        """Zero-shot configurations, best first; each one also a point of :meth:`suggest`'s space."""
+
+    @abc.abstractmethod
+    def suggest(self, trial: optuna.Trial, task: Task) -> Config:
+        """Draw a configuration from the family's search space."""
+
+    @abc.abstractmethod
+    def fit(
+        self,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        validation: tuple[Matrix, Labels] | None = None,
+    ) -> FittedLearner:
+        """Fit ``config``; ``validation`` (during the search only) may drive early stopping."""
+
+    def out_of_bag(self, learner: FittedLearner, features: Matrix, y: Labels, task: Task) -> FloatArray:
+        """Out-of-bag scores for every training row (only for families with ``has_out_of_bag``)."""
+        raise NotImplementedError(f"{self.name} has no out-of-bag estimate")
+
+
+def expand_probabilities(probabilities: FloatArray, learned: npt.NDArray[Any], task: Task) -> FloatArray:
+    """Task-layout scores from ``predict_proba`` output over the classes ``learned`` in training."""
+    full = np.zeros((probabilities.shape[0], task.n_classes))
+    full[:, learned.astype(np.int64)] = probabilities
+    if task.model_type is ModelType.BINARY:
+        return full[:, 1]
+    return full
+
+
+def balanced_sample_weights(y: Labels, task: Task) -> FloatArray:
+    """Weights that give every class the same total weight (for imbalanced classification)."""
+    counts = np.bincount(y.astype(np.int64), minlength=task.n_classes).astype(np.float64)
+    present = counts > 0
+    weights = np.zeros_like(counts)
+    weights[present] = len(y) / (present.sum() * counts[present])
+    result: FloatArray = weights[y.astype(np.int64)]
+    return result

@@ -1,0 +1,162 @@
+"""Random forests and extremely randomised trees (scikit-learn), validated out-of-bag.
+
+Both are bagged (bootstrap samples), so one fit on all search rows gives honest out-of-bag scores
+for every row, as AutoGluon does: k times cheaper than cross-validating them. Trees are grown in
+batches so that a fit can stop at its deadline; prediction uses one thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import numpy as np
+import optuna
+import scipy.sparse as sp
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+
+from openaml.engine.automl.budget import FitLimits
+from openaml.engine.automl.families.base import (
+    Config,
+    Family,
+    FittedLearner,
+    FloatArray,
+    Labels,
+    Task,
+    balanced_sample_weights,
+    expand_probabilities,
+)
+from openaml.engine.automl.features import Encoding, Matrix
+
+_TREES = 300
+_TREES_PER_BATCH = 50
+# scikit-learn forests take NaN in dense input only; in sparse input a value below every real one
+# sends missing values down the same side of each split.
+_SPARSE_MISSING = -1e30
+
+Forest: TypeAlias = (
+    RandomForestClassifier | RandomForestRegressor | ExtraTreesClassifier | ExtraTreesRegressor
+)
+
+
+class ForestLearner:
+    """A fitted forest."""
+
+    def __init__(self, model: Forest, task: Task) -> None:
+        self.refit_config: Config = {}
+        self.model = model
+        self.task = task
+
+    def predict(self, features: Matrix) -> FloatArray:
+        prepared = _prepare(features)
+        if self.task.is_classification:
+            return expand_probabilities(self.model.predict_proba(prepared), self.model.classes_, self.task)
+        return np.asarray(self.model.predict(prepared), dtype=np.float64)
+
+
+class ForestFamily(Family):
+    """A bagged forest of one kind; ``extremely_randomized`` picks extra trees over random forests."""
+
+    encoding = Encoding.TREE
+    has_out_of_bag = True
+
+    def __init__(self, name: str, *, extremely_randomized: bool) -> None:
+        self.name = name
+        self._extra = extremely_randomized
+
+    def portfolio(self, task: Task) -> list[Config]:
+        features: Config = {"max_features": "sqrt" if task.is_classification else 1.0}
+        configs: list[Config] = [features | {"min_samples_leaf": 1}, features | {"min_samples_leaf": 5}]
+        if task.is_classification:
+            configs = [config | {"criterion": "gini", "class_weight": "none"} for config in configs]
+            if task.imbalanced:
+                configs.insert(1, configs[0] | {"class_weight": "balanced"})
+        return configs
+
+    def suggest(self, trial: optuna.Trial, task: Task) -> Config:
+        config: Config = {
+            "max_features": trial.suggest_categorical("max_features", ["sqrt", "log2", 0.3, 0.6, 1.0]),
+            "min_samples_leaf": trial.suggest_int("min_samples_leaf", 1, 30, log=True),
+        }
+        if task.is_classification:
+            config["criterion"] = trial.suggest_categorical("criterion", ["gini", "entropy"])
+            config["class_weight"] = trial.suggest_categorical("class_weight", ["none", "balanced"])
+        return config
+
+    def fit(
+        self,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        validation: tuple[Matrix, Labels] | None = None,
+    ) -> FittedLearner:
+        model = self._estimator(config, task, limits.threads)
+        prepared = _prepare(features)
+        weights = balanced_sample_weights(y, task) if config.get("class_weight") == "balanced" else None
+        for trees in range(_TREES_PER_BATCH, _TREES + 1, _TREES_PER_BATCH):
+            model.set_params(n_estimators=trees)
+            model.fit(prepared, y, sample_weight=weights)
+            if limits.should_end():
+                break
+        model.set_params(n_jobs=1)
+        return ForestLearner(model, task)
+
+    def out_of_bag(self, learner: FittedLearner, features: Matrix, y: Labels, task: Task) -> FloatArray:
+        """Average, per row, the trees whose bootstrap sample left that row out."""
+        assert isinstance(learner, ForestLearner)
+        model = learner.model
+        prepared = _prepare(features)
+        if sp.issparse(prepared):
+            prepared = sp.csr_matrix(prepared, dtype=np.float32)
+        else:
+            prepared = np.asarray(prepared, dtype=np.float32)
+        n_rows = prepared.shape[0]
+        width = len(model.classes_) if task.is_classification else 1
+        totals = np.zeros((n_rows, width))
+        counts = np.zeros(n_rows)
+        for tree, in_bag in zip(model.estimators_, model.estimators_samples_, strict=True):
+            out = np.ones(n_rows, dtype=bool)
+            out[in_bag] = False
+            rows = np.flatnonzero(out)
+            if task.is_classification:
+                totals[rows] += tree.predict_proba(prepared[rows], check_input=False)
+            else:
+                totals[rows, 0] += tree.predict(prepared[rows], check_input=False)
+            counts[rows] += 1
+        never_out = counts == 0
+        totals[never_out] = totals[~never_out].sum(axis=0) / max(counts[~never_out].sum(), 1.0)
+        averages = totals / np.maximum(counts, 1.0)[:, None]
+        if task.is_classification:
+            return expand_probabilities(averages, model.classes_, task)
+        result: FloatArray = averages[:, 0]
+        return result
+
+    def _estimator(self, config: Config, task: Task, threads: int) -> Forest:
+        settings: dict[str, Any] = {
+            "max_features": config["max_features"],
+            "min_samples_leaf": int(config["min_samples_leaf"]),
+            "bootstrap": True,
+            "warm_start": True,
+            "n_jobs": threads,
+            "random_state": task.seed,
+        }
+        if task.is_classification:
+            settings["criterion"] = config["criterion"]
+            classifier = ExtraTreesClassifier if self._extra else RandomForestClassifier
+            return classifier(**settings)
+        regressor = ExtraTreesRegressor if self._extra else RandomForestRegressor
+        return regressor(**settings)
+
+
+def _prepare(features: Matrix) -> Matrix:
+    if not sp.issparse(features):
+        return features
+    prepared = sp.csr_matrix(features, copy=True)
+    prepared.data[np.isnan(prepared.data)] = _SPARSE_MISSING
+    return prepared

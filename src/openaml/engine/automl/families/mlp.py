@@ -1,0 +1,123 @@
+"""A small multi-layer perceptron (scikit-learn) over the scaled encoding.
+
+Trained epoch by epoch so that it can stop at its deadline; during the search the validation fold
+picks the best epoch (early stopping with patience), and the refit trains that many epochs.
+Regression targets are standardised for training and mapped back at prediction.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import optuna
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+from openaml.engine.automl.budget import FitLimits
+from openaml.engine.automl.families.base import (
+    Config,
+    Family,
+    FittedLearner,
+    FloatArray,
+    Labels,
+    Task,
+    expand_probabilities,
+)
+from openaml.engine.automl.features import Encoding, Matrix
+from openaml.engine.automl.metrics import metric_for
+
+_MAX_EPOCHS = 200
+_PATIENCE = 10
+_BATCH_SIZE = 256
+
+
+class NeuralNetworkLearner:
+    """A fitted network; ``target_mean``/``target_scale`` undo the regression target scaling."""
+
+    def __init__(
+        self,
+        model: MLPClassifier | MLPRegressor,
+        task: Task,
+        epochs: int,
+        target_mean: float = 0.0,
+        target_scale: float = 1.0,
+    ) -> None:
+        self.model = model
+        self.task = task
+        self.target_mean = target_mean
+        self.target_scale = target_scale
+        self.refit_config: Config = {"epochs": epochs}
+
+    def predict(self, features: Matrix) -> FloatArray:
+        if isinstance(self.model, MLPClassifier):
+            return expand_probabilities(self.model.predict_proba(features), self.model.classes_, self.task)
+        values = np.asarray(self.model.predict(features), dtype=np.float64)
+        return values * self.target_scale + self.target_mean
+
+
+class NeuralNetworkFamily(Family):
+    """One or two ReLU layers trained with Adam."""
+
+    name = "mlp"
+    encoding = Encoding.SCALED
+
+    def portfolio(self, task: Task) -> list[Config]:
+        return [
+            {"hidden_units": 128, "layers": 1, "alpha": 1e-4, "learning_rate": 1e-3},
+            {"hidden_units": 256, "layers": 2, "alpha": 1e-2, "learning_rate": 1e-3},
+        ]
+
+    def suggest(self, trial: optuna.Trial, task: Task) -> Config:
+        return {
+            "hidden_units": trial.suggest_int("hidden_units", 16, 512, log=True),
+            "layers": trial.suggest_int("layers", 1, 2),
+            "alpha": trial.suggest_float("alpha", 1e-6, 1e-1, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", 1e-4, 1e-2, log=True),
+        }
+
+    def fit(
+        self,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        validation: tuple[Matrix, Labels] | None = None,
+    ) -> FittedLearner:
+        settings = {
+            "hidden_layer_sizes": (int(config["hidden_units"]),) * int(config["layers"]),
+            "alpha": float(config["alpha"]),
+            "learning_rate_init": float(config["learning_rate"]),
+            "batch_size": min(_BATCH_SIZE, features.shape[0]),
+            "random_state": task.seed,
+        }
+        mean, scale = 0.0, 1.0
+        model: MLPClassifier | MLPRegressor
+        if task.is_classification:
+            model = MLPClassifier(**settings)
+            target: Labels = y
+        else:
+            model = MLPRegressor(**settings)
+            mean, scale = float(np.mean(y)), float(np.std(y)) or 1.0
+            target = (y - mean) / scale
+        learner = NeuralNetworkLearner(model, task, 0, mean, scale)
+        loss = metric_for("log_loss" if task.is_classification else "rmse", task.model_type)
+        best_loss, best_epoch, best_model = np.inf, 0, model
+        for epoch in range(1, int(config.get("epochs", _MAX_EPOCHS)) + 1):
+            if isinstance(model, MLPClassifier):
+                model.partial_fit(features, target, classes=np.arange(task.n_classes))
+            else:
+                model.partial_fit(features, target)
+            if validation is not None:
+                value = loss.loss(validation[1], learner.predict(validation[0]))
+                if value < best_loss:
+                    best_loss, best_epoch, best_model = value, epoch, copy.deepcopy(model)
+                elif epoch - best_epoch >= _PATIENCE:
+                    break
+            else:
+                best_epoch, best_model = epoch, model
+            if limits.should_end():
+                break
+        learner.model = best_model
+        learner.refit_config = {"epochs": max(best_epoch, 1)}
+        return learner

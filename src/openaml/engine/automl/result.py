@@ -1,0 +1,94 @@
+"""What an AutoML run returns: the model, the leaderboard (trial log) and the time bookkeeping."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from openaml.engine.automl.metrics import Metric
+from openaml.engine.automl.search import Candidate
+from openaml.engine.models import TrainedModel
+
+
+@dataclass(frozen=True)
+class AutoMLTimings:
+    """Where the time went, in seconds since the run started (``*_at``) or as durations.
+
+    ``search_deadline_at`` is the deadline the search last computed (budget minus the refit
+    reserve); ``refit_deadline_at`` the point past which refits stop and keep their partial model.
+    """
+
+    budget_seconds: float
+    preparation_seconds: float
+    search_seconds: float
+    ensemble_seconds: float
+    refit_seconds: float
+    total_seconds: float
+    search_deadline_at: float
+    refit_deadline_at: float
+    reserved_refit_seconds: float
+    estimated_refit_seconds: float
+
+    def to_dict(self) -> dict[str, float]:
+        """JSON-ready, camelCase keys (for the model manifest)."""
+        return {_camel(key): round(value, 3) for key, value in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class AutoMLResult:
+    """The outcome of :func:`~openaml.engine.automl.train_automl`.
+
+    ``validation_score`` is the ensemble's score on the internal validation rows, in
+    ``metric_name``'s own scale; ``leaderboard`` lists every candidate best first
+    (see :func:`build_leaderboard`).
+    """
+
+    model: TrainedModel
+    leaderboard: list[dict[str, Any]]
+    metric_name: str
+    validation_score: float
+    validation: str
+    training_rows: int
+    search_rows: int
+    timings: AutoMLTimings
+
+
+def build_leaderboard(
+    candidates: Sequence[Candidate], weights: dict[int, float], metric: Metric
+) -> list[dict[str, Any]]:
+    """One JSON-ready entry per candidate: validated ones by rank, then the rest in trial order.
+
+    Keys: ``rank`` (``None`` unless validated), ``family``, ``parameters`` (the configuration plus
+    learned settings such as boosting rounds), ``validationScore``, ``fitSeconds`` and
+    ``predictSeconds`` (summed over validation folds), ``ensembleWeight``, ``status`` (ok, failed,
+    timeout or skipped) and ``message`` (why a candidate failed or was skipped).
+    """
+    validated = sorted((c for c in candidates if c.ok), key=lambda c: (c.loss, c.number))
+    others = [c for c in candidates if not c.ok]
+    entries = []
+    for rank, candidate in enumerate(validated, start=1):
+        entries.append(
+            _entry(candidate, rank, metric.from_loss(candidate.loss), weights.get(candidate.number, 0.0))
+        )
+    entries.extend(_entry(candidate, None, None, 0.0) for candidate in others)
+    return entries
+
+
+def _entry(candidate: Candidate, rank: int | None, score: float | None, weight: float) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "family": candidate.family,
+        "parameters": candidate.config | candidate.refit_config,
+        "validationScore": score,
+        "fitSeconds": round(candidate.fit_seconds, 4),
+        "predictSeconds": round(candidate.predict_seconds, 4),
+        "ensembleWeight": round(weight, 4),
+        "status": candidate.status,
+        "message": candidate.message,
+    }
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -1,0 +1,319 @@
+"""The candidate search: the zero-shot portfolio first, then Optuna's TPE per family, on a clock.
+
+Order of work. Every family's portfolio configurations are tried round-robin (the linear baseline
+first); afterwards the search tunes the two best families, two trials of the leader for one of the
+runner-up, each family with its own seeded TPE study that already knows the portfolio results.
+
+Time. Before each candidate the search recomputes its deadline: the end of the budget minus a
+reserve for the final refit (the summed refit estimates of the best ``max_ensemble_size``
+candidates, plus fixed costs such as re-encoding all rows). A candidate whose family's typical
+duration no longer fits is skipped; a running one is cut off at the deadline and dropped.
+
+Validation. Candidates are scored on the plan's validation rows: out-of-fold for cross-validation,
+the holdout otherwise, and out-of-bag for the bagged forests (one fit instead of k).
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+
+from openaml.engine.automl.budget import Budget, FitInterrupted, FitLimits
+from openaml.engine.automl.families import Config, Family, FittedLearner, Task
+from openaml.engine.automl.families.base import FloatArray, Labels
+from openaml.engine.automl.features import Encoding, Matrix
+from openaml.engine.automl.metrics import Metric
+from openaml.engine.automl.validation import ValidationPlan
+from openaml.engine.models import TrainingCancelled, TrainingProgress
+
+_log = logging.getLogger(__name__)
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+_REFIT_SAFETY = 1.25
+_KEPT_PREDICTIONS = 20
+_TUNING_PATTERN = (0, 0, 1)
+_TUNING_TIME_FACTOR = 3.0
+_MIN_TRIAL_SECONDS = 1.0
+_TPE_STARTUP_TRIALS = 5
+_MAX_FAILURES_IN_A_ROW = 10
+
+
+@dataclass
+class Candidate:
+    """One tried configuration and what came of it (``status``: ok, failed, timeout or skipped)."""
+
+    number: int
+    family: str
+    config: Config
+    status: str
+    loss: float = float("inf")
+    refit_config: Config = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    refit_estimate: float = 0.0
+    predictions: FloatArray | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class SearchSetup:
+    """Everything the search reads: the data, how to validate and score, and its limits."""
+
+    families: Sequence[Family]
+    task: Task
+    plan: ValidationPlan
+    matrices: dict[Encoding, Matrix]
+    y: Labels
+    metric: Metric
+    budget: Budget
+    max_trials: int | None
+    max_ensemble_size: int
+    #: Rows of the final refit divided by the search rows (1 unless the data was subsampled).
+    refit_scale: float
+    #: Seconds the finishing steps need besides refitting the members (e.g. re-encoding all rows).
+    fixed_reserve: float
+
+
+class Search:
+    """Runs candidates until the budget, the trial limit or the caller says stop."""
+
+    def __init__(
+        self, setup: SearchSetup, progress: Callable[[TrainingProgress], None] | None = None
+    ) -> None:
+        self.setup = setup
+        self.candidates: list[Candidate] = []
+        self._progress = progress
+        self._durations: dict[str, list[float]] = {family.name: [] for family in setup.families}
+        self._studies = {
+            family.name: self._study(family, index) for index, family in enumerate(setup.families)
+        }
+        self._portfolio = _round_robin(
+            {family.name: len(family.portfolio(setup.task)) for family in setup.families}
+        )
+        self._tuning_step = 0
+        self._fold_cache: dict[tuple[Encoding, int], tuple[Matrix, Labels, Matrix, Labels]] = {}
+
+    def run(self) -> list[Candidate]:
+        """Search until time, trials or families run out; return every candidate in trial order."""
+        setup = self.setup
+        while setup.max_trials is None or self._trials_done() < setup.max_trials:
+            setup.budget.check_cancelled(force=True)
+            if self._failures_in_a_row() >= _MAX_FAILURES_IN_A_ROW:
+                break
+            deadline = self.search_deadline()
+            choice = self._next_family(deadline)
+            if choice is None:
+                break
+            family, tuning = choice
+            self._run_candidate(family, deadline, tuning=tuning)
+            self._report()
+        return self.candidates
+
+    def search_deadline(self) -> float:
+        """When the search must stop so that the finishing steps still fit in the budget."""
+        if not any(candidate.ok for candidate in self.candidates):
+            return self.setup.budget.end
+        return self.setup.budget.end - self.reserve_seconds()
+
+    def reserve_seconds(self) -> float:
+        """Time kept for the finishing steps: refitting the best candidates plus the fixed costs."""
+        best = sorted((c for c in self.candidates if c.ok), key=lambda c: (c.loss, c.number))
+        refits = sum(candidate.refit_estimate for candidate in best[: self.setup.max_ensemble_size])
+        return refits * _REFIT_SAFETY + self.setup.fixed_reserve
+
+    def _study(self, family: Family, index: int) -> optuna.Study:
+        sampler = optuna.samplers.TPESampler(
+            seed=self.setup.task.seed + index, n_startup_trials=_TPE_STARTUP_TRIALS
+        )
+        study = optuna.create_study(direction="minimize", sampler=sampler)
+        for config in family.portfolio(self.setup.task):
+            study.enqueue_trial(config)
+        return study
+
+    def _trials_done(self) -> int:
+        return sum(1 for candidate in self.candidates if candidate.status != "skipped")
+
+    def _failures_in_a_row(self) -> int:
+        count = 0
+        for candidate in reversed(self.candidates):
+            if candidate.status in ("ok", "skipped"):
+                break
+            count += 1
+        return count
+
+    def _next_family(self, deadline: float) -> tuple[Family, bool] | None:
+        """The next candidate's family and whether it is a tuning trial; ``None`` when time is up."""
+        by_name = {family.name: family for family in self.setup.families}
+        left = deadline - self.setup.budget.now()
+        while self._portfolio:
+            name = self._portfolio.pop(0)
+            if self._typical_seconds(name) <= left:
+                return by_name[name], False
+            self._skip(by_name[name])
+        ranked = self._ranked_families()
+        affordable = [name for name in ranked if self._typical_seconds(name) <= left]
+        if not affordable:
+            return None
+        position = _TUNING_PATTERN[self._tuning_step % len(_TUNING_PATTERN)]
+        self._tuning_step += 1
+        return by_name[affordable[min(position, len(affordable) - 1)]], True
+
+    def _ranked_families(self) -> list[str]:
+        best: dict[str, float] = {}
+        for candidate in self.candidates:
+            if candidate.ok:
+                best[candidate.family] = min(best.get(candidate.family, np.inf), candidate.loss)
+        return sorted(best, key=lambda name: best[name])[:2]
+
+    def _typical_seconds(self, family: str) -> float:
+        durations = self._durations[family]
+        return statistics.median(durations) if durations else 0.0
+
+    def _skip(self, family: Family) -> None:
+        trial = self._studies[family.name].ask()
+        config = family.suggest(trial, self.setup.task)
+        self._studies[family.name].tell(trial, state=optuna.trial.TrialState.PRUNED)
+        self.candidates.append(
+            Candidate(len(self.candidates), family.name, config, "skipped", message="not enough time left")
+        )
+
+    def _run_candidate(self, family: Family, search_deadline: float, *, tuning: bool) -> None:
+        setup = self.setup
+        study = self._studies[family.name]
+        trial = study.ask()
+        config = family.suggest(trial, setup.task)
+        candidate = Candidate(len(self.candidates), family.name, config, "ok")
+        deadline = search_deadline
+        if tuning:
+            allowance = max(_TUNING_TIME_FACTOR * self._typical_seconds(family.name), _MIN_TRIAL_SECONDS)
+            deadline = min(deadline, setup.budget.now() + allowance)
+        limits = setup.budget.limits(deadline, graceful=False)
+        started = time.monotonic()
+        try:
+            self._evaluate(family, candidate, limits)
+        except FitInterrupted:
+            candidate.status, candidate.message = "timeout", "stopped at the search deadline"
+        except TrainingCancelled:
+            raise
+        except Exception as error:  # a learner may reject unusual data; the search goes on
+            _log.warning("AutoML candidate %s %s failed: %s", family.name, config, error, exc_info=True)
+            candidate.status, candidate.message = "failed", f"{type(error).__name__}: {error}"
+        self._durations[family.name].append(time.monotonic() - started)
+        if candidate.ok:
+            study.tell(trial, candidate.loss)
+        else:
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        self.candidates.append(candidate)
+        self._forget_weak_predictions()
+
+    def _evaluate(self, family: Family, candidate: Candidate, limits: FitLimits) -> None:
+        """Fit and validate one candidate, filling in its scores and timings."""
+        setup = self.setup
+        features = setup.matrices[family.encoding]
+        if family.has_out_of_bag:
+            started = time.monotonic()
+            learner = family.fit(features, setup.y, candidate.config, setup.task, limits)
+            candidate.fit_seconds = time.monotonic() - started
+            started = time.monotonic()
+            predictions = family.out_of_bag(learner, features, setup.y, setup.task)[
+                setup.plan.validation_rows
+            ]
+            candidate.predict_seconds = time.monotonic() - started
+            candidate.refit_estimate = candidate.fit_seconds * setup.refit_scale
+        else:
+            predictions, learners = self._cross_validate(family, candidate, limits)
+            candidate.refit_config = _merge_refit_configs([learner.refit_config for learner in learners])
+            train_rows = float(np.mean([len(train) for train, _ in setup.plan.folds]))
+            per_fold = candidate.fit_seconds / len(setup.plan.folds)
+            candidate.refit_estimate = per_fold * setup.refit_scale * len(setup.y) / train_rows
+        candidate.predictions = predictions.astype(np.float32)
+        candidate.loss = setup.metric.loss(setup.y[setup.plan.validation_rows], predictions)
+        if not np.isfinite(candidate.loss):
+            raise ValueError("the validation score is not a finite number")
+
+    def _cross_validate(
+        self, family: Family, candidate: Candidate, limits: FitLimits
+    ) -> tuple[FloatArray, list[FittedLearner]]:
+        setup = self.setup
+        out_of_fold: FloatArray | None = None
+        learners = []
+        for fold, (_, valid_rows) in enumerate(setup.plan.folds):
+            limits.should_end()
+            train_x, train_y, valid_x, valid_y = self._fold(family.encoding, fold)
+            started = time.monotonic()
+            learner = family.fit(
+                train_x, train_y, candidate.config, setup.task, limits, validation=(valid_x, valid_y)
+            )
+            candidate.fit_seconds += time.monotonic() - started
+            started = time.monotonic()
+            scores = learner.predict(valid_x)
+            candidate.predict_seconds += time.monotonic() - started
+            if out_of_fold is None:
+                out_of_fold = np.zeros((len(setup.y), *scores.shape[1:]))
+            out_of_fold[valid_rows] = scores
+            learners.append(learner)
+        assert out_of_fold is not None, "a validation plan has at least one fold"
+        return out_of_fold[setup.plan.validation_rows], learners
+
+    def _fold(self, encoding: Encoding, fold: int) -> tuple[Matrix, Labels, Matrix, Labels]:
+        key = (encoding, fold)
+        if key not in self._fold_cache:
+            train, valid = self.setup.plan.folds[fold]
+            features = self.setup.matrices[encoding]
+            self._fold_cache[key] = (
+                features[train],
+                self.setup.y[train],
+                features[valid],
+                self.setup.y[valid],
+            )
+        return self._fold_cache[key]
+
+    def _forget_weak_predictions(self) -> None:
+        """Keep validation scores only for the candidates ensemble selection may still use."""
+        ranked = sorted((c for c in self.candidates if c.ok), key=lambda c: (c.loss, c.number))
+        for candidate in ranked[_KEPT_PREDICTIONS:]:
+            candidate.predictions = None
+
+    def _report(self) -> None:
+        if self._progress is None:
+            return
+        best = min((c for c in self.candidates if c.ok), key=lambda c: (c.loss, c.number), default=None)
+        self._progress(
+            TrainingProgress(
+                elapsed_seconds=self.setup.budget.elapsed(),
+                budget_seconds=self.setup.budget.seconds,
+                phase="search",
+                trials_done=self._trials_done(),
+                metric_name=self.setup.metric.name,
+                best_score=self.setup.metric.from_loss(best.loss) if best else None,
+                best_family=best.family if best else None,
+            )
+        )
+
+
+def _round_robin(lengths: dict[str, int]) -> list[str]:
+    """Family names in portfolio order: every family's first configuration, then every second, ..."""
+    order: list[str] = []
+    for position in range(max(lengths.values(), default=0)):
+        order.extend(name for name, length in lengths.items() if position < length)
+    return order
+
+
+def _merge_refit_configs(configs: Sequence[Config]) -> Config:
+    """The per-fold learned settings (boosting rounds, epochs) averaged for the refit."""
+    merged: dict[str, Any] = {}
+    for key in configs[0]:
+        mean = float(np.mean([config[key] for config in configs]))
+        merged[key] = max(round(mean), 1) if isinstance(configs[0][key], int) else mean
+    return merged

@@ -1,0 +1,95 @@
+"""Internal validation: stratified k-fold cross-validation on small data, a holdout on large data.
+
+Folds are stratified by class (by target decile for regression) with a seeded round-robin over each
+stratum, which works for any class sizes, even a class with a single row. The same module draws the
+stratified subsample the search works on when the data exceeds the search row limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from openaml.engine.models import ModelType
+
+IndexArray = npt.NDArray[np.intp]
+
+HOLDOUT_FRACTION = 0.2
+_SMALL_ROWS = 2_500
+_MEDIUM_ROWS = 10_000
+_WIDE_CELLS = 500_000
+_REGRESSION_STRATA = 10
+
+
+@dataclass(frozen=True)
+class ValidationPlan:
+    """Train/validation index pairs over the search rows, and the rows that get validation scores."""
+
+    folds: tuple[tuple[IndexArray, IndexArray], ...]
+    validation_rows: IndexArray
+    description: str
+
+    @property
+    def is_cross_validation(self) -> bool:
+        return len(self.folds) > 1
+
+
+def choose_folds(n_rows: int, n_columns: int, requested: int | None) -> int:
+    """The number of folds, 0 meaning a holdout: the request, or a size-based default."""
+    if requested is not None:
+        return requested
+    if n_rows <= _SMALL_ROWS:
+        return 5 if n_rows * n_columns <= _WIDE_CELLS else 3
+    if n_rows <= _MEDIUM_ROWS:
+        return 3
+    return 0
+
+
+def plan_validation(
+    y: npt.NDArray[np.generic], model_type: ModelType, folds: int, seed: int
+) -> ValidationPlan:
+    """Stratified ``folds``-fold cross-validation, or a 20% holdout when ``folds`` is 0."""
+    n_rows = len(y)
+    parts = folds if folds >= 2 else round(1 / HOLDOUT_FRACTION)
+    assignment = _stratified_assignment(_strata(y, model_type), parts, seed)
+    all_rows = np.arange(n_rows)
+    if folds >= 2:
+        pairs = tuple((all_rows[assignment != fold], all_rows[assignment == fold]) for fold in range(folds))
+        return ValidationPlan(pairs, all_rows, f"{folds}-fold cross-validation on {n_rows} rows")
+    holdout = all_rows[assignment == 0]
+    return ValidationPlan(
+        ((all_rows[assignment != 0], holdout),),
+        holdout,
+        f"{HOLDOUT_FRACTION:.0%} holdout ({len(holdout)} of {n_rows} rows)",
+    )
+
+
+def stratified_sample(y: npt.NDArray[np.generic], model_type: ModelType, limit: int, seed: int) -> IndexArray:
+    """Sorted indices of at most ``limit`` rows, keeping class (or target-decile) proportions."""
+    n_rows = len(y)
+    if n_rows <= limit:
+        return np.arange(n_rows)
+    parts = int(np.ceil(n_rows / limit))
+    assignment = _stratified_assignment(_strata(y, model_type), parts, seed)
+    chosen = np.flatnonzero(assignment == 0)
+    return chosen[:limit]
+
+
+def _strata(y: npt.NDArray[np.generic], model_type: ModelType) -> npt.NDArray[np.int64]:
+    if model_type is not ModelType.REGRESSION:
+        return np.asarray(y, dtype=np.int64)
+    values = np.asarray(y, dtype=np.float64)
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, _REGRESSION_STRATA + 1)[1:-1]))
+    return np.searchsorted(edges, values, side="right").astype(np.int64)
+
+
+def _stratified_assignment(strata: npt.NDArray[np.int64], parts: int, seed: int) -> npt.NDArray[np.int64]:
+    """Assign each row a part 0..parts-1: shuffle, group by stratum, then deal rows out in turn."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(strata))
+    grouped = order[np.argsort(strata[order], kind="stable")]
+    assignment = np.empty(len(strata), dtype=np.int64)
+    assignment[grouped] = np.arange(len(strata)) % parts
+    return assignment

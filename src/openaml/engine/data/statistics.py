@@ -1,0 +1,470 @@
+"""Datasource statistics, accumulated batch by batch in bounded memory during the ingest pass.
+
+The result is the statistics JSON of the project's contract (``version`` 1). How each figure is made:
+
+* ``count``/``missing`` cover the valid records: values present / empty. ``invalid`` counts the
+  records rejected because of this attribute's value (for a required target, also a missing one).
+* ``distinct``: exact up to a per-attribute capacity (10,000 values; 2,000,000 divided by the number
+  of attributes when that is smaller, but at least 1,000), then a HyperLogLog estimate (about 1 %
+  error) and ``distinctIsApproximate`` is true.
+* NUMERIC: ``min``, ``max``, ``mean`` and ``stddev`` (sample, ``n - 1``) are exact. ``quantiles`` come
+  from a uniform sample of valid records (50,000 records; 500,000 divided by the number of attributes
+  when that is smaller, but at least 1,000): exact when the datasource has no more records than
+  that. ``histogram``: at most 50 equal-width bins with exact counts, from the minimum to the maximum.
+* CATEGORICAL and BINARY ``topValues``: the 10 most frequent values (BINARY as ``"0"``/``"1"``), exact
+  while the attribute has at most the distinct capacity of values, else from a Misra–Gries summary
+  (counts may fall short by at most records / capacity).
+* TEXT: values are split into tokens on whitespace only (space, tab, line breaks; punctuation stays in
+  tokens, letter case is kept), as Amazon ML did. ``tokens`` and ``tokensPerRecord`` count tokens,
+  ``tokenLength`` is in
+  characters, ``topTokens`` are the 20 most frequent tokens with the number of records containing them.
+* The rowId gets ``count``, ``missing`` and ``distinct`` only.
+* ``correlationToTarget`` is the mutual information, in bits, between the attribute and the target,
+  estimated on the record sample above. Both sides are discretised: NUMERIC into 10 equal-frequency
+  bins, CATEGORICAL into its 20 most frequent sample values plus "other", BINARY as 0/1, a missing
+  value is a category of its own; for a TEXT attribute it is the largest mutual information between
+  the target and the presence of one of the attribute's 100 most frequent tokens. A CATEGORICAL target
+  keeps its 100 most frequent classes. Records whose target is missing are left out. It is null for the
+  target, the rowId, and when there is no target.
+* ``target.distribution``: the target's value counts (BINARY as ``"0"``/``"1"``); for a NUMERIC target
+  the counts of its values when it has at most 100 distinct values, else empty (see ``numeric``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from openaml.engine.data.schema import AttributeRole, AttributeType, DataSchema
+from openaml.engine.data.sketches import (
+    DistinctCounter,
+    GrowingHistogram,
+    HeavyHitters,
+    Moments,
+    RowSample,
+    hash_floats,
+    hash_strings,
+    sorted_unique,
+)
+from openaml.engine.data.validation import TypedBatch
+
+QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+TOP_VALUES = 10
+TOP_TOKENS = 20
+MAX_TARGET_CLASSES = 100
+_HISTOGRAM_BINS = 50
+_MI_NUMERIC_BINS = 10
+_MI_CATEGORIES = 20
+_MI_TEXT_TOKENS = 100
+_SAMPLE_TEXT_CHARS = 256
+
+IntArray = npt.NDArray[np.int64]
+Float64Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class StatisticsLimits:
+    """Memory bounds of the accumulators; :meth:`for_schema` scales them to the number of attributes."""
+
+    sample_rows: int = 50_000
+    distinct_capacity: int = 10_000
+
+    @classmethod
+    def for_schema(cls, schema: DataSchema) -> StatisticsLimits:
+        attributes = len(schema.attributes)
+        return cls(
+            sample_rows=max(1_000, min(50_000, 500_000 // attributes)),
+            distinct_capacity=max(1_000, min(10_000, 2_000_000 // attributes)),
+        )
+
+
+class _AttributeStats:
+    """What every attribute reports: counts of present, missing and invalid values, distinct values."""
+
+    def __init__(self, name: str, kind: AttributeType, role: AttributeRole, capacity: int) -> None:
+        self.name = name
+        self.kind = kind
+        self.role = role
+        self.count = 0
+        self.missing = 0
+        self.invalid = 0
+        self.distinct = DistinctCounter(capacity)
+
+    def add(self, column: pa.Array) -> None:
+        present = column.drop_null()
+        self.missing += len(column) - len(present)
+        self.count += len(present)
+        if len(present):
+            self._add_present(present)
+
+    def _add_present(self, present: pa.Array) -> None:
+        self.distinct.add(hash_strings(pc.unique(present) if self.distinct.is_exact else present))
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.kind.value,
+            "role": self.role.value,
+            "count": self.count,
+            "missing": self.missing,
+            "invalid": self.invalid,
+            "distinct": self.distinct.count,
+            "distinctIsApproximate": not self.distinct.is_exact,
+        }
+
+
+class _NumericStats(_AttributeStats):
+    def __init__(self, *args: Any, track_values: bool = False) -> None:
+        super().__init__(*args)
+        self.moments = Moments()
+        self.histogram = GrowingHistogram()
+        self.values: dict[float, int] | None = {} if track_values else None
+
+    def _add_present(self, present: pa.Array) -> None:
+        values = present.to_numpy()
+        self.moments.add(values)
+        self.histogram.add(values)
+        self.distinct.add(hash_floats(pc.unique(present).to_numpy() if self.distinct.is_exact else values))
+        if self.values is not None:
+            counts = pc.value_counts(present)
+            for value, count in zip(
+                counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
+            ):
+                self.values[value] = self.values.get(value, 0) + count
+            if len(self.values) > MAX_TARGET_CLASSES:
+                self.values = None
+
+    def numeric(self, sample: Float64Array | None) -> dict[str, Any]:
+        moments = self.moments
+        if moments.count == 0:
+            return {
+                "min": None,
+                "max": None,
+                "mean": None,
+                "stddev": None,
+                "quantiles": None,
+                "histogram": None,
+            }
+        quantiles = (
+            {str(q): float(v) for q, v in zip(QUANTILES, np.quantile(sample, QUANTILES), strict=True)}
+            if sample is not None and len(sample)
+            else None
+        )
+        return {
+            "min": moments.minimum,
+            "max": moments.maximum,
+            "mean": moments.mean,
+            "stddev": moments.stddev,
+            "quantiles": quantiles,
+            "histogram": self.histogram.result(moments.minimum, moments.maximum, _HISTOGRAM_BINS),
+        }
+
+    def distribution(self) -> list[dict[str, Any]]:
+        if self.values is None:
+            return []
+        ranked = sorted(self.values.items(), key=lambda item: (-item[1], item[0]))
+        return [{"value": _format_number(value), "count": count} for value, count in ranked]
+
+
+class _BinaryStats(_AttributeStats):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.ones = 0
+
+    def _add_present(self, present: pa.Array) -> None:
+        self.ones += int(np.count_nonzero(present.to_numpy() == 1.0))
+
+    def top_values(self) -> list[dict[str, Any]]:
+        counts = [("1", self.ones), ("0", self.count - self.ones)]
+        return [{"value": v, "count": c} for v, c in sorted(counts, key=lambda item: -item[1]) if c]
+
+    def result(self) -> dict[str, Any]:
+        result = super().result()
+        result["distinct"] = int(self.ones > 0) + int(self.count > self.ones)
+        result["distinctIsApproximate"] = False
+        return result
+
+
+class _CategoricalStats(_AttributeStats):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.values = HeavyHitters(args[-1])
+
+    def _add_present(self, present: pa.Array) -> None:
+        counts = pc.value_counts(present)
+        values = counts.field("values")
+        self.values.add(values.to_pylist(), counts.field("counts").to_pylist())
+        self.distinct.add(hash_strings(values))
+
+    def top_values(self, limit: int = TOP_VALUES) -> list[dict[str, Any]]:
+        return [{"value": value, "count": count} for value, count in self.values.most_common(limit)]
+
+
+class _TextStats(_AttributeStats):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        capacity = args[-1]
+        self.token_counts = HeavyHitters(capacity)
+        self.token_records = HeavyHitters(capacity)
+        self.distinct_tokens = DistinctCounter(capacity)
+        self.tokens = 0
+        self.per_record = Moments()
+        self.shortest_token: int | None = None
+        self.longest_token = 0
+
+    def _add_present(self, present: pa.Array) -> None:
+        super()._add_present(present)
+        split = pc.ascii_split_whitespace(present)
+        tokens = pc.list_flatten(split)
+        parents = pc.list_parent_indices(split)
+        non_empty = pc.not_equal(tokens, "")
+        tokens, parents = tokens.filter(non_empty), parents.filter(non_empty).to_numpy()
+        per_record = np.bincount(parents, minlength=len(present))
+        self.per_record.add(per_record.astype(np.float64))
+        self.tokens += len(tokens)
+        if not len(tokens):
+            return
+        encoded = pc.dictionary_encode(tokens)
+        words, codes = encoded.dictionary, encoded.indices.to_numpy().astype(np.uint64)
+        word_list = words.to_pylist()
+        self.token_counts.add(word_list, np.bincount(codes, minlength=len(words)).tolist())
+        pairs = parents.astype(np.uint64) * np.uint64(len(words)) + codes
+        record_codes = sorted_unique(pairs) % np.uint64(len(words))
+        self.token_records.add(word_list, np.bincount(record_codes, minlength=len(words)).tolist())
+        self.distinct_tokens.add(hash_strings(words))
+        lengths = pc.min_max(pc.utf8_length(words)).as_py()
+        shortest = lengths["min"] if self.shortest_token is None else min(self.shortest_token, lengths["min"])
+        self.shortest_token = shortest
+        self.longest_token = max(self.longest_token, lengths["max"])
+
+    def text(self) -> dict[str, Any]:
+        records = dict(self.token_records.most_common(len(self.token_records)))
+        return {
+            "tokens": self.tokens,
+            "distinctTokens": self.distinct_tokens.count,
+            "tokensPerRecord": _int_range(self.per_record) | {"mean": self.per_record.mean},
+            "tokenLength": {"min": self.shortest_token or 0, "max": self.longest_token},
+            "topTokens": [
+                {"token": token, "count": count, "records": records.get(token, 0)}
+                for token, count in self.token_counts.most_common(TOP_TOKENS)
+            ],
+        }
+
+
+class StatisticsAccumulator:
+    """Collects the statistics of a datasource from its typed batches, in bounded memory."""
+
+    def __init__(self, schema: DataSchema, limits: StatisticsLimits | None = None) -> None:
+        self._schema = schema
+        limits = limits or StatisticsLimits.for_schema(schema)
+        self._stats = {a.name: self._new_stats(a.name, a.type, limits) for a in schema.attributes}
+        self._records = 0
+        self._invalid = 0
+        self._valid = 0
+        self._sampled = [
+            a.name
+            for a in schema.attributes
+            if a.name != schema.row_id and (a.type is AttributeType.NUMERIC or schema.target_attribute_name)
+        ]
+        self._sample = RowSample(limits.sample_rows, prepare=_shorten_strings)
+
+    def _new_stats(self, name: str, kind: AttributeType, limits: StatisticsLimits) -> _AttributeStats:
+        role = self._schema.role(name)
+        args = (name, kind, role, limits.distinct_capacity)
+        if role is AttributeRole.ROW_ID:
+            return _AttributeStats(*args)
+        if kind is AttributeType.NUMERIC:
+            return _NumericStats(*args, track_values=role is AttributeRole.TARGET)
+        if kind is AttributeType.BINARY:
+            return _BinaryStats(*args)
+        if kind is AttributeType.CATEGORICAL:
+            return _CategoricalStats(*args)
+        return _TextStats(*args)
+
+    def add(self, batch: TypedBatch) -> None:
+        """Take in one validated batch (its invalid counts and its valid records)."""
+        self._records += batch.records
+        self._invalid += batch.invalid_records
+        for name, count in batch.invalid_by_attribute.items():
+            self._stats[name].invalid += count
+        valid = batch.valid_columns()
+        for name, stats in self._stats.items():
+            stats.add(valid.column(name))
+        if self._sampled and valid.num_rows:
+            positions = np.arange(self._valid, self._valid + valid.num_rows, dtype=np.int64)
+            self._sample.add(valid.select(self._sampled), positions)
+        self._valid += valid.num_rows
+
+    def result(self) -> dict[str, Any]:
+        """The statistics JSON document (a dict ready for ``json.dumps``)."""
+        schema = self._schema
+        sample = self._sample.rows()
+        target_name = schema.target_attribute_name
+        target_codes = None
+        if target_name is not None and sample is not None:
+            target_codes = _target_codes(sample.column(target_name), schema.attribute(target_name).type)
+        attributes = []
+        for name, stats in self._stats.items():
+            entry = stats.result()
+            sampled = sample.column(name) if sample is not None and name in self._sampled else None
+            entry.update(_type_block(stats, sampled))
+            correlation = None
+            if target_codes is not None and sampled is not None and stats.role is not AttributeRole.TARGET:
+                value = _correlation(stats, sampled, target_codes)
+                correlation = {"measure": "mutualInformation", "value": value}
+            entry["correlationToTarget"] = correlation
+            attributes.append(entry)
+        return {
+            "version": 1,
+            "recordsRead": self._records,
+            "validRecords": self._valid,
+            "invalidRecords": self._invalid,
+            "targetAttributeName": target_name,
+            "attributes": attributes,
+            "target": self._target(sample),
+        }
+
+    def _target(self, sample: pa.Table | None) -> dict[str, Any] | None:
+        name = self._schema.target_attribute_name
+        if name is None:
+            return None
+        stats = self._stats[name]
+        target: dict[str, Any] = {"name": name, "type": stats.kind.value}
+        if isinstance(stats, _NumericStats):
+            target["distribution"] = stats.distribution()
+            target["numeric"] = stats.numeric(_present_numbers(sample.column(name)) if sample else None)
+        elif isinstance(stats, _CategoricalStats):
+            target["distribution"] = stats.top_values(MAX_TARGET_CLASSES)
+        elif isinstance(stats, _BinaryStats):
+            target["distribution"] = stats.top_values()
+        else:
+            target["distribution"] = []
+        return target
+
+
+def _shorten_strings(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The batch with long strings cut (the sample only needs their beginning)."""
+    columns = [
+        pc.utf8_slice_codeunits(column, 0, _SAMPLE_TEXT_CHARS) if pa.types.is_string(column.type) else column
+        for column in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+def _type_block(stats: _AttributeStats, sampled: pa.ChunkedArray | None) -> dict[str, Any]:
+    if isinstance(stats, _NumericStats):
+        return {"numeric": stats.numeric(_present_numbers(sampled) if sampled is not None else None)}
+    if isinstance(stats, _BinaryStats | _CategoricalStats):
+        return {"topValues": stats.top_values()}
+    if isinstance(stats, _TextStats):
+        return {"text": stats.text()}
+    return {}
+
+
+def _present_numbers(column: pa.ChunkedArray) -> Float64Array:
+    return np.asarray(column.drop_null().to_numpy(), dtype=np.float64)
+
+
+def _int_range(moments: Moments) -> dict[str, int]:
+    if moments.count == 0:
+        return {"min": 0, "max": 0}
+    return {"min": int(moments.minimum), "max": int(moments.maximum)}
+
+
+def _format_number(value: float) -> str:
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+# --- mutual information ----------------------------------------------------------------------------
+
+
+def _target_codes(column: pa.ChunkedArray, kind: AttributeType) -> IntArray:
+    """Target classes as codes 0..k-1, -1 where the target is missing."""
+    if kind is AttributeType.NUMERIC:
+        codes = _quantile_codes(column)
+    elif kind is AttributeType.BINARY:
+        codes = _binary_codes(column)
+    else:
+        codes = _category_codes(column, MAX_TARGET_CLASSES)
+    codes[_is_missing(column)] = -1
+    return codes
+
+
+def _correlation(stats: _AttributeStats, column: pa.ChunkedArray, target: IntArray) -> float:
+    known = target >= 0
+    if isinstance(stats, _TextStats):
+        tokens = [token for token, _ in stats.token_counts.most_common(_MI_TEXT_TOKENS)]
+        presence = _token_presence(column, tokens)[known]
+        return max(
+            (_mutual_information(presence[:, i], target[known]) for i in range(len(tokens))), default=0.0
+        )
+    if stats.kind is AttributeType.NUMERIC:
+        codes = _quantile_codes(column)
+    elif stats.kind is AttributeType.BINARY:
+        codes = _binary_codes(column)
+    else:
+        codes = _category_codes(column, _MI_CATEGORIES)
+    return _mutual_information(codes[known], target[known])
+
+
+def _mutual_information(x: npt.NDArray[Any], y: IntArray) -> float:
+    """Mutual information in bits of two discrete variables given as integer codes."""
+    if len(x) == 0:
+        return 0.0
+    _, x_codes = np.unique(x, return_inverse=True)
+    _, y_codes = np.unique(y, return_inverse=True)
+    nx, ny = int(x_codes.max()) + 1, int(y_codes.max()) + 1
+    joint = np.bincount(x_codes * ny + y_codes, minlength=nx * ny).reshape(nx, ny) / len(x)
+    expected = np.outer(joint.sum(axis=1), joint.sum(axis=0))
+    present = joint > 0
+    value = float(np.sum(joint[present] * np.log2(joint[present] / expected[present])))
+    return max(value, 0.0)
+
+
+def _is_missing(column: pa.ChunkedArray) -> npt.NDArray[np.bool_]:
+    return np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _quantile_codes(column: pa.ChunkedArray) -> IntArray:
+    values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+    missing = np.isnan(values)
+    codes = np.full(len(values), _MI_NUMERIC_BINS + 1, dtype=np.int64)
+    if (~missing).any():
+        inner = np.linspace(0, 1, _MI_NUMERIC_BINS + 1)[1:-1]
+        edges = np.unique(np.quantile(values[~missing], inner))
+        codes[~missing] = np.searchsorted(edges, values[~missing], side="right")
+    return codes
+
+
+def _binary_codes(column: pa.ChunkedArray) -> IntArray:
+    values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+    return np.where(np.isnan(values), 2, values).astype(np.int64)
+
+
+def _category_codes(column: pa.ChunkedArray, keep: int) -> IntArray:
+    counts = pc.value_counts(column.drop_null())
+    order = np.argsort(-counts.field("counts").to_numpy(), kind="stable")[:keep]
+    top = counts.field("values").take(pa.array(order))
+    index = pc.index_in(column, value_set=top)
+    codes = np.asarray(pc.fill_null(index, keep).to_numpy(zero_copy_only=False), dtype=np.int64)
+    codes[_is_missing(column)] = keep + 1
+    return codes
+
+
+def _token_presence(column: pa.ChunkedArray, tokens: list[str]) -> npt.NDArray[np.bool_]:
+    """A (records × tokens) matrix: whether each record's text contains each token."""
+    presence = np.zeros((len(column), len(tokens)), dtype=bool)
+    if not tokens:
+        return presence
+    split = pc.ascii_split_whitespace(column.combine_chunks())
+    flat = pc.list_flatten(split)
+    parents = pc.list_parent_indices(split).to_numpy()
+    index = pc.index_in(flat, value_set=pa.array(tokens))
+    known = np.asarray(pc.is_valid(index).to_numpy(zero_copy_only=False), dtype=bool)
+    presence[parents[known], index.drop_null().to_numpy()] = True
+    return presence

@@ -1,0 +1,477 @@
+"""The object store: reading and writing data files on local disk or S3 through one interface.
+
+Every method takes a URI (``s3://bucket/key``, ``file:///absolute/path`` or ``/absolute/path``) and
+first checks that it lies inside an allowed location: the server's data directory or one of the
+configured data roots (the setting ``OPENAML_DATA_ROOTS``). Users name input and output locations in
+API calls, so this check is what keeps them from reading or overwriting anything else on the server.
+Local locations are checked by their real path, with symbolic links followed; see
+:mod:`openaml.store.locations` for how URIs are normalised.
+
+Writes are atomic: a reader sees either the old object or the complete new one, never a partial file,
+and a write that fails leaves nothing behind. Locally the data goes to a hidden temporary file beside
+the destination that is renamed over it; on S3 the object only appears when its upload completes, and
+an unfinished multipart upload is aborted.
+
+S3 access uses s3fs with the standard AWS credential chain (environment variables, shared config files,
+instance roles) and an optional endpoint URL for S3-compatible servers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from openaml.errors import ConfigurationError, InvalidInputException
+from openaml.store.locations import (
+    LocalLocation,
+    Location,
+    LocationSyntaxError,
+    S3Location,
+    parse_location,
+    parse_root,
+)
+
+#: s3fs's own default: objects smaller than one part are sent in a single PUT.
+DEFAULT_S3_PART_SIZE = 50 * 2**20
+#: S3 refuses multipart uploads whose parts (except the last) are smaller than this.
+MIN_S3_PART_SIZE = 5 * 2**20
+DATA_ROOTS_SETTING = "OPENAML_DATA_ROOTS"
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """One stored object: its normalised URI and its size in bytes."""
+
+    uri: str
+    size: int
+
+
+class ObjectStore:
+    """Local and S3 objects behind one URI-based interface, confined to the allowed locations.
+
+    ``data_dir`` is the server's own data directory (always allowed); ``data_roots`` are further
+    locations users may name: absolute paths, ``file://`` URIs, ``s3://bucket``, ``s3://bucket/prefix``,
+    or ``s3://`` for every bucket. ``s3_endpoint_url`` points S3 access at an S3-compatible server.
+    ``s3_part_size`` is the size of each multipart-upload part; smaller objects go up in one request.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        data_roots: Sequence[str],
+        s3_endpoint_url: str | None = None,
+        *,
+        s3_part_size: int = DEFAULT_S3_PART_SIZE,
+    ) -> None:
+        if s3_part_size < MIN_S3_PART_SIZE:
+            raise ConfigurationError(f"the S3 part size must be at least {MIN_S3_PART_SIZE} bytes")
+        self._data_dir = LocalLocation(Path(data_dir).absolute()).with_links_resolved()
+        self._data_roots = tuple(_configured_root(text) for text in data_roots)
+        self._allowed_roots = (self._data_dir, *self._data_roots)
+        self._s3_endpoint_url = s3_endpoint_url
+        self._s3_part_size = s3_part_size
+        self._s3_filesystem_by_process: tuple[int, Any] | None = None
+
+    # --- Locations ---------------------------------------------------------------------------------
+
+    def resolve(self, uri: str) -> str:
+        """The normalised URI of an allowed location (local ones as ``file://`` real paths)."""
+        return self._allowed(uri).uri
+
+    def data_uri(self, *parts: str) -> str:
+        """The URI of a location inside the data directory; ``parts`` are relative path segments."""
+        segments = "/".join(parts).split("/")
+        if not parts or any(segment in ("", ".", "..") for segment in segments):
+            raise ValueError(f"data_uri needs plain relative path segments, got {parts!r}")
+        return LocalLocation(self._data_dir.path.joinpath(*segments)).uri
+
+    def local_path(self, uri: str) -> Path | None:
+        """The real local path of an allowed location, or ``None`` when it is on S3."""
+        location = self._allowed(uri)
+        return location.path if isinstance(location, LocalLocation) else None
+
+    def public_description(self) -> str:
+        """The allowed locations, in words, for messages shown to users and operators."""
+        description = f"the data directory {self._data_dir.uri}"
+        if not self._data_roots:
+            return description + " (no data roots are configured)"
+        roots = ", ".join(_describe_root(root) for root in self._data_roots)
+        return f"{description} and the data roots {roots}"
+
+    # --- Reading -----------------------------------------------------------------------------------
+
+    def exists(self, uri: str) -> bool:
+        """Whether anything, an object or a folder, is at the location."""
+        target = self._target(uri)
+        with _reported_to_caller(uri):
+            return target.exists()
+
+    def info(self, uri: str) -> ObjectInfo:
+        """The object at the location; a folder or a missing object is an error."""
+        target = self._object_target(uri)
+        with _reported_to_caller(uri):
+            return target.info()
+
+    def list_files(self, uri: str) -> list[ObjectInfo]:
+        """The object at the location, or every object below it as a folder (prefix), sorted.
+
+        Hidden names (starting with ``.``, which includes unfinished local writes) and S3 folder markers
+        are skipped. Finding nothing is an error: data locations name something to read.
+        """
+        target = self._target(uri)
+        with _reported_to_caller(uri):
+            files = target.list_files()
+        if not files:
+            raise InvalidInputException(f"nothing at {uri}: no file there, and no folder with files")
+        return sorted(files, key=lambda file: file.uri)
+
+    def open_read(self, uri: str) -> BinaryIO:
+        """A binary stream over the object, read lazily; seekable (on S3 through ranged requests)."""
+        target = self._object_target(uri)
+        with _reported_to_caller(uri):
+            return target.open_read()
+
+    def read_bytes(self, uri: str) -> bytes:
+        """The whole content of the object."""
+        with self.open_read(uri) as stream:
+            return stream.read()
+
+    # --- Writing -----------------------------------------------------------------------------------
+
+    @contextmanager
+    def open_write(self, uri: str) -> Iterator[BinaryIO]:
+        """A binary file whose content replaces the object only when the block exits without error.
+
+        If the block raises, the object is left as it was and nothing else remains (no temporary file,
+        no unfinished multipart upload). Local parent folders are created as needed.
+        """
+        target = self._object_target(uri)
+        # The only thing a write can find missing is an S3 bucket: local folders are created.
+        when_missing = f"cannot write {uri}: its bucket does not exist"
+        with _reported_to_caller(uri, when_missing=when_missing):
+            pending = target.start_write()
+        try:
+            yield pending.file
+        except BaseException:
+            pending.abandon()
+            raise
+        with _reported_to_caller(uri, when_missing=when_missing):
+            pending.commit()
+
+    def write_bytes(self, uri: str, data: bytes) -> None:
+        """Replace the object with ``data``, atomically."""
+        with self.open_write(uri) as file:
+            file.write(data)
+
+    def delete(self, uri: str) -> None:
+        """Delete the object if it exists."""
+        target = self._object_target(uri)
+        with _reported_to_caller(uri):
+            target.delete()
+
+    def delete_prefix(self, uri: str) -> None:
+        """Delete the object at the location and everything below it, if anything is there.
+
+        A whole data root or bucket is never deleted, so a mistaken URI cannot wipe out a data root.
+        """
+        location = self._allowed(uri)
+        if any(root.is_within(location) for root in self._allowed_roots) or (
+            isinstance(location, S3Location) and not location.key
+        ):
+            raise InvalidInputException(
+                f"refusing to delete everything in {uri}: it is a data root or bucket"
+            )
+        with _reported_to_caller(uri):
+            self._target_at(location).delete_prefix()
+
+    # --- Internals ---------------------------------------------------------------------------------
+
+    def _allowed(self, uri: str) -> Location:
+        """The location ``uri`` names, after checking that it lies inside an allowed location."""
+        try:
+            named = parse_location(uri)
+        except LocationSyntaxError as error:
+            raise InvalidInputException(f"cannot use {uri!r} as a data location: {error}") from error
+        location = named.with_links_resolved() if isinstance(named, LocalLocation) else named
+        if any(location.is_within(root) for root in self._allowed_roots):
+            return location
+        link_note = "" if location == named else f" (through a symbolic link it leads to {location.uri})"
+        raise InvalidInputException(
+            f"{uri}{link_note} is outside the locations this server may use, which are "
+            f"{self.public_description()}. An operator can allow more with the setting {DATA_ROOTS_SETTING}."
+        )
+
+    def _target(self, uri: str) -> _Target:
+        return self._target_at(self._allowed(uri))
+
+    def _object_target(self, uri: str) -> _Target:
+        """The target for an operation on one object, refusing folder and bucket URIs."""
+        location = self._allowed(uri)
+        if uri.endswith("/") or (isinstance(location, S3Location) and not location.key):
+            raise InvalidInputException(f"{uri} names a folder or bucket; an object (file) is needed here")
+        return self._target_at(location)
+
+    def _target_at(self, location: Location) -> _Target:
+        if isinstance(location, LocalLocation):
+            return _LocalTarget(location, check_allowed=self._allowed)
+        return _S3Target(location, self._s3_filesystem(), self._s3_part_size)
+
+    def _s3_filesystem(self) -> Any:
+        """This store's s3fs instance, created on first use and again in a forked child process.
+
+        Creating one is slow, so it is kept; but its HTTP session and event loop belong to the process
+        that made it. s3fs is imported here so that servers which never touch S3 do not pay for it.
+        """
+        process_id = os.getpid()
+        if self._s3_filesystem_by_process is None or self._s3_filesystem_by_process[0] != process_id:
+            import s3fs
+
+            filesystem = s3fs.S3FileSystem(
+                endpoint_url=self._s3_endpoint_url,
+                # Other processes (job workers) write too: a cached listing would go stale.
+                use_listings_cache=False,
+                skip_instance_cache=True,
+            )
+            self._s3_filesystem_by_process = (process_id, filesystem)
+        return self._s3_filesystem_by_process[1]
+
+
+def _configured_root(text: str) -> Location:
+    try:
+        root = parse_root(text)
+    except LocationSyntaxError as error:
+        raise ConfigurationError(
+            f"{DATA_ROOTS_SETTING}: cannot use {text!r} as a data root: {error}"
+        ) from error
+    return root.with_links_resolved() if isinstance(root, LocalLocation) else root
+
+
+def _describe_root(root: Location) -> str:
+    if isinstance(root, S3Location) and not root.bucket:
+        return "s3:// (every bucket)"
+    return root.uri
+
+
+@contextmanager
+def _reported_to_caller(uri: str, when_missing: str | None = None) -> Iterator[None]:
+    """Report the storage errors a caller's URI can cause as :class:`InvalidInputException`."""
+    try:
+        yield
+    except FileNotFoundError as error:
+        raise InvalidInputException(when_missing or f"nothing at {uri}") from error
+    except IsADirectoryError as error:
+        raise InvalidInputException(f"{uri} is a folder; an object (file) is needed here") from error
+    except NotADirectoryError as error:
+        raise InvalidInputException(f"{uri} goes through a file as if it were a folder") from error
+    except PermissionError as error:
+        raise InvalidInputException(f"the server is not permitted to access {uri}: {error}") from error
+
+
+class _PendingWrite(Protocol):
+    """A write in progress: ``file`` takes the data, then exactly one of ``commit`` or ``abandon``."""
+
+    @property
+    def file(self) -> BinaryIO: ...
+
+    def commit(self) -> None: ...
+
+    def abandon(self) -> None: ...
+
+
+class _Target(Protocol):
+    """The operations at one allowed location, for one back end. Missing objects raise FileNotFoundError."""
+
+    def exists(self) -> bool: ...
+
+    def info(self) -> ObjectInfo: ...
+
+    def list_files(self) -> list[ObjectInfo]: ...
+
+    def open_read(self) -> BinaryIO: ...
+
+    def start_write(self) -> _PendingWrite: ...
+
+    def delete(self) -> None: ...
+
+    def delete_prefix(self) -> None: ...
+
+
+class _LocalTarget:
+    """A location on the local file system, given as its real path."""
+
+    def __init__(self, location: LocalLocation, check_allowed: Callable[[str], object]) -> None:
+        self._path = location.path
+        # Files listed through a symbolic link inside a folder must themselves be allowed.
+        self._check_allowed = check_allowed
+
+    def exists(self) -> bool:
+        return self._path.exists()
+
+    def info(self) -> ObjectInfo:
+        if self._path.is_dir():
+            raise IsADirectoryError(str(self._path))
+        return ObjectInfo(LocalLocation(self._path).uri, self._path.stat().st_size)
+
+    def list_files(self) -> list[ObjectInfo]:
+        if not self._path.is_dir():
+            return [self.info()] if self._path.exists() else []
+        files = []
+        for path, size, is_link in _walk_visible_files(self._path):
+            uri = LocalLocation(path).uri
+            if is_link:
+                self._check_allowed(uri)
+            files.append(ObjectInfo(uri, size))
+        return files
+
+    def open_read(self) -> BinaryIO:
+        return self._path.open("rb")
+
+    def start_write(self) -> _PendingWrite:
+        return _LocalPendingWrite(self._path)
+
+    def delete(self) -> None:
+        self._path.unlink(missing_ok=True)
+
+    def delete_prefix(self) -> None:
+        if self._path.is_dir():
+            shutil.rmtree(self._path)
+        else:
+            self._path.unlink(missing_ok=True)
+
+
+def _walk_visible_files(folder: Path) -> Iterator[tuple[Path, int, bool]]:
+    """``(path, size, is_symbolic_link)`` of every file below ``folder``, skipping hidden names.
+
+    Symbolic links to files are included; links to folders are not followed (they could form cycles).
+    """
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk_visible_files(Path(entry.path))
+            elif entry.is_file():
+                yield Path(entry.path), entry.stat().st_size, entry.is_symlink()
+
+
+class _LocalPendingWrite:
+    """A hidden temporary file beside the destination, flushed to disk and renamed over it on commit."""
+
+    def __init__(self, destination: Path) -> None:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary_name = tempfile.mkstemp(
+            dir=destination.parent, prefix=f".{destination.name[:100]}.", suffix=".partial"
+        )
+        self._destination = destination
+        self._temporary_path = Path(temporary_name)
+        self._file = os.fdopen(descriptor, "wb")
+
+    @property
+    def file(self) -> BinaryIO:
+        return self._file
+
+    def commit(self) -> None:
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self._temporary_path, self._destination)
+        except BaseException:
+            self.abandon()
+            raise
+        _fsync_folder(self._destination.parent)
+
+    def abandon(self) -> None:
+        self._file.close()
+        self._temporary_path.unlink(missing_ok=True)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable across a crash."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class _S3Target:
+    """A key (object or prefix) in an S3 bucket, reached through s3fs."""
+
+    def __init__(self, location: S3Location, filesystem: Any, part_size: int) -> None:
+        self._location = location
+        self._filesystem = filesystem
+        self._part_size = part_size
+
+    def exists(self) -> bool:
+        return bool(self._filesystem.exists(self._location.fs_path))
+
+    def info(self) -> ObjectInfo:
+        details = self._filesystem.info(self._location.fs_path)
+        if details["type"] != "file":
+            raise IsADirectoryError(self._location.fs_path)
+        return ObjectInfo(self._location.uri, int(details["size"]))
+
+    def list_files(self) -> list[ObjectInfo]:
+        prefix = self._location.fs_path + "/"
+        files = []
+        for name, details in self._filesystem.find(self._location.fs_path, detail=True).items():
+            below_prefix = name.removeprefix(prefix) if name.startswith(prefix) else ""
+            is_folder_marker = name.endswith("/")
+            is_hidden = any(segment.startswith(".") for segment in below_prefix.split("/"))
+            if details["type"] == "file" and not is_folder_marker and not is_hidden:
+                files.append(ObjectInfo(S3Location(*name.split("/", 1)).uri, int(details["size"])))
+        return files
+
+    def open_read(self) -> BinaryIO:
+        stream: BinaryIO = self._filesystem.open(self._location.fs_path, "rb")
+        return stream
+
+    def start_write(self) -> _PendingWrite:
+        return _S3PendingWrite(
+            self._filesystem.open(self._location.fs_path, "wb", block_size=self._part_size)
+        )
+
+    def delete(self) -> None:
+        self._filesystem.rm_file(self._location.fs_path)
+
+    def delete_prefix(self) -> None:
+        with suppress(FileNotFoundError):
+            self._filesystem.rm(self._location.fs_path, recursive=True)
+
+
+class _S3PendingWrite:
+    """An s3fs upload: one PUT on commit for small objects, else a multipart upload completed on commit.
+
+    The object does not exist on S3 until the commit, so abandoning only has to abort a multipart
+    upload that has begun.
+    """
+
+    def __init__(self, upload: Any) -> None:
+        self._upload = upload
+
+    @property
+    def file(self) -> BinaryIO:
+        file: BinaryIO = self._upload
+        return file
+
+    def commit(self) -> None:
+        try:
+            self._upload.close()
+        except BaseException:
+            self.abandon()
+            raise
+
+    def abandon(self) -> None:
+        try:
+            self._upload.discard()
+        finally:
+            # discard() leaves the file open, and closing (or garbage-collecting) an open s3fs file
+            # commits it: mark it closed instead.
+            self._upload.closed = True
