@@ -16,27 +16,44 @@ def test_every_setting_is_documented_and_the_docs_are_current() -> None:
     text = DOCS.read_text("utf-8")
     for setting in SETTINGS:
         assert f"`{setting.env_var}`" in text
-    assert text == settings_reference(), "docs/settings.md is stale: run `openaml config docs > docs/settings.md`"
+    assert text == settings_reference(), (
+        "docs/settings.md is stale: run `openaml config docs > docs/settings.md`"
+    )
 
 
 def test_the_fixed_names_users_rely_on_exist() -> None:
     names = {s.env_var for s in SETTINGS}
-    assert {"OPENAML_DATA_DIR", "OPENAML_DATABASE_URL", "OPENAML_ACCESS_KEY_ID", "OPENAML_SECRET_ACCESS_KEY",
-            "OPENAML_DATA_ROOTS", "OPENAML_S3_ENDPOINT_URL", "OPENAML_PUBLIC_URL", "OPENAML_WORKERS",
-            "OPENAML_LOG_LEVEL", "OPENAML_SQL_DATABASES"} <= names
+    assert {
+        "OPENAML_DATA_DIR",
+        "OPENAML_DATABASE_URL",
+        "OPENAML_ACCESS_KEY_ID",
+        "OPENAML_SECRET_ACCESS_KEY",
+        "OPENAML_DATA_ROOTS",
+        "OPENAML_S3_ENDPOINT_URL",
+        "OPENAML_PUBLIC_URL",
+        "OPENAML_WORKERS",
+        "OPENAML_LOG_LEVEL",
+        "OPENAML_SQL_DATABASES",
+    } <= names
 
 
 def test_precedence_is_flags_then_environment_then_file(tmp_path: Path) -> None:
     config = tmp_path / "openaml.toml"
     config.write_text('[openaml]\nworkers = 3\nport = 9000\nlog_level = "DEBUG"\n')
-    settings = load_settings(env={"OPENAML_PORT": "9100"}, config_file=config, overrides={"log_level": "ERROR"})
+    settings = load_settings(
+        env={"OPENAML_PORT": "9100"}, config_file=config, overrides={"log_level": "ERROR"}
+    )
     assert (settings.workers, settings.port, settings.log_level) == (3, 9100, "ERROR")
     assert dict((row[0], row[2]) for row in settings.as_table())["OPENAML_WORKERS"] == f"file {config}"
 
 
 def test_data_roots_keep_s3_uris_whole() -> None:
-    assert split_roots("/data/a:s3://bucket/prefix:s3://:file:///x") == ("/data/a", "s3://bucket/prefix", "s3://",
-                                                                          "file:///x")
+    assert split_roots("/data/a:s3://bucket/prefix:s3://:file:///x") == (
+        "/data/a",
+        "s3://bucket/prefix",
+        "s3://",
+        "file:///x",
+    )
     assert load_settings(env={"OPENAML_DATA_ROOTS": "/a:/b"}).data_roots == ("/a", "/b")
 
 

@@ -20,8 +20,13 @@ from openaml.operations.validation import operation_names
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
 
-def signed_post(server: LiveServer, target: str | None, body: bytes, content_type: str = "application/x-amz-json-1.1",
-                path: str = "/") -> httpx.Response:
+def signed_post(
+    server: LiveServer,
+    target: str | None,
+    body: bytes,
+    content_type: str = "application/x-amz-json-1.1",
+    path: str = "/",
+) -> httpx.Response:
     headers = {"Content-Type": content_type}
     if target is not None:
         headers["X-Amz-Target"] = target
@@ -63,18 +68,32 @@ def test_an_unknown_access_key_is_refused(server: LiveServer) -> None:
 
 
 def test_an_unsigned_request_is_refused(server: LiveServer) -> None:
-    response = httpx.post(server.url + "/", content=b"{}", headers={
-        "X-Amz-Target": "AmazonML_20141212.DescribeDataSources", "Content-Type": "application/x-amz-json-1.1"})
+    response = httpx.post(
+        server.url + "/",
+        content=b"{}",
+        headers={
+            "X-Amz-Target": "AmazonML_20141212.DescribeDataSources",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
     assert error_of(response)[:2] == (403, "MissingAuthenticationTokenException")
 
 
 def test_unknown_operation_malformed_json_and_wrong_content_type_are_typed_errors(server: LiveServer) -> None:
-    assert error_of(signed_post(server, "AmazonML_20141212.Fly", b"{}"))[:2] == (400, "UnknownOperationException")
+    assert error_of(signed_post(server, "AmazonML_20141212.Fly", b"{}"))[:2] == (
+        400,
+        "UnknownOperationException",
+    )
     assert error_of(signed_post(server, None, b"{}"))[:2] == (400, "UnknownOperationException")
     status, code, message = error_of(signed_post(server, "AmazonML_20141212.DescribeDataSources", b"{nope"))
     assert (status, code) == (400, "SerializationException") and "not valid JSON" in message
-    assert error_of(signed_post(server, "AmazonML_20141212.DescribeDataSources", b"[]"))[1] == "SerializationException"
-    status, code, _ = error_of(signed_post(server, "AmazonML_20141212.DescribeDataSources", b"{}", "text/plain"))
+    assert (
+        error_of(signed_post(server, "AmazonML_20141212.DescribeDataSources", b"[]"))[1]
+        == "SerializationException"
+    )
+    status, code, _ = error_of(
+        signed_post(server, "AmazonML_20141212.DescribeDataSources", b"{}", "text/plain")
+    )
     assert (status, code) == (400, "SerializationException")
 
 
@@ -123,15 +142,27 @@ def test_paginators_work_on_an_empty_listing(ml: Any) -> None:
 
 
 def test_the_aws_cli_talks_to_the_server(server: LiveServer) -> None:
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
-           "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
     aws = [sys.executable, "-m", "awscli", "machinelearning", "--endpoint-url", server.url]
-    listed = subprocess.run([*aws, "describe-ml-models"], env=env, capture_output=True, text=True, timeout=120)
+    listed = subprocess.run(
+        [*aws, "describe-ml-models"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout)["Results"] == []
-    missing = subprocess.run([*aws, "get-evaluation", "--evaluation-id", "ev-none"], env=env,
-                             capture_output=True, text=True, timeout=120)
+    missing = subprocess.run(
+        [*aws, "get-evaluation", "--evaluation-id", "ev-none"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
 
 
@@ -139,7 +170,9 @@ def test_extension_endpoints_are_signed_like_the_api(server: LiveServer) -> None
     unsigned = httpx.get(server.url + "/openaml/v1/datasources/ds-x/statistics")
     assert error_of(unsigned)[:2] == (403, "MissingAuthenticationTokenException")
     assert error_of(signed_get(server, "/openaml/v1/datasources/ds-x/statistics"))[:2] == (
-        404, "ResourceNotFoundException")
+        404,
+        "ResourceNotFoundException",
+    )
     assert error_of(signed_get(server, "/openaml/v1/nothing/here"))[:2] == (404, "NotFoundException")
 
 

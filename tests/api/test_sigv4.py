@@ -125,13 +125,24 @@ def _verify_url(url: str, now: dt.datetime | None = None):
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    return verify_request(method="GET", raw_path=parts.path, query=parts.query, headers={"host": parts.netloc},
-                          body=b"", principal_for=KEYS.get, now=now)
+    return verify_request(
+        method="GET",
+        raw_path=parts.path,
+        query=parts.query,
+        headers={"host": parts.netloc},
+        body=b"",
+        principal_for=KEYS.get,
+        now=now,
+    )
 
 
 def test_presigned_urls_open_until_they_expire() -> None:
-    url = presign_url("http://127.0.0.1:8080/openaml/v1/datasources/ds-1/log", "AKIDEXAMPLE", "secret-key",
-                      expires_seconds=600)
+    url = presign_url(
+        "http://127.0.0.1:8080/openaml/v1/datasources/ds-1/log",
+        "AKIDEXAMPLE",
+        "secret-key",
+        expires_seconds=600,
+    )
     assert _verify_url(url).access_key_id == "AKIDEXAMPLE"
     with pytest.raises(AccessDeniedException, match="expired"):
         _verify_url(url, now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11))

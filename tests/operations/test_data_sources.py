@@ -379,3 +379,22 @@ def test_tags(ml: Any, datasets_dir: Path, new_id: Any) -> None:
     assert ml.describe_tags(ResourceId=data_source_id, ResourceType="DataSource")["Tags"] == [
         {"Key": "team", "Value": "data"}
     ]
+
+
+def test_deleting_during_ingest_wins_over_the_job(ml: Any, datasets_dir: Path, new_id: Any) -> None:
+    data_source_id = new_id("ds")
+    ml.create_data_source_from_s3(
+        DataSourceId=data_source_id,
+        ComputeStatistics=True,
+        DataSpec={"DataLocationS3": str(datasets_dir / "skin_segmentation.csv")},
+    )
+    ml.delete_data_source(DataSourceId=data_source_id)
+    time.sleep(3)
+    got = ml.get_data_source(DataSourceId=data_source_id)
+    assert got["Status"] == "DELETED"
+    with pytest.raises(ml.exceptions.InvalidInputException, match="deleted"):
+        ml.create_data_source_from_s3(
+            DataSourceId=data_source_id,
+            ComputeStatistics=True,
+            DataSpec={"DataLocationS3": str(datasets_dir / "skin_segmentation.csv")},
+        )

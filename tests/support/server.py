@@ -29,16 +29,22 @@ class LiveServer:
     env: dict[str, str] = field(default_factory=dict)
     workers: int = 1
     scratch: Path | None = None
+    #: Sign with the fixed test key pair (False: let the server generate one, as on a fresh install).
+    fixed_credentials: bool = True
     s3_endpoint: str | None = None
     url: str = ""
     output: list[str] = field(default_factory=list)
     process: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 60.0) -> LiveServer:
+        credentials = (
+            {"OPENAML_ACCESS_KEY_ID": ACCESS_KEY_ID, "OPENAML_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY}
+            if self.fixed_credentials
+            else {}
+        )
         env = {
-            **os.environ,
-            "OPENAML_ACCESS_KEY_ID": ACCESS_KEY_ID,
-            "OPENAML_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            **{k: v for k, v in os.environ.items() if not k.startswith("OPENAML_")},
+            **credentials,
             "OPENAML_JOB_POLL_SECONDS": "0.1",
             "PYTHONUNBUFFERED": "1",
             **self.env,

@@ -228,3 +228,12 @@ def test_featurizer_round_trips_through_joblib(tmp_path: Path) -> None:
 
     assert restored.feature_names_ == featurizer.feature_names_
     assert (restored.transform(frame) != featurizer.transform(frame)).nnz == 0
+
+
+def test_numbers_given_as_text_are_converted_and_unparsable_ones_count_as_missing() -> None:
+    train = typed_frame(size=[1.0, 3.0, NAN])
+    later = pd.DataFrame({"size": pd.Series(["2.5", "many", None], dtype=object)})
+
+    features = featurize("size", train=train, apply_to=later)
+
+    assert features.to_dict("list") == {"size": [2.5, 2.0, 2.0], "size:missing": [0.0, 1.0, 1.0]}

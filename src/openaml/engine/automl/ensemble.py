@@ -22,7 +22,7 @@ from openaml.engine.automl.features import Encoding, FeatureEncoder
 from openaml.engine.automl.metrics import Metric
 from openaml.engine.models import ModelType
 
-_SELECTION_STEPS = 25
+SELECTION_STEPS = 25
 _IMPROVEMENT = 1e-12
 
 
@@ -34,6 +34,7 @@ def select_ensemble(
     max_members: int,
     costs: Sequence[float] | None = None,
     cost_limit: float = float("inf"),
+    steps: int = SELECTION_STEPS,
 ) -> dict[int, float]:
     """Weights per index of ``predictions`` (validation scores, best candidate first).
 
@@ -50,7 +51,7 @@ def select_ensemble(
     total = predictions[first].astype(np.float64, copy=True)
     spent = costs[first]
     best_loss, best = metric.loss(y, total), Counter(chosen)
-    for step in range(2, _SELECTION_STEPS + 1):
+    for step in range(2, steps + 1):
         options = [
             index
             for index in range(count)

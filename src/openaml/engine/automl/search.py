@@ -5,9 +5,10 @@ first); afterwards the search tunes the two best families, two trials of the lea
 runner-up, each family with its own seeded TPE study that already knows the portfolio results.
 
 Time. Before each candidate the search recomputes its deadline: the end of the budget minus a
-reserve for the final refit (the summed refit estimates of the best ``max_ensemble_size``
-candidates, plus fixed costs such as re-encoding all rows). A candidate whose family's typical
-duration no longer fits is skipped; a running one is cut off at the deadline and dropped.
+reserve for the final refit (the refit estimates of the members of the ensemble the search would
+pick now, selected quickly on a sample of the validation rows, plus fixed costs such as
+re-encoding all rows). A candidate whose family's typical duration no longer fits is skipped; a
+running one is cut off at the deadline and dropped.
 
 Validation. Candidates are scored on the plan's validation rows: out-of-fold for cross-validation,
 the holdout otherwise, and out-of-bag for the bagged forests (one fit instead of k).
@@ -26,6 +27,7 @@ import numpy as np
 import optuna
 
 from openaml.engine.automl.budget import Budget, FitInterrupted, FitLimits
+from openaml.engine.automl.ensemble import select_ensemble
 from openaml.engine.automl.families import Config, Family, FittedLearner, Task
 from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, Matrix
@@ -43,6 +45,8 @@ _TUNING_TIME_FACTOR = 3.0
 _MIN_TRIAL_SECONDS = 1.0
 _TPE_STARTUP_TRIALS = 5
 _MAX_FAILURES_IN_A_ROW = 10
+_PLANNING_ROWS = 1_000
+_PLANNING_STEPS = 10
 
 
 @dataclass
@@ -102,6 +106,10 @@ class Search:
             {family.name: len(family.portfolio(setup.task)) for family in setup.families}
         )
         self._tuning_step = 0
+        self._planned_members: list[Candidate] = []
+        validation_count = len(setup.plan.validation_rows)
+        rng = np.random.default_rng(setup.task.seed)
+        self._probe_rows = np.sort(rng.permutation(validation_count)[:_PLANNING_ROWS])
         self._fold_cache: dict[tuple[Encoding, int], tuple[Matrix, Labels, Matrix, Labels]] = {}
 
     def run(self) -> list[Candidate]:
@@ -127,10 +135,31 @@ class Search:
         return self.setup.budget.end - self.reserve_seconds()
 
     def reserve_seconds(self) -> float:
-        """Time kept for the finishing steps: refitting the best candidates plus the fixed costs."""
-        best = sorted((c for c in self.candidates if c.ok), key=lambda c: (c.loss, c.number))
-        refits = sum(candidate.refit_estimate for candidate in best[: self.setup.max_ensemble_size])
+        """Time kept for the finishing steps: refitting the planned ensemble plus the fixed costs."""
+        refits = sum(candidate.refit_estimate for candidate in self._planned_members)
         return refits * _REFIT_SAFETY + self.setup.fixed_reserve
+
+    def _plan_ensemble(self) -> None:
+        """Re-select the ensemble the search would end with now (quickly, on sampled rows)."""
+        pool = [c for c in self._ranked_candidates() if c.predictions is not None]
+        if not pool:
+            return
+        probe = self._probe_rows
+        weights = select_ensemble(
+            [
+                candidate.predictions[probe].astype(np.float64)
+                for candidate in pool
+                if candidate.predictions is not None
+            ],
+            self.setup.y[self.setup.plan.validation_rows][probe],
+            self.setup.metric,
+            max_members=self.setup.max_ensemble_size,
+            steps=_PLANNING_STEPS,
+        )
+        self._planned_members = [pool[index] for index in weights]
+
+    def _ranked_candidates(self) -> list[Candidate]:
+        return sorted((c for c in self.candidates if c.ok), key=lambda c: (c.loss, c.number))
 
     def _study(self, family: Family, index: int) -> optuna.Study:
         sampler = optuna.samplers.TPESampler(
@@ -216,6 +245,8 @@ class Search:
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
         self.candidates.append(candidate)
         self._forget_weak_predictions()
+        if candidate.ok:
+            self._plan_ensemble()
 
     def _evaluate(self, family: Family, candidate: Candidate, limits: FitLimits) -> None:
         """Fit and validate one candidate, filling in its scores and timings."""
@@ -281,14 +312,14 @@ class Search:
 
     def _forget_weak_predictions(self) -> None:
         """Keep validation scores only for the candidates ensemble selection may still use."""
-        ranked = sorted((c for c in self.candidates if c.ok), key=lambda c: (c.loss, c.number))
-        for candidate in ranked[_KEPT_PREDICTIONS:]:
+        for candidate in self._ranked_candidates()[_KEPT_PREDICTIONS:]:
             candidate.predictions = None
 
     def _report(self) -> None:
         if self._progress is None:
             return
-        best = min((c for c in self.candidates if c.ok), key=lambda c: (c.loss, c.number), default=None)
+        ranked = self._ranked_candidates()
+        best = ranked[0] if ranked else None
         self._progress(
             TrainingProgress(
                 elapsed_seconds=self.setup.budget.elapsed(),

@@ -13,6 +13,7 @@ applies to raw recipe features and predicts in the target's units.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -67,15 +68,7 @@ def train_sgd_model(
         recipe_text if recipe_text and recipe_text.strip() else suggest_recipe(schema, statistics)
     )
     recipe = parse_recipe(effective_recipe, schema)
-    if target_name not in frame.columns:
-        raise InvalidInputException(
-            f"The training data has no column for the target attribute {target_name!r}."
-        )
-    labelled = frame[frame[target_name].notna()]
-    if labelled.empty:
-        raise InvalidInputException(
-            f"No training record has a value for the target attribute {target_name!r}."
-        )
+    labelled = _labelled_records(frame, target_name)
     targets, classes = _encode_targets(labelled[target_name], model_type)
 
     featurizer = RecipeFeaturizer(recipe)
@@ -87,13 +80,6 @@ def train_sgd_model(
     regression = model_type is ModelType.REGRESSION
     target_center, target_scale = _standardization(targets) if regression else (0.0, 1.0)
 
-    def report_pass(pass_number: int, loss: float) -> None:
-        if progress is not None:
-            progress(
-                f"SGD pass {pass_number} of at most {sgd_parameters.max_passes}: "
-                f"mean training loss {loss:.6g}"
-            )
-
     fit = fit_linear_sgd(
         features @ scipy.sparse.diags(1.0 / column_scales),
         (targets - target_center) / target_scale if regression else targets,
@@ -103,7 +89,7 @@ def train_sgd_model(
             l1=sgd_parameters.l1_regularization_amount,
             l2=sgd_parameters.l2_regularization_amount,
             should_stop=should_stop,
-            on_pass=report_pass,
+            on_pass=None if progress is None else partial(_report_pass, progress, sgd_parameters.max_passes),
         ),
     )
 
@@ -151,6 +137,24 @@ def _check_target(schema: DataSchema, model_type: ModelType) -> str:
             "or change the attribute's type in the schema."
         )
     return target_name
+
+
+def _labelled_records(frame: pd.DataFrame, target_name: str) -> pd.DataFrame:
+    """The records that have a target value (the service rejected the others)."""
+    if target_name not in frame.columns:
+        raise InvalidInputException(
+            f"The training data has no column for the target attribute {target_name!r}."
+        )
+    labelled = frame[frame[target_name].notna()]
+    if labelled.empty:
+        raise InvalidInputException(
+            f"No training record has a value for the target attribute {target_name!r}."
+        )
+    return labelled
+
+
+def _report_pass(progress: Callable[[str], None], max_passes: int, pass_number: int, loss: float) -> None:
+    progress(f"SGD pass {pass_number} of at most {max_passes}: mean training loss {loss:.6g}")
 
 
 def _encode_targets(values: pd.Series, model_type: ModelType) -> tuple[np.ndarray, tuple[str, ...] | None]:
