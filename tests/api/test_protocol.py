@@ -14,10 +14,10 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
 from openaml.operations.registry import NOT_YET_AVAILABLE, OPERATIONS
 from openaml.operations.validation import operation_names
-from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
 
 def signed_post(

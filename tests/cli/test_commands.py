@@ -12,9 +12,9 @@ from pathlib import Path
 import boto3
 import pytest
 from click.testing import CliRunner
+from tests.support.server import LiveServer
 
 from openaml.cli import main
-from tests.support.server import LiveServer
 
 
 def test_a_fresh_install_generates_and_prints_a_key_pair(tmp_path: Path) -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.server import LiveServer
 
 from openaml.domain.resources import start_resource
 from openaml.entities import ResourceKind
 from openaml.jobs.queue import JobQueue
-from tests.support.server import LiveServer
 
 
 def crash_mid_job(data_dir: Path, datasets_dir: Path, data_source_id: str) -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.support.server import LiveServer
 
 WAIT = {"Delay": 1, "MaxAttempts": 240}
@@ -34,7 +33,6 @@ def statistics(server: LiveServer, data_source_id: str) -> dict[str, Any]:
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
-
     from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
     url = f"{server.url}/openaml/v1/datasources/{data_source_id}/statistics"
