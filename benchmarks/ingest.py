@@ -36,8 +36,39 @@ import pyarrow.csv as pa_csv
 TARGET = "target"
 CHUNK_ROWS = 200_000
 _WORDS = np.array(
-    "the quick brown fox jumps over lazy dog data model train predict value error big small red green "
-    "blue fast slow cheap great poor service order late early again never always".split()
+    [
+        "the",
+        "quick",
+        "brown",
+        "fox",
+        "jumps",
+        "over",
+        "lazy",
+        "dog",
+        "data",
+        "model",
+        "train",
+        "predict",
+        "value",
+        "error",
+        "big",
+        "small",
+        "red",
+        "green",
+        "blue",
+        "fast",
+        "slow",
+        "cheap",
+        "great",
+        "poor",
+        "service",
+        "order",
+        "late",
+        "early",
+        "again",
+        "never",
+        "always",
+    ]
 )
 _CITIES = np.array(["Lisbon", "Porto", "Madrid", "Paris", "Lyon", "Berlin", "Rome", "Milan"])
 
@@ -76,23 +107,20 @@ def _chunk(rng: np.random.Generator, first_id: int, rows: int) -> pa.Table:
 
 
 def run_child(mode: str, path: Path, block_size: int) -> dict[str, Any]:
-    """One measurement in this process: seconds, records and peak RSS."""
+    """One measurement in this process: seconds, records and peak RSS (imports happen before the clock)."""
+    from openaml.engine.data.files import DataFile
+    from openaml.engine.data.ingest import ingest
+    from openaml.engine.data.reading import inspect_file, iter_raw_batches
+
+    file = DataFile.from_path(path)
     started = time.perf_counter()
     if mode == "read":
-        from openaml.engine.data.files import DataFile
-        from openaml.engine.data.reading import inspect_file, iter_raw_batches
-
-        file = DataFile.from_path(path)
         names = inspect_file(file).first_record
-        records = sum(
-            b.columns.num_rows for b in iter_raw_batches(file, names, has_header=True, block_size=block_size)
-        )
+        batches = iter_raw_batches(file, names, has_header=True, block_size=block_size)
+        records = sum(batch.columns.num_rows for batch in batches)
     elif mode == "ingest":
-        from openaml.engine.data.files import DataFile
-        from openaml.engine.data.ingest import ingest
-
         report = ingest(
-            [DataFile.from_path(path)],
+            [file],
             None,
             compute_statistics=True,
             require_target=True,
@@ -105,17 +133,20 @@ def run_child(mode: str, path: Path, block_size: int) -> dict[str, Any]:
 
         frames = pl.scan_csv(path, infer_schema=False).collect_batches(chunk_size=100_000)
         records = sum(frame.height for frame in frames)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "seconds": time.perf_counter() - started,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "records": records,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
     }
 
 
 def measure(mode: str, path: Path, block_size: int) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", mode, str(path), "--block-size-mb", str(block_size >> 20)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return result
 
 
 def main() -> None:
@@ -150,21 +181,24 @@ def main() -> None:
 
 
 def _print_table(rows: list[tuple[float, dict[str, dict[str, Any]]]], block_size: int) -> None:
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(
-        f"\npyarrow {pa.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"\npyarrow {pa.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs "
+        f"(load average {load}: other work on the machine lowers both speeds and the ratio), "
         f"block size {block_size >> 20} MiB"
     )
     print(
         "| file MB | records | bare read MB/s | ingest + statistics MB/s | ratio "
-        "| peak RSS read MB | peak RSS ingest MB |"
+        "| CPU s read / ingest | peak RSS read MB | peak RSS ingest MB |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for megabytes, results in rows:
         read, full = results["read"], results["ingest"]
         read_speed, ingest_speed = megabytes / read["seconds"], megabytes / full["seconds"]
         print(
             f"| {megabytes:,.0f} | {full['records']:,} | {read_speed:,.0f} | {ingest_speed:,.0f} | "
-            f"{ingest_speed / read_speed:.2f} | {read['peak_rss_mb']:,.0f} | {full['peak_rss_mb']:,.0f} |"
+            f"{ingest_speed / read_speed:.2f} | {read['cpu_seconds']:.1f} / {full['cpu_seconds']:.1f} | "
+            f"{read['peak_rss_mb']:,.0f} | {full['peak_rss_mb']:,.0f} |"
         )
     if "polars" in rows[0][1]:
         for megabytes, results in rows:

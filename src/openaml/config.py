@@ -115,6 +115,7 @@ SETTINGS: tuple[Setting, ...] = (
         "max_invalid_records", "int", 10_000, "A datasource fails when more records than this are invalid."
     ),
     Setting("max_record_bytes", "int", 100 * 1024, "Largest accepted record (bytes)."),
+    Setting("max_classes", "int", 100, "Most classes a MULTICLASS model may have."),
     Setting("log_level", "str", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
 )
 

@@ -16,11 +16,13 @@ from typing import Any
 
 from openaml.domain.context import ServiceContext
 from openaml.domain.resources import (
+    artifact_uri,
     complete_resource,
     create_resource,
     fail_resource,
     report_progress,
     start_resource,
+    write_job_log,
 )
 from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile
@@ -165,11 +167,7 @@ def create_data_source_from_sql(
 
 
 def statistics_uri(ctx: ServiceContext, data_source_id: str) -> str:
-    return ctx.objects.data_uri("datasources", data_source_id, "statistics.json")
-
-
-def log_file_uri(ctx: ServiceContext, data_source_id: str) -> str:
-    return ctx.objects.data_uri("datasources", data_source_id, "log.txt")
+    return artifact_uri(ctx, KIND, data_source_id, "statistics.json")
 
 
 def data_files(ctx: ServiceContext, location: str) -> list[DataFile]:
@@ -182,12 +180,8 @@ def data_files(ctx: ServiceContext, location: str) -> list[DataFile]:
     ]
 
 
-def _write_log(ctx: ServiceContext, data_source_id: str, lines: list[str]) -> None:
-    ctx.objects.write_bytes(log_file_uri(ctx, data_source_id), ("\n".join(lines) + "\n").encode("utf-8"))
-
-
 def _log_lines(report: IngestReport | None, error: str | None) -> list[str]:
-    lines = [f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} datasource ingest"]
+    lines = ["datasource ingest"]
     if report is not None:
         lines.append(
             f"records read: {report.records_read}, valid: {report.valid_records}, "
@@ -258,7 +252,7 @@ def run_ingest_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
     except IngestStopped as exc:
         raise JobCancelled(f"datasource {resource.id} was deleted") from exc
     except (DataError, InvalidInputException) as exc:
-        _write_log(ctx, resource.id, _log_lines(None, exc.message))
+        write_job_log(ctx, KIND, resource.id, _log_lines(None, exc.message))
         fail_resource(ctx, KIND, resource.id, exc.message)
         return
     if context.should_stop():
@@ -267,7 +261,7 @@ def run_ingest_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
         ctx.objects.write_bytes(
             statistics_uri(ctx, resource.id), json.dumps(report.statistics).encode("utf-8")
         )
-    _write_log(ctx, resource.id, _log_lines(report, None))
+    write_job_log(ctx, KIND, resource.id, _log_lines(report, None))
     message = None
     if report.invalid_records:
         message = (

@@ -23,6 +23,13 @@ from openaml.errors import (
 )
 from openaml.store.resources import ResourceQuery
 
+#: The URL path segment and data-directory folder of each resource type.
+COLLECTIONS = {
+    ResourceKind.DATA_SOURCE: "datasources",
+    ResourceKind.ML_MODEL: "mlmodels",
+    ResourceKind.EVALUATION: "evaluations",
+    ResourceKind.BATCH_PREDICTION: "batchpredictions",
+}
 MAX_TAGS_PER_RESOURCE = 50
 MAX_MESSAGE_LENGTH = 10240
 # The model's pattern plus '%', which its documentation lists as valid (see operations/validation.py).
@@ -195,6 +202,18 @@ def describe_resources(
     ctx: ServiceContext, query: ResourceQuery
 ) -> tuple[list[Resource], tuple[Any, str] | None]:
     return ctx.resources.describe(query)
+
+
+def artifact_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, name: str) -> str:
+    """Where a resource's job keeps a file (statistics, model, report, log) in the data directory."""
+    return ctx.objects.data_uri(COLLECTIONS[kind], resource_id, name)
+
+
+def write_job_log(ctx: ServiceContext, kind: ResourceKind, resource_id: str, lines: Sequence[str]) -> None:
+    """Replace the resource's job log (served at its ``LogUri``), each line stamped with the time."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    text = "".join(f"{stamp} {line}\n" for line in lines)
+    ctx.objects.write_bytes(artifact_uri(ctx, kind, resource_id, "log.txt"), text.encode("utf-8"))
 
 
 # --- tags ----------------------------------------------------------------------------------------

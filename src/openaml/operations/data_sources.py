@@ -140,17 +140,6 @@ def get_statistics(
     return RawContent(ctx.objects.read_bytes(domain.statistics_uri(ctx, resource.id)), "application/json")
 
 
-def get_log(ctx: ServiceContext, path: Mapping[str, str], query: Mapping[str, str], caller: Caller) -> Any:
-    """``GET /openaml/v1/datasources/{DataSourceId}/log``: the ingest log with the invalid records."""
-    resource = resources.get_resource(ctx, KIND, path["DataSourceId"])
-    uri = domain.log_file_uri(ctx, resource.id)
-    if not ctx.objects.exists(uri):
-        raise ResourceNotFoundException(
-            f"DataSource {resource.id} has no log yet: it is {resource.status.value}."
-        )
-    return RawContent(ctx.objects.read_bytes(uri), "text/plain; charset=utf-8")
-
-
 OPERATIONS = {
     "CreateDataSourceFromS3": create_data_source_from_s3,
     "CreateDataSourceFromRDS": create_data_source_from_rds,
@@ -162,5 +151,4 @@ OPERATIONS = {
 }
 EXTENSION_ROUTES = [
     ("GET", "/datasources/{DataSourceId}/statistics", get_statistics),
-    ("GET", "/datasources/{DataSourceId}/log", get_log),
 ]

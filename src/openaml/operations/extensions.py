@@ -28,6 +28,6 @@ ExtensionHandler = Callable[[ServiceContext, Mapping[str, str], Mapping[str, str
 
 def routes() -> list[tuple[str, str, ExtensionHandler]]:
     """Every extension route, from the modules that own them."""
-    from openaml.operations import data_sources
+    from openaml.operations import data_sources, ml_models, resources
 
-    return [*data_sources.EXTENSION_ROUTES]
+    return [*data_sources.EXTENSION_ROUTES, *ml_models.EXTENSION_ROUTES, *resources.EXTENSION_ROUTES]

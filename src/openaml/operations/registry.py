@@ -14,12 +14,11 @@ from typing import Any
 from openaml.domain.context import ServiceContext
 from openaml.entities import Caller
 from openaml.errors import NotImplementedException
-from openaml.operations import data_sources, resources, tags
+from openaml.operations import data_sources, ml_models, resources, tags
 
 Handler = Callable[[ServiceContext, dict[str, Any], Caller], dict[str, Any]]
 
 NOT_YET_AVAILABLE: tuple[str, ...] = (
-    "CreateMLModel",
     "CreateEvaluation",
     "CreateBatchPrediction",
     "CreateRealtimeEndpoint",
@@ -37,6 +36,7 @@ def _not_yet_available(name: str) -> Handler:
 
 OPERATIONS: dict[str, Handler] = {
     **data_sources.OPERATIONS,
+    **ml_models.OPERATIONS,
     **resources.OPERATIONS,
     **tags.OPERATIONS,
     **{name: _not_yet_available(name) for name in NOT_YET_AVAILABLE},

@@ -1,19 +1,21 @@
-"""Get, Update, Delete and Describe of MLModels, Evaluations and BatchPredictions.
+"""Get, Update, Delete and Describe of Evaluations and BatchPredictions, and the shared ``log_uri``.
 
-(DataSources have theirs in :mod:`openaml.operations.data_sources`.)
+(DataSources and MLModels have theirs in their own modules.)
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Mapping
 from typing import Any
 
 from openaml.domain import resources as domain
 from openaml.domain.context import ServiceContext
-from openaml.entities import Caller, EntityStatus, ResourceKind
-from openaml.errors import InvalidInputException
+from openaml.domain.resources import COLLECTIONS
+from openaml.entities import Caller, ResourceKind
+from openaml.errors import NotFoundException, ResourceNotFoundException
 from openaml.operations import wire
 from openaml.operations.describe import describe
+from openaml.operations.extensions import RawContent
 
 
 def log_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, caller: Caller) -> str:
@@ -21,44 +23,23 @@ def log_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, caller: C
 
     Like the presigned S3 URLs Amazon ML returned, it opens in a browser or with curl as it is.
     """
-    collection = {
-        ResourceKind.DATA_SOURCE: "datasources",
-        ResourceKind.ML_MODEL: "mlmodels",
-        ResourceKind.EVALUATION: "evaluations",
-        ResourceKind.BATCH_PREDICTION: "batchpredictions",
-    }[kind]
-    url = f"{str(ctx.settings.public_url).rstrip('/')}/openaml/v1/{collection}/{resource_id}/log"
+    url = f"{str(ctx.settings.public_url).rstrip('/')}/openaml/v1/{COLLECTIONS[kind]}/{resource_id}/log"
     return ctx.presign(url, caller) if ctx.presign is not None else url
 
 
-def get_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resource = domain.get_resource(ctx, ResourceKind.ML_MODEL, params["MLModelId"])
-    return wire.ml_model_shape(
-        resource,
-        verbose=bool(params.get("Verbose")),
-        for_get=True,
-        log_uri=log_uri(ctx, ResourceKind.ML_MODEL, resource.id, caller),
-    )
-
-
-def update_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    model_id = params["MLModelId"]
-    resource = domain.get_resource(ctx, ResourceKind.ML_MODEL, model_id)
-    if "MLModelName" not in params and "ScoreThreshold" not in params:
-        raise InvalidInputException("Give MLModelName, ScoreThreshold or both to update.")
-    extra: dict[str, Any] = {}
-    if "ScoreThreshold" in params:
-        threshold = float(params["ScoreThreshold"])
-        if resource.ml_model_type != "BINARY":
-            raise InvalidInputException(
-                f"ScoreThreshold applies to BINARY models only; {model_id} is {resource.ml_model_type}."
-            )
-        if not 0.0 <= threshold <= 1.0:
-            raise InvalidInputException(f"ScoreThreshold must be between 0 and 1, got {threshold}.")
-        extra["details"] = {"ScoreThreshold": threshold, "ScoreThresholdLastUpdatedAt": time.time()}
-    name = params.get("MLModelName", resource.name)
-    domain.rename_resource(ctx, ResourceKind.ML_MODEL, model_id, name, extra)
-    return {"MLModelId": model_id}
+def get_log(ctx: ServiceContext, path: Mapping[str, str], query: Mapping[str, str], caller: Caller) -> Any:
+    """``GET /openaml/v1/{collection}/{id}/log``: the job log of any resource (its ``LogUri``)."""
+    kinds = {collection: kind for kind, collection in COLLECTIONS.items()}
+    if path["collection"] not in kinds:
+        raise NotFoundException(f"No extension endpoint for {path['collection']!r}.")
+    kind = kinds[path["collection"]]
+    resource = domain.get_resource(ctx, kind, path["ResourceId"])
+    uri = domain.artifact_uri(ctx, kind, resource.id, "log.txt")
+    if not ctx.objects.exists(uri):
+        raise ResourceNotFoundException(
+            f"{kind.value} {resource.id} has no log yet: it is {resource.status.value}."
+        )
+    return RawContent(ctx.objects.read_bytes(uri), "text/plain; charset=utf-8")
 
 
 def _getter(kind: ResourceKind, member: str, shape: Any) -> Any:
@@ -92,20 +73,7 @@ def _describer(kind: ResourceKind) -> Any:
     return describe_kind
 
 
-def delete_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    """Soft-delete a model; its real-time endpoint (if any) goes with it."""
-    model_id = params["MLModelId"]
-    resource = domain.get_resource(ctx, ResourceKind.ML_MODEL, model_id)
-    extra = {"endpoint_status": "NONE"} if resource.status is not EntityStatus.DELETED else {}
-    domain.delete_resource(ctx, ResourceKind.ML_MODEL, model_id, extra)
-    return {"MLModelId": model_id}
-
-
 OPERATIONS = {
-    "GetMLModel": get_ml_model,
-    "UpdateMLModel": update_ml_model,
-    "DeleteMLModel": delete_ml_model,
-    "DescribeMLModels": _describer(ResourceKind.ML_MODEL),
     "GetEvaluation": _getter(ResourceKind.EVALUATION, "EvaluationId", wire.evaluation_shape),
     "UpdateEvaluation": _renamer(ResourceKind.EVALUATION, "EvaluationId", "EvaluationName"),
     "DeleteEvaluation": _deleter(ResourceKind.EVALUATION, "EvaluationId"),
@@ -119,3 +87,4 @@ OPERATIONS = {
     "DeleteBatchPrediction": _deleter(ResourceKind.BATCH_PREDICTION, "BatchPredictionId"),
     "DescribeBatchPredictions": _describer(ResourceKind.BATCH_PREDICTION),
 }
+EXTENSION_ROUTES = [("GET", "/{collection}/{ResourceId}/log", get_log)]

@@ -137,11 +137,14 @@ def test_an_empty_file_is_reported(make_file: MakeFile, content: bytes) -> None:
         inspect_file(make_file(content))
 
 
-def test_non_utf8_bytes_are_reported_with_row_and_column(make_file: MakeFile) -> None:
-    file = make_file(b"name,city\nok,Paris\nbad,Z\xfcrich\n")
+@pytest.mark.parametrize("good_rows", [1, 5000])
+def test_non_utf8_bytes_are_reported_with_row_and_column(make_file: MakeFile, good_rows: int) -> None:
+    file = make_file(b"name,city\n" + b"ok,Paris\n" * good_rows + b"bad,Z\xfcrich\n")
 
-    with pytest.raises(DataError, match=r"Row 3 of mem://data/part-0\.csv, column 'city'.*not UTF-8"):
-        list(iter_raw_batches(file, ["name", "city"], has_header=True))
+    with pytest.raises(
+        DataError, match=rf"Row {good_rows + 2} of mem://data/part-0\.csv, column 'city'.*not UTF-8"
+    ):
+        list(iter_raw_batches(file, ["name", "city"], has_header=True, block_size=4096))
 
 
 def test_non_utf8_header_is_reported(make_file: MakeFile) -> None:

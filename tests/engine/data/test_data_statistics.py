@@ -100,7 +100,7 @@ def test_categorical_and_binary_attributes(statistics: dict[str, Any]) -> None:
 def test_text_attribute(statistics: dict[str, Any]) -> None:
     review = attribute(statistics, "review")
 
-    assert (review["count"], review["missing"]) == (4, 1)
+    assert (review["count"], review["missing"], review["distinct"]) == (4, 1, 4)
     assert review["text"] == {
         "tokens": 7,
         "distinctTokens": 4,
@@ -113,6 +113,18 @@ def test_text_attribute(statistics: dict[str, Any]) -> None:
             {"token": "fine", "count": 1, "records": 1},
         ],
     }
+
+
+def test_text_values_differing_only_in_whitespace_count_once(make_file: MakeFile) -> None:
+    schema = DataSchema(attributes=(Attribute("t", AttributeType.TEXT),))
+    rows = ["a b", " a  b ", "b a", "a\tb", '"a\nb"', "a"]
+
+    report = ingest(
+        [make_file("t\n" + "\n".join(rows) + "\n")], schema, compute_statistics=True, require_target=False
+    )
+
+    assert report.statistics is not None
+    assert report.statistics["attributes"][0]["distinct"] == 3
 
 
 def test_row_id_target_and_correlations(statistics: dict[str, Any]) -> None:

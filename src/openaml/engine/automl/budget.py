@@ -1,10 +1,11 @@
 """Keeping the time-budget promise: the job's clock, per-fit deadlines and cancellation.
 
 The budget covers the whole call: search, ensemble selection and the final refit. The search stops
-early enough to leave a reserve for the refit (estimated from measured fit times); every fit checks
-its deadline between boosting rounds, tree batches or epochs, so a slow candidate is cut off instead
-of overrunning. During the search a cut-off candidate is discarded (:class:`FitInterrupted`);
-during the final refit the model trained so far is kept, which is still a valid, smaller model.
+early enough to leave a reserve for the refit (estimated from measured fit times). Every fit checks
+its deadline between boosting rounds, tree batches or epochs and, when it is reached, stops and
+keeps what it has trained: fewer rounds, trees or epochs still make a valid model. Linear models and
+k-NN fit in one call and are not interrupted; they are the cheap families. A candidate that has no
+time left for its next validation fold is dropped (:class:`FitInterrupted`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ _CANCEL_CHECK_INTERVAL_SECONDS = 0.25
 
 
 class FitInterrupted(Exception):
-    """A candidate's fit reached its deadline during the search; the candidate is dropped."""
+    """A search candidate ran out of time before finishing its validation; it is dropped."""
 
 
 class Budget:
@@ -70,36 +71,30 @@ class Budget:
         if self._should_stop():
             raise TrainingCancelled("training was cancelled")
 
-    def limits(self, deadline: float, *, graceful: bool, threads: int = 2) -> FitLimits:
+    def limits(self, deadline: float, threads: int = 2) -> FitLimits:
         """Limits for one fit that must end by ``deadline`` (clock time)."""
-        return FitLimits(budget=self, deadline=deadline, graceful=graceful, threads=threads)
+        return FitLimits(budget=self, deadline=deadline, threads=threads)
 
 
 @dataclass(frozen=True)
 class FitLimits:
-    """What one fit must respect: a deadline, cancellation and a thread count.
-
-    ``graceful`` fits (the final refit) stop and keep their partial model at the deadline; others
-    (search candidates) raise :class:`FitInterrupted`.
-    """
+    """What one fit must respect: a deadline, cancellation and a thread count."""
 
     budget: Budget
     deadline: float
-    graceful: bool
     threads: int = 2
 
     def should_end(self) -> bool:
         """Call between units of work: ``True`` means stop now and keep what was trained.
 
-        Raises :class:`TrainingCancelled` when the caller cancelled, and :class:`FitInterrupted`
-        when a non-graceful fit is past its deadline.
+        Raises :class:`TrainingCancelled` when the caller cancelled.
         """
         self.budget.check_cancelled()
-        if self.budget.now() < self.deadline:
-            return False
-        if not self.graceful:
-            raise FitInterrupted("the fit reached its deadline")
-        return True
+        return self.budget.now() >= self.deadline
+
+    def check_cancelled(self) -> None:
+        """For fits that cannot stop part-way: raise :class:`TrainingCancelled` if the caller cancelled."""
+        self.budget.check_cancelled()
 
     def seconds_left(self) -> float:
         """Seconds until the deadline (negative once past it)."""

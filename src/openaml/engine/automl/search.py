@@ -7,8 +7,11 @@ runner-up, each family with its own seeded TPE study that already knows the port
 Time. Before each candidate the search recomputes its deadline: the end of the budget minus a
 reserve for the final refit (the refit estimates of the members of the ensemble the search would
 pick now, selected quickly on a sample of the validation rows, plus fixed costs such as
-re-encoding all rows). A candidate whose family's typical duration no longer fits is skipped; a
-running one is cut off at the deadline and dropped.
+re-encoding all rows). A candidate whose family's typical duration no longer fits is skipped. A
+candidate may use at most a share of the time left (portfolio) or a few times its family's typical
+duration (tuning); each validation fold gets an equal part of that and stops boosting, growing
+trees or training epochs when its part is used up, so a slow configuration is scored as what it
+could train in its time rather than overrunning.
 
 Validation. Candidates are scored on the plan's validation rows: out-of-fold for cross-validation,
 the holdout otherwise, and out-of-bag for the bagged forests (one fit instead of k).
@@ -26,7 +29,7 @@ from typing import Any
 import numpy as np
 import optuna
 
-from openaml.engine.automl.budget import Budget, FitInterrupted, FitLimits
+from openaml.engine.automl.budget import Budget, FitInterrupted
 from openaml.engine.automl.ensemble import select_ensemble
 from openaml.engine.automl.families import Config, Family, FittedLearner, Task
 from openaml.engine.automl.families.base import FloatArray, Labels
@@ -43,6 +46,7 @@ _KEPT_PREDICTIONS = 20
 _TUNING_PATTERN = (0, 0, 1)
 _TUNING_TIME_FACTOR = 3.0
 _MIN_TRIAL_SECONDS = 1.0
+_PORTFOLIO_SHARE = 0.4
 _TPE_STARTUP_TRIALS = 5
 _MAX_FAILURES_IN_A_ROW = 10
 _PLANNING_ROWS = 1_000
@@ -63,11 +67,18 @@ class Candidate:
     predict_seconds: float = 0.0
     refit_estimate: float = 0.0
     predictions: FloatArray | None = None
+    #: A model already trained on all rows (out-of-bag families on unsampled data): no refit needed.
+    final_learner: FittedLearner | None = None
     message: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def refit_cost(self) -> float:
+        """Estimated seconds to refit on all rows (0 when the final model already exists)."""
+        return 0.0 if self.final_learner is not None else self.refit_estimate
 
 
 @dataclass(frozen=True)
@@ -136,7 +147,7 @@ class Search:
 
     def reserve_seconds(self) -> float:
         """Time kept for the finishing steps: refitting the planned ensemble plus the fixed costs."""
-        refits = sum(candidate.refit_estimate for candidate in self._planned_members)
+        refits = sum(candidate.refit_cost for candidate in self._planned_members)
         return refits * _REFIT_SAFETY + self.setup.fixed_reserve
 
     def _plan_ensemble(self) -> None:
@@ -157,6 +168,10 @@ class Search:
             steps=_PLANNING_STEPS,
         )
         self._planned_members = [pool[index] for index in weights]
+        planned = {candidate.number for candidate in self._planned_members}
+        for candidate in self.candidates:
+            if candidate.number not in planned:
+                candidate.final_learner = None
 
     def _ranked_candidates(self) -> list[Candidate]:
         return sorted((c for c in self.candidates if c.ok), key=lambda c: (c.loss, c.number))
@@ -227,12 +242,14 @@ class Search:
         if tuning:
             allowance = max(_TUNING_TIME_FACTOR * self._typical_seconds(family.name), _MIN_TRIAL_SECONDS)
             deadline = min(deadline, setup.budget.now() + allowance)
-        limits = setup.budget.limits(deadline, graceful=False)
+        else:
+            share = max(_PORTFOLIO_SHARE * (deadline - setup.budget.now()), _MIN_TRIAL_SECONDS)
+            deadline = min(deadline, setup.budget.now() + share)
         started = time.monotonic()
         try:
-            self._evaluate(family, candidate, limits)
+            self._evaluate(family, candidate, deadline)
         except FitInterrupted:
-            candidate.status, candidate.message = "timeout", "stopped at the search deadline"
+            candidate.status, candidate.message = "timeout", "no time left for its remaining validation folds"
         except TrainingCancelled:
             raise
         except Exception as error:  # a learner may reject unusual data; the search goes on
@@ -248,13 +265,16 @@ class Search:
         if candidate.ok:
             self._plan_ensemble()
 
-    def _evaluate(self, family: Family, candidate: Candidate, limits: FitLimits) -> None:
-        """Fit and validate one candidate, filling in its scores and timings."""
+    def _evaluate(self, family: Family, candidate: Candidate, deadline: float) -> None:
+        """Fit and validate one candidate by ``deadline``, filling in its scores and timings."""
         setup = self.setup
         features = setup.matrices[family.encoding]
         if family.has_out_of_bag:
+            self._check_time_left(deadline)
             started = time.monotonic()
-            learner = family.fit(features, setup.y, candidate.config, setup.task, limits)
+            learner = family.fit(
+                features, setup.y, candidate.config, setup.task, setup.budget.limits(deadline)
+            )
             candidate.fit_seconds = time.monotonic() - started
             started = time.monotonic()
             predictions = family.out_of_bag(learner, features, setup.y, setup.task)[
@@ -262,25 +282,33 @@ class Search:
             ]
             candidate.predict_seconds = time.monotonic() - started
             candidate.refit_estimate = candidate.fit_seconds * setup.refit_scale
+            if setup.refit_scale == 1.0:
+                candidate.final_learner = learner
+            learners = [learner]
         else:
-            predictions, learners = self._cross_validate(family, candidate, limits)
+            predictions, learners = self._cross_validate(family, candidate, deadline)
             candidate.refit_config = _merge_refit_configs([learner.refit_config for learner in learners])
             train_rows = float(np.mean([len(train) for train, _ in setup.plan.folds]))
             per_fold = candidate.fit_seconds / len(setup.plan.folds)
             candidate.refit_estimate = per_fold * setup.refit_scale * len(setup.y) / train_rows
+        if not all(learner.complete for learner in learners):
+            candidate.message = "cut short at its time limit"
         candidate.predictions = predictions.astype(np.float32)
         candidate.loss = setup.metric.loss(setup.y[setup.plan.validation_rows], predictions)
         if not np.isfinite(candidate.loss):
             raise ValueError("the validation score is not a finite number")
 
     def _cross_validate(
-        self, family: Family, candidate: Candidate, limits: FitLimits
+        self, family: Family, candidate: Candidate, deadline: float
     ) -> tuple[FloatArray, list[FittedLearner]]:
         setup = self.setup
         out_of_fold: FloatArray | None = None
         learners = []
+        folds = len(setup.plan.folds)
         for fold, (_, valid_rows) in enumerate(setup.plan.folds):
-            limits.should_end()
+            self._check_time_left(deadline)
+            now = setup.budget.now()
+            limits = setup.budget.limits(now + (deadline - now) / (folds - fold))
             train_x, train_y, valid_x, valid_y = self._fold(family.encoding, fold)
             started = time.monotonic()
             learner = family.fit(
@@ -296,6 +324,11 @@ class Search:
             learners.append(learner)
         assert out_of_fold is not None, "a validation plan has at least one fold"
         return out_of_fold[setup.plan.validation_rows], learners
+
+    def _check_time_left(self, deadline: float) -> None:
+        self.setup.budget.check_cancelled(force=True)
+        if self.setup.budget.now() >= deadline:
+            raise FitInterrupted("no time left")
 
     def _fold(self, encoding: Encoding, fold: int) -> tuple[Matrix, Labels, Matrix, Labels]:
         key = (encoding, fold)

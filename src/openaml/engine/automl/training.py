@@ -129,16 +129,15 @@ def _train(
     report("ensemble", candidates)
     chosen, validation_score = _choose_ensemble(candidates, y_search[plan.validation_rows], metric, setup)
     ensemble_seconds = budget.elapsed() - preparation_seconds - search_seconds
-    estimated_refit = sum(candidate.refit_estimate for candidate, _ in chosen)
+    estimated_refit = sum(candidate.refit_cost for candidate, _ in chosen)
 
     report("refit", candidates)
-    del matrices, setup, search
+    del setup, search
     if subsampled:
-        encoders, full_matrices = _encode(frame, attributes, set(_encodings(chosen)))
-    else:
-        full_matrices = {encoding: encoders[encoding].transform(frame) for encoding in _encodings(chosen)}
+        del matrices
+        encoders, matrices = _encode(frame, attributes, set(_encodings(chosen)))
     full_task = dataclasses.replace(task, n_rows=len(frame))
-    members = _refit(chosen, full_matrices, y, full_task, budget)
+    members = _refit(chosen, matrices, y, full_task, budget)
     model = EnsembleModel(model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members)
     refit_seconds = budget.elapsed() - preparation_seconds - search_seconds - ensemble_seconds
 
@@ -284,7 +283,7 @@ def _choose_ensemble(
         y_valid,
         metric,
         max_members=setup.max_ensemble_size,
-        costs=[candidate.refit_estimate for candidate in pool],
+        costs=[candidate.refit_cost for candidate in pool],
         cost_limit=max(time_left, 0.0),
     )
     blended = sum(weight * predictions[index] for index, weight in weights.items())
@@ -308,25 +307,38 @@ def _refit(
     task: Task,
     budget: Budget,
 ) -> list[EnsembleMember]:
-    """Refit every chosen candidate on all rows, best first; drop (and re-weight) any that fails."""
-    members = []
-    failures = []
-    for candidate, weight in chosen:
+    """Refit the chosen candidates on all rows, best first, each within its share of the time left.
+
+    A member's share of the time up to the refit deadline is its part of the remaining refit
+    estimates. A member that fails, or (except the best one) is cut short at its deadline, is
+    dropped and the other weights are rescaled.
+    """
+    members: list[EnsembleMember] = []
+    problems = []
+    for position, (candidate, weight) in enumerate(chosen):
         family: Family = FAMILIES[candidate.family]
-        limits = budget.limits(budget.refit_deadline, graceful=True)
+        remaining = sum(other.refit_cost for other, _ in chosen[position:])
+        share = candidate.refit_cost / remaining if remaining > 0 else 1.0
+        now = budget.now()
+        limits = budget.limits(now + max(budget.refit_deadline - now, 0.0) * share)
         config = candidate.config | candidate.refit_config
         try:
-            learner = family.fit(matrices[family.encoding], y, config, task, limits)
+            learner = candidate.final_learner or family.fit(
+                matrices[family.encoding], y, config, task, limits
+            )
         except TrainingCancelled:
             raise
         except Exception as error:  # the other members still make a model
             _log.warning("AutoML refit of %s %s failed: %s", candidate.family, config, error, exc_info=True)
-            failures.append(f"{candidate.family}: {type(error).__name__}: {error}")
+            problems.append(f"{candidate.family}: {type(error).__name__}: {error}")
+            continue
+        if members and not learner.complete:
+            _log.info("AutoML refit of %s was cut short by the time budget; leaving it out", candidate.family)
             continue
         members.append(EnsembleMember(candidate.family, weight, learner, family.encoding, candidate.number))
     if not members:
         raise InternalServerException(
-            f"Refitting the chosen models on all rows failed: {'; '.join(failures)}"
+            f"Refitting the chosen models on all rows failed: {'; '.join(problems)}"
         )
     total = sum(member.weight for member in members)
     return [dataclasses.replace(member, weight=member.weight / total) for member in members]

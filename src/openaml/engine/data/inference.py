@@ -38,11 +38,13 @@ import pyarrow.compute as pc
 
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.files import DataFile, FileFormat
-from openaml.engine.data.reading import DEFAULT_BLOCK_SIZE, inspect_file, iter_raw_batches
+from openaml.engine.data.reading import inspect_file, iter_raw_batches
 from openaml.engine.data.schema import Attribute, AttributeType, DataSchema
 from openaml.engine.data.validation import parse_binary, parse_numeric
 
 DEFAULT_SAMPLE_ROWS = 10_000
+#: Sampling reads small blocks: 10,000 records rarely need more.
+SAMPLE_BLOCK_SIZE = 1 << 20
 TEXT_MIN_MEAN_TOKENS = 3.0
 _NUMBER = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 _LEADING_ZERO_PATTERN = r"^\s*[+-]?0[0-9]"
@@ -55,7 +57,7 @@ def infer_schema(
     row_id: str | None = None,
     data_file_contains_header: bool | None = None,
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
-    block_size: int = DEFAULT_BLOCK_SIZE,
+    block_size: int = SAMPLE_BLOCK_SIZE,
 ) -> DataSchema:
     """A schema for ``files`` by the rules of this module; :class:`DataError` if the data cannot tell."""
     if not files:

@@ -11,6 +11,7 @@ file at a time, so that batch prediction can write one output per input file.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -242,7 +243,7 @@ def iter_typed_batches(
             total = sum(
                 count_records(file, names, has_header=has_header, block_size=block_size) for file in files
             )
-        select = _selector(rearrangement, total)
+        select = functools.partial(rearrangement.select, total=total)
     first_index = 0
     done_bytes = 0
     for file in files:
@@ -318,10 +319,6 @@ def _check_file_columns(file: DataFile, schema: DataSchema) -> None:
         shown = ", ".join(repr(name) for name in layout.first_record[:20])
         raise DataError(f"The target attribute {target!r} is not in the header of {file.uri} ({shown}).")
     check_columns(file, layout.first_record, schema.names)
-
-
-def _selector(rearrangement: Rearrangement, total: int | None) -> Callable[[npt.NDArray[np.int64]], Any]:
-    return lambda indices: rearrangement.select(indices, total)
 
 
 def _first_reasons(logged: list[InvalidRecord]) -> str:

@@ -37,6 +37,7 @@ from openaml.engine.data.errors import DataError
 from openaml.engine.data.files import DataFile, FileFormat, detect_format, open_with_head, seekable
 
 DEFAULT_BLOCK_SIZE = 4 << 20
+_TEXT = pa.string()
 #: Longest first line (header) read to learn the column names of a CSV file.
 MAX_HEADER_BYTES = 1 << 20
 #: How much of a malformed record's text is kept for the invalid-record log.
@@ -156,9 +157,12 @@ def _read_head(file: DataFile, stream: IO[bytes] | gzip.GzipFile) -> str:
 
 
 def _first_csv_record(file: DataFile, text: str) -> list[str]:
-    for record in csv.reader(io.StringIO(text, newline=""), strict=False):
-        if record:
-            return record
+    try:
+        for record in csv.reader(io.StringIO(text, newline=""), strict=False):
+            if record:
+                return record
+    except csv.Error as error:
+        raise DataError(f"The first line of {file.uri} is not valid CSV: {error}.") from None
     raise DataError(f"The file {file.uri} is empty: it has no header and no records.")
 
 
@@ -170,8 +174,15 @@ def _iter_csv(
     has_header: bool,
     block_size: int,
     include: Sequence[str] = (),
+    column_type: pa.DataType = _TEXT,
 ) -> Iterator[RawBatch]:
+    """Batches of a CSV file; ``column_type`` binary only serves to locate bytes that are not UTF-8."""
     pending: list[MalformedRow] = []
+
+    def fail(error: pa.ArrowInvalid) -> DataError:
+        if column_type == _TEXT and "UTF8" in str(error):
+            return _locate_invalid_utf8(file, column_names, has_header, block_size)
+        return _csv_error(file, error)
 
     def on_malformed(row: pa_csv.InvalidRow) -> str:
         pending.append(
@@ -196,7 +207,7 @@ def _iter_csv(
             ),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_malformed),
             convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(column_names, pa.binary()),
+                column_types=dict.fromkeys(column_names, column_type),
                 include_columns=list(include) or None,
                 null_values=[""],
                 strings_can_be_null=True,
@@ -204,7 +215,7 @@ def _iter_csv(
             ),
         )
     except pa.ArrowInvalid as error:
-        raise _csv_error(file, error) from None
+        raise fail(error) from None
     if has_header and not include:  # the counting pass reads one column and skips the check
         check_columns(file, list(reader.schema.names), column_names)
 
@@ -215,14 +226,14 @@ def _iter_csv(
             numbers, malformed, next_number = _number_rows(next_number, batch.num_rows, pending)
             yield RawBatch(
                 file_uri=file.uri,
-                columns=_decode_utf8(file, batch, numbers),
+                columns=batch,
                 row_numbers=numbers,
                 first_record_number=first_record_number,
                 bytes_done=_position(stream, file.size),
                 malformed=malformed,
             )
     except pa.ArrowInvalid as error:
-        raise _csv_error(file, error) from None
+        raise fail(error) from None
     if pending:
         yield RawBatch(
             file_uri=file.uri,
@@ -253,14 +264,28 @@ def _number_rows(
     return numbers, emitted, end
 
 
-def _decode_utf8(file: DataFile, batch: pa.RecordBatch, numbers: npt.NDArray[np.int64]) -> pa.RecordBatch:
-    columns = []
-    for name, column in zip(batch.schema.names, batch.columns, strict=True):
-        try:
-            columns.append(column.cast(pa.string()))
-        except pa.ArrowInvalid:
-            raise _utf8_error(file, name, column, numbers) from None
-    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+def _locate_invalid_utf8(
+    file: DataFile, column_names: Sequence[str], has_header: bool, block_size: int
+) -> DataError:
+    """Re-read ``file`` as bytes to name the first field that is not UTF-8 (only on this error path)."""
+    stream, head = open_with_head(file)
+    with stream:
+        raw_batches = _iter_csv(
+            file,
+            stream,
+            detect_format(file, head),
+            column_names,
+            has_header,
+            block_size,
+            column_type=pa.binary(),
+        )
+        for raw in raw_batches:
+            for name, column in zip(raw.columns.schema.names, raw.columns.columns, strict=True):
+                try:
+                    column.cast(_TEXT)
+                except pa.ArrowInvalid:
+                    return _utf8_error(file, name, column, raw.row_numbers)
+    return DataError(f"{file.uri} contains bytes that are not UTF-8; save the file as UTF-8.")
 
 
 def _utf8_error(file: DataFile, name: str, column: pa.Array, numbers: npt.NDArray[np.int64]) -> DataError:

@@ -16,8 +16,9 @@ The result is the statistics JSON of the project's contract (``version`` 1). How
   (counts may fall short by at most records / capacity).
 * TEXT: values are split into tokens on whitespace only (space, tab, line breaks; punctuation stays in
   tokens, letter case is kept), as Amazon ML did. ``tokens`` and ``tokensPerRecord`` count tokens,
-  ``tokenLength`` is in
-  characters, ``topTokens`` are the 20 most frequent tokens with the number of records containing them.
+  ``tokenLength`` is in characters, ``topTokens`` are the 20 most frequent tokens with the number of
+  records containing them. ``distinct`` counts distinct token sequences: values that differ only in
+  whitespace count once.
 * The rowId gets ``count``, ``missing`` and ``distinct`` only.
 * ``correlationToTarget`` is the mutual information, in bits, between the attribute and the target,
   estimated on the record sample above. Both sides are discretised: NUMERIC into 10 equal-frequency
@@ -49,6 +50,7 @@ from openaml.engine.data.sketches import (
     RowSample,
     hash_floats,
     hash_strings,
+    mix64,
     sorted_unique,
 )
 from openaml.engine.data.validation import TypedBatch
@@ -62,6 +64,7 @@ _MI_NUMERIC_BINS = 10
 _MI_CATEGORIES = 20
 _MI_TEXT_TOKENS = 100
 _SAMPLE_TEXT_CHARS = 256
+_SEQUENCE_BASE = np.uint64(0x100000001B3)
 
 IntArray = npt.NDArray[np.int64]
 Float64Array = npt.NDArray[np.float64]
@@ -218,25 +221,34 @@ class _TextStats(_AttributeStats):
         self.longest_token = 0
 
     def _add_present(self, present: pa.Array) -> None:
-        super()._add_present(present)
         split = pc.ascii_split_whitespace(present)
-        tokens = pc.list_flatten(split)
-        parents = pc.list_parent_indices(split)
-        non_empty = pc.not_equal(tokens, "")
-        tokens, parents = tokens.filter(non_empty), parents.filter(non_empty).to_numpy()
+        encoded = pc.dictionary_encode(pc.list_flatten(split))
+        words, codes = encoded.dictionary, encoded.indices.to_numpy().astype(np.intp)
+        parents = pc.list_parent_indices(split).to_numpy().astype(np.intp)
+        # Leading or trailing whitespace yields one empty "token": drop it by its code.
+        empty = pc.index(words, "").as_py()
+        if empty >= 0:
+            kept = codes != empty
+            codes, parents = codes[kept], parents[kept]
         per_record = np.bincount(parents, minlength=len(present))
         self.per_record.add(per_record.astype(np.float64))
-        self.tokens += len(tokens)
-        if not len(tokens):
+        word_hashes = hash_strings(words)
+        self.distinct.add(_token_sequence_hashes(word_hashes[codes], parents, per_record))
+        self.tokens += len(codes)
+        if not len(codes):
             return
-        encoded = pc.dictionary_encode(tokens)
-        words, codes = encoded.dictionary, encoded.indices.to_numpy().astype(np.uint64)
         word_list = words.to_pylist()
-        self.token_counts.add(word_list, np.bincount(codes, minlength=len(words)).tolist())
-        pairs = parents.astype(np.uint64) * np.uint64(len(words)) + codes
-        record_codes = sorted_unique(pairs) % np.uint64(len(words))
-        self.token_records.add(word_list, np.bincount(record_codes, minlength=len(words)).tolist())
-        self.distinct_tokens.add(hash_strings(words))
+        token_counts = np.bincount(codes, minlength=len(words))
+        pairs = parents.astype(np.uint64) * np.uint64(len(words)) + codes.astype(np.uint64)
+        record_counts = np.bincount(sorted_unique(pairs) % np.uint64(len(words)), minlength=len(words))
+        if empty >= 0:
+            del word_list[empty]
+            token_counts, record_counts = np.delete(token_counts, empty), np.delete(record_counts, empty)
+            word_hashes = np.delete(word_hashes, empty)
+            words = pa.array(word_list, type=pa.string())
+        self.token_counts.add(word_list, token_counts.tolist())
+        self.token_records.add(word_list, record_counts.tolist())
+        self.distinct_tokens.add(word_hashes)
         lengths = pc.min_max(pc.utf8_length(words)).as_py()
         shortest = lengths["min"] if self.shortest_token is None else min(self.shortest_token, lengths["min"])
         self.shortest_token = shortest
@@ -345,6 +357,20 @@ class StatisticsAccumulator:
         else:
             target["distribution"] = []
         return target
+
+
+def _token_sequence_hashes(
+    token_hashes: npt.NDArray[np.uint64], parents: npt.NDArray[np.intp], per_record: npt.NDArray[np.intp]
+) -> npt.NDArray[np.uint64]:
+    """One hash per record from its tokens' hashes in order (a polynomial in an odd constant)."""
+    starts = np.cumsum(per_record) - per_record
+    positions = np.arange(len(token_hashes)) - starts[parents]
+    terms = token_hashes * np.power(_SEQUENCE_BASE, positions.astype(np.uint64), dtype=np.uint64)
+    sums = np.zeros(len(per_record), dtype=np.uint64)
+    filled = per_record > 0
+    if filled.any():
+        sums[filled] = np.add.reduceat(terms, starts[filled])
+    return mix64(sums ^ per_record.astype(np.uint64))
 
 
 def _shorten_strings(batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -132,43 +132,40 @@ def validate_batch(
     report_limit: int = 0,
 ) -> TypedBatch:
     """Type and validate ``raw``; ``first_index`` is the input position of the file's first data record."""
-    malformed = raw.malformed
-    columns = raw.columns
-    numbers = raw.row_numbers
-    if select is not None:
-        keep = select(first_index + numbers - raw.first_record_number)
-        if not bool(keep.all()):
-            columns = columns.filter(pa.array(keep))
-            numbers = numbers[keep]
-        if malformed:
-            positions = np.array([row.row_number for row in malformed], dtype=np.int64)
-            chosen = select(first_index + positions - raw.first_record_number)
-            malformed = [row for row, chosen_row in zip(malformed, chosen, strict=True) if chosen_row]
-
+    columns, numbers, malformed = _selected(raw, first_index, select)
     typed: list[pa.Array] = []
-    problems: list[tuple[str, BoolArray, str]] = []
+    problems: list[_Problem] = []
     for attribute in schema.attributes:
         values, invalid, reason = _convert(columns.column(attribute.name), schema, attribute.name)
         typed.append(values)
         if invalid is not None:
-            problems.append((attribute.name, invalid, reason))
+            problems.append(_Problem(attribute.name, invalid, reason))
     target = schema.target_attribute_name
     if options.require_target and target is not None:
         missing = _mask(pc.is_null(typed[schema.names.index(target)]))
-        for name, invalid, _ in problems:
-            if name == target:
-                missing &= ~invalid
-        problems.append((target, missing, "missing; the target is required"))
-    oversize, sizes = _oversize(columns, options.max_record_bytes)
+        for problem in problems:
+            if problem.attribute == target:
+                missing &= ~problem.rows
+        problems.append(_Problem(target, missing, "missing; the target is required"))
+    sizes = _record_sizes(columns)
+    oversize = sizes > options.max_record_bytes
 
     invalid_by_attribute: dict[str, int] = {}
     row_invalid = oversize.copy()
-    for name, mask, _ in problems:
-        row_invalid |= mask
-        count = int(mask.sum())
+    for problem in problems:
+        row_invalid |= problem.rows
+        count = int(problem.rows.sum())
         if count:
-            invalid_by_attribute[name] = invalid_by_attribute.get(name, 0) + count
-    reports = _reports(raw.file_uri, numbers, columns, problems, oversize, sizes, options, malformed)
+            invalid_by_attribute[problem.attribute] = invalid_by_attribute.get(problem.attribute, 0) + count
+    reports: list[InvalidRecord] = []
+    if report_limit > 0:
+        reports = [
+            InvalidRecord(raw.file_uri, row.row_number, None, row.text, row.reason) for row in malformed
+        ]
+        for index in np.flatnonzero(row_invalid)[:report_limit]:
+            reports.append(_report(raw.file_uri, int(index), numbers, columns, problems, sizes, options))
+        reports = sorted(reports, key=lambda report: report.row_number)[:report_limit]
+
     batch = pa.RecordBatch.from_arrays(typed, names=schema.names)
     valid = ~row_invalid
     if options.keep_invalid:
@@ -179,18 +176,43 @@ def validate_batch(
         batch = batch.filter(pa.array(valid))
         numbers = numbers[valid]
         valid = valid[valid]
-    invalid_count = int(row_invalid.sum()) + len(malformed)
     return TypedBatch(
         file_uri=raw.file_uri,
         columns=batch,
         row_numbers=numbers,
         valid=valid,
         records=columns.num_rows + len(malformed),
-        invalid_records=invalid_count,
+        invalid_records=int(row_invalid.sum()) + len(malformed),
         invalid_by_attribute=invalid_by_attribute,
-        invalid_reports=sorted(reports, key=lambda report: report.row_number)[:report_limit],
+        invalid_reports=reports,
         bytes_done=raw.bytes_done,
     )
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """The rows of a batch where ``attribute`` makes the record invalid, and why."""
+
+    attribute: str
+    rows: BoolArray
+    reason: str
+
+
+def _selected(
+    raw: RawBatch, first_index: int, select: RecordSelector | None
+) -> tuple[pa.RecordBatch, npt.NDArray[np.int64], list[MalformedRow]]:
+    """The records of ``raw`` (and its malformed ones) that ``select`` keeps."""
+    if select is None:
+        return raw.columns, raw.row_numbers, raw.malformed
+    columns, numbers, malformed = raw.columns, raw.row_numbers, raw.malformed
+    keep = select(first_index + numbers - raw.first_record_number)
+    if not bool(keep.all()):
+        columns, numbers = columns.filter(pa.array(keep)), numbers[keep]
+    if malformed:
+        positions = np.array([row.row_number for row in malformed], dtype=np.int64)
+        chosen = select(first_index + positions - raw.first_record_number)
+        malformed = [row for row, kept in zip(malformed, chosen, strict=True) if kept]
+    return columns, numbers, malformed
 
 
 # --- conversion kernels ----------------------------------------------------------------------------
@@ -271,42 +293,43 @@ def _mask(values: pa.Array) -> BoolArray:
 # --- record-level checks ---------------------------------------------------------------------------
 
 
-def _oversize(columns: pa.RecordBatch, limit: int) -> tuple[BoolArray, npt.NDArray[np.int64]]:
+def _record_sizes(columns: pa.RecordBatch) -> npt.NDArray[np.int64]:
+    """Each record's size as text: its fields' UTF-8 bytes plus separators (8 bytes per non-text field)."""
     sizes = np.full(columns.num_rows, max(columns.num_columns - 1, 0), dtype=np.int64)
     for column in columns.columns:
         if pa.types.is_string(column.type):
-            lengths = pc.fill_null(pc.binary_length(column), 0)
-            sizes += lengths.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            sizes += _byte_lengths(column)
         else:
             sizes += 8
-    return sizes > limit, sizes
+    return sizes
 
 
-def _reports(
+def _byte_lengths(column: pa.Array) -> npt.NDArray[np.int32]:
+    """UTF-8 byte length of every value (0 for nulls), read straight from the offsets buffer."""
+    offsets = np.frombuffer(
+        column.buffers()[1], dtype=np.int32, count=len(column) + 1, offset=4 * column.offset
+    )
+    return np.diff(offsets)
+
+
+def _report(
     file_uri: str,
+    index: int,
     numbers: npt.NDArray[np.int64],
     columns: pa.RecordBatch,
-    problems: list[tuple[str, BoolArray, str]],
-    oversize: BoolArray,
+    problems: list[_Problem],
     sizes: npt.NDArray[np.int64],
     options: ValidationOptions,
-    malformed: list[MalformedRow],
-) -> list[InvalidRecord]:
-    reports = [InvalidRecord(file_uri, row.row_number, None, row.text, row.reason) for row in malformed]
-    for index in np.flatnonzero(oversize):
+) -> InvalidRecord:
+    """The first reason, in column order, why the record at ``index`` of the batch is invalid."""
+    number = int(numbers[index])
+    if sizes[index] > options.max_record_bytes:
         reason = f"too large: {sizes[index]:,} bytes where at most {options.max_record_bytes:,} are allowed"
-        reports.append(InvalidRecord(file_uri, int(numbers[index]), None, None, reason))
-    reported = set(np.flatnonzero(oversize).tolist())
-    for name, mask, reason in problems:
-        rows = [int(i) for i in np.flatnonzero(mask) if int(i) not in reported]
-        if not rows:
-            continue
-        raw_values = columns.column(name).take(pa.array(rows)).to_pylist()
-        for row, value in zip(rows, raw_values, strict=True):
-            text = None if value is None else str(value)[:MAX_REPORTED_VALUE]
-            reports.append(InvalidRecord(file_uri, int(numbers[row]), name, text, reason))
-            reported.add(row)
-    return reports
+        return InvalidRecord(file_uri, number, None, None, reason)
+    problem = next(problem for problem in problems if problem.rows[index])
+    value = columns.column(problem.attribute)[index].as_py()
+    text = None if value is None else str(value)[:MAX_REPORTED_VALUE]
+    return InvalidRecord(file_uri, number, problem.attribute, text, problem.reason)
 
 
 def _null_out(batch: pa.RecordBatch, rows: BoolArray) -> pa.RecordBatch:

@@ -66,11 +66,12 @@ def quantile_bin_count(attribute_statistics: Mapping[str, Any] | None) -> int:
     The most bins of :data:`BIN_COUNTS` that still leave :data:`MIN_RECORDS_PER_BIN` present values per
     bin (at least the smallest count), but no more than the first count that gives each distinct value
     a bin of its own: 714 ages with 88 distinct values get 50 bins, a class number with 3 values gets 5.
-    Without ``count`` and ``missing`` the default of :data:`DEFAULT_BIN_COUNT` bins is used.
+    ``count`` is the number of present (non-missing, valid) values. Without it the default of
+    :data:`DEFAULT_BIN_COUNT` bins is used.
     """
     if not attribute_statistics or "count" not in attribute_statistics:
         return DEFAULT_BIN_COUNT
-    present = int(attribute_statistics["count"]) - int(attribute_statistics.get("missing") or 0)
+    present = int(attribute_statistics["count"])
     by_records = max(
         (bins for bins in BIN_COUNTS if bins * MIN_RECORDS_PER_BIN <= present), default=BIN_COUNTS[0]
     )

@@ -66,9 +66,14 @@ class Task:
 
 
 class FittedLearner(Protocol):
-    """A fitted member of a family; ``refit_config`` holds what a refit on all rows should reuse."""
+    """A fitted member of a family.
+
+    ``refit_config`` holds what a refit on all rows should reuse (boosting rounds, epochs);
+    ``complete`` is false when the fit stopped at its deadline before its planned end.
+    """
 
     refit_config: Config
+    complete: bool
 
     def predict(self, features: Matrix) -> FloatArray:
         """Scores in the task layout (see the module docstring)."""

@@ -33,7 +33,7 @@ from openaml.engine.automl.families.base import (
 from openaml.engine.automl.features import Encoding, Matrix
 
 _TREES = 300
-_TREES_PER_BATCH = 50
+_TREES_PER_BATCH = 20
 # scikit-learn forests take NaN in dense input only; in sparse input a value below every real one
 # sends missing values down the same side of each split.
 _SPARSE_MISSING = -1e30
@@ -50,6 +50,7 @@ class ForestLearner:
         self.refit_config: Config = {}
         self.model = model
         self.task = task
+        self.complete = len(model.estimators_) == _TREES
 
     def predict(self, features: Matrix) -> FloatArray:
         prepared = _prepare(features)

@@ -29,6 +29,7 @@ class NeighboursLearner:
 
     def __init__(self, model: KNeighborsClassifier | KNeighborsRegressor, task: Task) -> None:
         self.refit_config: Config = {}
+        self.complete = True
         self.model = model
         self.task = task
 
@@ -65,7 +66,7 @@ class NeighboursFamily(Family):
         limits: FitLimits,
         validation: tuple[Matrix, Labels] | None = None,
     ) -> FittedLearner:
-        limits.should_end()
+        limits.check_cancelled()
         neighbours = min(int(config["n_neighbors"]), features.shape[0])
         estimator = KNeighborsClassifier if task.is_classification else KNeighborsRegressor
         model = estimator(n_neighbors=neighbours, weights=config["weights"], n_jobs=1)

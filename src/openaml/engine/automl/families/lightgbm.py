@@ -2,9 +2,9 @@
 
 The zero-shot portfolio follows AutoGluon's tuned LightGBM presets (default, extra-trees, the large
 128-leaf model) plus a strongly regularised small-leaf variant for small and wide data; on wide
-data fewer histogram bins and half the features per tree make each tree several times cheaper. Boosting rounds are chosen by early
-stopping on the validation fold and the refit reuses their mean. Prediction uses one thread, which
-keeps single-record latency low under load.
+data fewer histogram bins and half the features per tree make each tree several times cheaper.
+Boosting rounds are chosen on the validation fold (early stopping) and the refit reuses their
+mean. Prediction uses one thread, which keeps single-record latency low under load.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ _NO_REGULARISATION = 1e-8
 class LightGBMLearner:
     """A fitted booster."""
 
-    def __init__(self, booster: lgb.Booster, model_type: ModelType, rounds: int) -> None:
+    def __init__(self, booster: lgb.Booster, rounds: int, complete: bool) -> None:
         self.booster = booster
-        self.model_type = model_type
         self.refit_config: Config = {"rounds": rounds}
+        self.complete = complete
 
     def predict(self, features: Matrix) -> FloatArray:
         scores = np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
@@ -121,7 +121,8 @@ class LightGBMFamily(Family):
             params=params,
             free_raw_data=True,
         )
-        callbacks: list[Any] = [_deadline_callback(limits)]
+        deadline = _Deadline(limits)
+        callbacks: list[Any] = [deadline]
         valid_sets = []
         history: dict[str, dict[str, list[float]]] = {}
         rounds = int(config.get("rounds", _MAX_ROUNDS))
@@ -129,9 +130,13 @@ class LightGBMFamily(Family):
             valid_features, valid_y = validation
             valid_weights = balanced_sample_weights(valid_y, task) if weights is not None else None
             valid_sets.append(train_set.create_valid(valid_features, label=valid_y, weight=valid_weights))
-            callbacks.append(lgb.early_stopping(_EARLY_STOPPING_ROUNDS, first_metric_only=True, verbose=False))
+            callbacks.append(
+                lgb.early_stopping(_EARLY_STOPPING_ROUNDS, first_metric_only=True, verbose=False)
+            )
             callbacks.append(lgb.record_evaluation(history))
-        booster = lgb.train(params, train_set, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks)
+        booster = lgb.train(
+            params, train_set, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks
+        )
         best = booster.current_iteration()
         if history:
             # The objective's own loss on the validation fold (log loss or L2): lower is better.
@@ -139,7 +144,7 @@ class LightGBMFamily(Family):
             best = int(np.argmin(losses)) + 1
         if best < booster.current_iteration():
             booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
-        return LightGBMLearner(booster, task.model_type, max(best, 1))
+        return LightGBMLearner(booster, max(best, 1), complete=not deadline.reached)
 
 
 def _booster_params(config: Config, task: Task, threads: int) -> dict[str, Any]:
@@ -166,12 +171,16 @@ def _booster_params(config: Config, task: Task, threads: int) -> dict[str, Any]:
     return params
 
 
-def _deadline_callback(limits: FitLimits) -> Any:
-    """Stop boosting at the deadline (keeping the rounds done) or drop the candidate (search)."""
+class _Deadline:
+    """A training callback that ends boosting at the deadline, keeping the rounds done so far."""
 
-    def callback(env: lgb.callback.CallbackEnv) -> None:
-        if limits.should_end():
+    order = 5  # before LightGBM's own callbacks
+
+    def __init__(self, limits: FitLimits) -> None:
+        self._limits = limits
+        self.reached = False
+
+    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
+        if self._limits.should_end():
+            self.reached = True
             raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list or [])
-
-    callback.order = 5  # type: ignore[attr-defined]
-    return callback

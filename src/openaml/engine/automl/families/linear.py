@@ -33,6 +33,7 @@ class LogisticLearner:
 
     def __init__(self, model: LogisticRegression, task: Task) -> None:
         self.refit_config: Config = {}
+        self.complete = True
         self.model = model
         self.task = task
 
@@ -45,6 +46,7 @@ class RidgeLearner:
 
     def __init__(self, model: Ridge) -> None:
         self.refit_config: Config = {}
+        self.complete = True
         self.model = model
 
     def predict(self, features: Matrix) -> FloatArray:
@@ -81,7 +83,7 @@ class LinearFamily(Family):
         limits: FitLimits,
         validation: tuple[Matrix, Labels] | None = None,
     ) -> FittedLearner:
-        limits.should_end()
+        limits.check_cancelled()
         with warnings.catch_warnings():
             # A solver stopped at its iteration cap still gives a usable, regularised model.
             warnings.simplefilter("ignore", ConvergenceWarning)

@@ -47,6 +47,7 @@ class NeuralNetworkLearner:
         self.target_mean = target_mean
         self.target_scale = target_scale
         self.refit_config: Config = {"epochs": epochs}
+        self.complete = True
 
     def predict(self, features: Matrix) -> FloatArray:
         if isinstance(self.model, MLPClassifier):
@@ -117,6 +118,7 @@ class NeuralNetworkFamily(Family):
             else:
                 best_epoch, best_model = epoch, model
             if limits.should_end():
+                learner.complete = False
                 break
         learner.model = best_model
         learner.refit_config = {"epochs": max(best_epoch, 1)}

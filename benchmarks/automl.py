@@ -1,0 +1,362 @@
+"""Benchmark: OpenAML's AutoML against simple baselines, FLAML and our SGD mode, at one time budget.
+
+For every dataset of ``../shared/datasets`` (fixed stratified 75/25 train/test split, seed 0) each
+method trains on the train part and is scored on the test part with Amazon ML's metric for the
+model type: AUC (BINARY), macro-F1 (MULTICLASS), RMSE (REGRESSION). Methods:
+
+* ``automl``   OpenAML's AutoML mode with ``openaml.timeBudgetSeconds`` = ``--budget``.
+* ``lightgbm`` LightGBM with default parameters (string columns as pandas categories).
+* ``linear``   L2 logistic / ridge regression over one-hot categories, scaled numbers and
+               word 1-2-gram TF-IDF text (scikit-learn defaults otherwise).
+* ``flaml``    FLAML 2 ``AutoML`` with ``time_budget`` = ``--budget`` (needs ``pip install flaml``
+               plus ``xgboost-cpu<3``; shown as unavailable otherwise).
+* ``sgd``      OpenAML's Amazon ML-compatible SGD mode with the suggested recipe (when importable).
+
+Data are read and typed by OpenAML's own data engine (schema inference plus per-dataset fixes).
+The table shows each metric, the fit wall time against the budget for the budgeted methods, and
+our AutoML's ratio to each other method (ours / theirs, or theirs / ours for RMSE: at least 1.0
+means AutoML is as good or better).
+
+Usage::
+
+    .venv/bin/python benchmarks/automl.py --budget 60
+    .venv/bin/python benchmarks/automl.py --budget 20 --datasets titanic,sentiment,penguins
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from openaml.engine.automl import AutoMLParameters, train_automl
+from openaml.engine.data.files import DataFile
+from openaml.engine.data.inference import infer_schema
+from openaml.engine.data.ingest import read_frame
+from openaml.engine.data.schema import Attribute, AttributeType, DataSchema
+from openaml.engine.models import ModelType
+
+DEFAULT_DATASETS_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+METHODS = ("automl", "lightgbm", "linear", "flaml", "sgd")
+BUDGETED = ("automl", "flaml")
+TEST_FRACTION = 0.25
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One benchmark dataset: file, target, model type and the fixes its inferred schema needs."""
+
+    name: str
+    file: str
+    target: str
+    model_type: ModelType
+    types: dict[str, AttributeType] = dataclasses.field(default_factory=dict)
+    #: Maps raw target labels to 0/1 when the file spells a binary target in words of its own.
+    positive_label: str | None = None
+
+
+DATASETS = (
+    Dataset("titanic", "titanic.csv", "survived", ModelType.BINARY),
+    Dataset("caravan", "caravan.csv", "Purchase", ModelType.BINARY),
+    Dataset("sentiment", "sentiment_sentences.csv", "sentiment", ModelType.BINARY),
+    Dataset("skin", "skin_segmentation.csv", "skin", ModelType.BINARY, positive_label="skin"),
+    Dataset("har", "har_train_sample.csv", "activity", ModelType.MULTICLASS),
+    Dataset("digits", "digits.csv", "digit", ModelType.MULTICLASS, {"digit": AttributeType.CATEGORICAL}),
+    Dataset("penguins", "penguins.csv", "species", ModelType.MULTICLASS),
+    Dataset("wine", "wine_quality.csv", "quality", ModelType.REGRESSION),
+    Dataset("bike", "bike_sharing_hourly.csv", "cnt", ModelType.REGRESSION),
+    Dataset("diamonds", "diamonds.csv", "price", ModelType.REGRESSION),
+)
+METRIC_NAMES = {ModelType.BINARY: "AUC", ModelType.MULTICLASS: "macro-F1", ModelType.REGRESSION: "RMSE"}
+
+
+@dataclass
+class Outcome:
+    """One method's result on one dataset: the test metric (or why there is none) and fit time."""
+
+    score: float | None = None
+    seconds: float | None = None
+    problem: str | None = None
+
+
+def load(dataset: Dataset, directory: Path) -> tuple[pd.DataFrame, DataSchema]:
+    """The dataset as a typed frame through OpenAML's data engine, with the dataset's fixes."""
+    files = [DataFile.from_path(directory / dataset.file)]
+    schema = infer_schema(files, target_attribute_name=dataset.target)
+    if dataset.types:
+        attributes = tuple(Attribute(a.name, dataset.types.get(a.name, a.type)) for a in schema.attributes)
+        schema = dataclasses.replace(schema, attributes=attributes)
+    frame = read_frame(files, schema, require_target=True)
+    if dataset.positive_label is not None:
+        frame[dataset.target] = (frame[dataset.target] == dataset.positive_label).astype(np.float64)
+        attributes = tuple(
+            Attribute(a.name, AttributeType.BINARY if a.name == dataset.target else a.type)
+            for a in schema.attributes
+        )
+        schema = dataclasses.replace(schema, attributes=attributes)
+    return frame, schema
+
+
+def split(frame: pd.DataFrame, dataset: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fixed train/test split (stratified by class for classification)."""
+    stratify = frame[dataset.target] if dataset.model_type is not ModelType.REGRESSION else None
+    train, test = train_test_split(frame, test_size=TEST_FRACTION, random_state=SEED, stratify=stratify)
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def score(dataset: Dataset, truth: pd.Series, predicted: np.ndarray) -> float:
+    """Amazon ML's metric: AUC of P(1), macro-F1 of predicted labels, RMSE of predicted values."""
+    if dataset.model_type is ModelType.BINARY:
+        return float(roc_auc_score(truth.astype(int), predicted))
+    if dataset.model_type is ModelType.MULTICLASS:
+        return float(f1_score(truth.astype(str), predicted.astype(str), average="macro"))
+    return float(np.sqrt(np.mean((truth.to_numpy(dtype=np.float64) - predicted) ** 2)))
+
+
+# --- the methods: each fits on train and returns test predictions (P(1), labels or values) ---
+
+
+def run_automl(
+    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float
+) -> np.ndarray:
+    params = AutoMLParameters(time_budget_seconds=budget, seed=SEED)
+    result = train_automl(train, schema, dataset.model_type, params)
+    scores = result.model.predict_scores(test)
+    if dataset.model_type is ModelType.MULTICLASS:
+        assert result.model.classes is not None
+        return np.asarray(result.model.classes)[scores.argmax(axis=1)]
+    return scores
+
+
+def _plain_features(schema: DataSchema, frame: pd.DataFrame) -> pd.DataFrame:
+    """Inputs as a naive user hands them to a library: numbers as floats, strings as categories."""
+    columns = {}
+    for attribute in schema.input_attributes:
+        values = frame[attribute.name]
+        if attribute.type in (AttributeType.NUMERIC, AttributeType.BINARY):
+            columns[attribute.name] = values.astype(np.float64)
+        else:
+            columns[attribute.name] = values.astype(object).astype("category")
+    return pd.DataFrame(columns)
+
+
+def _align_categories(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    test = test.copy()
+    for name in train.columns:
+        if isinstance(train[name].dtype, pd.CategoricalDtype):
+            test[name] = pd.Categorical(test[name].astype(object), categories=train[name].cat.categories)
+    return test
+
+
+def _target(dataset: Dataset, frame: pd.DataFrame) -> pd.Series:
+    values = frame[dataset.target]
+    if dataset.model_type is ModelType.BINARY:
+        return values.astype(int)
+    if dataset.model_type is ModelType.MULTICLASS:
+        return values.astype(str)
+    return values.astype(np.float64)
+
+
+def _predictions(dataset: Dataset, model: Any, features: pd.DataFrame | Any) -> np.ndarray:
+    if dataset.model_type is ModelType.BINARY:
+        return np.asarray(model.predict_proba(features))[:, 1]
+    return np.asarray(model.predict(features))
+
+
+def run_lightgbm(
+    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float
+) -> np.ndarray:
+    import lightgbm as lgb
+
+    features = _plain_features(schema, train)
+    learner = lgb.LGBMRegressor if dataset.model_type is ModelType.REGRESSION else lgb.LGBMClassifier
+    model = learner(n_jobs=2, random_state=SEED, verbose=-1).fit(features, _target(dataset, train))
+    return _predictions(dataset, model, _align_categories(features, _plain_features(schema, test)))
+
+
+def run_linear(
+    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float
+) -> np.ndarray:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    numeric = [
+        a.name for a in schema.input_attributes if a.type in (AttributeType.NUMERIC, AttributeType.BINARY)
+    ]
+    categorical = [a.name for a in schema.input_attributes if a.type is AttributeType.CATEGORICAL]
+    text = [a.name for a in schema.input_attributes if a.type is AttributeType.TEXT]
+    as_strings = FunctionTransformer(lambda block: block.astype(object).fillna("").astype(str))
+    parts: list[tuple[str, Any, Any]] = [
+        ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+        ("categorical", make_pipeline(as_strings, OneHotEncoder(handle_unknown="ignore")), categorical),
+    ]
+    parts += [
+        (
+            f"text_{name}",
+            make_pipeline(
+                as_strings,
+                FunctionTransformer(np.ravel),
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+            ),
+            [name],
+        )
+        for name in text
+    ]
+    estimator = Ridge() if dataset.model_type is ModelType.REGRESSION else LogisticRegression(max_iter=1000)
+    model = make_pipeline(ColumnTransformer(parts), estimator).fit(train, _target(dataset, train))
+    return _predictions(dataset, model, test)
+
+
+def run_flaml(
+    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float
+) -> np.ndarray:
+    from flaml import AutoML
+
+    task = "regression" if dataset.model_type is ModelType.REGRESSION else "classification"
+    metric = {ModelType.BINARY: "roc_auc", ModelType.MULTICLASS: "macro_f1", ModelType.REGRESSION: "rmse"}
+    features = _plain_features(schema, train)
+    model = AutoML()
+    model.fit(
+        features,
+        _target(dataset, train),
+        task=task,
+        time_budget=budget,
+        metric=metric[dataset.model_type],
+        seed=SEED,
+        n_jobs=2,
+        verbose=0,
+    )
+    return _predictions(dataset, model, _align_categories(features, _plain_features(schema, test)))
+
+
+def run_sgd(
+    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float
+) -> np.ndarray:
+    from openaml.engine.sgd import train_sgd_model
+
+    model = train_sgd_model(
+        train,
+        schema,
+        dataset.model_type,
+        {"sgd.shuffleType": "auto"},
+        recipe_text=None,
+        statistics=None,
+        seed=SEED,
+    )
+    scores = model.predict_scores(test)
+    if dataset.model_type is ModelType.MULTICLASS:
+        assert model.classes is not None
+        return np.asarray(model.classes)[scores.argmax(axis=1)]
+    return scores
+
+
+RUNNERS: dict[str, Callable[[Dataset, DataSchema, pd.DataFrame, pd.DataFrame, float], np.ndarray]] = {
+    "automl": run_automl,
+    "lightgbm": run_lightgbm,
+    "linear": run_linear,
+    "flaml": run_flaml,
+    "sgd": run_sgd,
+}
+
+
+def run(
+    method: str, dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float
+) -> Outcome:
+    """Fit and score one method, turning a missing library or a failure into a note in the table."""
+    started = time.monotonic()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            predicted = RUNNERS[method](dataset, schema, train, test, budget)
+    except ImportError as error:
+        return Outcome(problem=f"unavailable ({error.name})")
+    except Exception as error:  # a benchmark row must not stop the run
+        traceback.print_exc(file=sys.stderr)
+        return Outcome(problem=f"error: {type(error).__name__}")
+    seconds = time.monotonic() - started
+    return Outcome(score=score(dataset, test[dataset.target], predicted), seconds=seconds)
+
+
+def ratio(dataset: Dataset, ours: Outcome, theirs: Outcome) -> str:
+    if ours.score is None or theirs.score is None or theirs.score == 0 or ours.score == 0:
+        return "–"
+    if dataset.model_type is ModelType.REGRESSION:
+        return f"{theirs.score / ours.score:.3f}"
+    return f"{ours.score / theirs.score:.3f}"
+
+
+def table(
+    results: dict[str, dict[str, Outcome]], datasets: list[Dataset], methods: list[str], budget: float
+) -> str:
+    """The results as a Markdown table."""
+    others = [method for method in methods if method != "automl"]
+    header = ["dataset", "metric", *methods]
+    header += [f"{method} s / budget" for method in methods if method in BUDGETED]
+    if "automl" in methods:
+        header += [f"automl ÷ {method}" for method in others]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for dataset in datasets:
+        row = results[dataset.name]
+        cells = [dataset.name, METRIC_NAMES[dataset.model_type]]
+        cells += [f"{row[m].score:.4f}" if row[m].score is not None else str(row[m].problem) for m in methods]
+        for method in methods:
+            if method in BUDGETED:
+                seconds = row[method].seconds
+                cells.append(f"{seconds:.1f} / {budget:g} ({seconds / budget:.2f}×)" if seconds else "–")
+        if "automl" in methods:
+            cells += [ratio(dataset, row["automl"], row[method]) for method in others]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds per budgeted method and dataset")
+    parser.add_argument(
+        "--datasets", default="all", help=f"comma list of {', '.join(d.name for d in DATASETS)}"
+    )
+    parser.add_argument("--methods", default=",".join(METHODS), help=f"comma list of {', '.join(METHODS)}")
+    parser.add_argument("--datasets-dir", type=Path, default=DEFAULT_DATASETS_DIR)
+    args = parser.parse_args(argv)
+    chosen = [d for d in DATASETS if args.datasets == "all" or d.name in args.datasets.split(",")]
+    methods = [m for m in METHODS if m in args.methods.split(",")]
+    results: dict[str, dict[str, Outcome]] = {}
+    for dataset in chosen:
+        frame, schema = load(dataset, args.datasets_dir)
+        train, test = split(frame, dataset)
+        results[dataset.name] = {}
+        for method in methods:
+            outcome = run(method, dataset, schema, train, test, args.budget)
+            results[dataset.name][method] = outcome
+            shown = f"{outcome.score:.4f}" if outcome.score is not None else outcome.problem
+            print(
+                f"{dataset.name:10s} {method:9s} {shown} ({outcome.seconds or math.nan:.1f} s)",
+                file=sys.stderr,
+            )
+    print(
+        f"Budget {args.budget:g} s per budgeted method; train/test {1 - TEST_FRACTION:.0%}/{TEST_FRACTION:.0%}, seed {SEED}."
+    )
+    print(table(results, chosen, methods, args.budget))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
