@@ -47,7 +47,7 @@ from openaml.engine.data.files import DataFile
 from openaml.engine.data.inference import infer_schema
 from openaml.engine.data.ingest import read_frame
 from openaml.engine.data.schema import Attribute, AttributeType, DataSchema
-from openaml.engine.models import ModelType
+from openaml.engine.models import ModelType, TrainedModel
 
 DEFAULT_DATASETS_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 METHODS = ("automl", "lightgbm", "linear", "flaml", "sgd")
@@ -127,19 +127,26 @@ def score(dataset: Dataset, truth: pd.Series, predicted: np.ndarray) -> float:
     return float(np.sqrt(np.mean((truth.to_numpy(dtype=np.float64) - predicted) ** 2)))
 
 
-# --- the methods: each fits on train and returns test predictions (P(1), labels or values) ---
+# --- the methods: each fits on train and returns a predictor of P(1), labels or values ---
+
+Predictor = Callable[[pd.DataFrame], np.ndarray]
 
 
-def run_automl(
-    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float
-) -> np.ndarray:
+def run_automl(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float) -> Predictor:
     params = AutoMLParameters(time_budget_seconds=budget, seed=SEED)
-    result = train_automl(train, schema, dataset.model_type, params)
-    scores = result.model.predict_scores(test)
-    if dataset.model_type is ModelType.MULTICLASS:
-        assert result.model.classes is not None
-        return np.asarray(result.model.classes)[scores.argmax(axis=1)]
-    return scores
+    return _model_predictor(dataset, train_automl(train, schema, dataset.model_type, params).model)
+
+
+def _model_predictor(dataset: Dataset, model: TrainedModel) -> Predictor:
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        scores = model.predict_scores(frame)
+        if dataset.model_type is ModelType.MULTICLASS:
+            assert model.classes is not None
+            labels: np.ndarray = np.asarray(model.classes)[scores.argmax(axis=1)]
+            return labels
+        return scores
+
+    return predict
 
 
 def _plain_features(schema: DataSchema, frame: pd.DataFrame) -> pd.DataFrame:
@@ -171,26 +178,27 @@ def _target(dataset: Dataset, frame: pd.DataFrame) -> pd.Series:
     return values.astype(np.float64)
 
 
-def _predictions(dataset: Dataset, model: Any, features: pd.DataFrame | Any) -> np.ndarray:
-    if dataset.model_type is ModelType.BINARY:
-        return np.asarray(model.predict_proba(features))[:, 1]
-    return np.asarray(model.predict(features))
+def _library_predictor(dataset: Dataset, model: Any, prepare: Callable[[pd.DataFrame], Any]) -> Predictor:
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        if dataset.model_type is ModelType.BINARY:
+            return np.asarray(model.predict_proba(prepare(frame)))[:, 1]
+        return np.asarray(model.predict(prepare(frame)))
+
+    return predict
 
 
-def run_lightgbm(
-    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float
-) -> np.ndarray:
+def run_lightgbm(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float) -> Predictor:
     import lightgbm as lgb
 
     features = _plain_features(schema, train)
     learner = lgb.LGBMRegressor if dataset.model_type is ModelType.REGRESSION else lgb.LGBMClassifier
     model = learner(n_jobs=2, random_state=SEED, verbose=-1).fit(features, _target(dataset, train))
-    return _predictions(dataset, model, _align_categories(features, _plain_features(schema, test)))
+    return _library_predictor(
+        dataset, model, lambda frame: _align_categories(features, _plain_features(schema, frame))
+    )
 
 
-def run_linear(
-    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float
-) -> np.ndarray:
+def run_linear(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float) -> Predictor:
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.impute import SimpleImputer
@@ -222,13 +230,11 @@ def run_linear(
     ]
     estimator = Ridge() if dataset.model_type is ModelType.REGRESSION else LogisticRegression(max_iter=1000)
     model = make_pipeline(ColumnTransformer(parts), estimator).fit(train, _target(dataset, train))
-    return _predictions(dataset, model, test)
+    return _library_predictor(dataset, model, lambda frame: frame)
 
 
-def run_flaml(
-    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float
-) -> np.ndarray:
-    from flaml import AutoML
+def run_flaml(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float) -> Predictor:
+    from flaml.automl import AutoML
 
     task = "regression" if dataset.model_type is ModelType.REGRESSION else "classification"
     metric = {ModelType.BINARY: "roc_auc", ModelType.MULTICLASS: "macro_f1", ModelType.REGRESSION: "rmse"}
@@ -244,12 +250,12 @@ def run_flaml(
         n_jobs=2,
         verbose=0,
     )
-    return _predictions(dataset, model, _align_categories(features, _plain_features(schema, test)))
+    return _library_predictor(
+        dataset, model, lambda frame: _align_categories(features, _plain_features(schema, frame))
+    )
 
 
-def run_sgd(
-    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float
-) -> np.ndarray:
+def run_sgd(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float) -> Predictor:
     from openaml.engine.sgd import train_sgd_model
 
     model = train_sgd_model(
@@ -261,14 +267,10 @@ def run_sgd(
         statistics=None,
         seed=SEED,
     )
-    scores = model.predict_scores(test)
-    if dataset.model_type is ModelType.MULTICLASS:
-        assert model.classes is not None
-        return np.asarray(model.classes)[scores.argmax(axis=1)]
-    return scores
+    return _model_predictor(dataset, model)
 
 
-RUNNERS: dict[str, Callable[[Dataset, DataSchema, pd.DataFrame, pd.DataFrame, float], np.ndarray]] = {
+RUNNERS: dict[str, Callable[[Dataset, DataSchema, pd.DataFrame, float], Predictor]] = {
     "automl": run_automl,
     "lightgbm": run_lightgbm,
     "linear": run_linear,
@@ -280,18 +282,19 @@ RUNNERS: dict[str, Callable[[Dataset, DataSchema, pd.DataFrame, pd.DataFrame, fl
 def run(
     method: str, dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float
 ) -> Outcome:
-    """Fit and score one method, turning a missing library or a failure into a note in the table."""
-    started = time.monotonic()
+    """Fit (timed) and score one method; a missing library or a failure becomes a note in the table."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            predicted = RUNNERS[method](dataset, schema, train, test, budget)
+            started = time.monotonic()
+            predictor = RUNNERS[method](dataset, schema, train, budget)
+            seconds = time.monotonic() - started
+            predicted = predictor(test)
     except ImportError as error:
         return Outcome(problem=f"unavailable ({error.name})")
     except Exception as error:  # a benchmark row must not stop the run
         traceback.print_exc(file=sys.stderr)
         return Outcome(problem=f"error: {type(error).__name__}")
-    seconds = time.monotonic() - started
     return Outcome(score=score(dataset, test[dataset.target], predicted), seconds=seconds)
 
 
@@ -351,9 +354,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{dataset.name:10s} {method:9s} {shown} ({outcome.seconds or math.nan:.1f} s)",
                 file=sys.stderr,
             )
-    print(
-        f"Budget {args.budget:g} s per budgeted method; train/test {1 - TEST_FRACTION:.0%}/{TEST_FRACTION:.0%}, seed {SEED}."
-    )
+    split_text = f"{1 - TEST_FRACTION:.0%}/{TEST_FRACTION:.0%}"
+    print(f"Budget {args.budget:g} s per budgeted method; train/test {split_text}, seed {SEED}.")
     print(table(results, chosen, methods, args.budget))
     return 0
 

@@ -102,6 +102,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", "int", 8080, "TCP port of the HTTP server; 0 picks a free port."),
     Setting("workers", "int", 2, "Job worker processes started by `openaml serve` (0 = none)."),
     Setting(
+        "http_workers",
+        "int",
+        1,
+        "HTTP serving processes of `openaml serve`; each keeps the real-time models in memory. "
+        "Set it to the number of cores for the most Predict throughput.",
+    ),
+    Setting(
+        "endpoint_refresh_seconds",
+        "float",
+        1.0,
+        "How often every serving process syncs its real-time models with the database: the longest "
+        "a new endpoint, a deleted one or a new ScoreThreshold takes to reach every process.",
+    ),
+    Setting(
+        "endpoint_max_requests_per_second",
+        "int",
+        0,
+        "Per-endpoint Predict rate limit across the serving processes (0 = no limit); above it "
+        "Predict answers LimitExceededException.",
+    ),
+    Setting(
         "job_lease_seconds",
         "float",
         30.0,

@@ -7,7 +7,9 @@ endpoint URL, so the API must answer on all of them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,10 +22,11 @@ from openaml.api.extensions import PREFIX, ExtensionEndpoint
 from openaml.api.protocol import Authenticator, JsonProtocolEndpoint
 from openaml.api.sigv4 import presign_url, verify_request
 from openaml.domain.context import ServiceContext
+from openaml.domain.endpoints import EndpointRegistry
 from openaml.entities import Caller
 from openaml.errors import MissingAuthenticationTokenException
 from openaml.operations import extensions
-from openaml.operations.registry import OPERATIONS
+from openaml.operations.registry import INLINE_OPERATIONS, OPERATIONS
 from openaml.operations.validation import InputValidator, load_service_model
 
 ANONYMOUS = Caller("anonymous", f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/anonymous")
@@ -55,7 +58,8 @@ def make_authenticator(key_pairs: Sequence[KeyPair], *, allow_anonymous: bool) -
     return authenticate
 
 
-def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair]) -> Starlette:
+def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair], *, serving_processes: int = 1) -> Starlette:
+    """The application of one serving process; it keeps its real-time models in sync while it runs."""
     authenticate = make_authenticator(key_pairs, allow_anonymous=bool(ctx.settings.allow_anonymous))
     secrets = {p.access_key_id: p.secret_access_key for p in key_pairs}
 
@@ -64,7 +68,15 @@ def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair]) -> Starlette:
         return presign_url(url, caller.access_key_id, secret) if secret else url
 
     ctx.presign = presign
-    api = JsonProtocolEndpoint(ctx, OPERATIONS, InputValidator(load_service_model()), authenticate)
+    registry = EndpointRegistry(ctx, serving_processes=serving_processes)
+    ctx.endpoints = registry
+    api = JsonProtocolEndpoint(
+        ctx,
+        OPERATIONS,
+        InputValidator(load_service_model()),
+        authenticate,
+        inline_operations=INLINE_OPERATIONS,
+    )
     extension_api = ExtensionEndpoint(ctx, extensions.routes(), authenticate)
 
     async def health(request: Request) -> Response:
@@ -75,6 +87,20 @@ def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair]) -> Starlette:
         Route(PREFIX + "/{rest:path}", extension_api.__call__, methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/{path:path}", api.__call__, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = threading.Event()
+        refresher = threading.Thread(
+            target=registry.run_refresher, args=(stop,), name="endpoint-refresher", daemon=True
+        )
+        refresher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            refresher.join(timeout=5)
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.ctx = ctx
     return app

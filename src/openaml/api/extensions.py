@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,8 +18,13 @@ from starlette.routing import compile_path
 
 from openaml.api.protocol import Authenticator, error_response, json_response, new_request_id
 from openaml.domain.context import ServiceContext
-from openaml.errors import InternalServerException, NotFoundException, OpenAMLError
-from openaml.operations.extensions import ExtensionHandler, RawContent
+from openaml.errors import (
+    InternalServerException,
+    NotFoundException,
+    OpenAMLError,
+    SerializationException,
+)
+from openaml.operations.extensions import ExtensionHandler, ExtensionRequest, RawContent
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +52,12 @@ class ExtensionEndpoint:
             body = await request.body()
             caller = self.authenticate(request, body)
             handler, path_params = self._match(request)
-            result = await run_in_threadpool(
-                handler, self.ctx, path_params, dict(request.query_params), caller
-            )
+            try:
+                payload = orjson.loads(body) if body.strip() else None
+            except orjson.JSONDecodeError as exc:
+                raise SerializationException(f"The request body is not valid JSON: {exc}.") from exc
+            extension_request = ExtensionRequest(path_params, dict(request.query_params), payload)
+            result = await run_in_threadpool(handler, self.ctx, extension_request, caller)
             if isinstance(result, RawContent):
                 return Response(
                     result.body, media_type=result.media_type, headers={"x-amzn-RequestId": request_id}

@@ -18,6 +18,7 @@ def configure_logging(settings: Settings) -> None:
         level=str(settings.log_level).upper(),
         format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def open_context(settings: Settings, *, initialize_empty: bool) -> ServiceContext:

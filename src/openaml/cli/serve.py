@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
+import os
 import socket
 from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
+from starlette.applications import Starlette
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from openaml.api.app import create_app
 from openaml.api.credentials import load_key_pairs
 from openaml.cli.runtime import configure_logging, open_context, worker_process_main
-from openaml.config import Settings
+from openaml.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +89,41 @@ def serve(settings: Settings) -> None:
     )
 
     processes = _start_workers(settings, int(settings.workers))
+    serving = max(int(settings.http_workers), 1)
+    options: dict[str, Any] = {
+        "log_level": str(settings.log_level).lower(),
+        "access_log": False,
+        "timeout_graceful_shutdown": 5,
+    }
     try:
-        app = create_app(ctx, key_pairs)
-        config = uvicorn.Config(
-            app, log_level=str(settings.log_level).lower(), access_log=False, timeout_graceful_shutdown=5
-        )
-        uvicorn.Server(config).run(sockets=[sock])
+        if serving == 1:
+            app = create_app(ctx, key_pairs)
+            uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+        else:
+            # Each serving process builds its own application (and loads its own models) from the settings.
+            os.environ[SETTINGS_ENV] = json.dumps({k: _plain(v) for k, v in settings.values.items()})
+            config = uvicorn.Config(f"{__name__}:serving_app", factory=True, workers=serving, **options)
+            Multiprocess(config, sockets=[sock]).run()
     finally:
         _stop_workers(processes)
         ctx.close()
+
+
+SETTINGS_ENV = "OPENAML_SERVING_SETTINGS_JSON"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def serving_app() -> Starlette:
+    """The application factory of each serving process when ``OPENAML_HTTP_WORKERS`` > 1."""
+    settings = load_settings(env={}, overrides=json.loads(os.environ[SETTINGS_ENV]))
+    configure_logging(settings)
+    ctx = open_context(settings, initialize_empty=False)
+    key_pairs, _ = load_key_pairs(settings, generate=False)
+    return create_app(ctx, key_pairs, serving_processes=int(settings.http_workers))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from openaml.config import Settings
 from openaml.entities import Caller
@@ -15,6 +16,9 @@ from openaml.jobs.queue import JobQueue
 from openaml.store.metadata import MetadataStore
 from openaml.store.objects import ObjectStore
 from openaml.store.resources import ResourceStore
+
+if TYPE_CHECKING:
+    from openaml.domain.endpoints import EndpointRegistry
 
 
 @dataclass
@@ -27,6 +31,8 @@ class ServiceContext:
     #: Signs a URL of this server with the caller's key so it opens without further credentials
     #: (set by the HTTP composition root; ``None`` where no keys are known).
     presign: Callable[[str, Caller], str] | None = None
+    #: The real-time models of this serving process (set by the HTTP composition root).
+    endpoints: EndpointRegistry | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceContext:

@@ -174,10 +174,15 @@ def data_files(ctx: ServiceContext, location: str) -> list[DataFile]:
     def opener(uri: str) -> Any:
         return lambda: ctx.objects.open_read(uri)
 
-    return [
+    files = [
         DataFile(uri=info.uri, size=info.size, open=opener(info.uri))
         for info in ctx.objects.list_files(location)
+        # Empty objects and marker files such as _SUCCESS (written by Spark and Hadoop) hold no records.
+        if info.size > 0 and not info.uri.rsplit("/", 1)[-1].startswith("_")
     ]
+    if not files:
+        raise InvalidInputException(f"There is no data at {location}: every file there is empty.")
+    return files
 
 
 def _log_lines(report: IngestReport | None, error: str | None) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from openaml.domain import data_sources as domain
@@ -12,7 +11,7 @@ from openaml.entities import Caller, EntityStatus, ResourceKind
 from openaml.errors import InvalidInputException, ResourceNotFoundException
 from openaml.operations import wire
 from openaml.operations.describe import describe
-from openaml.operations.extensions import RawContent
+from openaml.operations.extensions import ExtensionRequest, RawContent
 from openaml.operations.resources import log_uri
 
 KIND = ResourceKind.DATA_SOURCE
@@ -125,11 +124,9 @@ def describe_data_sources(ctx: ServiceContext, params: dict[str, Any], caller: C
 # --- extension endpoints -------------------------------------------------------------------------
 
 
-def get_statistics(
-    ctx: ServiceContext, path: Mapping[str, str], query: Mapping[str, str], caller: Caller
-) -> Any:
+def get_statistics(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
     """``GET /openaml/v1/datasources/{DataSourceId}/statistics``: the statistics JSON (docs/statistics.md)."""
-    resource = resources.get_resource(ctx, KIND, path["DataSourceId"])
+    resource = resources.get_resource(ctx, KIND, request.path["DataSourceId"])
     if not resource.details.get("HasStatistics"):
         state = (
             "was created without ComputeStatistics"

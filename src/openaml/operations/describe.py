@@ -117,7 +117,7 @@ def describe(ctx: ServiceContext, kind: ResourceKind, params: dict[str, Any]) ->
             include_deleted=include_deleted,
         ),
     )
-    result: dict[str, Any] = {"Results": [describe_shape(r) for r in resources]}
+    result: dict[str, Any] = {"Results": [describe_shape(r, str(ctx.settings.public_url)) for r in resources]}
     if cursor is not None:
         result["NextToken"] = _encode_token(query_hash, cursor)
     return result

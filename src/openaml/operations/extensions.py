@@ -1,7 +1,7 @@
 """The extension API under ``/openaml/v1/``: what Amazon ML only showed in its console.
 
-Each route is ``(method, path template, handler)``; handlers take the service context, the path
-parameters, the query parameters and the caller, and return a JSON-able mapping or
+Each route is ``(method, path template, handler)``; handlers take the service context, an
+:class:`ExtensionRequest` and the caller, and return a JSON-able mapping or
 :class:`RawContent` (for logs and other stored files).
 """
 
@@ -23,11 +23,25 @@ class RawContent:
     media_type: str
 
 
-ExtensionHandler = Callable[[ServiceContext, Mapping[str, str], Mapping[str, str], Caller], Any]
+@dataclass(frozen=True)
+class ExtensionRequest:
+    """What an extension handler gets from the HTTP request: path and query parameters, decoded JSON body."""
+
+    path: Mapping[str, str]
+    query: Mapping[str, str]
+    body: Any = None
+
+
+ExtensionHandler = Callable[[ServiceContext, ExtensionRequest, Caller], Any]
 
 
 def routes() -> list[tuple[str, str, ExtensionHandler]]:
     """Every extension route, from the modules that own them."""
-    from openaml.operations import data_sources, ml_models, resources
+    from openaml.operations import data_sources, ml_models, realtime, resources
 
-    return [*data_sources.EXTENSION_ROUTES, *ml_models.EXTENSION_ROUTES, *resources.EXTENSION_ROUTES]
+    return [
+        *data_sources.EXTENSION_ROUTES,
+        *ml_models.EXTENSION_ROUTES,
+        *realtime.EXTENSION_ROUTES,
+        *resources.EXTENSION_ROUTES,
+    ]

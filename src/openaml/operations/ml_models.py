@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from openaml.domain import ml_models as domain
@@ -13,7 +12,7 @@ from openaml.entities import Caller, EntityStatus, ResourceKind
 from openaml.errors import InvalidInputException, ResourceNotFoundException
 from openaml.operations import wire
 from openaml.operations.describe import describe
-from openaml.operations.extensions import RawContent
+from openaml.operations.extensions import ExtensionRequest, RawContent
 from openaml.operations.resources import log_uri
 
 KIND = ResourceKind.ML_MODEL
@@ -29,6 +28,7 @@ def get_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller) ->
     resource = resources.get_resource(ctx, KIND, params["MLModelId"])
     return wire.ml_model_shape(
         resource,
+        str(ctx.settings.public_url),
         verbose=bool(params.get("Verbose")),
         for_get=True,
         log_uri=log_uri(ctx, KIND, resource.id, caller),
@@ -67,11 +67,9 @@ def describe_ml_models(ctx: ServiceContext, params: dict[str, Any], caller: Call
     return describe(ctx, KIND, params)
 
 
-def get_leaderboard(
-    ctx: ServiceContext, path: Mapping[str, str], query: Mapping[str, str], caller: Caller
-) -> Any:
+def get_leaderboard(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
     """``GET /openaml/v1/mlmodels/{MLModelId}/leaderboard``: every AutoML candidate (docs/models.md)."""
-    resource = resources.get_resource(ctx, KIND, path["MLModelId"])
+    resource = resources.get_resource(ctx, KIND, request.path["MLModelId"])
     if not resource.details.get("Leaderboard"):
         reason = (
             "was trained in SGD mode, which tries one model"

@@ -14,16 +14,13 @@ from typing import Any
 from openaml.domain.context import ServiceContext
 from openaml.entities import Caller
 from openaml.errors import NotImplementedException
-from openaml.operations import data_sources, ml_models, resources, tags
+from openaml.operations import data_sources, ml_models, realtime, resources, tags
 
 Handler = Callable[[ServiceContext, dict[str, Any], Caller], dict[str, Any]]
 
 NOT_YET_AVAILABLE: tuple[str, ...] = (
     "CreateEvaluation",
     "CreateBatchPrediction",
-    "CreateRealtimeEndpoint",
-    "DeleteRealtimeEndpoint",
-    "Predict",
 )
 
 
@@ -34,9 +31,13 @@ def _not_yet_available(name: str) -> Handler:
     return handler
 
 
+#: Operations cheap enough to run on the event loop: no database or disk work on their usual path.
+INLINE_OPERATIONS = realtime.INLINE_OPERATIONS
+
 OPERATIONS: dict[str, Handler] = {
     **data_sources.OPERATIONS,
     **ml_models.OPERATIONS,
+    **realtime.OPERATIONS,
     **resources.OPERATIONS,
     **tags.OPERATIONS,
     **{name: _not_yet_available(name) for name in NOT_YET_AVAILABLE},

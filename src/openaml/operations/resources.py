@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from openaml.domain import resources as domain
@@ -15,7 +14,7 @@ from openaml.entities import Caller, ResourceKind
 from openaml.errors import NotFoundException, ResourceNotFoundException
 from openaml.operations import wire
 from openaml.operations.describe import describe
-from openaml.operations.extensions import RawContent
+from openaml.operations.extensions import ExtensionRequest, RawContent
 
 
 def log_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, caller: Caller) -> str:
@@ -27,13 +26,13 @@ def log_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, caller: C
     return ctx.presign(url, caller) if ctx.presign is not None else url
 
 
-def get_log(ctx: ServiceContext, path: Mapping[str, str], query: Mapping[str, str], caller: Caller) -> Any:
+def get_log(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
     """``GET /openaml/v1/{collection}/{id}/log``: the job log of any resource (its ``LogUri``)."""
     kinds = {collection: kind for kind, collection in COLLECTIONS.items()}
-    if path["collection"] not in kinds:
-        raise NotFoundException(f"No extension endpoint for {path['collection']!r}.")
-    kind = kinds[path["collection"]]
-    resource = domain.get_resource(ctx, kind, path["ResourceId"])
+    if request.path["collection"] not in kinds:
+        raise NotFoundException(f"No extension endpoint for {request.path['collection']!r}.")
+    kind = kinds[request.path["collection"]]
+    resource = domain.get_resource(ctx, kind, request.path["ResourceId"])
     uri = domain.artifact_uri(ctx, kind, resource.id, "log.txt")
     if not ctx.objects.exists(uri):
         raise ResourceNotFoundException(

@@ -44,8 +44,12 @@ def _common(resource: Resource) -> dict[str, Any]:
     }
 
 
-def endpoint_info(resource: Resource) -> dict[str, Any]:
-    """``RealtimeEndpointInfo`` of a model: NONE with 0 requests/s when it has no endpoint."""
+def endpoint_info(resource: Resource, public_url: str) -> dict[str, Any]:
+    """``RealtimeEndpointInfo`` of a model: NONE with 0 requests/s when it has no endpoint.
+
+    ``EndpointUrl`` is the server's current public URL (``OPENAML_PUBLIC_URL``), so it stays right
+    when the server moves; every serving process answers ``Predict`` there.
+    """
     endpoint = resource.details.get("Endpoint") or {}
     status = resource.endpoint_status or "NONE"
     if status == "NONE":
@@ -53,7 +57,7 @@ def endpoint_info(resource: Resource) -> dict[str, Any]:
     return _drop_none(
         {
             "EndpointStatus": status,
-            "EndpointUrl": endpoint.get("EndpointUrl"),
+            "EndpointUrl": public_url.rstrip("/"),
             "CreatedAt": epoch(endpoint.get("CreatedAt")),
             "PeakRequestsPerSecond": endpoint.get("PeakRequestsPerSecond", 0),
         }
@@ -86,7 +90,12 @@ def data_source_shape(
 
 
 def ml_model_shape(
-    resource: Resource, *, verbose: bool = False, log_uri: str | None = None, for_get: bool = False
+    resource: Resource,
+    public_url: str,
+    *,
+    verbose: bool = False,
+    log_uri: str | None = None,
+    for_get: bool = False,
 ) -> dict[str, Any]:
     request, details = resource.request, resource.details
     shape = _common(resource) | {
@@ -97,7 +106,7 @@ def ml_model_shape(
         "SizeInBytes": details.get("SizeInBytes"),
         "ScoreThreshold": details.get("ScoreThreshold"),
         "ScoreThresholdLastUpdatedAt": epoch(details.get("ScoreThresholdLastUpdatedAt")),
-        "EndpointInfo": endpoint_info(resource),
+        "EndpointInfo": endpoint_info(resource, public_url),
     }
     if not for_get:
         shape["Algorithm"] = resource.algorithm or "sgd"
@@ -136,12 +145,12 @@ def batch_prediction_shape(resource: Resource, *, log_uri: str | None = None) ->
     return _drop_none(shape)
 
 
-def describe_shape(resource: Resource) -> dict[str, Any]:
+def describe_shape(resource: Resource, public_url: str) -> dict[str, Any]:
     """The shape of a resource in the ``Results`` of its ``Describe*`` operation."""
     if resource.kind is ResourceKind.DATA_SOURCE:
         return data_source_shape(resource)
     if resource.kind is ResourceKind.ML_MODEL:
-        return ml_model_shape(resource)
+        return ml_model_shape(resource, public_url)
     if resource.kind is ResourceKind.EVALUATION:
         return evaluation_shape(resource)
     return batch_prediction_shape(resource)

@@ -16,20 +16,21 @@ from openaml.engine.data.schema import (
 )
 from openaml.errors import InvalidInputException
 
-DEVELOPER_GUIDE = {
+DEVELOPER_GUIDE_ATTRIBUTES = [
+    {"attributeName": "orderId", "attributeType": "CATEGORICAL"},
+    {"attributeName": "country", "attributeType": "CATEGORICAL"},
+    {"attributeName": "description", "attributeType": "TEXT"},
+    {"attributeName": "amount", "attributeType": "NUMERIC"},
+    {"attributeName": "isFraud", "attributeType": "BINARY"},
+]
+DEVELOPER_GUIDE: dict[str, object] = {
     "version": "1.0",
     "rowId": "orderId",
     "rowWeight": None,
     "targetAttributeName": "isFraud",
     "dataFormat": "CSV",
     "dataFileContainsHeader": True,
-    "attributes": [
-        {"attributeName": "orderId", "attributeType": "CATEGORICAL"},
-        {"attributeName": "country", "attributeType": "CATEGORICAL"},
-        {"attributeName": "description", "attributeType": "TEXT"},
-        {"attributeName": "amount", "attributeType": "NUMERIC"},
-        {"attributeName": "isFraud", "attributeType": "BINARY"},
-    ],
+    "attributes": DEVELOPER_GUIDE_ATTRIBUTES,
     "excludedAttributeNames": ["country"],
 }
 
@@ -128,7 +129,7 @@ def test_invalid_schemas_are_rejected_with_a_pointed_message(change: dict[str, o
     ],
 )
 def test_invalid_attributes_are_rejected(attribute: dict[str, object], message: str) -> None:
-    document = {**DEVELOPER_GUIDE, "attributes": [*DEVELOPER_GUIDE["attributes"], attribute]}  # type: ignore[list-item]
+    document = {**DEVELOPER_GUIDE, "attributes": [*DEVELOPER_GUIDE_ATTRIBUTES, attribute]}
 
     with pytest.raises(InvalidInputException, match=message):
         parse_data_schema(json.dumps(document))

@@ -77,11 +77,10 @@ class AutoMLParameters:
 
 
 def default_time_budget_seconds(n_rows: int, n_columns: int) -> float:
-    """60 s plus 1 s per 10,000 cells, capped at an hour: small data trains in a minute."""
+    """60 s plus 1 s per 10,000 cells, in whole seconds, capped at an hour."""
     cells = max(n_rows, 0) * max(n_columns, 1)
-    return min(
-        _DEFAULT_BUDGET_CAP_SECONDS, _DEFAULT_BUDGET_BASE_SECONDS + cells / _DEFAULT_BUDGET_CELLS_PER_SECOND
-    )
+    budget = _DEFAULT_BUDGET_BASE_SECONDS + cells / _DEFAULT_BUDGET_CELLS_PER_SECOND
+    return float(round(min(_DEFAULT_BUDGET_CAP_SECONDS, budget)))
 
 
 def parse_automl_parameters(

@@ -30,7 +30,7 @@ import numpy as np
 import optuna
 
 from openaml.engine.automl.budget import Budget, FitInterrupted
-from openaml.engine.automl.ensemble import select_ensemble
+from openaml.engine.automl.ensemble import SELECTION_STEPS, select_ensemble
 from openaml.engine.automl.families import Config, Family, FittedLearner, Task
 from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, Matrix
@@ -118,6 +118,7 @@ class Search:
         )
         self._tuning_step = 0
         self._planned_members: list[Candidate] = []
+        self._planning_seconds = 0.0
         validation_count = len(setup.plan.validation_rows)
         rng = np.random.default_rng(setup.task.seed)
         self._probe_rows = np.sort(rng.permutation(validation_count)[:_PLANNING_ROWS])
@@ -146,15 +147,21 @@ class Search:
         return self.setup.budget.end - self.reserve_seconds()
 
     def reserve_seconds(self) -> float:
-        """Time kept for the finishing steps: refitting the planned ensemble plus the fixed costs."""
+        """Time kept for the finishing steps: ensemble selection, refitting the planned ensemble
+        and the fixed costs."""
         refits = sum(candidate.refit_cost for candidate in self._planned_members)
-        return refits * _REFIT_SAFETY + self.setup.fixed_reserve
+        scale = (
+            (SELECTION_STEPS / _PLANNING_STEPS) * len(self.setup.plan.validation_rows) / len(self._probe_rows)
+        )
+        selection = self._planning_seconds * max(scale, 1.0)
+        return (refits + selection) * _REFIT_SAFETY + self.setup.fixed_reserve
 
     def _plan_ensemble(self) -> None:
         """Re-select the ensemble the search would end with now (quickly, on sampled rows)."""
         pool = [c for c in self._ranked_candidates() if c.predictions is not None]
         if not pool:
             return
+        started = time.monotonic()
         probe = self._probe_rows
         weights = select_ensemble(
             [
@@ -168,6 +175,7 @@ class Search:
             steps=_PLANNING_STEPS,
         )
         self._planned_members = [pool[index] for index in weights]
+        self._planning_seconds = time.monotonic() - started
         planned = {candidate.number for candidate in self._planned_members}
         for candidate in self.candidates:
             if candidate.number not in planned:

@@ -67,14 +67,19 @@ def plan_validation(
 
 
 def stratified_sample(y: npt.NDArray[np.generic], model_type: ModelType, limit: int, seed: int) -> IndexArray:
-    """Sorted indices of at most ``limit`` rows, keeping class (or target-decile) proportions."""
+    """Sorted indices of ``min(limit, len(y))`` rows, keeping class (or target-decile) proportions."""
     n_rows = len(y)
     if n_rows <= limit:
         return np.arange(n_rows)
-    parts = int(np.ceil(n_rows / limit))
-    assignment = _stratified_assignment(_strata(y, model_type), parts, seed)
-    chosen = np.flatnonzero(assignment == 0)
-    return chosen[:limit]
+    strata = _strata(y, model_type)
+    order = np.random.default_rng(seed).permutation(n_rows)
+    grouped = order[np.argsort(strata[order], kind="stable")]
+    counts = np.bincount(strata)
+    group_of = strata[grouped]
+    rank_in_group = np.arange(n_rows) - (np.cumsum(counts) - counts)[group_of]
+    # Every prefix of this interleaving takes each stratum in proportion to its size.
+    interleaved = grouped[np.argsort((rank_in_group + 0.5) / counts[group_of], kind="stable")]
+    return np.sort(interleaved[:limit])
 
 
 def _strata(y: npt.NDArray[np.generic], model_type: ModelType) -> npt.NDArray[np.int64]:

@@ -97,6 +97,10 @@ class _AttributeStats:
         self.missing = 0
         self.invalid = 0
         self.distinct = DistinctCounter(capacity)
+        self._start(capacity)
+
+    def _start(self, capacity: int) -> None:
+        """Create the type-specific accumulators (bounded by ``capacity`` values where they count)."""
 
     def add(self, column: pa.Array) -> None:
         present = column.drop_null()
@@ -122,11 +126,11 @@ class _AttributeStats:
 
 
 class _NumericStats(_AttributeStats):
-    def __init__(self, *args: Any, track_values: bool = False) -> None:
-        super().__init__(*args)
+    def _start(self, capacity: int) -> None:
         self.moments = Moments()
         self.histogram = GrowingHistogram()
-        self.values: dict[float, int] | None = {} if track_values else None
+        # The target's value counts, for its distribution while it has few distinct values.
+        self.values: dict[float, int] | None = {} if self.role is AttributeRole.TARGET else None
 
     def _add_present(self, present: pa.Array) -> None:
         values = present.to_numpy()
@@ -175,8 +179,7 @@ class _NumericStats(_AttributeStats):
 
 
 class _BinaryStats(_AttributeStats):
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def _start(self, capacity: int) -> None:
         self.ones = 0
 
     def _add_present(self, present: pa.Array) -> None:
@@ -194,9 +197,8 @@ class _BinaryStats(_AttributeStats):
 
 
 class _CategoricalStats(_AttributeStats):
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.values = HeavyHitters(args[-1])
+    def _start(self, capacity: int) -> None:
+        self.values = HeavyHitters(capacity)
 
     def _add_present(self, present: pa.Array) -> None:
         counts = pc.value_counts(present)
@@ -209,9 +211,7 @@ class _CategoricalStats(_AttributeStats):
 
 
 class _TextStats(_AttributeStats):
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        capacity = args[-1]
+    def _start(self, capacity: int) -> None:
         self.token_counts = HeavyHitters(capacity)
         self.token_records = HeavyHitters(capacity)
         self.distinct_tokens = DistinctCounter(capacity)
@@ -281,22 +281,21 @@ class StatisticsAccumulator:
         self._sampled = [
             a.name
             for a in schema.attributes
-            if a.name != schema.row_id and (a.type is AttributeType.NUMERIC or schema.target_attribute_name)
+            if a.name != schema.row_id
+            and (a.type is AttributeType.NUMERIC or schema.target_attribute_name is not None)
         ]
         self._sample = RowSample(limits.sample_rows, prepare=_shorten_strings)
 
     def _new_stats(self, name: str, kind: AttributeType, limits: StatisticsLimits) -> _AttributeStats:
         role = self._schema.role(name)
-        args = (name, kind, role, limits.distinct_capacity)
-        if role is AttributeRole.ROW_ID:
-            return _AttributeStats(*args)
-        if kind is AttributeType.NUMERIC:
-            return _NumericStats(*args, track_values=role is AttributeRole.TARGET)
-        if kind is AttributeType.BINARY:
-            return _BinaryStats(*args)
-        if kind is AttributeType.CATEGORICAL:
-            return _CategoricalStats(*args)
-        return _TextStats(*args)
+        kinds: dict[AttributeType, type[_AttributeStats]] = {
+            AttributeType.NUMERIC: _NumericStats,
+            AttributeType.BINARY: _BinaryStats,
+            AttributeType.CATEGORICAL: _CategoricalStats,
+            AttributeType.TEXT: _TextStats,
+        }
+        stats_type = _AttributeStats if role is AttributeRole.ROW_ID else kinds[kind]
+        return stats_type(name, kind, role, limits.distinct_capacity)
 
     def add(self, batch: TypedBatch) -> None:
         """Take in one validated batch (its invalid counts and its valid records)."""

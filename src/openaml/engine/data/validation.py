@@ -18,8 +18,8 @@ Rules, per attribute type (Amazon ML's, made explicit):
   (Amazon ML's limit: 100 KB); non-text Parquet fields count 8 bytes each.
 
 A record is invalid when it has the wrong number of fields, is too large, has an invalid value in any
-attribute (the rowId excepted) or lacks a required target. The first reason found, in column order,
-is the one reported.
+attribute (the rowId excepted) or lacks a required target. One reason is reported per record: its
+size if it is too large, else its first invalid value in column order, else the missing target.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ batches so that a fit can stop at its deadline; prediction uses one thread.
 
 from __future__ import annotations
 
+import time
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -33,7 +34,10 @@ from openaml.engine.automl.families.base import (
 from openaml.engine.automl.features import Encoding, Matrix
 
 _TREES = 300
-_TREES_PER_BATCH = 20
+# Trees are added in batches sized to take about _BATCH_SECONDS, and a batch that would run past
+# the deadline is shrunk, so a fit overshoots its deadline by little more than the first batch.
+_FIRST_BATCH = 10
+_BATCH_SECONDS = 0.5
 # scikit-learn forests take NaN in dense input only; in sparse input a value below every real one
 # sends missing values down the same side of each split.
 _SPARSE_MISSING = -1e30
@@ -100,9 +104,19 @@ class ForestFamily(Family):
         model = self._estimator(config, task, limits.threads)
         prepared = _prepare(features)
         weights = balanced_sample_weights(y, task) if config.get("class_weight") == "balanced" else None
-        for trees in range(_TREES_PER_BATCH, _TREES + 1, _TREES_PER_BATCH):
-            model.set_params(n_estimators=trees)
+        trees, seconds_per_tree = 0, 0.0
+        while trees < _TREES:
+            batch = _FIRST_BATCH
+            if seconds_per_tree > 0:
+                affordable = int(limits.seconds_left() / seconds_per_tree)
+                batch = min(max(int(_BATCH_SECONDS / seconds_per_tree), 1), _TREES - trees, affordable)
+                if batch < 1:
+                    break
+            started = time.monotonic()
+            model.set_params(n_estimators=trees + batch)
             model.fit(prepared, y, sample_weight=weights)
+            seconds_per_tree = (time.monotonic() - started) / batch
+            trees += batch
             if limits.should_end():
                 break
         model.set_params(n_jobs=1)

@@ -1,13 +1,15 @@
 """A small multi-layer perceptron (scikit-learn) over the scaled encoding.
 
-Trained epoch by epoch so that it can stop at its deadline; during the search the validation fold
-picks the best epoch (early stopping with patience), and the refit trains that many epochs.
+Trained epoch by epoch, stopping before an epoch that would end past its deadline; during the
+search the validation fold picks the best epoch (early stopping with patience), and the refit
+trains that many epochs.
 Regression targets are standardised for training and mapped back at prediction.
 """
 
 from __future__ import annotations
 
 import copy
+import time
 
 import numpy as np
 import optuna
@@ -28,7 +30,10 @@ from openaml.engine.automl.metrics import metric_for
 
 _MAX_EPOCHS = 200
 _PATIENCE = 10
-_BATCH_SIZE = 256
+# Mini-batches of 32 to 256 rows, aiming at 8 or more Adam steps per epoch on small data.
+_MIN_BATCH_SIZE = 32
+_MAX_BATCH_SIZE = 256
+_STEPS_PER_EPOCH = 8
 
 
 class NeuralNetworkLearner:
@@ -89,7 +94,7 @@ class NeuralNetworkFamily(Family):
             "hidden_layer_sizes": (int(config["hidden_units"]),) * int(config["layers"]),
             "alpha": float(config["alpha"]),
             "learning_rate_init": float(config["learning_rate"]),
-            "batch_size": min(_BATCH_SIZE, features.shape[0]),
+            "batch_size": min(max(features.shape[0] // _STEPS_PER_EPOCH, _MIN_BATCH_SIZE), _MAX_BATCH_SIZE),
             "random_state": task.seed,
         }
         mean, scale = 0.0, 1.0
@@ -104,7 +109,12 @@ class NeuralNetworkFamily(Family):
         learner = NeuralNetworkLearner(model, task, 0, mean, scale)
         loss = metric_for("log_loss" if task.is_classification else "rmse", task.model_type)
         best_loss, best_epoch, best_model = np.inf, 0, model
+        epoch_seconds = 0.0
         for epoch in range(1, int(config.get("epochs", _MAX_EPOCHS)) + 1):
+            if epoch > 1 and limits.seconds_left() < epoch_seconds:
+                learner.complete = False
+                break
+            started = time.monotonic()
             if isinstance(model, MLPClassifier):
                 model.partial_fit(features, target, classes=np.arange(task.n_classes))
             else:
@@ -117,6 +127,7 @@ class NeuralNetworkFamily(Family):
                     break
             else:
                 best_epoch, best_model = epoch, model
+            epoch_seconds = time.monotonic() - started
             if limits.should_end():
                 learner.complete = False
                 break

@@ -1,0 +1,40 @@
+"""Greedy ensemble selection over validation predictions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from openaml.engine.automl.ensemble import select_ensemble
+from openaml.engine.automl.metrics import metric_for
+from openaml.engine.models import ModelType
+
+RMSE = metric_for("rmse", ModelType.REGRESSION)
+
+
+def _predictions() -> tuple[np.ndarray, list[np.ndarray]]:
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=500)
+    # two equally good models with independent errors, and a poor one
+    first = truth + rng.normal(scale=0.5, size=500)
+    second = truth + rng.normal(scale=0.5, size=500)
+    poor = truth + rng.normal(scale=3.0, size=500)
+    return truth, [first, second, poor]
+
+
+def test_blending_independent_models_beats_the_best_single_one() -> None:
+    truth, predictions = _predictions()
+    weights = select_ensemble(predictions, truth, RMSE, max_members=5)
+    assert set(weights) == {0, 1}
+    assert abs(sum(weights.values()) - 1.0) < 1e-12
+    blended = sum(weight * predictions[index] for index, weight in weights.items())
+    assert RMSE.compute(truth, blended) < min(RMSE.compute(truth, p) for p in predictions[:2])
+
+
+def test_member_cap_and_cost_limit_are_respected() -> None:
+    truth, predictions = _predictions()
+    assert len(select_ensemble(predictions, truth, RMSE, max_members=1)) == 1
+    weights = select_ensemble(predictions, truth, RMSE, max_members=5, costs=[1.0, 5.0, 0.1], cost_limit=2.0)
+    assert 1 not in weights
+    assert select_ensemble(
+        predictions, truth, RMSE, max_members=5, costs=[3.0, 5.0, 4.0], cost_limit=2.0
+    ) == {0: 1.0}
