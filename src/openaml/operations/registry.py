@@ -14,14 +14,11 @@ from typing import Any
 from openaml.domain.context import ServiceContext
 from openaml.entities import Caller
 from openaml.errors import NotImplementedException
-from openaml.operations import data_sources, ml_models, realtime, resources, tags
+from openaml.operations import data_sources, evaluations, ml_models, realtime, resources, tags
 
 Handler = Callable[[ServiceContext, dict[str, Any], Caller], dict[str, Any]]
 
-NOT_YET_AVAILABLE: tuple[str, ...] = (
-    "CreateEvaluation",
-    "CreateBatchPrediction",
-)
+NOT_YET_AVAILABLE: tuple[str, ...] = ("CreateBatchPrediction",)
 
 
 def _not_yet_available(name: str) -> Handler:
@@ -37,6 +34,7 @@ INLINE_OPERATIONS = realtime.INLINE_OPERATIONS
 OPERATIONS: dict[str, Handler] = {
     **data_sources.OPERATIONS,
     **ml_models.OPERATIONS,
+    **evaluations.OPERATIONS,
     **realtime.OPERATIONS,
     **resources.OPERATIONS,
     **tags.OPERATIONS,

@@ -1,6 +1,6 @@
-"""Get, Update, Delete and Describe of Evaluations and BatchPredictions, and the shared ``log_uri``.
+"""Get, Update, Delete and Describe of BatchPredictions, and what every resource type shares: job logs.
 
-(DataSources and MLModels have theirs in their own modules.)
+(DataSources, MLModels and Evaluations have their operations in their own modules.)
 """
 
 from __future__ import annotations
@@ -73,10 +73,6 @@ def _describer(kind: ResourceKind) -> Any:
 
 
 OPERATIONS = {
-    "GetEvaluation": _getter(ResourceKind.EVALUATION, "EvaluationId", wire.evaluation_shape),
-    "UpdateEvaluation": _renamer(ResourceKind.EVALUATION, "EvaluationId", "EvaluationName"),
-    "DeleteEvaluation": _deleter(ResourceKind.EVALUATION, "EvaluationId"),
-    "DescribeEvaluations": _describer(ResourceKind.EVALUATION),
     "GetBatchPrediction": _getter(
         ResourceKind.BATCH_PREDICTION, "BatchPredictionId", wire.batch_prediction_shape
     ),

@@ -100,15 +100,42 @@ class SearchSetup:
     fixed_reserve: float
 
 
+class ProgressReporter:
+    """Tells the caller's progress callback the phase, the candidates tried and the best score."""
+
+    def __init__(
+        self, budget: Budget, metric: Metric, progress: Callable[[TrainingProgress], None] | None
+    ) -> None:
+        self._budget = budget
+        self._metric = metric
+        self._progress = progress
+
+    def __call__(self, phase: str, candidates: Sequence[Candidate] = ()) -> None:
+        self._budget.check_cancelled(force=True)
+        if self._progress is None:
+            return
+        validated = [candidate for candidate in candidates if candidate.ok]
+        best = min(validated, key=lambda c: (c.loss, c.number), default=None)
+        self._progress(
+            TrainingProgress(
+                elapsed_seconds=self._budget.elapsed(),
+                budget_seconds=self._budget.seconds,
+                phase=phase,
+                trials_done=sum(1 for candidate in candidates if candidate.status != "skipped"),
+                metric_name=self._metric.name,
+                best_score=self._metric.from_loss(best.loss) if best else None,
+                best_family=best.family if best else None,
+            )
+        )
+
+
 class Search:
     """Runs candidates until the budget, the trial limit or the caller says stop."""
 
-    def __init__(
-        self, setup: SearchSetup, progress: Callable[[TrainingProgress], None] | None = None
-    ) -> None:
+    def __init__(self, setup: SearchSetup, report: ProgressReporter) -> None:
         self.setup = setup
         self.candidates: list[Candidate] = []
-        self._progress = progress
+        self._report = report
         self._durations: dict[str, list[float]] = {family.name: [] for family in setup.families}
         self._studies = {
             family.name: self._study(family, index) for index, family in enumerate(setup.families)
@@ -137,7 +164,7 @@ class Search:
                 break
             family, tuning = choice
             self._run_candidate(family, deadline, tuning=tuning)
-            self._report()
+            self._report("search", self.candidates)
         return self.candidates
 
     def search_deadline(self) -> float:
@@ -355,23 +382,6 @@ class Search:
         """Keep validation scores only for the candidates ensemble selection may still use."""
         for candidate in self._ranked_candidates()[_KEPT_PREDICTIONS:]:
             candidate.predictions = None
-
-    def _report(self) -> None:
-        if self._progress is None:
-            return
-        ranked = self._ranked_candidates()
-        best = ranked[0] if ranked else None
-        self._progress(
-            TrainingProgress(
-                elapsed_seconds=self.setup.budget.elapsed(),
-                budget_seconds=self.setup.budget.seconds,
-                phase="search",
-                trials_done=self._trials_done(),
-                metric_name=self.setup.metric.name,
-                best_score=self.setup.metric.from_loss(best.loss) if best else None,
-                best_family=best.family if best else None,
-            )
-        )
 
 
 def _round_robin(lengths: dict[str, int]) -> list[str]:

@@ -32,7 +32,7 @@ from openaml.engine.automl.features import Encoding, FeatureEncoder, Matrix
 from openaml.engine.automl.metrics import Metric, metric_for
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, build_leaderboard
-from openaml.engine.automl.search import Candidate, Search, SearchSetup
+from openaml.engine.automl.search import Candidate, ProgressReporter, Search, SearchSetup
 from openaml.engine.automl.validation import choose_folds, plan_validation, stratified_sample
 from openaml.engine.data.schema import Attribute, DataSchema
 from openaml.engine.models import ModelType, TrainingCancelled, TrainingProgress
@@ -85,7 +85,7 @@ def _train(
     metric = metric_for(params.metric, model_type)
     frame, y, classes = _prepare_target(frame, schema.target_attribute_name, model_type)
     budget = Budget(params.budget_for(len(frame), len(attributes)), should_stop)
-    report = _Reporter(budget, metric, progress)
+    report = ProgressReporter(budget, metric, progress)
     report("preparing")
 
     search_rows = stratified_sample(y, model_type, params.search_row_limit, params.seed)
@@ -120,7 +120,7 @@ def _train(
         refit_scale=refit_scale,
         fixed_reserve=fixed_reserve,
     )
-    search = Search(setup, progress)
+    search = Search(setup, report)
     candidates = search.run()
     search_deadline_at = search.search_deadline() - budget.start
     reserved = search.reserve_seconds()
@@ -164,33 +164,6 @@ def _train(
         search_rows=len(y_search),
         timings=timings,
     )
-
-
-class _Reporter:
-    """Sends phase changes to the caller's progress callback."""
-
-    def __init__(self, budget: Budget, metric: Metric, progress: ProgressCallback | None) -> None:
-        self._budget = budget
-        self._metric = metric
-        self._progress = progress
-
-    def __call__(self, phase: str, candidates: list[Candidate] | None = None) -> None:
-        self._budget.check_cancelled(force=True)
-        if self._progress is None:
-            return
-        validated = [c for c in candidates or [] if c.ok]
-        best = min(validated, key=lambda c: (c.loss, c.number), default=None)
-        self._progress(
-            TrainingProgress(
-                elapsed_seconds=self._budget.elapsed(),
-                budget_seconds=self._budget.seconds,
-                phase=phase,
-                trials_done=sum(1 for c in candidates or [] if c.status != "skipped"),
-                metric_name=self._metric.name,
-                best_score=self._metric.from_loss(best.loss) if best else None,
-                best_family=best.family if best else None,
-            )
-        )
 
 
 def _prepare_target(

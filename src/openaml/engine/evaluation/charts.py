@@ -31,23 +31,23 @@ def confusion_matrix_svg(report: Mapping[str, Any]) -> str:
     labels = [_short(label) for label in matrix["labels"]]
     size = len(labels)
     cell = min(_MAX_CELL, _MATRIX_SIDE / size)
-    margin = 8.0 * min(_LABEL_CHARACTERS, max(len(label) for label in labels)) + 40.0
-    top = margin + 30.0
-    side = cell * size
-    width, height = margin + side + 20.0, top + side + 20.0
     font = max(6.0, min(12.0, cell * 0.35))
+    # Room for the class names: beside the rows, and turned upright above the columns.
+    label_room = 0.6 * font * max(len(label) for label in labels) + 10.0
+    left, top = 30.0 + label_room, 70.0 + label_room
+    side = cell * size
+    width, height = max(left + side + 20.0, 360.0), top + side + 20.0
     parts = [
-        _text(
-            margin + side / 2, 20, "Confusion matrix (rows: true class; colour: share of row)", 14, "middle"
-        ),
-        _text(margin + side / 2, top - margin + 10, "predicted class", 12, "middle"),
-        _text(12, top + side / 2, "true class", 12, "middle", rotate=True),
+        _text(width / 2, 22, "Confusion matrix", 14, "middle"),
+        _text(width / 2, 40, "rows: true class; colour: share of the row", 11, "middle", "#555555"),
+        _text(left + side / 2, 62, "predicted class", 12, "middle"),
+        _text(16, top + side / 2, "true class", 12, "middle", rotate=True),
     ]
     for row, (counts, shares) in enumerate(zip(matrix["counts"], matrix["normalized"], strict=True)):
         y = top + row * cell
-        parts.append(_text(margin - 6, y + cell / 2 + font / 3, labels[row], font, "end"))
+        parts.append(_text(left - 6, y + cell / 2 + font / 3, labels[row], font, "end"))
         for column, (count, share) in enumerate(zip(counts, shares, strict=True)):
-            x = margin + column * cell
+            x = left + column * cell
             parts.append(
                 f'<rect x="{x:.2f}" y="{y:.2f}" width="{cell:.2f}" height="{cell:.2f}" '
                 f'fill="{_blue(share or 0.0)}" stroke="#ffffff" stroke-width="0.5"/>'
@@ -56,7 +56,7 @@ def confusion_matrix_svg(report: Mapping[str, Any]) -> str:
                 colour = "#ffffff" if (share or 0.0) > 0.55 else "#1a1a1a"
                 parts.append(_text(x + cell / 2, y + cell / 2 + font / 3, str(count), font, "middle", colour))
     for column, label in enumerate(labels):
-        x = margin + column * cell + cell / 2
+        x = left + column * cell + cell / 2 + font / 3
         parts.append(_text(x, top - 6, label, font, "start", rotate=True))
     return _document(width, height, parts)
 

@@ -7,31 +7,31 @@ value or with a non-finite score are left out and counted in ``records``.
 ``PerformanceMetrics.Properties`` (all values strings; ``"NaN"`` when undefined)
 -------------------------------------------------------------------------------
 
-============================  ================================================================
+===================================  ================================================================
 BINARY
-``BinaryAUC``                 area under the ROC curve — Amazon ML's headline; NaN with one class
-``BinaryAccuracy``            (TP + TN) / N at the score threshold
-``BinaryLogLoss``             mean negative log-likelihood of the scores (clipped at 1e-15)
-``BinaryPrecision``           TP / (TP + FP) at the threshold (0 when nothing is predicted 1)
-``BinaryRecall``              TP / (TP + FN) at the threshold
-``BinaryF1Score``             harmonic mean of the two above
-``BinaryScoreThreshold``      the cut-off used: score ≥ threshold predicts ``"1"``
-``BaselineBinaryAUC``         0.5, the AUC of random ranking
+``BinaryAUC``                        area under the ROC curve — Amazon ML's headline; NaN with one class
+``BinaryAccuracy``                   (TP + TN) / N at the score threshold
+``BinaryLogLoss``                    mean negative log-likelihood of the scores (clipped at 1e-15)
+``BinaryPrecision``                  TP / (TP + FP) at the threshold (0 when nothing is predicted 1)
+``BinaryRecall``                     TP / (TP + FN) at the threshold
+``BinaryF1Score``                    harmonic mean of the two above
+``BinaryScoreThreshold``             the cut-off used: score ≥ threshold predicts ``"1"``
+``BaselineBinaryAUC``                0.5, the AUC of random ranking
 MULTICLASS
-``MulticlassAvgFScore``       macro-averaged F1 — Amazon ML's headline
-``MulticlassAccuracy``        share of records whose most probable class is the true one
-``MulticlassMacroPrecision``  unweighted mean of per-class precision
-``MulticlassMacroRecall``     unweighted mean of per-class recall
-``MulticlassWeightedFScore``  per-class F1 averaged with weights = class support
-``MulticlassLogLoss``         mean negative log-likelihood of the true class
-``BaselineMulticlassAvgFScore`` macro-F1 of always predicting the majority class
+``MulticlassAvgFScore``              macro-averaged F1 — Amazon ML's headline
+``MulticlassAccuracy``               share of records whose most probable class is the true one
+``MulticlassMacroPrecision``         unweighted mean of per-class precision
+``MulticlassMacroRecall``            unweighted mean of per-class recall
+``MulticlassWeightedFScore``         per-class F1 averaged with weights = class support
+``MulticlassLogLoss``                mean negative log-likelihood of the true class
+``BaselineMulticlassAvgFScore``      macro-F1 of always predicting the majority class
 REGRESSION
-``RegressionRMSE``            sqrt(mean((y − ŷ)²)) — Amazon ML's headline
-``RegressionMAE``             mean |y − ŷ|
-``RegressionR2``              coefficient of determination (NaN for a single record)
-``RegressionMedianAbsoluteError`` median |y − ŷ|
-``BaselineRegressionRMSE``    RMSE of always predicting the target mean
-============================  ================================================================
+``RegressionRMSE``                   sqrt(mean((y − ŷ)²)) — Amazon ML's headline
+``RegressionMAE``                    mean |y − ŷ|
+``RegressionR2``                     coefficient of determination (NaN for a single record)
+``RegressionMedianAbsoluteError``    median |y − ŷ|
+``BaselineRegressionRMSE``           RMSE of always predicting the target mean
+===================================  ================================================================
 
 Macro averages run over the classes present in the data or the predictions. The baselines use the
 training datasource's majority class / target mean when the caller passes them (as Amazon ML did),

@@ -1,0 +1,234 @@
+"""Evaluations: scoring a labelled datasource with a model, metrics, the detailed report and alerts.
+
+A model or datasource that is still PENDING/INPROGRESS is waited for; DELETED or FAILED ones are
+refused at request time (or fail the job when they fail meanwhile). The evaluation data is read with
+the *training* types of the attributes both schemas share (Amazon ML: "the training type wins").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from openaml.domain import data_sources
+from openaml.domain.context import ServiceContext
+from openaml.domain.ml_models import model_directory
+from openaml.domain.resources import (
+    artifact_uri,
+    complete_resource,
+    create_resource,
+    fail_resource,
+    get_usable_resource,
+    inherited_tags,
+    start_resource,
+    write_job_log,
+)
+from openaml.engine.data.errors import DataError
+from openaml.engine.data.ingest import read_frame
+from openaml.engine.data.rearrangement import parse_data_rearrangement
+from openaml.engine.data.schema import Attribute, DataSchema, parse_data_schema
+from openaml.engine.evaluation.alerts import DatasourceFacts, evaluation_alerts, schema_differences
+from openaml.engine.evaluation.distribution import target_distribution_from_statistics
+from openaml.engine.evaluation.evaluate import evaluate
+from openaml.engine.models import ModelType, load_model
+from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
+from openaml.errors import InvalidInputException
+from openaml.jobs.worker import JobCancelled, JobContext
+
+EVALUATE_JOB = "evaluate_ml_model"
+KIND = ResourceKind.EVALUATION
+WAIT_SECONDS = 0.5
+HEADLINE = {
+    ModelType.BINARY: "BinaryAUC",
+    ModelType.MULTICLASS: "MulticlassAvgFScore",
+    ModelType.REGRESSION: "RegressionRMSE",
+}
+
+
+def report_uri(ctx: ServiceContext, evaluation_id: str) -> str:
+    return artifact_uri(ctx, KIND, evaluation_id, "report.json")
+
+
+def check_compatible(model: Resource, data_source: Resource) -> None:
+    """Refuse an evaluation datasource that lacks the target or attributes the model needs."""
+    differences = schema_differences(
+        parse_data_schema(model.details["Schema"]), parse_data_schema(data_source.details["DataSourceSchema"])
+    )
+    missing = list(differences.missing_attributes)
+    if differences.missing_target:
+        missing.append(str(parse_data_schema(model.details["Schema"]).target_attribute_name))
+    if missing:
+        raise InvalidInputException(
+            f"DataSource {data_source.id} cannot evaluate MLModel {model.id}: its schema lacks "
+            f"{', '.join(repr(name) for name in missing[:10])}"
+            + (" and more" if len(missing) > 10 else "")
+            + "."
+        )
+
+
+def create_evaluation(ctx: ServiceContext, caller: Caller, params: Mapping[str, Any]) -> Resource:
+    model = get_usable_resource(ctx, ResourceKind.ML_MODEL, params["MLModelId"], "MLModel")
+    data_source = get_usable_resource(
+        ctx, ResourceKind.DATA_SOURCE, params["EvaluationDataSourceId"], "Evaluation DataSource"
+    )
+    if model.status is EntityStatus.COMPLETED and data_source.status is EntityStatus.COMPLETED:
+        check_compatible(model, data_source)
+    request = {"MLModelId": model.id, "EvaluationDataSourceId": data_source.id}
+    return create_resource(
+        ctx,
+        kind=KIND,
+        resource_id=params["EvaluationId"],
+        name=params.get("EvaluationName"),
+        request=request,
+        created_by=caller.user_arn,
+        job_type=EVALUATE_JOB,
+        links={"ml_model_id": model.id, "data_source_id": data_source.id, "data_uri": data_source.data_uri},
+        tags=inherited_tags(
+            ctx, [(ResourceKind.DATA_SOURCE, data_source.id), (ResourceKind.ML_MODEL, model.id)]
+        ),
+    )
+
+
+def _wait_completed(
+    ctx: ServiceContext, kind: ResourceKind, resource_id: str, role: str, context: JobContext
+) -> Resource:
+    while True:
+        resource = get_usable_resource(ctx, kind, resource_id, role)
+        if resource.status is EntityStatus.COMPLETED:
+            return resource
+        context.check_cancelled()
+        time.sleep(WAIT_SECONDS)
+
+
+def reading_schema(training: DataSchema, evaluation: DataSchema) -> DataSchema:
+    """The evaluation file's columns, typed as in training where training knows them, with its target."""
+    types = {a.name: a.type for a in training.attributes}
+    attributes = tuple(Attribute(a.name, types.get(a.name, a.type)) for a in evaluation.attributes)
+    return dataclasses.replace(
+        evaluation, attributes=attributes, target_attribute_name=training.target_attribute_name
+    )
+
+
+def _statistics(ctx: ServiceContext, data_source: Resource) -> dict[str, Any] | None:
+    if not data_source.details.get("HasStatistics"):
+        return None
+    return json.loads(ctx.objects.read_bytes(data_sources.statistics_uri(ctx, data_source.id)))  # type: ignore[no-any-return]
+
+
+def _facts(
+    ctx: ServiceContext,
+    data_source: Resource,
+    schema: DataSchema,
+    valid_records: int | None,
+    invalid_records: int,
+) -> DatasourceFacts:
+    statistics = _statistics(ctx, data_source)
+    spec = data_source.request.get("DataSpec", {})
+    return DatasourceFacts(
+        datasource_id=data_source.id,
+        location=data_source.data_uri,
+        rearrangement=spec.get("DataRearrangement"),
+        valid_records=valid_records,
+        invalid_records=invalid_records,
+        schema=schema,
+        target=target_distribution_from_statistics(statistics) if statistics else None,
+    )
+
+
+def _baselines(statistics: Mapping[str, Any] | None) -> tuple[str | None, float | None]:
+    """The training target's majority class and mean, for the baselines Amazon ML showed."""
+    target = (statistics or {}).get("target") or {}
+    distribution = target.get("distribution") or []
+    majority = max(distribution, key=lambda entry: entry["count"])["value"] if distribution else None
+    mean = (target.get("numeric") or {}).get("mean")
+    return (str(majority) if majority is not None else None), (float(mean) if mean is not None else None)
+
+
+def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
+    evaluation = ctx.resources.get(KIND, job.resource_id)
+    if evaluation is None or evaluation.status not in (EntityStatus.PENDING, EntityStatus.INPROGRESS):
+        return
+    try:
+        model = _wait_completed(
+            ctx, ResourceKind.ML_MODEL, evaluation.request["MLModelId"], "MLModel", context
+        )
+        data_source = _wait_completed(
+            ctx,
+            ResourceKind.DATA_SOURCE,
+            evaluation.request["EvaluationDataSourceId"],
+            "Evaluation DataSource",
+            context,
+        )
+        if start_resource(ctx, KIND, evaluation.id, "Scoring the evaluation data") is None:
+            return
+        started = time.process_time()
+        check_compatible(model, data_source)
+        training_schema = parse_data_schema(model.details["Schema"])
+        evaluation_schema = parse_data_schema(data_source.details["DataSourceSchema"])
+        schema = reading_schema(training_schema, evaluation_schema)
+        spec = data_source.request["DataSpec"]
+        frame = read_frame(
+            data_sources.data_files(ctx, data_source.request.get("SnapshotUri") or spec["DataLocationS3"]),
+            schema,
+            parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
+            require_target=True,
+        )
+        context.check_cancelled()
+        trained, _ = load_model(model_directory(ctx, model.id))
+        model_type = ModelType(model.request["MLModelType"])
+        target = training_schema.target_attribute_name
+        assert target is not None
+        training = ctx.resources.get(ResourceKind.DATA_SOURCE, model.data_source_id or "")
+        majority, mean = _baselines(_statistics(ctx, training) if training else None)
+        scores = trained.predict_scores(frame) if len(frame) else np.empty((0,))
+        result = evaluate(
+            model_type,
+            frame[target].to_numpy(),
+            scores,
+            classes=trained.classes,
+            score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
+            majority_class=majority,
+            target_mean=mean,
+        )
+    except (InvalidInputException, DataError) as exc:
+        write_job_log(ctx, KIND, evaluation.id, [f"evaluation FAILED: {exc.message}"])
+        fail_resource(ctx, KIND, evaluation.id, exc.message)
+        return
+    except JobCancelled:
+        raise
+    rejected = int(data_source.details.get("InvalidRecords", 0)) + (
+        int(data_source.details.get("ValidRecords", len(frame))) - len(frame)
+    )
+    alerts = evaluation_alerts(
+        _facts(ctx, training, training_schema, int(training.details.get("ValidRecords", 0)), 0)
+        if training
+        else DatasourceFacts(model.data_source_id or ""),
+        _facts(ctx, data_source, evaluation_schema, len(frame), rejected),
+    )
+    report = {
+        **result.report,
+        "alerts": alerts,
+        "mlModelId": model.id,
+        "evaluationDataSourceId": data_source.id,
+    }
+    ctx.objects.write_bytes(report_uri(ctx, evaluation.id), json.dumps(report).encode("utf-8"))
+    headline = HEADLINE[model_type]
+    summary = f"{headline} {result.properties.get(headline)} on {len(frame):,} records."
+    if alerts:
+        summary += " Alerts: " + " ".join(alert["message"] for alert in alerts)
+    write_job_log(
+        ctx, KIND, evaluation.id, [summary, *(f"{k}: {v}" for k, v in sorted(result.properties.items()))]
+    )
+    complete_resource(
+        ctx,
+        KIND,
+        evaluation.id,
+        details={"PerformanceMetrics": result.properties, "Alerts": alerts, "Records": len(frame)},
+        compute_time_ms=int((time.process_time() - started) * 1000),
+        message=summary,
+    )

@@ -1,0 +1,97 @@
+"""The Evaluation operations, the detailed report and its charts."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from openaml.domain import evaluations as domain
+from openaml.domain import resources
+from openaml.domain.context import ServiceContext
+from openaml.entities import Caller, EntityStatus, ResourceKind
+from openaml.errors import InvalidInputException, NotFoundException, ResourceNotFoundException
+from openaml.operations import wire
+from openaml.operations.describe import describe
+from openaml.operations.extensions import ExtensionRequest, RawContent
+from openaml.operations.resources import log_uri
+
+KIND = ResourceKind.EVALUATION
+
+
+def create_evaluation(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    return {"EvaluationId": domain.create_evaluation(ctx, caller, params).id}
+
+
+def get_evaluation(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    resource = resources.get_resource(ctx, KIND, params["EvaluationId"])
+    return wire.evaluation_shape(resource, log_uri=log_uri(ctx, KIND, resource.id, caller))
+
+
+def update_evaluation(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    resources.rename_resource(ctx, KIND, params["EvaluationId"], params["EvaluationName"])
+    return {"EvaluationId": params["EvaluationId"]}
+
+
+def delete_evaluation(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    resources.delete_resource(ctx, KIND, params["EvaluationId"])
+    return {"EvaluationId": params["EvaluationId"]}
+
+
+def describe_evaluations(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    return describe(ctx, KIND, params)
+
+
+def _report(ctx: ServiceContext, evaluation_id: str) -> dict[str, Any]:
+    resource = resources.get_resource(ctx, KIND, evaluation_id)
+    if resource.status is not EntityStatus.COMPLETED:
+        raise ResourceNotFoundException(
+            f"Evaluation {resource.id} has no report: it is {resource.status.value}."
+        )
+    return json.loads(ctx.objects.read_bytes(domain.report_uri(ctx, resource.id)))  # type: ignore[no-any-return]
+
+
+def get_report(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
+    """``GET /openaml/v1/evaluations/{EvaluationId}/report``: the detailed report (docs/evaluations.md)."""
+    return _report(ctx, request.path["EvaluationId"])
+
+
+def get_chart(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
+    """``GET /openaml/v1/evaluations/{id}/charts/{confusion-matrix|roc-curve}.{svg|png}`` for reports."""
+    from openaml.engine.evaluation.charts import confusion_matrix_svg, roc_curve_svg
+
+    report = _report(ctx, request.path["EvaluationId"])
+    name, _, extension = request.path["chart"].partition(".")
+    kinds = {
+        "confusion-matrix": ("confusion_matrix", confusion_matrix_svg),
+        "roc-curve": ("roc_curve", roc_curve_svg),
+    }
+    if name not in kinds or extension not in ("svg", "png"):
+        raise NotFoundException("Charts are confusion-matrix.svg|png and roc-curve.svg|png.")
+    kind, draw_svg = kinds[name]
+    try:
+        if extension == "svg":
+            return RawContent(draw_svg(report).encode("utf-8"), "image/svg+xml")
+        from openaml.engine.evaluation.png import render_png
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = render_png(report, kind, Path(folder) / "chart.png")  # type: ignore[arg-type]
+            return RawContent(path.read_bytes(), "image/png")
+    except ModuleNotFoundError as exc:
+        raise InvalidInputException(
+            f"PNG charts need matplotlib: {exc}. SVG charts work without it."
+        ) from exc
+
+
+OPERATIONS = {
+    "CreateEvaluation": create_evaluation,
+    "GetEvaluation": get_evaluation,
+    "UpdateEvaluation": update_evaluation,
+    "DeleteEvaluation": delete_evaluation,
+    "DescribeEvaluations": describe_evaluations,
+}
+EXTENSION_ROUTES = [
+    ("GET", "/evaluations/{EvaluationId}/report", get_report),
+    ("GET", "/evaluations/{EvaluationId}/charts/{chart}", get_chart),
+]
