@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
-SPLIT = '{"splitting": {"percentBegin": 0, "percentEnd": 70, "strategy": "random", "strategyParams": {"randomSeed": "k"}}}'
+SPLIT = (
+    '{"splitting": {"percentBegin": 0, "percentEnd": 70, "strategy": "random", '
+    '"strategyParams": {"randomSeed": "k"}}}'
+)
 REST = (
     '{"splitting": {"percentBegin": 0, "percentEnd": 70, "complement": true, "strategy": "random", '
     '"strategyParams": {"randomSeed": "k"}}}'
@@ -158,7 +160,7 @@ def test_alerts_fire_in_their_cases(
     unlabelled = server.scratch / "unlabelled.csv"
     with unlabelled.open("w", newline="") as handle:
         csv.writer(handle).writerows(
-            [header, *[r[:target] + [""] + r[target + 1 :] if i % 3 == 0 else r for i, r in enumerate(body)]]
+            [header, *[[*r[:target], "", *r[target + 1 :]] if i % 3 == 0 else r for i, r in enumerate(body)]]
         )
     assert "EvaluationRecordsRejected" in alert_codes(
         evaluation(ml, titanic["model"], datasource(ml, str(unlabelled), "survived")), server
@@ -180,7 +182,7 @@ def test_bad_input_is_refused_with_what_is_missing(
     finished(lambda: ml.get_ml_model(MLModelId=titanic["model"]))
     other = datasource(ml, str(datasets_dir / "penguins.csv"), "species")
     finished(lambda: ml.get_data_source(DataSourceId=other))
-    with pytest.raises(ml.exceptions.InvalidInputException, match="lacks .*'sex'|lacks"):
+    with pytest.raises(ml.exceptions.InvalidInputException, match="lacks"):
         ml.create_evaluation(
             EvaluationId=new_id("ev"), MLModelId=titanic["model"], EvaluationDataSourceId=other
         )

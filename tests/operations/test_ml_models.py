@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
 BUDGET = "4"

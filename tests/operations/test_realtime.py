@@ -12,7 +12,6 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
 

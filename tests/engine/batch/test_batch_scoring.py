@@ -6,11 +6,12 @@ import dataclasses
 import gzip
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.engine.batch.support import MemoryOutputs, Trained, result_name, write_batch_csv
 
 from openaml.engine.batch import BatchResult, ScoringStopped, manifest_json, score_files
 from openaml.engine.data.errors import DataError
@@ -19,11 +20,6 @@ from openaml.engine.data.inference import infer_schema
 from openaml.engine.data.rearrangement import Rearrangement
 from openaml.engine.data.schema import DataSchema
 from openaml.engine.models import ModelType
-
-from .conftest import MemoryOutputs, result_name, write_batch_csv
-
-if TYPE_CHECKING:
-    from .conftest import Trained
 
 
 def score(

@@ -19,6 +19,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -75,51 +76,21 @@ def _train(
     progress: ProgressCallback | None,
     should_stop: Callable[[], bool] | None,
 ) -> AutoMLResult:
+    budget = Budget(params.budget_for(len(frame), len(schema.input_attributes)), should_stop)
     if schema.target_attribute_name is None:
         raise InvalidInputException(
             "The datasource has no targetAttributeName, so no model can be trained on it."
         )
-    attributes = schema.input_attributes
-    if not attributes:
+    if not schema.input_attributes:
         raise InvalidInputException("The data schema has no input attributes to learn from.")
     metric = metric_for(params.metric, model_type)
     frame, y, classes = _prepare_target(frame, schema.target_attribute_name, model_type)
-    budget = Budget(params.budget_for(len(frame), len(attributes)), should_stop)
     report = ProgressReporter(budget, metric, progress)
     report("preparing")
-
-    search_rows = stratified_sample(y, model_type, params.search_row_limit, params.seed)
-    subsampled = len(search_rows) < len(frame)
-    search_frame = frame.iloc[search_rows] if subsampled else frame
-    families = [FAMILIES[name] for name in params.algorithms]
-    started = time.monotonic()
-    encoders, matrices = _encode(search_frame, attributes, {family.encoding for family in families})
-    encoding_seconds = time.monotonic() - started
-    del search_frame
-    y_search = y[search_rows]
-    tree_encoder = encoders.get(Encoding.TREE)
-    categorical = tuple(tree_encoder.categorical_indices) if tree_encoder else ()
-    task = Task.describe(model_type, y_search, len(attributes), params.seed, categorical)
-    families = [family for family in families if family.applicable(task)] or families
-    folds = choose_folds(len(y_search), len(attributes), params.validation_folds)
-    plan = plan_validation(y_search, model_type, folds, params.seed)
+    inputs = _prepare_search(frame, y, schema.input_attributes, model_type, params, budget, metric)
+    setup = inputs.setup
     preparation_seconds = budget.elapsed()
 
-    refit_scale = len(frame) / len(y_search)
-    fixed_reserve = encoding_seconds * refit_scale * _ENCODING_SAFETY if subsampled else 0.0
-    setup = SearchSetup(
-        families=families,
-        task=task,
-        plan=plan,
-        matrices=matrices,
-        y=y_search,
-        metric=metric,
-        budget=budget,
-        max_trials=params.max_trials,
-        max_ensemble_size=params.max_ensemble_size,
-        refit_scale=refit_scale,
-        fixed_reserve=fixed_reserve,
-    )
     search = Search(setup, report)
     candidates = search.run()
     search_deadline_at = search.search_deadline() - budget.start
@@ -127,43 +98,86 @@ def _train(
     search_seconds = budget.elapsed() - preparation_seconds
 
     report("ensemble", candidates)
-    chosen, validation_score = _choose_ensemble(candidates, y_search[plan.validation_rows], metric, setup)
+    chosen, validation_score = _choose_ensemble(
+        candidates, setup.y[setup.plan.validation_rows], metric, setup
+    )
     ensemble_seconds = budget.elapsed() - preparation_seconds - search_seconds
-    estimated_refit = sum(candidate.refit_cost for candidate, _ in chosen)
 
     report("refit", candidates)
-    del setup, search
-    if subsampled:
+    encoders, matrices, task, plan = inputs.encoders, setup.matrices, setup.task, setup.plan
+    del inputs, setup, search
+    if len(y) > task.n_rows:  # the search saw a subsample: encode all rows for the refit
         del matrices
-        encoders, matrices = _encode(frame, attributes, set(_encodings(chosen)))
-    full_task = dataclasses.replace(task, n_rows=len(frame))
-    members = _refit(chosen, matrices, y, full_task, budget)
+        encoders, matrices = _encode(frame, schema.input_attributes, set(_encodings(chosen)))
+    members = _refit(chosen, matrices, y, dataclasses.replace(task, n_rows=len(y)), budget)
     model = EnsembleModel(model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members)
-    refit_seconds = budget.elapsed() - preparation_seconds - search_seconds - ensemble_seconds
-
-    weights = {member.candidate: member.weight for member in members}
     timings = AutoMLTimings(
         budget_seconds=budget.seconds,
         preparation_seconds=preparation_seconds,
         search_seconds=search_seconds,
         ensemble_seconds=ensemble_seconds,
-        refit_seconds=refit_seconds,
+        refit_seconds=budget.elapsed() - preparation_seconds - search_seconds - ensemble_seconds,
         total_seconds=budget.elapsed(),
         search_deadline_at=search_deadline_at,
         refit_deadline_at=budget.refit_deadline - budget.start,
         reserved_refit_seconds=reserved,
-        estimated_refit_seconds=estimated_refit,
+        estimated_refit_seconds=sum(candidate.refit_cost for candidate, _ in chosen),
     )
     return AutoMLResult(
         model=model,
-        leaderboard=build_leaderboard(candidates, weights, metric),
+        leaderboard=build_leaderboard(candidates, {m.candidate: m.weight for m in members}, metric),
         metric_name=metric.name,
         validation_score=validation_score,
         validation=plan.description,
-        training_rows=len(frame),
-        search_rows=len(y_search),
+        training_rows=len(y),
+        search_rows=task.n_rows,
         timings=timings,
     )
+
+
+@dataclass(frozen=True)
+class _SearchInputs:
+    setup: SearchSetup
+    encoders: dict[Encoding, FeatureEncoder]
+
+
+def _prepare_search(
+    frame: pd.DataFrame,
+    y: Labels,
+    attributes: tuple[Attribute, ...],
+    model_type: ModelType,
+    params: AutoMLParameters,
+    budget: Budget,
+    metric: Metric,
+) -> _SearchInputs:
+    """Subsample the rows for the search, fit the encoders and plan the validation."""
+    search_rows = stratified_sample(y, model_type, params.search_row_limit, params.seed)
+    subsampled = len(search_rows) < len(y)
+    families = [FAMILIES[name] for name in params.algorithms]
+    started = time.monotonic()
+    search_frame = frame.iloc[search_rows] if subsampled else frame
+    encoders, matrices = _encode(search_frame, attributes, {family.encoding for family in families})
+    encoding_seconds = time.monotonic() - started
+    y_search = y[search_rows]
+    tree_encoder = encoders.get(Encoding.TREE)
+    categorical = tuple(tree_encoder.categorical_indices) if tree_encoder else ()
+    task = Task.describe(model_type, y_search, len(attributes), params.seed, categorical)
+    folds = choose_folds(len(y_search), len(attributes), params.validation_folds)
+    refit_scale = len(y) / len(y_search)
+    setup = SearchSetup(
+        families=[family for family in families if family.applicable(task)] or families,
+        task=task,
+        plan=plan_validation(y_search, model_type, folds, params.seed),
+        matrices=matrices,
+        y=y_search,
+        metric=metric,
+        budget=budget,
+        max_trials=params.max_trials,
+        max_ensemble_size=params.max_ensemble_size,
+        refit_scale=refit_scale,
+        fixed_reserve=encoding_seconds * refit_scale * _ENCODING_SAFETY if subsampled else 0.0,
+    )
+    return _SearchInputs(setup, encoders)
 
 
 def _prepare_target(
