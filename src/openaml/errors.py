@@ -105,7 +105,7 @@ class SerializationException(ProtocolError):
 
 
 class NotImplementedException(ProtocolError):
-    """The operation exists in Amazon ML but this OpenAML version does not offer it yet."""
+    """A capability this OpenAML version does not offer."""
 
     code = "NotImplementedException"
     status = 501

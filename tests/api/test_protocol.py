@@ -16,7 +16,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
-from openaml.operations.registry import NOT_YET_AVAILABLE, OPERATIONS
+from openaml.operations.registry import OPERATIONS
 from openaml.operations.validation import operation_names
 
 
@@ -124,16 +124,6 @@ def test_unknown_ids_are_resource_not_found(ml: Any) -> None:
 def test_every_operation_of_the_service_model_is_dispatched() -> None:
     assert len(operation_names()) == 28
     assert set(OPERATIONS) == set(operation_names())
-
-
-def test_operations_not_built_yet_say_so_by_name(server: LiveServer) -> None:
-    """This list shrinks as capabilities land; each answers a typed error naming itself."""
-    assert set(NOT_YET_AVAILABLE) <= set(operation_names())
-    for name in NOT_YET_AVAILABLE:
-        status, code, message = error_of(signed_post(server, f"AmazonML_20141212.{name}", b"{}"))
-        assert code in {"NotImplementedException", "InvalidInputException"}
-        if code == "NotImplementedException":
-            assert status == 501 and name in message
 
 
 def test_paginators_work_on_an_empty_listing(ml: Any) -> None:

@@ -5,7 +5,7 @@ The composition roots hand :func:`job_bodies` to a :class:`openaml.jobs.worker.W
 
 from __future__ import annotations
 
-from openaml.domain import data_sources, evaluations, ml_models
+from openaml.domain import batch_predictions, data_sources, evaluations, ml_models
 from openaml.domain.context import ServiceContext
 from openaml.domain.resources import fail_resource
 from openaml.entities import Job
@@ -17,6 +17,9 @@ def job_bodies(ctx: ServiceContext) -> dict[str, JobBody]:
         data_sources.INGEST_JOB: lambda job, context: data_sources.run_ingest_job(ctx, job, context),
         ml_models.TRAIN_JOB: lambda job, context: ml_models.run_training_job(ctx, job, context),
         evaluations.EVALUATE_JOB: lambda job, context: evaluations.run_evaluation_job(ctx, job, context),
+        batch_predictions.BATCH_JOB: lambda job, context: batch_predictions.run_batch_prediction_job(
+            ctx, job, context
+        ),
     }
 
 

@@ -37,12 +37,20 @@ ExtensionHandler = Callable[[ServiceContext, ExtensionRequest, Caller], Any]
 
 def routes() -> list[tuple[str, str, ExtensionHandler]]:
     """Every extension route, from the modules that own them."""
-    from openaml.operations import data_sources, evaluations, ml_models, realtime, resources
+    from openaml.operations import (
+        batch_predictions,
+        data_sources,
+        evaluations,
+        ml_models,
+        realtime,
+        resources,
+    )
 
     return [
         *data_sources.EXTENSION_ROUTES,
         *ml_models.EXTENSION_ROUTES,
         *evaluations.EXTENSION_ROUTES,
+        *batch_predictions.EXTENSION_ROUTES,
         *realtime.EXTENSION_ROUTES,
         *resources.EXTENSION_ROUTES,
     ]

@@ -1,7 +1,4 @@
-"""Get, Update, Delete and Describe of BatchPredictions, and what every resource type shares: job logs.
-
-(DataSources, MLModels and Evaluations have their operations in their own modules.)
-"""
+"""What every resource type shares: the job log and its presigned ``LogUri``."""
 
 from __future__ import annotations
 
@@ -12,8 +9,6 @@ from openaml.domain.context import ServiceContext
 from openaml.domain.resources import COLLECTIONS
 from openaml.entities import Caller, ResourceKind
 from openaml.errors import NotFoundException, ResourceNotFoundException
-from openaml.operations import wire
-from openaml.operations.describe import describe
 from openaml.operations.extensions import ExtensionRequest, RawContent
 
 
@@ -41,45 +36,4 @@ def get_log(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> A
     return RawContent(ctx.objects.read_bytes(uri), "text/plain; charset=utf-8")
 
 
-def _getter(kind: ResourceKind, member: str, shape: Any) -> Any:
-    def get(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        resource = domain.get_resource(ctx, kind, params[member])
-        return shape(resource, log_uri=log_uri(ctx, kind, resource.id, caller))  # type: ignore[no-any-return]
-
-    return get
-
-
-def _renamer(kind: ResourceKind, member: str, name_member: str) -> Any:
-    def update(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        domain.rename_resource(ctx, kind, params[member], params[name_member])
-        return {member: params[member]}
-
-    return update
-
-
-def _deleter(kind: ResourceKind, member: str) -> Any:
-    def delete(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        domain.delete_resource(ctx, kind, params[member])
-        return {member: params[member]}
-
-    return delete
-
-
-def _describer(kind: ResourceKind) -> Any:
-    def describe_kind(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        return describe(ctx, kind, params)
-
-    return describe_kind
-
-
-OPERATIONS = {
-    "GetBatchPrediction": _getter(
-        ResourceKind.BATCH_PREDICTION, "BatchPredictionId", wire.batch_prediction_shape
-    ),
-    "UpdateBatchPrediction": _renamer(
-        ResourceKind.BATCH_PREDICTION, "BatchPredictionId", "BatchPredictionName"
-    ),
-    "DeleteBatchPrediction": _deleter(ResourceKind.BATCH_PREDICTION, "BatchPredictionId"),
-    "DescribeBatchPredictions": _describer(ResourceKind.BATCH_PREDICTION),
-}
 EXTENSION_ROUTES = [("GET", "/{collection}/{ResourceId}/log", get_log)]

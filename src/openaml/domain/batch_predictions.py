@@ -1,0 +1,206 @@
+"""BatchPredictions: scoring a datasource into Amazon ML's output layout, atomically.
+
+Output: ``<OutputUri>batch-prediction/result/<id>-<input file name>.gz`` per input file (gzip CSV,
+header line, one line per record in input order, a blank line for a record that could not be scored)
+and, written last, the manifest ``<OutputUri>batch-prediction/<id>.manifest`` mapping each input file
+to its result. Every file is written under a temporary name and renamed (or completed as one S3
+upload) only when whole, and a run starts by removing an old manifest, so a failed or cancelled job
+never leaves something that looks complete. Scoring is deterministic: a re-run after a crash writes
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from openaml.domain import data_sources
+from openaml.domain.context import ServiceContext
+from openaml.domain.ml_models import model_directory
+from openaml.domain.resources import (
+    complete_resource,
+    create_resource,
+    fail_resource,
+    get_usable_resource,
+    inherited_tags,
+    report_progress,
+    start_resource,
+    write_job_log,
+)
+from openaml.engine.batch import ScoringStopped, manifest_json, score_files, scoring_schema
+from openaml.engine.data.errors import DataError
+from openaml.engine.data.files import DataFile
+from openaml.engine.data.rearrangement import parse_data_rearrangement
+from openaml.engine.data.schema import parse_data_schema
+from openaml.engine.models import ModelType, load_model
+from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
+from openaml.errors import InvalidInputException
+from openaml.jobs.worker import JobCancelled, JobContext
+
+BATCH_JOB = "batch_predict"
+KIND = ResourceKind.BATCH_PREDICTION
+WAIT_SECONDS = 0.5
+MAX_LOGGED_INVALID = 1000
+SCORING_THREADS = 2
+
+
+def output_prefix(output_uri: str) -> str:
+    return output_uri.rstrip("/") + "/batch-prediction/"
+
+
+def manifest_uri(output_uri: str, batch_prediction_id: str) -> str:
+    return f"{output_prefix(output_uri)}{batch_prediction_id}.manifest"
+
+
+def result_uri(output_uri: str, batch_prediction_id: str, input_uri: str) -> str:
+    file_name = input_uri.rstrip("/").rsplit("/", 1)[-1]
+    return f"{output_prefix(output_uri)}result/{batch_prediction_id}-{file_name}.gz"
+
+
+def _check_writable(ctx: ServiceContext, output_uri: str) -> None:
+    """Fail the request now when results could not be written there (outside the roots, no bucket)."""
+    probe = f"{output_prefix(output_uri)}.openaml-write-check"
+    try:
+        ctx.objects.write_bytes(probe, b"")
+        ctx.objects.delete(probe)
+    except InvalidInputException:
+        raise
+    except Exception as exc:
+        raise InvalidInputException(f"OutputUri {output_uri} is not writable: {exc}") from exc
+
+
+def _check_compatible(model: Resource, data_source: Resource) -> None:
+    try:
+        scoring_schema(
+            parse_data_schema(data_source.details["DataSourceSchema"]),
+            parse_data_schema(model.details["Schema"]),
+        )
+    except DataError as exc:
+        raise InvalidInputException(
+            f"DataSource {data_source.id} cannot be scored by MLModel {model.id}: {exc.message}"
+        ) from exc
+
+
+def create_batch_prediction(ctx: ServiceContext, caller: Caller, params: Mapping[str, Any]) -> Resource:
+    model = get_usable_resource(ctx, ResourceKind.ML_MODEL, params["MLModelId"], "MLModel")
+    data_source = get_usable_resource(
+        ctx, ResourceKind.DATA_SOURCE, params["BatchPredictionDataSourceId"], "Batch DataSource"
+    )
+    output_uri = str(params["OutputUri"])
+    _check_writable(ctx, output_uri)
+    if model.status is EntityStatus.COMPLETED and data_source.status is EntityStatus.COMPLETED:
+        _check_compatible(model, data_source)
+    request = {"MLModelId": model.id, "BatchPredictionDataSourceId": data_source.id, "OutputUri": output_uri}
+    return create_resource(
+        ctx,
+        kind=KIND,
+        resource_id=params["BatchPredictionId"],
+        name=params.get("BatchPredictionName"),
+        request=request,
+        created_by=caller.user_arn,
+        job_type=BATCH_JOB,
+        links={"ml_model_id": model.id, "data_source_id": data_source.id, "data_uri": data_source.data_uri},
+        tags=inherited_tags(
+            ctx, [(ResourceKind.DATA_SOURCE, data_source.id), (ResourceKind.ML_MODEL, model.id)]
+        ),
+    )
+
+
+def _wait_completed(
+    ctx: ServiceContext, kind: ResourceKind, resource_id: str, role: str, context: JobContext
+) -> Resource:
+    while True:
+        resource = get_usable_resource(ctx, kind, resource_id, role)
+        if resource.status is EntityStatus.COMPLETED:
+            return resource
+        context.check_cancelled()
+        time.sleep(WAIT_SECONDS)
+
+
+def run_batch_prediction_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
+    batch = ctx.resources.get(KIND, job.resource_id)
+    if batch is None or batch.status not in (EntityStatus.PENDING, EntityStatus.INPROGRESS):
+        return
+    output_uri = batch.request["OutputUri"]
+    try:
+        model = _wait_completed(ctx, ResourceKind.ML_MODEL, batch.request["MLModelId"], "MLModel", context)
+        data_source = _wait_completed(
+            ctx,
+            ResourceKind.DATA_SOURCE,
+            batch.request["BatchPredictionDataSourceId"],
+            "Batch DataSource",
+            context,
+        )
+        if start_resource(ctx, KIND, batch.id, "Scoring") is None:
+            return
+        started = time.process_time()
+        ctx.objects.delete(manifest_uri(output_uri, batch.id))
+        trained, _ = load_model(model_directory(ctx, model.id))
+        spec = data_source.request["DataSpec"]
+        files = data_sources.data_files(ctx, data_source.request.get("SnapshotUri") or spec["DataLocationS3"])
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            if time.monotonic() - last[0] >= 1.0 and total:
+                last[0] = time.monotonic()
+                report_progress(
+                    ctx, KIND, batch.id, f"Scoring: {100 * done / total:.0f}% of {total / 1e6:.1f} MB"
+                )
+
+        def output_name(file: DataFile) -> str:
+            return result_uri(output_uri, batch.id, file.uri)
+
+        result = score_files(
+            files,
+            parse_data_schema(data_source.details["DataSourceSchema"]),
+            trained,
+            parse_data_schema(model.details["Schema"]),
+            model_type=ModelType(model.request["MLModelType"]),
+            classes=trained.classes,
+            score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
+            rearrangement=parse_data_rearrangement(spec["DataRearrangement"])
+            if spec.get("DataRearrangement")
+            else None,
+            open_output=ctx.objects.open_write,
+            output_name_for=output_name,
+            workers=SCORING_THREADS,
+            should_stop=context.should_stop,
+            progress=progress,
+            max_logged_invalid=MAX_LOGGED_INVALID,
+        )
+        ctx.objects.write_bytes(manifest_uri(output_uri, batch.id), manifest_json(result.outputs))
+    except ScoringStopped as exc:
+        raise JobCancelled(f"batch prediction {batch.id} was deleted") from exc
+    except (InvalidInputException, DataError) as exc:
+        write_job_log(ctx, KIND, batch.id, [f"batch prediction FAILED: {exc.message}"])
+        fail_resource(ctx, KIND, batch.id, exc.message)
+        return
+    summary = f"Scored {result.total_records:,} records into {len(result.files)} result file(s)" + (
+        f"; {result.invalid_records:,} could not be scored (blank lines; see LogUri)."
+        if result.invalid_records
+        else "."
+    )
+    write_job_log(
+        ctx,
+        KIND,
+        batch.id,
+        [
+            summary,
+            f"manifest: {manifest_uri(output_uri, batch.id)}",
+            *(f"invalid record: {record.describe()}" for record in result.first_invalid_records),
+        ],
+    )
+    complete_resource(
+        ctx,
+        KIND,
+        batch.id,
+        details={
+            "TotalRecordCount": result.total_records,
+            "InvalidRecordCount": result.invalid_records,
+            "ManifestUri": manifest_uri(output_uri, batch.id),
+            "Outputs": result.outputs,
+        },
+        compute_time_ms=int((time.process_time() - started) * 1000),
+        message=summary,
+    )
