@@ -35,7 +35,7 @@ def crash_mid_job(data_dir: Path, datasets_dir: Path, data_source_id: str) -> No
         ctx.close()
 
 
-def final_status(client: Any, data_source_id: str, timeout: float = 60) -> dict[str, Any]:
+def final_status(client: Any, data_source_id: str, timeout: float = 240) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         got = client.get_data_source(DataSourceId=data_source_id)

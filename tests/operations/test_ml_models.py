@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
-BUDGET = "4"
+BUDGET = "8"
 
 
 def wait_done(get: Any, timeout: float = 300) -> dict[str, Any]:

@@ -36,7 +36,7 @@ class LiveServer:
     output: list[str] = field(default_factory=list)
     process: subprocess.Popen[str] | None = None
 
-    def start(self, timeout: float = 60.0) -> LiveServer:
+    def start(self, timeout: float = 240.0) -> LiveServer:
         credentials = (
             {"OPENAML_ACCESS_KEY_ID": ACCESS_KEY_ID, "OPENAML_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY}
             if self.fixed_credentials

@@ -255,7 +255,7 @@ def column_statistics(dataset: Dataset) -> dict[str, object]:
             {
                 "name": attribute.name,
                 "type": attribute.type.value,
-                "count": len(frame),
+                "count": int(frame[attribute.name].notna().sum()),
                 "missing": int(frame[attribute.name].isna().sum()),
                 "distinct": int(frame[attribute.name].nunique()),
             }
