@@ -66,3 +66,15 @@ def test_a_dead_workers_job_is_retried_or_failed_after_restart(
             assert "stopped unexpectedly" in got["Message"]
     finally:
         restarted.stop()
+
+
+def test_job_workers_end_with_the_server(tmp_path: Path) -> None:
+    import psutil
+
+    server = LiveServer(tmp_path / "data", workers=2).start()
+    assert server.process is not None
+    workers = psutil.Process(server.process.pid).children()
+    assert len(workers) >= 2
+    server.stop()
+    _, alive = psutil.wait_procs(workers, timeout=30)
+    assert alive == []

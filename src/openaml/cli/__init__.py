@@ -127,3 +127,8 @@ def config_docs() -> None:
     from openaml.config import settings_reference
 
     click.echo(settings_reference(), nl=False)
+
+
+from openaml.cli.client import register  # noqa: E402  (the client commands extend the group above)
+
+register(main)

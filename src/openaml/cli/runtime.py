@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+import time
 from typing import Any
 
 from openaml.config import Settings
@@ -52,6 +54,25 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
         ctx.close()
 
 
-def worker_process_main(values: dict[str, Any], sources: dict[str, str]) -> None:
+PARENT_CHECK_SECONDS = 1.0
+STOP_GRACE_SECONDS = 10.0
+
+
+def _stop_when_orphaned(parent_pid: int, stop: threading.Event) -> None:
+    """End this worker when the server that started it is gone, however it ended (even SIGKILL).
+
+    The worker stops between jobs; a job still running after the grace period is abandoned — its
+    writes are atomic and its lease runs out, so another worker takes it over.
+    """
+    while not stop.wait(PARENT_CHECK_SECONDS):
+        if os.getppid() != parent_pid:
+            stop.set()
+            time.sleep(STOP_GRACE_SECONDS)
+            os._exit(0)
+
+
+def worker_process_main(values: dict[str, Any], sources: dict[str, str], parent_pid: int) -> None:
     """Target of the worker processes ``openaml serve`` starts (settings travel as plain data)."""
-    run_worker(Settings(values, sources))
+    stop = threading.Event()
+    threading.Thread(target=_stop_when_orphaned, args=(parent_pid, stop), daemon=True).start()
+    run_worker(Settings(values, sources), stop)

@@ -44,7 +44,7 @@ def _start_workers(settings: Settings, count: int) -> list[BaseProcess]:
     for index in range(count):
         process = spawn.Process(
             target=worker_process_main,
-            args=(dict(settings.values), dict(settings.sources)),
+            args=(dict(settings.values), dict(settings.sources), os.getpid()),
             name=f"openaml-worker-{index + 1}",
             daemon=True,
         )

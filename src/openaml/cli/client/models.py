@@ -1,0 +1,177 @@
+"""``openaml model create|list|show|wait|delete|log``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Group
+
+from openaml.cli.client.command import ClientContext, client_command, wait_options
+from openaml.cli.client.errors import CliError, ExitCode
+from openaml.cli.client.output import rows_table, status_text
+from openaml.cli.client.resources import ML_MODEL, add_common_commands, show_table, wait_for
+
+MODEL_TYPES = ("BINARY", "MULTICLASS", "REGRESSION")
+LEADERBOARD_ROWS = 10
+
+
+def training_parameters(
+    budget: float | None,
+    algorithms: str | None,
+    metric: str | None,
+    seed: int | None,
+    params: tuple[str, ...],
+) -> dict[str, str]:
+    """The ``Parameters`` map: the AutoML flags as ``openaml.*`` keys plus each ``--param KEY=VALUE``."""
+    parameters: dict[str, str] = {}
+    for entry in params:
+        key, separator, value = entry.partition("=")
+        if not separator or not key:
+            raise CliError(f"--param takes KEY=VALUE, not {entry!r}", ExitCode.USAGE)
+        parameters[key] = value
+    flags = {
+        "openaml.timeBudgetSeconds": None if budget is None else f"{budget:g}",
+        "openaml.algorithms": algorithms,
+        "openaml.metric": metric,
+        "openaml.seed": None if seed is None else str(seed),
+    }
+    parameters |= {key: value for key, value in flags.items() if value is not None}
+    return parameters
+
+
+def leaderboard_table(leaderboard: dict[str, Any]) -> Any:
+    """The best candidates of an AutoML search, with their validation scores and ensemble weights."""
+    candidates = [entry for entry in leaderboard.get("candidates", []) if entry.get("rank") is not None]
+    shown = candidates[:LEADERBOARD_ROWS]
+    title = (
+        f"Leaderboard: {leaderboard.get('metric')} by {leaderboard.get('validation')}"
+        f" (top {len(shown)} of {len(leaderboard.get('candidates', []))} candidates)"
+    )
+    return rows_table(
+        ["rank", "family", leaderboard.get("metric") or "score", "fit s", "weight"],
+        (
+            [
+                entry.get("rank"),
+                entry.get("family"),
+                entry.get("validationScore"),
+                entry.get("fitSeconds"),
+                entry.get("ensembleWeight"),
+            ]
+            for entry in shown
+        ),
+        title=title,
+    )
+
+
+def fetch_leaderboard(context: ClientContext, model: dict[str, Any]) -> dict[str, Any] | None:
+    """The leaderboard of a COMPLETED AutoML model; ``None`` for SGD models and unfinished ones."""
+    if model.get("Status") != "COMPLETED":
+        return None
+    try:
+        leaderboard: dict[str, Any] = context.client.get_json(f"/mlmodels/{model['MLModelId']}/leaderboard")
+    except CliError as error:
+        if error.exit_code == ExitCode.NOT_FOUND:
+            return None
+        raise
+    return leaderboard
+
+
+def _present(context: ClientContext, model: dict[str, Any]) -> None:
+    """Print a model with its endpoint and (for AutoML) its leaderboard; JSON adds ``Leaderboard``."""
+    endpoint = model.get("EndpointInfo") or {}
+    renderables: list[Any] = [
+        show_table(
+            ML_MODEL,
+            model,
+            [
+                ("endpoint", status_text(endpoint.get("EndpointStatus", "NONE"))),
+                ("endpoint URL", endpoint.get("EndpointUrl")),
+            ],
+        )
+    ]
+    leaderboard = fetch_leaderboard(context, model)
+    if leaderboard is not None:
+        renderables.append(leaderboard_table(leaderboard))
+    context.printer.emit(
+        {**model, **({"Leaderboard": leaderboard} if leaderboard is not None else {})}, Group(*renderables)
+    )
+
+
+@click.group("model")
+def model() -> None:
+    """MLModels: train (AutoML or Amazon ML's SGD), inspect, wait for, delete."""
+
+
+@model.command("create")
+@client_command
+@click.argument("model_id", metavar="ID")
+@click.option("--datasource", "datasource_id", required=True, metavar="ID", help="The training datasource.")
+@click.option("--type", "model_type", type=click.Choice(MODEL_TYPES, case_sensitive=False), required=True)
+@click.option("--name", help="A display name.")
+@click.option("--budget", type=click.FloatRange(min=1), metavar="SECONDS", help="AutoML time budget.")
+@click.option("--algorithms", metavar="LIST", help="Comma-separated families, or 'sgd' for Amazon ML's SGD.")
+@click.option("--metric", help="The metric the search optimises (e.g. auc, macro_f1, rmse).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed for sampling, splits and learners.")
+@click.option(
+    "--param", "params", multiple=True, metavar="KEY=VALUE", help="Any training parameter (repeatable)."
+)
+@click.option(
+    "--recipe", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A recipe JSON file."
+)
+@wait_options
+def create(
+    context: ClientContext,
+    model_id: str,
+    datasource_id: str,
+    model_type: str,
+    name: str | None,
+    budget: float | None,
+    algorithms: str | None,
+    metric: str | None,
+    seed: int | None,
+    params: tuple[str, ...],
+    recipe: Path | None,
+    wait: bool,
+    timeout: float | None,
+) -> None:
+    """Train model ID on a datasource; the progress bar shows the best validation score so far."""
+    parameters = training_parameters(budget, algorithms, metric, seed, params)
+    response = context.client.call(
+        "create_ml_model",
+        MLModelId=model_id,
+        MLModelType=model_type.upper(),
+        TrainingDataSourceId=datasource_id,
+        **({"MLModelName": name} if name else {}),
+        **({"Parameters": parameters} if parameters else {}),
+        **({"Recipe": recipe.read_text(encoding="utf-8")} if recipe else {}),
+    )
+    if not wait:
+        context.printer.emit(
+            response, f"MLModel {model_id} created; follow it with `openaml model wait {model_id}`."
+        )
+        return
+    _present(context, wait_for(context, ML_MODEL, model_id, timeout))
+
+
+@model.command("show")
+@client_command
+@click.argument("model_id", metavar="ID")
+def show(context: ClientContext, model_id: str) -> None:
+    """Show a model, its real-time endpoint and its AutoML leaderboard."""
+    _present(context, ML_MODEL.get(context, model_id))
+
+
+@model.command("wait")
+@client_command
+@click.argument("model_id", metavar="ID")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Give up after."
+)
+def wait_command(context: ClientContext, model_id: str, timeout: float | None) -> None:
+    """Wait until a model is trained (exit code 5 if it fails, 6 on --timeout)."""
+    _present(context, wait_for(context, ML_MODEL, model_id, timeout))
+
+
+add_common_commands(model, ML_MODEL)
