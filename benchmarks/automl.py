@@ -5,7 +5,8 @@ method trains on the train part and is scored on the test part with Amazon ML's 
 model type: AUC (BINARY), macro-F1 (MULTICLASS), RMSE (REGRESSION). Methods:
 
 * ``automl``   OpenAML's AutoML mode with ``openaml.timeBudgetSeconds`` = ``--budget``.
-* ``lightgbm`` LightGBM with default parameters (string columns as pandas categories).
+* ``lightgbm`` LightGBM with default parameters (string columns as pandas categories; one thread,
+               as two threads were up to 20x slower on a busy 2-core machine).
 * ``linear``   L2 logistic / ridge regression over one-hot categories, scaled numbers and
                word 1-2-gram TF-IDF text (scikit-learn defaults otherwise).
 * ``flaml``    FLAML 2 ``AutoML`` with ``time_budget`` = ``--budget`` (needs ``pip install flaml``
@@ -150,14 +151,18 @@ def _model_predictor(dataset: Dataset, model: TrainedModel) -> Predictor:
 
 
 def _plain_features(schema: DataSchema, frame: pd.DataFrame) -> pd.DataFrame:
-    """Inputs as a naive user hands them to a library: numbers as floats, strings as categories."""
+    """Inputs as a naive user hands them to a library: numbers as floats, strings as categories.
+
+    Columns are renamed ``f0``, ``f1``, ... because LightGBM rejects names with JSON characters
+    (the HAR feature names are full of commas and parentheses).
+    """
     columns = {}
-    for attribute in schema.input_attributes:
+    for index, attribute in enumerate(schema.input_attributes):
         values = frame[attribute.name]
         if attribute.type in (AttributeType.NUMERIC, AttributeType.BINARY):
-            columns[attribute.name] = values.astype(np.float64)
+            columns[f"f{index}"] = values.astype(np.float64)
         else:
-            columns[attribute.name] = values.astype(object).astype("category")
+            columns[f"f{index}"] = values.astype(object).astype("category")
     return pd.DataFrame(columns)
 
 
@@ -192,7 +197,7 @@ def run_lightgbm(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budg
 
     features = _plain_features(schema, train)
     learner = lgb.LGBMRegressor if dataset.model_type is ModelType.REGRESSION else lgb.LGBMClassifier
-    model = learner(n_jobs=2, random_state=SEED, verbose=-1).fit(features, _target(dataset, train))
+    model = learner(n_jobs=1, random_state=SEED, verbose=-1).fit(features, _target(dataset, train))
     return _library_predictor(
         dataset, model, lambda frame: _align_categories(features, _plain_features(schema, frame))
     )

@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator, Sequence
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from openaml import __version__
 from openaml.api.credentials import DEFAULT_ACCOUNT, KeyPair
 from openaml.api.extensions import PREFIX, ExtensionEndpoint
 from openaml.api.protocol import Authenticator, JsonProtocolEndpoint
 from openaml.api.sigv4 import presign_url, verify_request
+from openaml.console import console_routes
 from openaml.domain.context import ServiceContext
 from openaml.domain.endpoints import EndpointRegistry
 from openaml.entities import Caller
@@ -82,11 +83,12 @@ def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair], *, serving_pro
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/health", health, methods=["GET"]),
         Route(PREFIX + "/{rest:path}", extension_api.__call__, methods=["GET", "POST", "PUT", "DELETE"]),
-        Route("/{path:path}", api.__call__, methods=["POST"]),
     ]
+    routes += console_routes(ctx, key_pairs)
+    routes.append(Route("/{path:path}", api.__call__, methods=["POST"]))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -65,10 +65,6 @@ class Gateway:
             request["NextToken"] = page["NextToken"]
         return results[:MAX_LISTED]
 
-    def offers(self, method: str, template: str) -> bool:
-        """Whether this server has the extension endpoint ``method template``."""
-        return (method, template) in self._extensions
-
     async def extension(
         self,
         method: str,

@@ -77,7 +77,30 @@ def test_blank_text_and_high_cardinality_categories_are_handled() -> None:
         {"id": pd.Series([f"user{i % 90}" for i in range(300)], dtype=object), "empty": [None] * 300}
     )
     tree = FeatureEncoder(attributes, Encoding.TREE).fit(frame).transform(frame)
-    # codes, frequency of the 90 distinct values, and the text's length and word count
-    assert tree.shape == (300, 4)
+    # codes; frequency and sort position of the 90 distinct values; the text's length and word count
+    assert tree.shape == (300, 5)
     scaled = FeatureEncoder(attributes, Encoding.SCALED).fit(frame).transform(frame)
     assert scaled.shape == (300, 90 + 2)
+
+
+def test_iso_dates_become_date_parts_and_keep_their_order() -> None:
+    attributes = (Attribute("day", AttributeType.CATEGORICAL),)
+    days = pd.Series(["2011-01-01", "2011-06-15", "2012-12-31 18:30:00", None], dtype=object)
+    encoder = FeatureEncoder(attributes, Encoding.TREE).fit(pd.DataFrame({"day": days}))
+    assert encoder.categorical_indices == []
+    parts = _dense(encoder.transform(pd.DataFrame({"day": days})))
+    # year, month, day, weekday, day of year, hour, days since 1970
+    np.testing.assert_allclose(parts[0], [2011, 1, 1, 5, 1, 0, 14975])
+    np.testing.assert_allclose(parts[2, [0, 1, 5]], [2012, 12, 18.5])
+    assert np.isnan(parts[3]).all()
+    later = _dense(encoder.transform(pd.DataFrame({"day": ["2013-02-01"]})))
+    assert later[0, 6] > parts[2, 6]
+
+
+def test_the_sort_position_places_unseen_values_between_known_ones() -> None:
+    attributes = (Attribute("grade", AttributeType.CATEGORICAL),)
+    grades = pd.Series([f"G{index:03d}" for index in range(100)] * 2, dtype=object)
+    encoder = FeatureEncoder(attributes, Encoding.TREE).fit(pd.DataFrame({"grade": grades}))
+    positions = _dense(encoder.transform(pd.DataFrame({"grade": ["G000", "G050x", "G099", "Z"]})))[:, -1]
+    assert positions.tolist() == sorted(positions.tolist())
+    assert positions[0] == 0.0 and positions[-1] == 1.0

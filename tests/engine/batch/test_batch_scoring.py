@@ -108,13 +108,16 @@ def test_regression_scores_and_batch_data_with_its_target(
 
 
 def test_invalid_records_get_blank_lines_and_logged_reasons(tmp_path: Path, titanic_binary: Trained) -> None:
-    lines = batch_file(tmp_path, titanic_binary, slice(0, 10)).open().read().decode().splitlines()
-    lines[3] = lines[3].replace(",22.0,", ",twenty,", 1)  # r2's age is no number
-    lines[6] = "r5,only,three"  # a malformed record
+    raw = titanic_binary.raw.iloc[:10].copy()
+    raw.loc[2, "age"] = "twenty"
+    clean = batch_file(tmp_path, titanic_binary, slice(0, 10))
     path = tmp_path / "dirty.csv"
-    path.write_text("\n".join(lines) + "\n")
+    write_batch_csv(path, raw, drop=("survived",), ids=[f"r{index}" for index in range(10)])
+    text_lines = path.read_text().splitlines()
+    text_lines[6] = "r5,only,three"  # a malformed record
+    path.write_text("\n".join(text_lines) + "\n")
     file = DataFile.from_path(path)
-    schema = infer_schema([batch_file(tmp_path, titanic_binary, slice(0, 10))], row_id="id")
+    schema = infer_schema([clean], row_id="id")
     outputs = MemoryOutputs()
 
     result = score(titanic_binary, [file], schema, outputs)
@@ -143,7 +146,15 @@ def test_several_files_each_get_their_result_and_the_manifest_maps_them(
     outputs = MemoryOutputs()
     progress: list[tuple[int, int]] = []
 
-    result = score(titanic_binary, files, schema, outputs, batch_rows=16, workers=2, progress=progress.append)
+    result = score(
+        titanic_binary,
+        files,
+        schema,
+        outputs,
+        batch_rows=16,
+        workers=2,
+        progress=lambda *done_total: progress.append(done_total),
+    )
 
     expected = titanic_binary.model.predict_scores(titanic_binary.frame.iloc[:100])
     first, empty, last = (outputs.frame(result_name(file)) for file in files)
@@ -151,7 +162,9 @@ def test_several_files_each_get_their_result_and_the_manifest_maps_them(
     np.testing.assert_allclose(pd.concat([first, last])["score"], expected, rtol=1e-12)
     assert last["tag"].iloc[0] == "r40"
     assert [(item.records, item.invalid_records) for item in result.files] == [(40, 0), (0, 0), (60, 0)]
-    assert json.loads(manifest_json(result.outputs)) == {file.uri: result_name(file) for file in files}
+    manifest = manifest_json(result.outputs)
+    assert json.loads(manifest) == {file.uri: result_name(file) for file in files}
+    assert manifest.startswith(b'{"' + files[0].uri.encode() + b'":"out/part-0.csv.gz","')
     assert progress[-1] == (sum(file.size for file in files),) * 2
 
 

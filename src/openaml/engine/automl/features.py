@@ -6,9 +6,12 @@ Two encodings cover every family:
   missing-value indicator where training data had gaps, then standardised; categories one-hot;
   text as TF-IDF over word 1–2-grams plus character 2–5-grams (when the text is small enough).
 * :attr:`Encoding.TREE` (LightGBM, forests): numbers as they are (NaN = missing), categories as
-  integer codes (LightGBM treats them as categorical), a frequency column for high-cardinality
-  categories, and text as a compact word 1–2-gram TF-IDF plus character and word counts.
+  integer codes (LightGBM treats them as categorical) plus, for high-cardinality ones, the value's
+  training frequency and its position in sorted order; text as a compact word 1–2-gram TF-IDF plus
+  character and word counts.
 
+Categorical columns whose values are ISO dates (``2012-03-31``, optionally with a time) become
+numbers instead: year, month, day, weekday, day of year, hour and days since 1970.
 TEXT attributes are always features, never categories. Rare categories share an "other" code and so
 do categories first seen at prediction time, which bounds the width for high-cardinality columns.
 Columns missing from a frame are treated as entirely missing; extra columns are ignored.
@@ -20,7 +23,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TypeAlias
 
 import numpy as np
@@ -29,15 +31,21 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from openaml.engine.automl.columns import (
+    CategoryCodes,
+    TextColumn,
+    column,
+    date_parts,
+    looks_like_dates,
+    numeric_block,
+    text,
+)
 from openaml.engine.data.schema import Attribute, AttributeType
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 Matrix: TypeAlias = FloatArray | sp.csr_matrix
 
-_MAX_CATEGORIES = 100
-_MIN_CATEGORY_COUNT = 2
 _HIGH_CARDINALITY = 32
-_MAX_FREQUENCIES = 10_000
 _TREE_TEXT_FEATURES = 1_000
 _SCALED_WORD_FEATURES = 50_000
 _SCALED_CHAR_FEATURES = 50_000
@@ -52,72 +60,6 @@ class Encoding(enum.StrEnum):
     TREE = "tree"
 
 
-@dataclass(frozen=True)
-class _CategoryCodes:
-    """The kept values of one categorical column, most frequent first."""
-
-    codes: dict[str, int]
-    frequencies: dict[str, float]
-    distinct: int
-
-    @classmethod
-    def fit(cls, values: pd.Series) -> _CategoryCodes:
-        counts = values.dropna().astype(str).value_counts()
-        counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
-        kept = [value for value, count in counts.items() if count >= _MIN_CATEGORY_COUNT][:_MAX_CATEGORIES]
-        total = max(int(counts.sum()), 1)
-        frequent = counts[counts >= _MIN_CATEGORY_COUNT].iloc[:_MAX_FREQUENCIES]
-        return cls(
-            codes={str(value): index for index, value in enumerate(kept)},
-            frequencies={str(value): count / total for value, count in frequent.items()},
-            distinct=len(counts),
-        )
-
-    @property
-    def other_code(self) -> int:
-        """The code shared by rare values and values never seen in training."""
-        return len(self.codes)
-
-    def transform(self, values: pd.Series) -> npt.NDArray[np.int64]:
-        """Codes per row: kept values 0..m-1, others ``other_code``, missing -1."""
-        missing = values.isna().to_numpy()
-        as_text = values.astype(object).where(~missing, "").astype(str)
-        codes: npt.NDArray[np.int64] = (
-            as_text.map(self.codes).fillna(self.other_code).to_numpy(dtype=np.int64, copy=True)
-        )
-        codes[missing] = -1
-        return codes
-
-    def frequency(self, values: pd.Series) -> FloatArray:
-        """Training frequency of each row's value (0 for unseen or single values, NaN for missing ones)."""
-        missing = values.isna().to_numpy()
-        as_text = values.astype(object).where(~missing, "").astype(str)
-        result: FloatArray = as_text.map(self.frequencies).fillna(0.0).to_numpy(dtype=np.float64, copy=True)
-        result[missing] = np.nan
-        return result
-
-
-class _TextColumn:
-    """TF-IDF features of one text column; a column with no usable tokens yields no features."""
-
-    def __init__(self, vectorizers: Sequence[TfidfVectorizer]) -> None:
-        self._vectorizers = list(vectorizers)
-
-    def fit(self, texts: pd.Series) -> _TextColumn:
-        fitted = []
-        for vectorizer in self._vectorizers:
-            try:
-                vectorizer.fit(texts)
-            except ValueError:  # empty vocabulary: every document was blank or filtered out
-                continue
-            fitted.append(vectorizer)
-        self._vectorizers = fitted
-        return self
-
-    def transform(self, texts: pd.Series) -> list[sp.csr_matrix]:
-        return [sp.csr_matrix(vectorizer.transform(texts)) for vectorizer in self._vectorizers]
-
-
 class FeatureEncoder:
     """Fits on a typed frame and turns frames into the matrix of one :class:`Encoding`."""
 
@@ -126,10 +68,12 @@ class FeatureEncoder:
         self._numeric = [
             a.name for a in attributes if a.type in (AttributeType.NUMERIC, AttributeType.BINARY)
         ]
-        self._categorical = [a.name for a in attributes if a.type is AttributeType.CATEGORICAL]
+        self._category_attributes = [a.name for a in attributes if a.type is AttributeType.CATEGORICAL]
         self._text = [a.name for a in attributes if a.type is AttributeType.TEXT]
-        self._categories: dict[str, _CategoryCodes] = {}
-        self._texts: dict[str, _TextColumn] = {}
+        self._categorical: list[str] = []
+        self._dates: list[str] = []
+        self._categories: dict[str, CategoryCodes] = {}
+        self._texts: dict[str, TextColumn] = {}
         self._medians: FloatArray = np.empty(0)
         self._means: FloatArray = np.empty(0)
         self._scales: FloatArray = np.empty(0)
@@ -138,22 +82,24 @@ class FeatureEncoder:
 
     def fit(self, frame: pd.DataFrame) -> FeatureEncoder:
         """Learn imputation values, scales, category codes and text vocabularies from ``frame``."""
-        numbers = _numeric_block(frame, self._numeric)
+        self._dates = [name for name in self._category_attributes if looks_like_dates(column(frame, name))]
+        self._categorical = [name for name in self._category_attributes if name not in self._dates]
+        numbers = self._numbers(frame)
         with np.errstate(all="ignore"):
-            medians = np.nanmedian(numbers, axis=0) if len(numbers) else np.zeros(len(self._numeric))
+            medians = np.nanmedian(numbers, axis=0) if len(numbers) else np.zeros(numbers.shape[1])
         self._medians = np.nan_to_num(medians, nan=0.0)
         self._indicator_columns = np.flatnonzero(np.isnan(numbers).any(axis=0))
         imputed = np.where(np.isnan(numbers), self._medians, numbers)
-        self._means = imputed.mean(axis=0) if len(imputed) else np.zeros(len(self._numeric))
-        scales = imputed.std(axis=0) if len(imputed) else np.ones(len(self._numeric))
+        self._means = imputed.mean(axis=0) if len(imputed) else np.zeros(numbers.shape[1])
+        scales = imputed.std(axis=0) if len(imputed) else np.ones(numbers.shape[1])
         self._scales = np.where(scales > 0, scales, 1.0)
-        self._categories = {name: _CategoryCodes.fit(_column(frame, name)) for name in self._categorical}
-        total_text = sum(int(_text(frame, name).str.len().sum()) for name in self._text)
+        self._categories = {name: CategoryCodes.fit(column(frame, name)) for name in self._categorical}
+        total_text = sum(int(text(frame, name).str.len().sum()) for name in self._text)
         self._texts = {
-            name: _TextColumn(self._text_vectorizers(total_text)).fit(_text(frame, name))
-            for name in self._text
+            name: TextColumn(self._text_vectorizers(total_text)).fit(text(frame, name)) for name in self._text
         }
-        self.categorical_indices = self._tree_categorical_indices()
+        start = numbers.shape[1]
+        self.categorical_indices = list(range(start, start + len(self._categorical)))
         return self
 
     def transform(self, frame: pd.DataFrame) -> Matrix:
@@ -161,6 +107,12 @@ class FeatureEncoder:
         if self.encoding is Encoding.TREE:
             return self._transform_tree(frame)
         return self._transform_scaled(frame)
+
+    def _numbers(self, frame: pd.DataFrame) -> FloatArray:
+        """Numeric and binary columns, then the parts of each date column."""
+        blocks = [numeric_block(frame, self._numeric)]
+        blocks += [date_parts(column(frame, name)) for name in self._dates]
+        return np.hstack(blocks) if self._dates else blocks[0]
 
     def _text_vectorizers(self, total_text_chars: int) -> list[TfidfVectorizer]:
         if self.encoding is Encoding.TREE:
@@ -191,40 +143,38 @@ class FeatureEncoder:
             )
         return vectorizers
 
-    def _tree_categorical_indices(self) -> list[int]:
-        start = len(self._numeric)
-        return list(range(start, start + len(self._categorical)))
-
     def _transform_tree(self, frame: pd.DataFrame) -> Matrix:
-        blocks: list[FloatArray] = [_numeric_block(frame, self._numeric)]
+        blocks: list[FloatArray] = [self._numbers(frame)]
         for name in self._categorical:
-            codes = self._categories[name].transform(_column(frame, name)).astype(np.float64)
+            codes = self._categories[name].transform(column(frame, name)).astype(np.float64)
             codes[codes < 0] = np.nan
             blocks.append(codes[:, None])
         for name in self._categorical:
-            if self._categories[name].distinct > _HIGH_CARDINALITY:
-                blocks.append(self._categories[name].frequency(_column(frame, name))[:, None])
+            categories = self._categories[name]
+            if categories.distinct > _HIGH_CARDINALITY:
+                values = column(frame, name)
+                blocks += [categories.frequency(values)[:, None], categories.order(values)[:, None]]
         for name in self._text:
-            texts = _text(frame, name)
+            texts = text(frame, name)
             blocks.append(texts.str.len().to_numpy(dtype=np.float64)[:, None])
             blocks.append(texts.str.split().str.len().to_numpy(dtype=np.float64)[:, None])
-        dense = np.hstack(blocks) if blocks else np.empty((len(frame), 0))
+        dense = np.hstack(blocks)
         text_blocks = [
-            block for name in self._text for block in self._texts[name].transform(_text(frame, name))
+            block for name in self._text for block in self._texts[name].transform(text(frame, name))
         ]
         if not text_blocks:
             return dense
         return sp.hstack([sp.csr_matrix(dense), *text_blocks], format="csr")
 
     def _transform_scaled(self, frame: pd.DataFrame) -> Matrix:
-        numbers = _numeric_block(frame, self._numeric)
+        numbers = self._numbers(frame)
         missing = np.isnan(numbers)
         imputed = np.where(missing, self._medians, numbers)
         scaled = (imputed - self._means) / self._scales
         dense = np.hstack([scaled, missing[:, self._indicator_columns].astype(np.float64)])
-        one_hot = [self._one_hot(name, _column(frame, name)) for name in self._categorical]
+        one_hot = [self._one_hot(name, column(frame, name)) for name in self._categorical]
         text_blocks = [
-            block for name in self._text for block in self._texts[name].transform(_text(frame, name))
+            block for name in self._text for block in self._texts[name].transform(text(frame, name))
         ]
         width = sum(block.shape[1] for block in one_hot)
         if not text_blocks and width <= _MAX_DENSE_ONE_HOT:
@@ -239,31 +189,3 @@ class FeatureEncoder:
         rows = np.arange(len(codes))
         shape = (len(codes), categories.other_code + 2)
         return sp.csr_matrix((np.ones(len(codes)), (rows, codes)), shape=shape)
-
-
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in frame.columns:
-        return frame[name]
-    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-
-
-def _text(frame: pd.DataFrame, name: str) -> pd.Series:
-    values = _column(frame, name)
-    return values.astype(object).where(values.notna(), "").astype(str)
-
-
-def _numeric_block(frame: pd.DataFrame, names: Sequence[str]) -> FloatArray:
-    """The numeric columns as one float64 array; unparseable values and infinities become NaN."""
-    block = frame.reindex(columns=list(names))
-    try:
-        values = block.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError):
-        values = np.column_stack(
-            [
-                pd.to_numeric(block[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-                for name in names
-            ]
-        )
-    values = np.array(values, dtype=np.float64, copy=True).reshape(len(frame), len(names))
-    values[~np.isfinite(values)] = np.nan
-    return values

@@ -42,6 +42,7 @@ _log = logging.getLogger(__name__)
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 _REFIT_SAFETY = 1.25
+_FINISH_MARGIN = 0.03
 _KEPT_PREDICTIONS = 20
 _TUNING_PATTERN = (0, 0, 1)
 _TUNING_TIME_FACTOR = 3.0
@@ -174,14 +175,15 @@ class Search:
         return self.setup.budget.end - self.reserve_seconds()
 
     def reserve_seconds(self) -> float:
-        """Time kept for the finishing steps: ensemble selection, refitting the planned ensemble
-        and the fixed costs."""
+        """Time kept for the finishing steps: ensemble selection, refitting the planned ensemble,
+        the fixed costs, and a small share of the budget for the last candidate's overrun."""
         refits = sum(candidate.refit_cost for candidate in self._planned_members)
         scale = (
             (SELECTION_STEPS / _PLANNING_STEPS) * len(self.setup.plan.validation_rows) / len(self._probe_rows)
         )
         selection = self._planning_seconds * max(scale, 1.0)
-        return (refits + selection) * _REFIT_SAFETY + self.setup.fixed_reserve
+        margin = _FINISH_MARGIN * self.setup.budget.seconds
+        return (refits + selection) * _REFIT_SAFETY + self.setup.fixed_reserve + margin
 
     def _plan_ensemble(self) -> None:
         """Re-select the ensemble the search would end with now (quickly, on sampled rows)."""

@@ -137,6 +137,8 @@ def _train(
 
 @dataclass(frozen=True)
 class _SearchInputs:
+    """What the search works on, and the encoders it was fitted with."""
+
     setup: SearchSetup
     encoders: dict[Encoding, FeatureEncoder]
 
@@ -161,7 +163,8 @@ def _prepare_search(
     y_search = y[search_rows]
     tree_encoder = encoders.get(Encoding.TREE)
     categorical = tuple(tree_encoder.categorical_indices) if tree_encoder else ()
-    task = Task.describe(model_type, y_search, len(attributes), params.seed, categorical)
+    n_classes = 0 if model_type is ModelType.REGRESSION else int(np.max(y)) + 1
+    task = Task.describe(model_type, y_search, n_classes, len(attributes), params.seed, categorical)
     folds = choose_folds(len(y_search), len(attributes), params.validation_folds)
     refit_scale = len(y) / len(y_search)
     setup = SearchSetup(

@@ -14,7 +14,6 @@ Modules:
 """
 
 from openaml.engine.batch.compatibility import scoring_schema
-from openaml.engine.batch.layout import ResultLayout
 from openaml.engine.batch.manifest import manifest_json
 from openaml.engine.batch.scoring import (
     DEFAULT_BATCH_ROWS,
@@ -32,7 +31,6 @@ __all__ = [
     "BatchTimings",
     "FileResult",
     "OutputFormat",
-    "ResultLayout",
     "ScoringStopped",
     "manifest_json",
     "score_files",

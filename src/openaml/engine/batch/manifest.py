@@ -9,6 +9,7 @@ from collections.abc import Mapping
 def manifest_json(outputs: Mapping[str, str]) -> bytes:
     """Amazon ML's manifest: a JSON object mapping each input file URI to its result file URI.
 
-    Keys keep the mapping's order (the input order), so the same run always gives the same bytes.
+    Compact, as in the Developer Guide's example; keys keep the mapping's order (the input order),
+    so the same run always gives the same bytes.
     """
-    return json.dumps(dict(outputs), ensure_ascii=False).encode("utf-8")
+    return json.dumps(dict(outputs), ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -9,7 +9,8 @@ because scores compress little better at higher levels and compression runs on t
 
 **Parquet** (``OutputFormat.PARQUET``): the same columns with their Arrow types (``tag`` text,
 ``bestAnswer`` int64, scores float64), one row group per written chunk; a record that could not be
-scored has null scores but keeps its tag.
+scored has null scores (and a null tag too when the record itself was invalid: the data engine keeps
+no value of an invalid record).
 """
 
 from __future__ import annotations

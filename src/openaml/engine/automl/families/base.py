@@ -43,13 +43,17 @@ class Task:
 
     @classmethod
     def describe(
-        cls, model_type: ModelType, y: Labels, n_columns: int, seed: int, categorical_columns: tuple[int, ...]
+        cls,
+        model_type: ModelType,
+        y: Labels,
+        n_classes: int,
+        n_columns: int,
+        seed: int,
+        categorical_columns: tuple[int, ...],
     ) -> Task:
-        """The task for target ``y`` (class indices, or values for REGRESSION)."""
-        n_classes = 0
+        """The task for target ``y`` (class indices of ``n_classes`` classes, or values for REGRESSION)."""
         imbalanced = False
         if model_type is not ModelType.REGRESSION:
-            n_classes = 2 if model_type is ModelType.BINARY else int(np.max(y)) + 1
             counts = np.bincount(y.astype(np.int64), minlength=n_classes)
             present = counts[counts > 0]
             imbalanced = bool(present.min() < _IMBALANCE_RATIO * present.max())
