@@ -1,0 +1,178 @@
+"""Model pages: type, progress, parameters, recipe, leaderboard, evaluations, endpoint and predictions.
+
+The "try a prediction" form is generated from the model's schema: one labelled field per input
+attribute (a yes/no choice for BINARY, suggestions from the training statistics for CATEGORICAL,
+a text area for TEXT); empty fields are sent as missing values, as ``Predict`` treats them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from openaml.console import charts
+from openaml.console.data_sources import STATISTICS
+from openaml.console.kinds import is_running
+from openaml.console.pages import BASE, Console, FormError, Visit, local_target, optional
+from openaml.errors import OpenAMLError
+
+LEADERBOARD = ("GET", "/mlmodels/{MLModelId}/leaderboard")
+#: Suggested values offered for a CATEGORICAL field.
+SUGGESTIONS = 30
+
+
+@dataclass(frozen=True)
+class PredictionField:
+    """One field of the prediction form."""
+
+    index: int
+    name: str
+    type: str
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def input_name(self) -> str:
+        return f"value_{self.index}"
+
+
+def prediction_fields(schema: dict[str, Any], statistics: dict[str, Any] | None) -> list[PredictionField]:
+    """The model's input attributes (not the target, row ID or excluded ones) as form fields."""
+    skipped = {schema.get("targetAttributeName"), schema.get("rowId"), schema.get("rowWeight")}
+    skipped |= set(schema.get("excludedAttributeNames") or [])
+    suggestions = {
+        a["name"]: tuple(str(entry["value"]) for entry in (a.get("topValues") or [])[:SUGGESTIONS])
+        for a in (statistics or {}).get("attributes", [])
+    }
+    inputs = [a for a in schema.get("attributes", []) if a["attributeName"] not in skipped]
+    return [
+        PredictionField(
+            index, a["attributeName"], a["attributeType"], suggestions.get(a["attributeName"], ())
+        )
+        for index, a in enumerate(inputs)
+    ]
+
+
+def routes(console: Console) -> list[Route]:
+    gateway = console.gateway
+
+    async def render_model(
+        request: Request,
+        visit: Visit,
+        *,
+        values: dict[str, str] | None = None,
+        prediction: dict[str, Any] | None = None,
+        prediction_error: str | None = None,
+    ) -> Response:
+        model_id = request.path_params["id"]
+        model = await gateway.call("GetMLModel", {"MLModelId": model_id, "Verbose": True}, visit.caller)
+        leaderboard, leaderboard_message = None, None
+        if model["Status"] == "COMPLETED":
+            leaderboard, leaderboard_message = await optional(
+                gateway.extension_json(*LEADERBOARD, visit.caller, path={"MLModelId": model_id})
+            )
+        statistics = None
+        if model.get("TrainingDataSourceId") and model.get("Schema"):
+            statistics, _ = await optional(
+                gateway.extension_json(
+                    *STATISTICS, visit.caller, path={"DataSourceId": model["TrainingDataSourceId"]}
+                )
+            )
+        schema = json.loads(model["Schema"]) if model.get("Schema") else None
+        related = {"FilterVariable": "MLModelId", "EQ": model_id}
+        evaluations = await gateway.describe_all("DescribeEvaluations", related, visit.caller)
+        batch_predictions = await gateway.describe_all("DescribeBatchPredictions", related, visit.caller)
+        scores = (prediction or {}).get("predictedScores") or {}
+        return console.render(
+            request,
+            "ml_model.html",
+            {
+                "page_title": f"Model {model.get('Name') or model_id}",
+                "model": model,
+                "endpoint": model.get("EndpointInfo") or {"EndpointStatus": "NONE"},
+                "schema": schema,
+                "fields": prediction_fields(schema, statistics) if schema else [],
+                "values": values or {},
+                "prediction": prediction,
+                "prediction_error": prediction_error,
+                "scores_figure": charts.scores_figure(scores),
+                "leaderboard": leaderboard,
+                "leaderboard_message": leaderboard_message,
+                "evaluations": evaluations,
+                "batch_predictions": batch_predictions,
+                "live": is_running(model["Status"])
+                or model.get("EndpointInfo", {}).get("EndpointStatus") == "UPDATING",
+            },
+            session=visit.session,
+            status=400 if prediction_error else 200,
+        )
+
+    async def show(request: Request, visit: Visit) -> Response:
+        return await render_model(request, visit)
+
+    async def predict(request: Request, visit: Visit) -> Response:
+        model_id = request.path_params["id"]
+        values = {name: value for name, value in visit.form.items() if name.startswith("value_")}
+        model = await gateway.call("GetMLModel", {"MLModelId": model_id, "Verbose": True}, visit.caller)
+        schema = json.loads(model.get("Schema") or "{}")
+        record = {
+            field.name: values[field.input_name]
+            for field in prediction_fields(schema, None)
+            if values.get(field.input_name, "").strip()
+        }
+        endpoint_url = (model.get("EndpointInfo") or {}).get("EndpointUrl") or str(
+            gateway.ctx.settings.public_url
+        )
+        try:
+            answer = await gateway.call(
+                "Predict",
+                {"MLModelId": model_id, "Record": record, "PredictEndpoint": endpoint_url},
+                visit.caller,
+            )
+        except OpenAMLError as error:
+            return await render_model(request, visit, values=values, prediction_error=error.message)
+        return await render_model(request, visit, values=values, prediction=answer["Prediction"])
+
+    async def endpoint(request: Request, visit: Visit) -> Response:
+        model_id = request.path_params["id"]
+        enable = visit.field("action") == "enable"
+        operation = "CreateRealtimeEndpoint" if enable else "DeleteRealtimeEndpoint"
+        target = f"{BASE}/mlmodels/{model_id}#endpoint"
+        try:
+            await gateway.call(operation, {"MLModelId": model_id}, visit.caller)
+        except OpenAMLError as error:
+            return console.redirect(request, target, flash=error.message, error=True)
+        done = "enabled: the model now answers real-time predictions" if enable else "disabled"
+        return console.redirect(request, target, flash=f"The real-time endpoint is {done}.")
+
+    async def threshold(request: Request, visit: Visit) -> Response:
+        model_id = request.path_params["id"]
+        target = local_target(visit.field("return_to") or f"{BASE}/mlmodels/{model_id}")
+        try:
+            value = float(visit.field("threshold"))
+        except ValueError:
+            raise FormError(
+                f"The cut-off must be a number between 0 and 1, not {visit.field('threshold')!r}."
+            ) from None
+        try:
+            await gateway.call(
+                "UpdateMLModel", {"MLModelId": model_id, "ScoreThreshold": value}, visit.caller
+            )
+        except OpenAMLError as error:
+            return console.redirect(request, target, flash=error.message, error=True)
+        return console.redirect(
+            request,
+            target,
+            flash=f"Score threshold of {model_id} set to {value:g}: every prediction from now on uses it.",
+        )
+
+    return [
+        Route(BASE + "/mlmodels/{id}", console.page(show), methods=["GET"]),
+        Route(BASE + "/mlmodels/{id}/predict", console.page(predict), methods=["POST"]),
+        Route(BASE + "/mlmodels/{id}/endpoint", console.page(endpoint), methods=["POST"]),
+        Route(BASE + "/mlmodels/{id}/threshold", console.page(threshold), methods=["POST"]),
+    ]
