@@ -396,3 +396,33 @@ def test_deleting_during_ingest_wins_over_the_job(ml: Any, datasets_dir: Path, n
             ComputeStatistics=True,
             DataSpec={"DataLocationS3": str(datasets_dir / "skin_segmentation.csv")},
         )
+
+
+def test_schema_inference_preview(server: LiveServer, datasets_dir: Path) -> None:
+    import httpx
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
+    def post(body: dict[str, Any]) -> httpx.Response:
+        url = f"{server.url}/openaml/v1/datasources/schema-inference"
+        data = json.dumps(body).encode()
+        request = AWSRequest(method="POST", url=url, data=data, headers={"Content-Type": "application/json"})
+        SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), "machinelearning", "us-east-1").add_auth(
+            request
+        )
+        return httpx.post(url, content=data, headers=dict(request.headers.items()))
+
+    response = post({"DataLocationS3": str(datasets_dir / "titanic.csv"), "targetAttributeName": "survived"})
+    assert response.status_code == 200, response.text
+    schema = json.loads(response.json()["DataSchema"])
+    assert schema["targetAttributeName"] == "survived" and len(schema["attributes"]) == 14
+    assert post({"DataLocationS3": "/etc/passwd"}).json()["__type"] == "InvalidInputException"
+    assert (
+        "target"
+        in post({"DataLocationS3": str(datasets_dir / "titanic.csv"), "targetAttributeName": "nope"})
+        .json()["message"]
+        .lower()
+    )

@@ -185,6 +185,14 @@ def data_files(ctx: ServiceContext, location: str) -> list[DataFile]:
     return files
 
 
+def infer_schema_preview(ctx: ServiceContext, location: str, hints: SchemaHints) -> DataSchema:
+    """The schema a datasource at ``location`` would get, from a sample, before creating it."""
+    try:
+        return _schema_in_use(data_files(ctx, location), hints)
+    except DataError as exc:
+        raise InvalidInputException(exc.message) from exc
+
+
 def _log_lines(report: IngestReport | None, error: str | None) -> list[str]:
     lines = ["datasource ingest"]
     if report is not None:

@@ -137,6 +137,22 @@ def get_statistics(ctx: ServiceContext, request: ExtensionRequest, caller: Calle
     return RawContent(ctx.objects.read_bytes(domain.statistics_uri(ctx, resource.id)), "application/json")
 
 
+def infer_schema(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
+    """``POST /openaml/v1/datasources/schema-inference``: preview the inferred schema of a location.
+
+    Body ``{"DataLocationS3": ..., "targetAttributeName"?: ..., "rowId"?: ...}``; answers
+    ``{"DataSchema": "<schema JSON>"}``, ready to edit and pass to CreateDataSourceFromS3.
+    """
+    body = request.body if isinstance(request.body, dict) else {}
+    location = body.get("DataLocationS3")
+    if not isinstance(location, str) or not location:
+        raise InvalidInputException('The body must be {"DataLocationS3": "<location>", ...}.')
+    hints = domain.SchemaHints(
+        target_attribute_name=body.get("targetAttributeName"), row_id=body.get("rowId")
+    )
+    return {"DataSchema": domain.infer_schema_preview(ctx, location, hints).to_json()}
+
+
 OPERATIONS = {
     "CreateDataSourceFromS3": create_data_source_from_s3,
     "CreateDataSourceFromRDS": create_data_source_from_rds,
@@ -147,5 +163,6 @@ OPERATIONS = {
     "DescribeDataSources": describe_data_sources,
 }
 EXTENSION_ROUTES = [
+    ("POST", "/datasources/schema-inference", infer_schema),
     ("GET", "/datasources/{DataSourceId}/statistics", get_statistics),
 ]
