@@ -15,13 +15,14 @@ engine's CSV read-ahead (pyarrow buffers up to about 140 MB of input): it depend
 ``workers`` and the model, never on the size of the input. Chunks, and so the output bytes, do not
 depend on timing or on ``workers``: a rerun writes identical files.
 
-Why threads and not processes: the heavy parts (LightGBM and scikit-learn prediction, Arrow
-parsing, zlib) release the GIL, threads share one model and need no pickling of the caller's file
-openers, and they start at once. Measured on the 2-core development machine while other work kept
-its load average above 5 (so only indicative), scoring 400,000 records with a LightGBM + MLP
-ensemble took 9.0 s on one thread and 6.5 s on two, for the same CPU time (7 s); two spawned
-processes took 17.9 s and 12 s of CPU time, each first importing the libraries and unpickling the
-model (about 2 s).
+Why threads and not processes: threads share one model, need no pickling of the caller's file
+openers and output streams, and start at once, while each spawned process first spends 2-3 s
+importing the libraries and unpickling the model. The parallel gain depends on the model. LightGBM's
+predict releases the GIL: two threads scored 1.9x as fast as one when the 2-core development
+machine had both cores free (an ensemble with an MLP member: 1.4x). A linear model's pandas feature
+encoding holds the GIL, so two threads gained only 1.1x; processes could do better there, and are
+the change to make if such models dominate batch work. Arrow parsing and zlib release the GIL, so
+reading and writing overlap with scoring in any case.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
 per record; a record that could not be scored is a blank line. Numbers are the shortest decimal text
 that reads back as the same double (``0.8125``, ``1e-7``); ``bestAnswer`` is ``0``/``1``. A tag is
 quoted only when it holds a comma, a double quote or a line break, as in RFC 4180. The gzip stream
-has no file name and a zero timestamp, so the same rows always give the same bytes; level 1 is used
-because scores compress little better at higher levels and compression runs on the writing thread.
+has no file name and a zero timestamp, so the same rows always give the same bytes. Level 1: on
+score text level 6 saved about 11% of the size for five times the compression time.
 
 **Parquet** (``OutputFormat.PARQUET``): the same columns with their Arrow types (``tag`` text,
 ``bestAnswer`` int64, scores float64), one row group per written chunk; a record that could not be
