@@ -4,6 +4,7 @@ Modules:
 
 * :mod:`.parameters` — the ``openaml.*`` extension parameters (documented there) and defaults.
 * :mod:`.metrics` — validation metrics; Amazon ML's per model type are the defaults.
+* :mod:`.columns` — one column as numbers: category codes, sort positions, text, ISO date parts.
 * :mod:`.features` — typed frame → model matrix (scaled/one-hot/TF-IDF, or tree codes/TF-IDF).
 * :mod:`.families` — linear, LightGBM, extra trees, random forest, k-NN, MLP: portfolios, search
   spaces and fits.

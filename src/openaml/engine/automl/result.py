@@ -64,7 +64,7 @@ def build_leaderboard(
     ``predictSeconds`` (summed over validation folds), ``ensembleWeight``, ``status`` (ok, failed,
     timeout or skipped) and ``message`` (why a candidate failed or was skipped).
     """
-    validated = sorted((c for c in candidates if c.ok), key=lambda c: (c.loss, c.number))
+    validated = sorted((c for c in candidates if c.ok), key=Candidate.rank_key)
     others = [c for c in candidates if not c.ok]
     entries = []
     for rank, candidate in enumerate(validated, start=1):

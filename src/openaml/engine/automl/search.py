@@ -76,6 +76,10 @@ class Candidate:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    def rank_key(self) -> tuple[float, float, int]:
+        """Sort key, best first: validation loss, then (for ties) the cheaper prediction."""
+        return (self.loss, self.predict_seconds, self.number)
+
     @property
     def refit_cost(self) -> float:
         """Estimated seconds to refit on all rows (0 when the final model already exists)."""
@@ -116,7 +120,7 @@ class ProgressReporter:
         if self._progress is None:
             return
         validated = [candidate for candidate in candidates if candidate.ok]
-        best = min(validated, key=lambda c: (c.loss, c.number), default=None)
+        best = min(validated, key=Candidate.rank_key, default=None)
         self._progress(
             TrainingProgress(
                 elapsed_seconds=self._budget.elapsed(),
@@ -211,7 +215,7 @@ class Search:
                 candidate.final_learner = None
 
     def _ranked_candidates(self) -> list[Candidate]:
-        return sorted((c for c in self.candidates if c.ok), key=lambda c: (c.loss, c.number))
+        return sorted((c for c in self.candidates if c.ok), key=Candidate.rank_key)
 
     def _study(self, family: Family, index: int) -> optuna.Study:
         sampler = optuna.samplers.TPESampler(

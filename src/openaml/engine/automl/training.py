@@ -259,9 +259,7 @@ def _choose_ensemble(
     candidates: list[Candidate], y_valid: Labels, metric: Metric, setup: SearchSetup
 ) -> tuple[list[tuple[Candidate, float]], float]:
     """The ensemble members with their weights, best first, and the ensemble's validation score."""
-    pool = sorted(
-        (c for c in candidates if c.ok and c.predictions is not None), key=lambda c: (c.loss, c.number)
-    )
+    pool = sorted((c for c in candidates if c.ok and c.predictions is not None), key=Candidate.rank_key)
     if not pool:
         _raise_no_candidate(candidates)
     predictions = [

@@ -1,0 +1,174 @@
+"""Reading one column of a typed frame as numbers: values, category codes, text and dates.
+
+These are the building blocks of :mod:`.features`. Every reader tolerates a column that is absent
+from the frame (all missing) and values never seen in training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+
+MAX_CATEGORIES = 100
+_MIN_CATEGORY_COUNT = 2
+_MAX_FREQUENCIES = 10_000
+_MAX_ORDER_POINTS = 1_000
+_DATE_PATTERN = r"^\d{4}-\d{1,2}-\d{1,2}"
+_DATE_SAMPLE = 1_000
+_DATE_SHARE = 0.95
+
+
+@dataclass(frozen=True)
+class CategoryCodes:
+    """What training taught about one categorical column.
+
+    ``codes`` maps the kept values (most frequent first, at most 100, each seen at least twice) to
+    0..m-1; ``frequencies`` holds training shares of frequent values; ``order_points`` are sorted
+    distinct values (thinned to 1,000) that place any value, even an unseen one, in the column's
+    sort order — for ordered labels such as dates or grades that order carries information.
+    """
+
+    codes: dict[str, int]
+    frequencies: dict[str, float]
+    order_points: tuple[str, ...]
+    distinct: int
+
+    @classmethod
+    def fit(cls, values: pd.Series) -> CategoryCodes:
+        counts = values.dropna().astype(str).value_counts()
+        counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+        kept = [value for value, count in counts.items() if count >= _MIN_CATEGORY_COUNT][:MAX_CATEGORIES]
+        total = max(int(counts.sum()), 1)
+        frequent = counts[counts >= _MIN_CATEGORY_COUNT].iloc[:_MAX_FREQUENCIES]
+        ordered = sorted(str(value) for value in counts.index)
+        step = max(len(ordered) // _MAX_ORDER_POINTS, 1)
+        return cls(
+            codes={str(value): index for index, value in enumerate(kept)},
+            frequencies={str(value): count / total for value, count in frequent.items()},
+            order_points=tuple(ordered[::step]),
+            distinct=len(counts),
+        )
+
+    @property
+    def other_code(self) -> int:
+        """The code shared by rare values and values never seen in training."""
+        return len(self.codes)
+
+    def transform(self, values: pd.Series) -> npt.NDArray[np.int64]:
+        """Codes per row: kept values 0..m-1, others ``other_code``, missing -1."""
+        other = self.other_code
+        return np.array(
+            [-1 if value is None else self.codes.get(value, other) for value in _strings(values)],
+            dtype=np.int64,
+        )
+
+    def frequency(self, values: pd.Series) -> FloatArray:
+        """Training share of each row's value (0 for unseen or single values, NaN for missing ones)."""
+        return np.array(
+            [np.nan if value is None else self.frequencies.get(value, 0.0) for value in _strings(values)],
+            dtype=np.float64,
+        )
+
+    def order(self, values: pd.Series) -> FloatArray:
+        """Each row's position in the sorted training values, from 0 to 1 (NaN for missing ones)."""
+        strings = _strings(values)
+        missing = np.array([value is None for value in strings], dtype=bool)
+        points = np.asarray(self.order_points, dtype=object)
+        present = np.asarray([value or "" for value in strings], dtype=object)
+        positions: FloatArray = np.searchsorted(points, present).astype(np.float64) / max(len(points), 1)
+        positions[missing] = np.nan
+        return positions
+
+
+class TextColumn:
+    """TF-IDF features of one text column; a column with no usable tokens yields no features."""
+
+    def __init__(self, vectorizers: Sequence[TfidfVectorizer]) -> None:
+        self._vectorizers = list(vectorizers)
+
+    def fit(self, texts: pd.Series) -> TextColumn:
+        fitted = []
+        for vectorizer in self._vectorizers:
+            try:
+                vectorizer.fit(texts)
+            except ValueError:  # empty vocabulary: every document was blank or filtered out
+                continue
+            fitted.append(vectorizer)
+        self._vectorizers = fitted
+        return self
+
+    def transform(self, texts: pd.Series) -> list[sp.csr_matrix]:
+        return [sp.csr_matrix(vectorizer.transform(texts)) for vectorizer in self._vectorizers]
+
+
+def column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The column ``name``, or an all-missing one when the frame lacks it."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+def text(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The column as strings, missing values as empty strings."""
+    return pd.Series([value or "" for value in _strings(column(frame, name))], dtype=object)
+
+
+def numeric_block(frame: pd.DataFrame, names: Sequence[str]) -> FloatArray:
+    """The numeric columns as one float64 array; unparseable values and infinities become NaN."""
+    block = frame.reindex(columns=list(names))
+    try:
+        values = block.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        values = np.column_stack(
+            [
+                pd.to_numeric(block[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+                for name in names
+            ]
+        )
+    values = np.array(values, dtype=np.float64, copy=True).reshape(len(frame), len(names))
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def looks_like_dates(values: pd.Series) -> bool:
+    """Whether nearly all (95%) of a sample of the non-missing values are ISO dates (YYYY-MM-DD...)."""
+    present = values.dropna().astype(str).head(_DATE_SAMPLE)
+    if present.empty or not present.str.match(_DATE_PATTERN).mean() >= _DATE_SHARE:
+        return False
+    return bool(_parse_dates(present).notna().mean() >= _DATE_SHARE)
+
+
+def date_parts(values: pd.Series) -> FloatArray:
+    """Year, month, day, weekday, day of year, hour and days since 1970, one column each (NaN where
+    a value is missing or no date)."""
+    dates = _parse_dates(values.astype(object).where(values.notna(), None))
+    parts = [
+        dates.dt.year,
+        dates.dt.month,
+        dates.dt.day,
+        dates.dt.day_of_week,
+        dates.dt.day_of_year,
+        dates.dt.hour + dates.dt.minute / 60,
+        (dates - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1),
+    ]
+    return np.column_stack([part.to_numpy(dtype=np.float64, na_value=np.nan) for part in parts])
+
+
+def _parse_dates(values: pd.Series) -> pd.Series:
+    """ISO dates as UTC timestamps (NaT where a value is no date)."""
+    return pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
+
+
+def _strings(values: pd.Series) -> list[str | None]:
+    """Each value as a string, ``None`` where missing (plain Python: fast for the single records of
+    real-time prediction, and a dict lookup per value for large frames)."""
+    return [None if pd.isna(value) else str(value) for value in values.to_numpy(dtype=object)]
