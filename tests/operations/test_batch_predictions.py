@@ -146,7 +146,7 @@ def test_s3_prefix_of_several_files_with_row_ids_and_invalid_records(
     assert second["tag"].iloc[0] == "p25" and pd.isna(
         second["tag"].iloc[2]
     )  # a blank line for the bad record
-    with pytest.raises(ml.exceptions.InvalidInputException, match="outside|allowed"):
+    with pytest.raises(ml.exceptions.InvalidInputException, match=r"outside|allowed"):
         ml.create_batch_prediction(
             BatchPredictionId=f"bp-{time.time_ns()}",
             MLModelId=model_id,

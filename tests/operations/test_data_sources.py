@@ -403,7 +403,6 @@ def test_schema_inference_preview(server: LiveServer, datasets_dir: Path) -> Non
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
-
     from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
     def post(body: dict[str, Any]) -> httpx.Response:
