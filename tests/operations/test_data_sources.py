@@ -425,3 +425,39 @@ def test_schema_inference_preview(server: LiveServer, datasets_dir: Path) -> Non
         .json()["message"]
         .lower()
     )
+
+
+TARGETS = {
+    "bike_sharing_hourly.csv": "cnt",
+    "caravan.csv": "Purchase",
+    "diamonds.csv": "price",
+    "digits.csv": "digit",
+    "har_train_sample.csv": "activity",
+    "penguins.csv": "species",
+    "sentiment_sentences.csv": "sentiment",
+    "skin_segmentation.csv": "skin",
+    "titanic.csv": "survived",
+    "wine_quality.csv": "quality",
+}
+
+
+@pytest.mark.parametrize("file_name", sorted(TARGETS))
+def test_every_dev_dataset_becomes_a_datasource_with_statistics(
+    ml: Any, server: LiveServer, datasets_dir: Path, new_id: Any, file_name: str
+) -> None:
+    data_source_id = new_id("ds")
+    ml.create_data_source_from_s3(
+        DataSourceId=data_source_id,
+        ComputeStatistics=True,
+        DataSpec={
+            "DataLocationS3": str(datasets_dir / file_name),
+            "DataSchema": json.dumps({"targetAttributeName": TARGETS[file_name]}),
+        },
+    )
+    got = wait_done(ml, data_source_id)
+    assert got["Status"] == "COMPLETED", got.get("Message")
+    stats = statistics(server, data_source_id)
+    rows = sum(1 for _ in (datasets_dir / file_name).open()) - 1
+    assert stats["validRecords"] == stats["recordsRead"] and stats["recordsRead"] >= rows - 5
+    assert stats["target"]["name"] == TARGETS[file_name]
+    assert all(a["correlationToTarget"] is not None for a in stats["attributes"] if a["role"] == "input")
