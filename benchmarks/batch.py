@@ -118,7 +118,8 @@ def batch_schema(model_schema: DataSchema) -> DataSchema:
 def run_child(mode: str, model_dir: Path, data: Path, workers: int, batch_rows: int) -> dict[str, Any]:
     """One measurement in this process (imports and model loading happen before the clock)."""
     model, metadata = load_model(model_dir)
-    model_schema = parse_data_schema(metadata["schema"])
+    stored = metadata["schema"]  # JSON text here; the service stores the parsed object
+    model_schema = parse_data_schema(stored if isinstance(stored, str) else json.dumps(stored))
     schema = batch_schema(model_schema)
     file = DataFile.from_path(data)
     rss_before = _current_rss_mb()
