@@ -235,3 +235,21 @@ def test_evaluation_pages_of_multiclass_and_regression_models(
     assert set(figures_of(page)) == charts
     assert f'<h2 id="headline">{headline}</h2>' in page
     assert "data-cutoff-slider" not in page, "the cut-off is for BINARY models only"
+
+
+def test_the_inferred_schema_can_be_previewed_before_creating(
+    console: ConsoleClient, datasets_dir: Path, new_id: Callable[[str], str]
+) -> None:
+    response = console.post(
+        "/console/datasources/new",
+        {
+            "data_source_id": new_id("ds"),
+            "location": str(datasets_dir / "penguins.csv"),
+            "target": "species",
+            "action": "preview",
+        },
+    )
+    assert response.status_code == 200, notices(response.text)
+    names = re.findall(r'name="attribute_name" value="([^"]+)"', response.text)
+    assert names[:2] == ["species", "island"]
+    assert re.search(r'name="target" value="species"[^>]*checked', response.text)

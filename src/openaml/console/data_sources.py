@@ -1,7 +1,8 @@
 """Datasource pages: the schema, counts, invalid records and data insights; and the create flow.
 
-Creating one takes the location (and optionally the target and row ID); the server infers the schema
-while it reads the data. The datasource's page then offers its inferred schema back as an editable
+Creating one takes the location (and optionally the target and row ID); "Preview the schema" asks the
+server for the schema it would infer and shows it as an editable table; otherwise the server infers
+the schema while it reads the data. The datasource's page then offers its inferred schema back as an editable
 table (type of every attribute, target, excluded attributes), which creates a corrected datasource
 over the same data: Amazon ML's "review the schema" step, taken on the real, fully read data.
 """
@@ -262,6 +263,16 @@ def routes(console: Console) -> list[Route]:
         draft = SchemaDraft(visit.field("data_source_id"))
         try:
             draft = SchemaDraft.from_form(visit)
+            if visit.field("action") == "preview":
+                inferred = await gateway.extension_json(
+                    "POST",
+                    "/datasources/schema-inference",
+                    visit.caller,
+                    path={},
+                    body={"DataLocationS3": draft.location, **draft.hints()},
+                )
+                draft.adopt(json.loads(inferred["DataSchema"]))
+                return render_form(request, visit, draft)
             await gateway.call("CreateDataSourceFromS3", create_params(draft), visit.caller)
         except FormError as error:
             return render_form(request, visit, draft, message=str(error), status=400)
