@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from openaml.engine.automl.ensemble import select_ensemble
+from openaml.engine.automl.ensemble import PRUNE_TOLERANCE, select_ensemble
 from openaml.engine.automl.metrics import metric_for
 from openaml.engine.models import ModelType
 
@@ -38,3 +38,16 @@ def test_member_cap_and_cost_limit_are_respected() -> None:
     assert select_ensemble(
         predictions, truth, RMSE, max_members=5, costs=[3.0, 5.0, 4.0], cost_limit=2.0
     ) == {0: 1.0}
+
+
+def test_members_the_ensemble_does_almost_as_well_without_are_dropped() -> None:
+    truth, (first, second, _) = _predictions()
+    near_copy = first + np.random.default_rng(1).normal(scale=0.05, size=500)
+    predictions = [first, second, near_copy]
+
+    weights = select_ensemble(predictions, truth, RMSE, max_members=5)
+
+    assert len(weights) == 2 and 1 in weights
+    blended = sum(weight * predictions[index] for index, weight in weights.items())
+    every_pick = (first + second + near_copy) / 3  # what keeping all three members would approach
+    assert RMSE.compute(truth, blended) <= RMSE.compute(truth, every_pick) * (1 + PRUNE_TOLERANCE)

@@ -1,20 +1,25 @@
-"""Reading one column of a typed frame as numbers: values, category codes, text and dates.
+"""Reading columns as numbers: values, category codes, text and dates.
 
 These are the building blocks of :mod:`.features`. Every reader tolerates a column that is absent
-from the frame (all missing) and values never seen in training.
+(all missing) and values never seen in training. Columns come from a typed frame
+(:class:`FrameColumns`) or, for real-time prediction, from a few typed records
+(:class:`RecordColumns`, plain Python instead of pandas): both give the same values, so an encoder
+turns a record into the same features either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
+
+from openaml.engine.predictors.scoring import TypedRecord
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 
@@ -63,24 +68,22 @@ class CategoryCodes:
         """The code shared by rare values and values never seen in training."""
         return len(self.codes)
 
-    def transform(self, values: pd.Series) -> npt.NDArray[np.int64]:
+    def transform(self, strings: Sequence[str | None]) -> npt.NDArray[np.int64]:
         """Codes per row: kept values 0..m-1, others ``other_code``, missing -1."""
         other = self.other_code
         return np.array(
-            [-1 if value is None else self.codes.get(value, other) for value in _strings(values)],
-            dtype=np.int64,
+            [-1 if value is None else self.codes.get(value, other) for value in strings], dtype=np.int64
         )
 
-    def frequency(self, values: pd.Series) -> FloatArray:
+    def frequency(self, strings: Sequence[str | None]) -> FloatArray:
         """Training share of each row's value (0 for unseen or single values, NaN for missing ones)."""
         return np.array(
-            [np.nan if value is None else self.frequencies.get(value, 0.0) for value in _strings(values)],
+            [np.nan if value is None else self.frequencies.get(value, 0.0) for value in strings],
             dtype=np.float64,
         )
 
-    def order(self, values: pd.Series) -> FloatArray:
+    def order(self, strings: Sequence[str | None]) -> FloatArray:
         """Each row's position in the sorted training values, from 0 to 1 (NaN for missing ones)."""
-        strings = _strings(values)
         missing = np.array([value is None for value in strings], dtype=bool)
         points = np.asarray(self.order_points, dtype=object)
         present = np.asarray([value or "" for value in strings], dtype=object)
@@ -106,8 +109,86 @@ class TextColumn:
         self._vectorizers = fitted
         return self
 
-    def transform(self, texts: pd.Series) -> list[sp.csr_matrix]:
+    def transform(self, texts: Sequence[str]) -> list[sp.csr_matrix]:
         return [sp.csr_matrix(vectorizer.transform(texts)) for vectorizer in self._vectorizers]
+
+
+class Columns(Protocol):
+    """Where an encoder reads its input columns from."""
+
+    @property
+    def n_rows(self) -> int: ...
+
+    def numbers(self, names: Sequence[str]) -> FloatArray:
+        """The columns ``names`` as one float64 array; missing values and infinities as NaN.
+        Callers must not modify it (it may be shared)."""
+        ...
+
+    def strings(self, name: str) -> list[str | None]:
+        """The column ``name``, each value as a string, None where missing."""
+        ...
+
+    def dates(self, name: str) -> FloatArray:
+        """The parts of the dates in the column ``name`` (see :func:`date_parts`)."""
+        ...
+
+
+class FrameColumns:
+    """Columns of a typed frame, each read once however many encoders ask for it."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._numbers: dict[tuple[str, ...], FloatArray] = {}
+        self._strings: dict[str, list[str | None]] = {}
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+    def numbers(self, names: Sequence[str]) -> FloatArray:
+        key = tuple(names)
+        if key not in self._numbers:
+            self._numbers[key] = numeric_block(self.frame, names)
+        return self._numbers[key]
+
+    def strings(self, name: str) -> list[str | None]:
+        if name not in self._strings:
+            self._strings[name] = _strings(column(self.frame, name))
+        return self._strings[name]
+
+    def dates(self, name: str) -> FloatArray:
+        return date_parts(column(self.frame, name))
+
+
+class RecordColumns:
+    """Columns of a few typed records, read without pandas (but for dates), each read once."""
+
+    def __init__(self, records: Sequence[TypedRecord]) -> None:
+        self.records = records
+        self._numbers: dict[tuple[str, ...], FloatArray] = {}
+        self._strings: dict[str, list[str | None]] = {}
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.records)
+
+    def numbers(self, names: Sequence[str]) -> FloatArray:
+        key = tuple(names)
+        if key not in self._numbers:
+            values = np.array(
+                [[record.get(name) for name in names] for record in self.records], dtype=np.float64
+            ).reshape(len(self.records), len(names))
+            values[~np.isfinite(values)] = np.nan
+            self._numbers[key] = values
+        return self._numbers[key]
+
+    def strings(self, name: str) -> list[str | None]:
+        if name not in self._strings:
+            self._strings[name] = [_string(record.get(name)) for record in self.records]
+        return self._strings[name]
+
+    def dates(self, name: str) -> FloatArray:
+        return date_parts(pd.Series(self.strings(name), dtype=object))
 
 
 def column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -119,7 +200,12 @@ def column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def text(frame: pd.DataFrame, name: str) -> pd.Series:
     """The column as strings, missing values as empty strings."""
-    return pd.Series([value or "" for value in _strings(column(frame, name))], dtype=object)
+    return pd.Series(texts(_strings(column(frame, name))), dtype=object)
+
+
+def texts(strings: Sequence[str | None]) -> list[str]:
+    """Text values with missing ones as empty strings."""
+    return [value or "" for value in strings]
 
 
 def numeric_block(frame: pd.DataFrame, names: Sequence[str]) -> FloatArray:
@@ -169,6 +255,10 @@ def _parse_dates(values: pd.Series) -> pd.Series:
 
 
 def _strings(values: pd.Series) -> list[str | None]:
-    """Each value as a string, ``None`` where missing (plain Python: fast for the single records of
-    real-time prediction, and a dict lookup per value for large frames)."""
+    """Each value as a string, ``None`` where missing."""
     return [None if pd.isna(value) else str(value) for value in values.to_numpy(dtype=object)]
+
+
+def _string(value: object) -> str | None:
+    """One typed record's value as :func:`_strings` reads it from a frame."""
+    return None if value is None or value != value else str(value)

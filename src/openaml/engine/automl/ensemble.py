@@ -2,9 +2,13 @@
 
 Selection adds, one step at a time and with replacement, the candidate whose validation scores
 most improve the averaged ensemble, and keeps the best prefix. The number of distinct members is
-capped (prediction cost) and so is their total refit cost (the time budget). The resulting
+capped (prediction cost) and so is their total refit cost (the time budget). Then members the
+ensemble does (almost) as well without are dropped, least picked first: every member costs time on
+every prediction — a forest or k-NN member several times a linear model's — so one that adds less
+than :data:`PRUNE_TOLERANCE` of the loss is not worth serving. The resulting
 :class:`EnsembleModel` is what gets saved and served: the fitted feature encoders plus the weighted,
-refit members.
+refit members. It scores typed frames and, for real-time prediction, typed records (the same
+encoders and members, without pandas).
 """
 
 from __future__ import annotations
@@ -16,13 +20,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from openaml.engine.automl.columns import Columns, FrameColumns, RecordColumns
 from openaml.engine.automl.families import FittedLearner
 from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, FeatureEncoder
 from openaml.engine.automl.metrics import Metric
 from openaml.engine.models import ModelType
+from openaml.engine.predictors.scoring import TypedRecord
 
 SELECTION_STEPS = 25
+#: A member is dropped when the ensemble without it has a validation loss at most this share above
+#: the selected ensemble's (0.5%: e.g. an AUC of 0.8850 instead of 0.8855).
+PRUNE_TOLERANCE = 0.005
 _IMPROVEMENT = 1e-12
 
 
@@ -65,8 +74,39 @@ def select_ensemble(
         total += predictions[pick]
         if min(losses) < best_loss - _IMPROVEMENT:
             best_loss, best = min(losses), Counter(chosen)
-    size = sum(best.values())
-    return {index: times / size for index, times in sorted(best.items())}
+    kept = _pruned(best, predictions, y, metric, best_loss * (1.0 + PRUNE_TOLERANCE))
+    size = sum(kept.values())
+    return {index: times / size for index, times in sorted(kept.items())}
+
+
+def _pruned(
+    chosen: Counter[int], predictions: Sequence[FloatArray], y: Labels, metric: Metric, allowed_loss: float
+) -> Counter[int]:
+    """``chosen`` without the members it can do without: a member is removed, its picks given back
+    greedily to the others, when the loss stays within ``allowed_loss``. The least picked are tried
+    first, until no member can go."""
+    kept = Counter(chosen)
+    pruning = True
+    while pruning and len(kept) > 1:
+        pruning = False
+        for index in sorted(kept, key=lambda member: (kept[member], member)):
+            others = Counter({member: times for member, times in kept.items() if member != index})
+            total = np.asarray(
+                sum(times * predictions[member] for member, times in others.items()), np.float64
+            )
+            size = sum(others.values())
+            loss = metric.loss(y, total / size)
+            for _ in range(kept[index]):  # the removed member's picks, each to whichever helps most
+                size += 1
+                losses = {member: metric.loss(y, (total + predictions[member]) / size) for member in others}
+                pick = min(losses, key=lambda member: (losses[member], member))
+                others[pick] += 1
+                total += predictions[pick]
+                loss = losses[pick]
+            if loss <= allowed_loss:
+                kept, pruning = others, True
+                break
+    return kept
 
 
 @dataclass(frozen=True)
@@ -103,8 +143,16 @@ class EnsembleModel:
 
     def predict_scores(self, frame: pd.DataFrame) -> FloatArray:
         """Scores in the :class:`~openaml.engine.models.TrainedModel` layout for every row of ``frame``."""
+        return self._blend(FrameColumns(frame))
+
+    def predict_records(self, records: Sequence[TypedRecord]) -> FloatArray:
+        """:meth:`predict_scores` for typed records (see :mod:`openaml.engine.predictors.scoring`)."""
+        return self._blend(RecordColumns(records))
+
+    def _blend(self, columns: Columns) -> FloatArray:
+        """The weighted average of the members' scores, each encoding computed once."""
         matrices = {
-            encoding: self.encoders[encoding].transform(frame)
+            encoding: self.encoders[encoding].transform_columns(columns)
             for encoding in dict.fromkeys(member.encoding for member in self.members)
         }
         total: FloatArray | None = None

@@ -17,6 +17,9 @@ do categories first seen at prediction time, which bounds the width for high-car
 Columns missing from a frame are treated as entirely missing; extra columns are ignored.
 Encoders are fitted without the target (only unsupervised statistics), so fitting them once on the
 search data and reusing them across validation folds leaks no label information.
+
+Frames and typed records (real-time prediction) go through the same transformation code, read by
+:class:`~.columns.FrameColumns` or :class:`~.columns.RecordColumns`, so both give the same matrix.
 """
 
 from __future__ import annotations
@@ -33,14 +36,17 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from openaml.engine.automl.columns import (
     CategoryCodes,
+    Columns,
+    FrameColumns,
+    RecordColumns,
     TextColumn,
     column,
-    date_parts,
     looks_like_dates,
-    numeric_block,
     text,
+    texts,
 )
 from openaml.engine.data.schema import Attribute, AttributeType
+from openaml.engine.predictors.scoring import TypedRecord
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 Matrix: TypeAlias = FloatArray | sp.csr_matrix
@@ -84,7 +90,7 @@ class FeatureEncoder:
         """Learn imputation values, scales, category codes and text vocabularies from ``frame``."""
         self._dates = [name for name in self._category_attributes if looks_like_dates(column(frame, name))]
         self._categorical = [name for name in self._category_attributes if name not in self._dates]
-        numbers = self._numbers(frame)
+        numbers = self._numbers(FrameColumns(frame))
         with np.errstate(all="ignore"):
             medians = np.nanmedian(numbers, axis=0) if len(numbers) else np.zeros(numbers.shape[1])
         self._medians = np.nan_to_num(medians, nan=0.0)
@@ -104,14 +110,22 @@ class FeatureEncoder:
 
     def transform(self, frame: pd.DataFrame) -> Matrix:
         """The model matrix for ``frame``: dense float64, or CSR when text or wide one-hot is present."""
-        if self.encoding is Encoding.TREE:
-            return self._transform_tree(frame)
-        return self._transform_scaled(frame)
+        return self.transform_columns(FrameColumns(frame))
 
-    def _numbers(self, frame: pd.DataFrame) -> FloatArray:
+    def transform_records(self, records: Sequence[TypedRecord]) -> Matrix:
+        """:meth:`transform` for typed records (see :mod:`openaml.engine.predictors.scoring`)."""
+        return self.transform_columns(RecordColumns(records))
+
+    def transform_columns(self, columns: Columns) -> Matrix:
+        """The model matrix of the rows ``columns`` holds (one ``columns`` may serve several encoders)."""
+        if self.encoding is Encoding.TREE:
+            return self._transform_tree(columns)
+        return self._transform_scaled(columns)
+
+    def _numbers(self, columns: Columns) -> FloatArray:
         """Numeric and binary columns, then the parts of each date column."""
-        blocks = [numeric_block(frame, self._numeric)]
-        blocks += [date_parts(column(frame, name)) for name in self._dates]
+        blocks = [columns.numbers(self._numeric)]
+        blocks += [columns.dates(name) for name in self._dates]
         return np.hstack(blocks) if self._dates else blocks[0]
 
     def _text_vectorizers(self, total_text_chars: int) -> list[TfidfVectorizer]:
@@ -143,49 +157,60 @@ class FeatureEncoder:
             )
         return vectorizers
 
-    def _transform_tree(self, frame: pd.DataFrame) -> Matrix:
-        blocks: list[FloatArray] = [self._numbers(frame)]
+    def _transform_tree(self, columns: Columns) -> Matrix:
+        blocks: list[FloatArray] = [self._numbers(columns)]
         for name in self._categorical:
-            codes = self._categories[name].transform(column(frame, name)).astype(np.float64)
+            codes = self._categories[name].transform(columns.strings(name)).astype(np.float64)
             codes[codes < 0] = np.nan
             blocks.append(codes[:, None])
         for name in self._categorical:
             categories = self._categories[name]
             if categories.distinct > _HIGH_CARDINALITY:
-                values = column(frame, name)
+                values = columns.strings(name)
                 blocks += [categories.frequency(values)[:, None], categories.order(values)[:, None]]
-        for name in self._text:
-            texts = text(frame, name)
-            blocks.append(texts.str.len().to_numpy(dtype=np.float64)[:, None])
-            blocks.append(texts.str.split().str.len().to_numpy(dtype=np.float64)[:, None])
+        documents = {name: texts(columns.strings(name)) for name in self._text}
+        blocks += [_characters_and_words(documents[name]) for name in self._text]
         dense = np.hstack(blocks)
-        text_blocks = [
-            block for name in self._text for block in self._texts[name].transform(text(frame, name))
-        ]
+        text_blocks = [block for name in self._text for block in self._texts[name].transform(documents[name])]
         if not text_blocks:
             return dense
         return sp.hstack([sp.csr_matrix(dense), *text_blocks], format="csr")
 
-    def _transform_scaled(self, frame: pd.DataFrame) -> Matrix:
-        numbers = self._numbers(frame)
+    def _transform_scaled(self, columns: Columns) -> Matrix:
+        numbers = self._numbers(columns)
         missing = np.isnan(numbers)
         imputed = np.where(missing, self._medians, numbers)
         scaled = (imputed - self._means) / self._scales
         dense = np.hstack([scaled, missing[:, self._indicator_columns].astype(np.float64)])
-        one_hot = [self._one_hot(name, column(frame, name)) for name in self._categorical]
+        codes = [self._one_hot_codes(name, columns.strings(name)) for name in self._categorical]
         text_blocks = [
-            block for name in self._text for block in self._texts[name].transform(text(frame, name))
+            block
+            for name in self._text
+            for block in self._texts[name].transform(texts(columns.strings(name)))
         ]
-        width = sum(block.shape[1] for block in one_hot)
-        if not text_blocks and width <= _MAX_DENSE_ONE_HOT:
-            return np.hstack([dense, *(block.toarray() for block in one_hot)])
-        return sp.hstack([sp.csr_matrix(dense), *one_hot, *text_blocks], format="csr")
+        widths = [self._categories[name].other_code + 2 for name in self._categorical]
+        rows = np.arange(columns.n_rows)
+        if not text_blocks and sum(widths) <= _MAX_DENSE_ONE_HOT:
+            one_hot = [np.zeros((columns.n_rows, width)) for width in widths]
+            for block, block_codes in zip(one_hot, codes, strict=True):
+                block[rows, block_codes] = 1.0
+            return np.hstack([dense, *one_hot])
+        sparse_one_hot = [
+            sp.csr_matrix((np.ones(len(block_codes)), (rows, block_codes)), shape=(columns.n_rows, width))
+            for block_codes, width in zip(codes, widths, strict=True)
+        ]
+        return sp.hstack([sp.csr_matrix(dense), *sparse_one_hot, *text_blocks], format="csr")
 
-    def _one_hot(self, name: str, values: pd.Series) -> sp.csr_matrix:
-        """One column per kept value, one for "other" and one for missing."""
+    def _one_hot_codes(self, name: str, strings: Sequence[str | None]) -> npt.NDArray[np.int64]:
+        """The one-hot column of each value: one per kept value, one for "other" and one for missing."""
         categories = self._categories[name]
-        codes = categories.transform(values)
+        codes = categories.transform(strings)
         codes[codes < 0] = categories.other_code + 1
-        rows = np.arange(len(codes))
-        shape = (len(codes), categories.other_code + 2)
-        return sp.csr_matrix((np.ones(len(codes)), (rows, codes)), shape=shape)
+        return codes
+
+
+def _characters_and_words(documents: Sequence[str]) -> FloatArray:
+    """Each document's length in characters and in (whitespace-separated) words, one column each."""
+    return np.array(
+        [(len(document), len(document.split())) for document in documents], dtype=np.float64
+    ).reshape(len(documents), 2)

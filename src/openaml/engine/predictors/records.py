@@ -6,6 +6,9 @@ outside the literal set, count as missing (Amazon ML's documented treatment of m
 to them); missing attributes are missing values; attributes the schema does not know — the target
 included — are ignored.
 
+Parsed records are typed records (:mod:`.scoring`); a model that offers ``predict_records`` scores
+them directly, any other model gets them as a typed frame.
+
 Shapes (Amazon ML's, including its BINARY quirk):
 BINARY ``{"predictedLabel": "1", "predictedScores": {"1": 0.83}}`` — one score, keyed by the predicted
 label, always P(class 1); MULTICLASS every class → probability; REGRESSION ``{"predictedValue": x}``.
@@ -15,14 +18,16 @@ Each carries ``details`` ``{"PredictiveModelType", "Algorithm": "SGD"}``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainedModel
+from openaml.engine.predictors.scoring import RecordScorer, TypedRecord, TypedValue
 
 _BINARY = {
     "1": 1.0,
@@ -56,25 +61,42 @@ def _text(value: str | None) -> str | None:
     return value if value else None
 
 
-_PARSERS = {
+_PARSERS: dict[AttributeType, Callable[[str | None], TypedValue]] = {
     AttributeType.NUMERIC: _number,
     AttributeType.BINARY: _binary,
     AttributeType.CATEGORICAL: _text,
     AttributeType.TEXT: _text,
 }
+_NUMBER_TYPES = (AttributeType.NUMERIC, AttributeType.BINARY)
+
+
+class RecordParser:
+    """Parses records of strings into typed records of the schema's input attributes."""
+
+    def __init__(self, schema: DataSchema) -> None:
+        self.schema = schema
+        self._parsers = [(attribute.name, _PARSERS[attribute.type]) for attribute in schema.input_attributes]
+
+    def parse(self, record: Mapping[str, str]) -> dict[str, TypedValue]:
+        """The typed record: every input attribute of the schema, parsed (missing ones as missing)."""
+        return {name: parse(record.get(name)) for name, parse in self._parsers}
+
+    def frame(self, records: Sequence[TypedRecord]) -> pd.DataFrame:
+        """A typed frame (one row per typed record) of the schema's input attributes."""
+        columns: dict[str, Any] = {}
+        for attribute in self.schema.input_attributes:
+            values = [record.get(attribute.name) for record in records]
+            if attribute.type in _NUMBER_TYPES:
+                columns[attribute.name] = np.asarray(values, dtype=np.float64)
+            else:
+                columns[attribute.name] = pd.Series(values, dtype=object)
+        return pd.DataFrame(columns, index=pd.RangeIndex(len(records)))
 
 
 def records_to_frame(records: Sequence[Mapping[str, str]], schema: DataSchema) -> pd.DataFrame:
     """A typed frame (one row per record) of the schema's input attributes."""
-    columns: dict[str, Any] = {}
-    for attribute in schema.input_attributes:
-        parse = _PARSERS[attribute.type]
-        values = [parse(record.get(attribute.name)) for record in records]
-        if attribute.type in (AttributeType.NUMERIC, AttributeType.BINARY):
-            columns[attribute.name] = np.asarray(values, dtype=np.float64)
-        else:
-            columns[attribute.name] = pd.Series(values, dtype=object)
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(records)))
+    parser = RecordParser(schema)
+    return parser.frame([parser.parse(record) for record in records])
 
 
 class RecordPredictor:
@@ -85,27 +107,35 @@ class RecordPredictor:
         self.schema = schema
         self.score_threshold = score_threshold
         self.details = {"PredictiveModelType": model.model_type.value, "Algorithm": "SGD"}
+        self._parser = RecordParser(schema)
+        self._score: Callable[[Sequence[TypedRecord]], npt.NDArray[np.float64]] = (
+            model.predict_records
+            if isinstance(model, RecordScorer)
+            else lambda typed: model.predict_scores(self._parser.frame(typed))
+        )
+        # Prepares what the model builds on first use (lookup tables, flattened trees), so that the
+        # first request does not pay for it.
+        self._score([self._parser.parse({})])
 
     def predict(self, records: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
-        scores = self.model.predict_scores(records_to_frame(records, self.schema))
-        return [self._shape(scores[index]) for index in range(len(records))]
+        scores = self._score([self._parser.parse(record) for record in records])
+        return [self._shape(score) for score in scores.tolist()]
 
     def _shape(self, score: Any) -> dict[str, Any]:
         model_type = self.model.model_type
         if model_type is ModelType.REGRESSION:
             return {"predictedValue": float(score), "details": self.details}
         if model_type is ModelType.BINARY:
-            label = "1" if float(score) >= self.score_threshold else "0"
+            label = "1" if score >= self.score_threshold else "0"
             return {
                 "predictedLabel": label,
                 "predictedScores": {label: float(score)},
                 "details": self.details,
             }
         classes = self.model.classes or ()
-        row = [float(value) for value in score]
-        best = max(range(len(row)), key=row.__getitem__)
+        best = max(range(len(score)), key=score.__getitem__)
         return {
             "predictedLabel": classes[best],
-            "predictedScores": dict(zip(classes, row, strict=True)),
+            "predictedScores": dict(zip(classes, score, strict=True)),
             "details": self.details,
         }

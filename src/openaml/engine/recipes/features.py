@@ -18,6 +18,9 @@ variable becomes columns:
 Values and tokens not seen in training activate nothing. A vocabulary keeps at most
 :data:`MAX_VOCABULARY_SIZE` values per variable (the most frequent, ties broken alphabetically), and
 columns are ordered by output variable and then alphabetically, so equal data give equal features.
+
+Frames are transformed column by column with numpy; :mod:`.record_features` computes the same
+features for single typed records (real-time prediction) from a fitted featurizer.
 """
 
 from __future__ import annotations
@@ -65,7 +68,9 @@ _State = TypeVar("_State")
 
 
 @dataclass(frozen=True)
-class _QuantileBins:
+class QuantileBins:
+    """What ``quantile_bin`` learned: the inner bin edges; a value's bin is the number of edges <= it."""
+
     edges: np.ndarray
 
     def bin(self, values: np.ndarray) -> list[str | None]:
@@ -75,13 +80,15 @@ class _QuantileBins:
 
 
 @dataclass(frozen=True)
-class _Standardization:
+class Standardization:
+    """What ``normalize`` learned: values become ``(value - mean) / scale``."""
+
     mean: float
     scale: float
 
 
 @dataclass(frozen=True)
-class _NumericEncoder:
+class NumericEncoder:
     """One column with the value, plus the missing indicator if training saw missing values."""
 
     label: str
@@ -89,7 +96,7 @@ class _NumericEncoder:
     has_missing_indicator: bool
 
     @classmethod
-    def fit(cls, label: str, numbers: np.ndarray) -> _NumericEncoder:
+    def fit(cls, label: str, numbers: np.ndarray) -> NumericEncoder:
         missing = np.isnan(numbers)
         fill_value = 0.0 if missing.all() else float(numbers[~missing].mean())
         return cls(label, fill_value, bool(missing.any()))
@@ -122,14 +129,14 @@ class _NumericEncoder:
 
 
 @dataclass(frozen=True)
-class _DiscreteEncoder:
+class DiscreteEncoder:
     """One presence column per value of the training vocabulary."""
 
     label: str
     vocabulary: dict[str, int]
 
     @classmethod
-    def fit(cls, label: str, column: _Categories | list[list[str]]) -> _DiscreteEncoder:
+    def fit(cls, label: str, column: _Categories | list[list[str]]) -> DiscreteEncoder:
         """Keep each value (at most the ``MAX_VOCABULARY_SIZE`` most frequent), columns alphabetically."""
         if isinstance(column, _Categories):
             counts = Counter(value for value in column.values if value is not None)
@@ -197,13 +204,13 @@ class RecipeFeaturizer:
         return self._encode([evaluator.column(v.expression) for v in self.recipe.outputs], len(frame))
 
     def _fit_columns(self, frame: pd.DataFrame) -> list[_Column]:
-        self.states_ = _States()
+        self.states_ = FittedStates()
         evaluator = _Evaluator(frame, self.recipe, self.states_, fitting=True)
         columns = [evaluator.column(variable.expression) for variable in self.recipe.outputs]
-        self.encoders_: list[_NumericEncoder | _DiscreteEncoder] = [
-            _NumericEncoder.fit(variable.label, column)
+        self.encoders_: list[NumericEncoder | DiscreteEncoder] = [
+            NumericEncoder.fit(variable.label, column)
             if isinstance(column, np.ndarray)
-            else _DiscreteEncoder.fit(variable.label, column)
+            else DiscreteEncoder.fit(variable.label, column)
             for variable, column in zip(self.recipe.outputs, columns, strict=True)
         ]
         self.feature_names_: list[str] = [
@@ -235,11 +242,11 @@ class RecipeFeaturizer:
 
 
 @dataclass
-class _States:
+class FittedStates:
     """What ``fit`` learned for the stateful transformations, by expression."""
 
-    quantile_bins: dict[Transform, _QuantileBins] = field(default_factory=dict)
-    standardizations: dict[Transform, _Standardization] = field(default_factory=dict)
+    quantile_bins: dict[Transform, QuantileBins] = field(default_factory=dict)
+    standardizations: dict[Transform, Standardization] = field(default_factory=dict)
 
 
 class _Evaluator:
@@ -249,7 +256,7 @@ class _Evaluator:
     CATEGORICAL and TEXT as one string (or None) per record, TOKENS as one token list per record.
     """
 
-    def __init__(self, frame: pd.DataFrame, recipe: Recipe, states: _States, *, fitting: bool) -> None:
+    def __init__(self, frame: pd.DataFrame, recipe: Recipe, states: FittedStates, *, fitting: bool) -> None:
         self._frame = frame
         self._states = states
         self._fitting = fitting
@@ -381,17 +388,17 @@ def _fitted(
     return states[node]
 
 
-def _fit_quantile_bins(values: np.ndarray, n_bins: int | None) -> _QuantileBins:
+def _fit_quantile_bins(values: np.ndarray, n_bins: int | None) -> QuantileBins:
     assert n_bins is not None
     present = values[~np.isnan(values)]
     if present.size == 0:
-        return _QuantileBins(np.zeros(0))
-    return _QuantileBins(np.unique(np.quantile(present, np.arange(1, n_bins) / n_bins)))
+        return QuantileBins(np.zeros(0))
+    return QuantileBins(np.unique(np.quantile(present, np.arange(1, n_bins) / n_bins)))
 
 
-def _fit_standardization(values: np.ndarray) -> _Standardization:
+def _fit_standardization(values: np.ndarray) -> Standardization:
     present = values[~np.isnan(values)]
     if present.size == 0:
-        return _Standardization(0.0, 1.0)
+        return Standardization(0.0, 1.0)
     scale = float(present.std())
-    return _Standardization(float(present.mean()), scale if scale > 0 else 1.0)
+    return Standardization(float(present.mean()), scale if scale > 0 else 1.0)

@@ -138,3 +138,20 @@ def balanced_sample_weights(y: Labels, task: Task) -> FloatArray:
     weights[present] = len(y) / (present.sum() * counts[present])
     result: FloatArray = weights[y.astype(np.int64)]
     return result
+
+
+def linear_scores(features: Matrix, coefficients: FloatArray, intercepts: FloatArray) -> FloatArray:
+    """``features @ coefficients.T + intercepts`` as a dense (rows × outputs) array.
+
+    ``coefficients`` is (outputs × columns) or, for one output, (columns,), as scikit-learn keeps them.
+    """
+    weights = np.atleast_2d(coefficients).T
+    scores: FloatArray = np.asarray(features @ weights, dtype=np.float64) + intercepts
+    return scores
+
+
+def softmax(scores: FloatArray) -> FloatArray:
+    """Row-wise softmax, with the row maximum subtracted first (scikit-learn's formula)."""
+    exponentials = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probabilities: FloatArray = exponentials / exponentials.sum(axis=1, keepdims=True)
+    return probabilities

@@ -3,14 +3,20 @@
 Both are bagged (bootstrap samples), so one fit on all search rows gives honest out-of-bag scores
 for every row, as AutoGluon does: k times cheaper than cross-validating them. Trees are grown in
 batches so that a fit can stop at its deadline; prediction uses one thread.
+
+Many rows are scored tree by tree. A few rows (real-time prediction) are scored by walking every
+tree at once over the forest's nodes flattened into arrays (:class:`_FlatForest`): calling hundreds
+of trees one by one costs milliseconds per record, one level of all trees a few microseconds.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 import optuna
 import scipy.sparse as sp
 from sklearn.ensemble import (
@@ -32,6 +38,7 @@ from openaml.engine.automl.families.base import (
     expand_probabilities,
 )
 from openaml.engine.automl.features import Encoding, Matrix
+from openaml.engine.predictors.transient import transient_cached_property
 
 _TREES = 300
 # Trees are added in batches sized to take about _BATCH_SECONDS, and a batch that would run past
@@ -41,6 +48,10 @@ _BATCH_SECONDS = 0.5
 # scikit-learn forests take NaN in dense input only; in sparse input a value below every real one
 # sends missing values down the same side of each split.
 _SPARSE_MISSING = -1e30
+#: Rows × trees up to which the flattened forest scores the rows (beyond, tree by tree is faster).
+_FLAT_MAX_ROW_TREES = 20_000
+#: How many levels the flattened forest walks between checks that every walk reached its leaf.
+_LEAF_CHECK_LEVELS = 4
 
 Forest: TypeAlias = (
     RandomForestClassifier | RandomForestRegressor | ExtraTreesClassifier | ExtraTreesRegressor
@@ -58,11 +69,92 @@ class ForestLearner:
 
     def predict(self, features: Matrix) -> FloatArray:
         prepared = _for_trees(features)
+        if prepared.shape[0] * len(self.model.estimators_) <= _FLAT_MAX_ROW_TREES:
+            dense = prepared if isinstance(prepared, np.ndarray) else prepared.toarray()
+            return _task_scores(self._flat.mean_leaf_values(dense), self.model, self.task)
         first, *others = self.model.estimators_
         total = _tree_scores(first, prepared, self.task)
         for tree in others:
             total += _tree_scores(tree, prepared, self.task)
         return _task_scores(total / (len(others) + 1), self.model, self.task)
+
+    @transient_cached_property
+    def _flat(self) -> _FlatForest:
+        return _FlatForest.of(self.model, self.task)
+
+
+@dataclass(frozen=True)
+class _FlatForest:
+    """Every tree's nodes in shared arrays, walked for all trees at once, one level per step.
+
+    A tree sends a row to the left child when its float32 feature value is <= the threshold, and a
+    missing (NaN) value where ``missing_go_to_left`` says. Each node here instead tests whether one
+    entry of ``[x, -x]`` is <= a bound, and NaN fails every test. A node whose missing values go
+    right keeps the tree's test (``x <= threshold``: passing goes left, failing right); one whose
+    missing values go left tests ``x > threshold`` instead, written ``-x <= -nextafter(threshold,
+    inf)``: passing goes right, failing (NaN included) left. Either way a row reaches the leaf the
+    tree's own ``apply`` finds, without testing for NaN at every level. Leaves are their own
+    children, so walks that arrived stay put.
+    """
+
+    roots: npt.NDArray[np.intp]
+    #: Index into ``[x, -x]`` of each node's tested value.
+    columns: npt.NDArray[np.intp]
+    bounds: FloatArray
+    #: ``children[2 * node + passed]``: where a walk goes from ``node`` when its test fails or passes.
+    children: npt.NDArray[np.intp]
+    leaf_values: FloatArray
+    depth: int
+
+    @classmethod
+    def of(cls, model: Forest, task: Task) -> _FlatForest:
+        trees = [estimator.tree_ for estimator in model.estimators_]
+        roots = np.cumsum([0, *[tree.node_count for tree in trees[:-1]]]).astype(np.intp)
+        width = model.n_features_in_
+        parts: list[tuple[np.ndarray, ...]] = []
+        for root, tree in zip(roots, trees, strict=True):
+            leaf = tree.children_left < 0
+            own = np.arange(root, root + tree.node_count)
+            left = np.where(leaf, own, tree.children_left + root)
+            right = np.where(leaf, own, tree.children_right + root)
+            flipped = tree.missing_go_to_left.astype(bool) & ~leaf
+            parts.append(
+                (
+                    np.where(leaf, 0, tree.feature + np.where(flipped, width, 0)),
+                    np.where(flipped, -np.nextafter(tree.threshold, np.inf), tree.threshold),
+                    np.column_stack([np.where(flipped, left, right), np.where(flipped, right, left)]).ravel(),
+                )
+            )
+        columns, bounds, children = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+        outputs = len(model.classes_) if task.is_classification else 1
+        return cls(
+            roots=roots,
+            columns=columns.astype(np.intp),
+            bounds=bounds.astype(np.float64),
+            children=children.astype(np.intp),
+            leaf_values=np.concatenate([tree.value[:, 0, :outputs] for tree in trees]).astype(np.float64),
+            depth=max(tree.max_depth for tree in trees),
+        )
+
+    def mean_leaf_values(self, features: npt.NDArray[np.floating[Any]]) -> FloatArray:
+        """The trees' mean output (class probabilities, or a value as one column) for each row."""
+        values = np.asarray(features, dtype=np.float64)
+        flat = np.hstack([values, -values]).ravel()
+        nodes = np.broadcast_to(self.roots, (len(values), len(self.roots)))
+        starts = (np.arange(len(values), dtype=np.intp) * 2 * values.shape[1])[
+            :, None
+        ]  # of each row's [x, -x]
+        for level in range(1, self.depth + 1):
+            columns = self.columns.take(nodes)
+            if len(values) > 1:
+                columns += starts
+            passed = flat.take(columns) <= self.bounds.take(nodes)
+            children = self.children.take(2 * nodes + passed)
+            if level % _LEAF_CHECK_LEVELS == 0 and (children == nodes).all():  # every walk is at its leaf
+                break
+            nodes = children
+        leaf_values: FloatArray = self.leaf_values.take(nodes, axis=0).mean(axis=1)
+        return leaf_values
 
 
 class ForestFamily(Family):

@@ -4,11 +4,14 @@ The zero-shot portfolio follows AutoGluon's tuned LightGBM presets (default, ext
 128-leaf model) plus a strongly regularised small-leaf variant for small and wide data; on wide
 data fewer histogram bins and half the features per tree make each tree several times cheaper.
 Boosting rounds are chosen on the validation fold (early stopping) and the refit reuses their
-mean. Prediction uses one thread, which keeps single-record latency low under load.
+mean. Prediction uses one thread, which keeps single-record latency low under load. A single row
+(real-time prediction) goes through LightGBM's single-row C API (:class:`_SingleRowPredictor`):
+``Booster.predict`` sets up a predictor on every call, which costs more than scoring one row.
 """
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any, Literal
 
 import lightgbm as lgb
@@ -27,6 +30,15 @@ from openaml.engine.automl.families.base import (
 )
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.models import ModelType
+from openaml.engine.predictors.transient import transient_cached_property
+
+try:  # LightGBM's own handle on its C library: the single-row API has no Python wrapper
+    from lightgbm.basic import _c_str, _safe_call
+    from lightgbm.libpath import _LIB
+
+    _HAS_SINGLE_ROW_API = True
+except ImportError:  # pragma: no cover - a LightGBM without them scores single rows as any other
+    _HAS_SINGLE_ROW_API = False
 
 _MAX_ROUNDS = 5_000
 # One OpenMP thread: on a busy 2-core machine two threads made boosting 2-10x slower (threads spin
@@ -34,6 +46,9 @@ _MAX_ROUNDS = 5_000
 _TRAINING_THREADS = 1
 _EARLY_STOPPING_ROUNDS = 50
 _NO_REGULARISATION = 1e-8
+# LightGBM's C API constants: normal prediction (not raw scores or leaves), float64 input.
+_PREDICT_NORMAL = 0
+_FLOAT64 = 1
 
 
 class LightGBMLearner:
@@ -45,8 +60,58 @@ class LightGBMLearner:
         self.complete = complete
 
     def predict(self, features: Matrix) -> FloatArray:
+        if features.shape[0] == 1 and _HAS_SINGLE_ROW_API:
+            row = features if isinstance(features, np.ndarray) else features.toarray()
+            return self._single_row.predict(row[0])
         scores = np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
         return scores
+
+    @transient_cached_property
+    def _single_row(self) -> _SingleRowPredictor:
+        return _SingleRowPredictor(self.booster)
+
+
+class _SingleRowPredictor:
+    """``Booster.predict`` for one dense row, through ``LGBM_BoosterPredictForMatSingleRowFast``: the
+    prediction is configured once (same iterations, one thread) and then only scores rows."""
+
+    def __init__(self, booster: lgb.Booster) -> None:
+        self._booster = booster  # the configuration refers to it: keep it alive as long
+        self._handle = ctypes.c_void_p()
+        self._outputs = booster.num_model_per_iteration()
+        self._out_length = ctypes.c_int64()
+        iterations = booster.best_iteration if booster.best_iteration > 0 else -1
+        _safe_call(
+            _LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
+                booster._handle,
+                ctypes.c_int(_PREDICT_NORMAL),
+                ctypes.c_int(0),
+                ctypes.c_int(iterations),
+                ctypes.c_int(_FLOAT64),
+                ctypes.c_int32(booster.num_feature()),
+                _c_str("num_threads=1"),
+                ctypes.byref(self._handle),
+            )
+        )
+
+    def __del__(self) -> None:
+        free = getattr(_LIB, "LGBM_FastConfigFree", None)  # None once the library is unloaded
+        if free is not None and self._handle.value is not None:
+            free(self._handle)
+
+    def predict(self, row: FloatArray) -> FloatArray:
+        """The scores of one row, shaped as ``Booster.predict`` shapes them for one row."""
+        values = np.ascontiguousarray(row, dtype=np.float64)
+        out = np.empty(self._outputs, dtype=np.float64)
+        _safe_call(
+            _LIB.LGBM_BoosterPredictForMatSingleRowFast(
+                self._handle,
+                values.ctypes.data_as(ctypes.c_void_p),
+                ctypes.byref(self._out_length),
+                out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+            )
+        )
+        return out if self._outputs == 1 else out[None, :]
 
 
 class LightGBMFamily(Family):

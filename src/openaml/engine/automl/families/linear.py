@@ -2,6 +2,10 @@
 
 Often the strongest simple baseline: on wide sensor data and on text n-grams a well-regularised
 linear model beats boosted trees, so the portfolio tries it first, at three regularisation strengths.
+
+Predictions are computed from the fitted coefficients with scikit-learn's formulas (the linear
+scores, then the logistic function for two classes or the softmax for more) rather than through its
+``predict_proba``, whose input validation costs a hundred times the arithmetic for one record.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import warnings
 
 import numpy as np
 import optuna
+from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 
@@ -22,6 +27,8 @@ from openaml.engine.automl.families.base import (
     Labels,
     Task,
     expand_probabilities,
+    linear_scores,
+    softmax,
 )
 from openaml.engine.automl.features import Encoding, Matrix
 
@@ -38,7 +45,13 @@ class LogisticLearner:
         self.task = task
 
     def predict(self, features: Matrix) -> FloatArray:
-        return expand_probabilities(self.model.predict_proba(features), self.model.classes_, self.task)
+        scores = linear_scores(features, self.model.coef_, self.model.intercept_)
+        if scores.shape[1] == 1:  # two classes: the scores are for the second one
+            second = expit(scores[:, 0])
+            probabilities = np.column_stack([1.0 - second, second])
+        else:
+            probabilities = softmax(scores)
+        return expand_probabilities(probabilities, self.model.classes_, self.task)
 
 
 class RidgeLearner:
@@ -50,7 +63,8 @@ class RidgeLearner:
         self.model = model
 
     def predict(self, features: Matrix) -> FloatArray:
-        return np.asarray(self.model.predict(features), dtype=np.float64)
+        scores: FloatArray = linear_scores(features, self.model.coef_, self.model.intercept_)[:, 0]
+        return scores
 
 
 class LinearFamily(Family):

@@ -1,0 +1,157 @@
+"""Records of strings in, Amazon ML ``Prediction`` shapes out, through each kind of model."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pytest
+
+from openaml.engine.automl import AutoMLParameters, train_automl
+from openaml.engine.data.schema import Attribute, AttributeType, DataSchema
+from openaml.engine.models import ModelType, TrainedModel
+from openaml.engine.predictors import RecordPredictor, records_to_frame
+from openaml.engine.predictors.records import RecordParser
+from openaml.engine.sgd import train_sgd_model
+
+from .conftest import ServiceData
+
+T = AttributeType
+SCHEMA = DataSchema(
+    attributes=(
+        Attribute("age", T.NUMERIC),
+        Attribute("member", T.BINARY),
+        Attribute("city", T.CATEGORICAL),
+        Attribute("review", T.TEXT),
+        Attribute("bought", T.BINARY),
+    ),
+    target_attribute_name="bought",
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [("42", 42.0), (" 7.5 ", 7.5), ("-1e3", -1000.0), ("abc", math.nan), ("inf", math.nan), ("", math.nan)],
+)
+def test_numeric_values_that_are_not_finite_numbers_are_missing(value: str, number: float) -> None:
+    parsed = RecordParser(SCHEMA).parse({"age": value})["age"]
+    assert parsed == number or (math.isnan(number) and math.isnan(parsed))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "number"), [("Yes", 1.0), (" FALSE ", 0.0), ("t", 1.0), ("0", 0.0), ("maybe", math.nan)]
+)
+def test_binary_values_outside_the_literals_are_missing(value: str, number: float) -> None:
+    parsed = RecordParser(SCHEMA).parse({"member": value})["member"]
+    assert parsed == number or (math.isnan(number) and math.isnan(parsed))  # type: ignore[arg-type]
+
+
+def test_missing_and_unknown_attributes_and_the_target() -> None:
+    parsed = RecordParser(SCHEMA).parse({"city": "", "review": "fine", "bought": "1", "unknown": "x"})
+
+    assert set(parsed) == {"age", "member", "city", "review"}
+    assert math.isnan(parsed["age"]) and math.isnan(parsed["member"])  # type: ignore[arg-type]
+    assert parsed["city"] is None and parsed["review"] == "fine"
+
+
+def test_records_become_a_typed_frame() -> None:
+    frame = records_to_frame([{"age": "3", "city": "Oslo"}, {"member": "no"}], SCHEMA)
+
+    assert list(frame.columns) == ["age", "member", "city", "review"]
+    assert frame["age"].dtype == np.float64 and frame["member"].tolist()[1] == 0.0
+    assert frame["city"].tolist() == ["Oslo", None] and frame["review"].isna().all()
+
+
+def sgd_model(data: ServiceData, model_type: ModelType) -> TrainedModel:
+    return train_sgd_model(data.frame, data.schema, model_type, {}, recipe_text=None, statistics=None)
+
+
+def scores_of_frame(model: TrainedModel, data: ServiceData, records: list[dict[str, str]]) -> np.ndarray:
+    return model.predict_scores(records_to_frame(records, data.schema))
+
+
+def test_binary_predictions_hold_one_score_keyed_by_the_label(
+    service_data: Callable[[str, str], ServiceData],
+) -> None:
+    data = service_data("titanic.csv", "survived")
+    model = sgd_model(data, ModelType.BINARY)
+    records = data.records[:100]
+    expected = scores_of_frame(model, data, records)
+    threshold = float(np.median(expected))
+
+    predictions = RecordPredictor(model, data.schema, score_threshold=threshold).predict(records)
+
+    for prediction, score in zip(predictions, expected, strict=True):
+        label = "1" if score >= threshold else "0"
+        assert prediction["predictedLabel"] == label
+        assert prediction["predictedScores"] == {label: pytest.approx(score, rel=1e-12)}
+        assert prediction["details"] == {"PredictiveModelType": "BINARY", "Algorithm": "SGD"}
+    assert {prediction["predictedLabel"] for prediction in predictions} == {"0", "1"}
+
+
+def test_multiclass_predictions_score_every_class(service_data: Callable[[str, str], ServiceData]) -> None:
+    data = service_data("penguins.csv", "species")
+    model = sgd_model(data, ModelType.MULTICLASS)
+    assert model.classes is not None
+    records = data.records
+
+    predictions = RecordPredictor(model, data.schema).predict(records)
+
+    expected = scores_of_frame(model, data, records)
+    for prediction, scores in zip(predictions, expected, strict=True):
+        assert list(prediction["predictedScores"]) == list(model.classes)
+        np.testing.assert_allclose(list(prediction["predictedScores"].values()), scores, rtol=1e-12)
+        assert prediction["predictedLabel"] == model.classes[int(np.argmax(scores))]
+
+
+def test_regression_predictions_hold_the_value(service_data: Callable[[str, str], ServiceData]) -> None:
+    data = service_data("wine_quality.csv", "quality")
+    model = sgd_model(data, ModelType.REGRESSION)
+    records = data.records[:200]
+
+    predictions = RecordPredictor(model, data.schema).predict(records)
+
+    values = [prediction["predictedValue"] for prediction in predictions]
+    np.testing.assert_allclose(values, scores_of_frame(model, data, records), rtol=1e-12)
+    assert set(predictions[0]) == {"predictedValue", "details"}
+
+
+def test_automl_ensembles_predict_records(service_data: Callable[[str, str], ServiceData]) -> None:
+    data = service_data("titanic.csv", "survived")
+    parameters = AutoMLParameters(time_budget_seconds=20, algorithms=("linear", "lightgbm"), max_trials=2)
+    model = train_automl(data.frame, data.schema, ModelType.BINARY, parameters).model
+    records = [*data.records[:50], {}, {"age": "not a number", "sex": "unknown", "unrelated": "1"}]
+
+    predictions = RecordPredictor(model, data.schema).predict(records)
+
+    scores = [next(iter(prediction["predictedScores"].values())) for prediction in predictions]
+    np.testing.assert_allclose(scores, scores_of_frame(model, data, records), rtol=1e-10)
+
+
+class FrameOnlyModel:
+    """A trained model that scores frames only (no ``predict_records``)."""
+
+    model_type = ModelType.REGRESSION
+    classes = None
+    algorithm = "test"
+
+    def __init__(self) -> None:
+        self.frames: list[pd.DataFrame] = []
+
+    def predict_scores(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+        self.frames.append(frame)
+        return np.asarray(frame["age"].fillna(-1.0) * 2.0, dtype=np.float64)
+
+
+def test_a_model_without_record_scoring_gets_typed_frames() -> None:
+    model = FrameOnlyModel()
+
+    predictions: list[dict[str, Any]] = RecordPredictor(model, SCHEMA).predict([{"age": "21"}, {"age": "x"}])
+
+    assert [prediction["predictedValue"] for prediction in predictions] == [42.0, -2.0]
+    frame = model.frames[-1]
+    assert list(frame.columns) == ["age", "member", "city", "review"] and frame["age"].dtype == np.float64
