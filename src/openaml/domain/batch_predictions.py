@@ -26,6 +26,7 @@ from openaml.domain.resources import (
     inherited_tags,
     report_progress,
     start_resource,
+    wait_until_completed,
     write_job_log,
 )
 from openaml.engine.batch import ScoringStopped, manifest_json, score_files, scoring_schema
@@ -40,7 +41,6 @@ from openaml.jobs.worker import JobCancelled, JobContext
 
 BATCH_JOB = "batch_predict"
 KIND = ResourceKind.BATCH_PREDICTION
-WAIT_SECONDS = 0.5
 MAX_LOGGED_INVALID = 1000
 SCORING_THREADS = 2
 
@@ -107,25 +107,16 @@ def create_batch_prediction(ctx: ServiceContext, caller: Caller, params: Mapping
     )
 
 
-def _wait_completed(
-    ctx: ServiceContext, kind: ResourceKind, resource_id: str, role: str, context: JobContext
-) -> Resource:
-    while True:
-        resource = get_usable_resource(ctx, kind, resource_id, role)
-        if resource.status is EntityStatus.COMPLETED:
-            return resource
-        context.check_cancelled()
-        time.sleep(WAIT_SECONDS)
-
-
 def run_batch_prediction_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
     batch = ctx.resources.get(KIND, job.resource_id)
     if batch is None or batch.status not in (EntityStatus.PENDING, EntityStatus.INPROGRESS):
         return
     output_uri = batch.request["OutputUri"]
     try:
-        model = _wait_completed(ctx, ResourceKind.ML_MODEL, batch.request["MLModelId"], "MLModel", context)
-        data_source = _wait_completed(
+        model = wait_until_completed(
+            ctx, ResourceKind.ML_MODEL, batch.request["MLModelId"], "MLModel", context
+        )
+        data_source = wait_until_completed(
             ctx,
             ResourceKind.DATA_SOURCE,
             batch.request["BatchPredictionDataSourceId"],

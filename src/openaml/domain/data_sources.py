@@ -170,6 +170,13 @@ def statistics_uri(ctx: ServiceContext, data_source_id: str) -> str:
     return artifact_uri(ctx, KIND, data_source_id, "statistics.json")
 
 
+def load_statistics(ctx: ServiceContext, data_source: Resource) -> dict[str, Any] | None:
+    """The datasource's statistics JSON, or None when it was created without ComputeStatistics."""
+    if not data_source.details.get("HasStatistics"):
+        return None
+    return json.loads(ctx.objects.read_bytes(statistics_uri(ctx, data_source.id)))  # type: ignore[no-any-return]
+
+
 def data_files(ctx: ServiceContext, location: str) -> list[DataFile]:
     def opener(uri: str) -> Any:
         return lambda: ctx.objects.open_read(uri)

@@ -26,6 +26,7 @@ from openaml.domain.resources import (
     get_usable_resource,
     inherited_tags,
     start_resource,
+    wait_until_completed,
     write_job_log,
 )
 from openaml.engine.data.errors import DataError
@@ -42,7 +43,6 @@ from openaml.jobs.worker import JobCancelled, JobContext
 
 EVALUATE_JOB = "evaluate_ml_model"
 KIND = ResourceKind.EVALUATION
-WAIT_SECONDS = 0.5
 HEADLINE = {
     ModelType.BINARY: "BinaryAUC",
     ModelType.MULTICLASS: "MulticlassAvgFScore",
@@ -94,17 +94,6 @@ def create_evaluation(ctx: ServiceContext, caller: Caller, params: Mapping[str, 
     )
 
 
-def _wait_completed(
-    ctx: ServiceContext, kind: ResourceKind, resource_id: str, role: str, context: JobContext
-) -> Resource:
-    while True:
-        resource = get_usable_resource(ctx, kind, resource_id, role)
-        if resource.status is EntityStatus.COMPLETED:
-            return resource
-        context.check_cancelled()
-        time.sleep(WAIT_SECONDS)
-
-
 def reading_schema(training: DataSchema, evaluation: DataSchema) -> DataSchema:
     """The evaluation file's columns, typed as in training where training knows them, with its target."""
     types = {a.name: a.type for a in training.attributes}
@@ -114,12 +103,6 @@ def reading_schema(training: DataSchema, evaluation: DataSchema) -> DataSchema:
     )
 
 
-def _statistics(ctx: ServiceContext, data_source: Resource) -> dict[str, Any] | None:
-    if not data_source.details.get("HasStatistics"):
-        return None
-    return json.loads(ctx.objects.read_bytes(data_sources.statistics_uri(ctx, data_source.id)))  # type: ignore[no-any-return]
-
-
 def _facts(
     ctx: ServiceContext,
     data_source: Resource,
@@ -127,7 +110,7 @@ def _facts(
     valid_records: int | None,
     invalid_records: int,
 ) -> DatasourceFacts:
-    statistics = _statistics(ctx, data_source)
+    statistics = data_sources.load_statistics(ctx, data_source)
     spec = data_source.request.get("DataSpec", {})
     return DatasourceFacts(
         datasource_id=data_source.id,
@@ -154,10 +137,10 @@ def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> No
     if evaluation is None or evaluation.status not in (EntityStatus.PENDING, EntityStatus.INPROGRESS):
         return
     try:
-        model = _wait_completed(
+        model = wait_until_completed(
             ctx, ResourceKind.ML_MODEL, evaluation.request["MLModelId"], "MLModel", context
         )
-        data_source = _wait_completed(
+        data_source = wait_until_completed(
             ctx,
             ResourceKind.DATA_SOURCE,
             evaluation.request["EvaluationDataSourceId"],
@@ -184,7 +167,7 @@ def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> No
         target = training_schema.target_attribute_name
         assert target is not None
         training = ctx.resources.get(ResourceKind.DATA_SOURCE, model.data_source_id or "")
-        majority, mean = _baselines(_statistics(ctx, training) if training else None)
+        majority, mean = _baselines(data_sources.load_statistics(ctx, training) if training else None)
         scores = trained.predict_scores(frame) if len(frame) else np.empty((0,))
         result = evaluate(
             model_type,

@@ -25,6 +25,7 @@ from openaml.domain.resources import (
     inherited_tags,
     report_progress,
     start_resource,
+    wait_until_completed,
     write_job_log,
 )
 from openaml.engine.automl import TrainingProgress, parse_automl_parameters, train_automl
@@ -42,7 +43,6 @@ from openaml.jobs.worker import JobCancelled, JobContext
 TRAIN_JOB = "train_ml_model"
 KIND = ResourceKind.ML_MODEL
 SGD_MODE = "sgd"
-DATA_SOURCE_WAIT_SECONDS = 0.5
 
 #: The target attribute type each model type needs.
 TARGET_TYPES = {
@@ -113,12 +113,6 @@ def _recipe_text(ctx: ServiceContext, params: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _statistics(ctx: ServiceContext, data_source: Resource) -> dict[str, Any] | None:
-    if not data_source.details.get("HasStatistics"):
-        return None
-    return json.loads(ctx.objects.read_bytes(data_sources.statistics_uri(ctx, data_source.id)))  # type: ignore[no-any-return]
-
-
 def create_ml_model(ctx: ServiceContext, caller: Caller, params: Mapping[str, Any]) -> Resource:
     model_type = ModelType(params["MLModelType"])
     data_source_id = params["TrainingDataSourceId"]
@@ -133,7 +127,11 @@ def create_ml_model(ctx: ServiceContext, caller: Caller, params: Mapping[str, An
     if data_source.status is EntityStatus.COMPLETED:
         schema = parse_data_schema(data_source.details["DataSourceSchema"])
         check_schema_fits(
-            schema, model_type, data_source_id, _statistics(ctx, data_source), int(ctx.settings.max_classes)
+            schema,
+            model_type,
+            data_source_id,
+            data_sources.load_statistics(ctx, data_source),
+            int(ctx.settings.max_classes),
         )
         if recipe_text is not None:
             parse_recipe(recipe_text, schema)
@@ -173,16 +171,6 @@ def leaderboard_uri(ctx: ServiceContext, ml_model_id: str) -> str:
     return ctx.objects.data_uri("mlmodels", ml_model_id, "leaderboard.json")
 
 
-def _wait_for_data_source(ctx: ServiceContext, data_source_id: str, context: JobContext) -> Resource:
-    """The training datasource once COMPLETED; FAILED or DELETED end the wait with an error."""
-    while True:
-        resource = get_usable_resource(ctx, ResourceKind.DATA_SOURCE, data_source_id, "Training DataSource")
-        if resource.status is EntityStatus.COMPLETED:
-            return resource
-        context.check_cancelled()
-        time.sleep(DATA_SOURCE_WAIT_SECONDS)
-
-
 def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
     """Read the training data, train (AutoML or SGD), store the artifact, complete the model."""
     model = ctx.resources.get(KIND, job.resource_id)
@@ -191,12 +179,14 @@ def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None
     request = model.request
     model_type = ModelType(request["MLModelType"])
     try:
-        data_source = _wait_for_data_source(ctx, request["TrainingDataSourceId"], context)
+        data_source = wait_until_completed(
+            ctx, ResourceKind.DATA_SOURCE, request["TrainingDataSourceId"], "Training DataSource", context
+        )
         if start_resource(ctx, KIND, model.id, "Reading the training data") is None:
             return
         started_wall, started_cpu = time.monotonic(), time.process_time()
         schema = parse_data_schema(data_source.details["DataSourceSchema"])
-        statistics = _statistics(ctx, data_source)
+        statistics = data_sources.load_statistics(ctx, data_source)
         check_schema_fits(schema, model_type, data_source.id, statistics, int(ctx.settings.max_classes))
         recipe_text = _recipe_text(ctx, request)
         parameters = dict(request.get("Parameters") or {})

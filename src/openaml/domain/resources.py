@@ -21,6 +21,7 @@ from openaml.errors import (
     ResourceNotFoundException,
     TagLimitExceededException,
 )
+from openaml.jobs.worker import JobContext
 from openaml.store.resources import ResourceQuery
 
 #: The URL path segment and data-directory folder of each resource type.
@@ -31,6 +32,7 @@ COLLECTIONS = {
     ResourceKind.BATCH_PREDICTION: "batchpredictions",
 }
 MAX_TAGS_PER_RESOURCE = 50
+DEPENDENCY_POLL_SECONDS = 0.5
 MAX_MESSAGE_LENGTH = 10240
 # The model's pattern plus '%', which its documentation lists as valid (see operations/validation.py).
 _TAG_PATTERN = regex.compile(r"[\p{L}\p{Z}\p{N}_.:/=+\-@%]*")
@@ -99,6 +101,22 @@ def get_usable_resource(ctx: ServiceContext, kind: ResourceKind, resource_id: st
             + (f": {resource.message}" if resource.message else ".")
         )
     return resource
+
+
+def wait_until_completed(
+    ctx: ServiceContext, kind: ResourceKind, resource_id: str, role: str, context: JobContext
+) -> Resource:
+    """Wait (in a job) until a resource this job depends on is COMPLETED.
+
+    A dependency that is or becomes FAILED or DELETED ends the wait with ``InvalidInputException``
+    naming it; a cancelled job stops waiting with ``JobCancelled``.
+    """
+    while True:
+        resource = get_usable_resource(ctx, kind, resource_id, role)
+        if resource.status is EntityStatus.COMPLETED:
+            return resource
+        context.check_cancelled()
+        time.sleep(DEPENDENCY_POLL_SECONDS)
 
 
 def rename_resource(
