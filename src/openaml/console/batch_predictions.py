@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from openaml.console.kinds import is_running
 from openaml.console.pages import BASE, Console, FormError, Visit, optional, security_headers
+from openaml.console.resources import render_model_and_data_form
 from openaml.errors import InternalServerException, OpenAMLError
 from openaml.operations.extensions import RawContent
 
@@ -85,18 +86,14 @@ def routes(console: Console) -> list[Route]:
         message: str | None = None,
         status: int = 200,
     ) -> Response:
-        completed = {"FilterVariable": "Status", "EQ": "COMPLETED"}
-        return console.render(
+        return await render_model_and_data_form(
+            console,
             request,
+            visit,
             "batch_prediction_new.html",
-            {
-                "page_title": "Create a batch prediction",
-                "values": values,
-                "models": await gateway.describe_all("DescribeMLModels", completed, visit.caller),
-                "data_sources": await gateway.describe_all("DescribeDataSources", completed, visit.caller),
-                "message": message,
-            },
-            session=visit.session,
+            "Create a batch prediction",
+            values,
+            message=message,
             status=status,
         )
 

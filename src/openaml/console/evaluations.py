@@ -21,6 +21,7 @@ from starlette.routing import Route
 from openaml.console import charts
 from openaml.console.kinds import is_running
 from openaml.console.pages import BASE, Console, FormError, Visit, optional, security_headers
+from openaml.console.resources import render_model_and_data_form
 from openaml.errors import InternalServerException, OpenAMLError
 from openaml.operations.extensions import RawContent
 
@@ -219,18 +220,14 @@ def routes(console: Console) -> list[Route]:
         message: str | None = None,
         status: int = 200,
     ) -> Response:
-        completed = {"FilterVariable": "Status", "EQ": "COMPLETED"}
-        return console.render(
+        return await render_model_and_data_form(
+            console,
             request,
+            visit,
             "evaluation_new.html",
-            {
-                "page_title": "Evaluate a model",
-                "values": values,
-                "models": await gateway.describe_all("DescribeMLModels", completed, visit.caller),
-                "data_sources": await gateway.describe_all("DescribeDataSources", completed, visit.caller),
-                "message": message,
-            },
-            session=visit.session,
+            "Evaluate a model",
+            values,
+            message=message,
             status=status,
         )
 

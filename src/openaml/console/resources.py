@@ -24,6 +24,36 @@ LOG = ("GET", "/{collection}/{ResourceId}/log")
 MAX_STATUS_REFERENCES = 200
 
 
+async def render_model_and_data_form(
+    console: Console,
+    request: Request,
+    visit: Visit,
+    template: str,
+    title: str,
+    values: dict[str, str],
+    *,
+    message: str | None = None,
+    status: int = 200,
+) -> Response:
+    """A create form picking a COMPLETED model and datasource (evaluations, batch predictions)."""
+    completed = {"FilterVariable": "Status", "EQ": "COMPLETED"}
+    return console.render(
+        request,
+        template,
+        {
+            "page_title": title,
+            "values": values,
+            "models": await console.gateway.describe_all("DescribeMLModels", completed, visit.caller),
+            "data_sources": await console.gateway.describe_all(
+                "DescribeDataSources", completed, visit.caller
+            ),
+            "message": message,
+        },
+        session=visit.session,
+        status=status,
+    )
+
+
 async def status_of(console: Console, caller: Caller, reference: str) -> dict[str, Any]:
     """The live state of one object named ``collection/id``."""
     collection, _, resource_id = reference.partition("/")
