@@ -84,6 +84,9 @@ def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair], *, serving_pro
         return JSONResponse({"status": "ok", "version": __version__})
 
     routes: list[BaseRoute] = [
+        # The API at "/" first: nearly every call (Predict above all) goes there, and Starlette tries
+        # routes in order, so it must not wait behind the console's routes.
+        Route("/", api.__call__, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
         Route(PREFIX + "/{rest:path}", extension_api.__call__, methods=["GET", "POST", "PUT", "DELETE"]),
     ]

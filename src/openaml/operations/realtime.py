@@ -27,7 +27,7 @@ def delete_realtime_endpoint(ctx: ServiceContext, params: dict[str, Any], caller
 
 
 def _check_size(ctx: ServiceContext, record: Mapping[str, str]) -> None:
-    size = sum(len(key) + len(value) for key, value in record.items())
+    size = sum(map(len, record)) + sum(map(len, record.values()))
     limit = int(ctx.settings.max_record_bytes)
     if size > limit:
         raise LimitExceededException(

@@ -177,6 +177,10 @@ class _StringRule(_Rule):
         self._pattern_constraint = pattern_constraint
         self._enum = frozenset(enum)
         self._enum_constraint = f"Member must satisfy enum value set: [{', '.join(enum)}]"
+        #: Whether any string is valid here (no length bounds, pattern or enum).
+        self.accepts_any_string = (
+            bounds.minimum is None and bounds.maximum is None and pattern is None and not enum
+        )
 
     def _has_type(self, value: object) -> bool:
         return isinstance(value, str)
@@ -276,6 +280,14 @@ class _MapRule(_Rule):
         self._bounds = bounds
         self._key = key
         self._value = value
+        # A map of free strings to free strings (Predict's Record: hundreds of entries on every call)
+        # only needs a type check of its values: JSON object keys are always strings.
+        self._any_strings = (
+            isinstance(key, _StringRule)
+            and key.accepts_any_string
+            and isinstance(value, _StringRule)
+            and value.accepts_any_string
+        )
 
     def _has_type(self, value: object) -> bool:
         return isinstance(value, dict)
@@ -284,6 +296,8 @@ class _MapRule(_Rule):
         problem = self._bounds.problem(len(value), "length")
         if problem is not None:
             errors.append(self.violation(value, path, problem))
+        if self._any_strings and set(map(type, value.values())) <= {str}:
+            return
         for key, item in value.items():
             self._key.check(key, f"keys of {path}", errors)
             self._value.check(item, f"{path}.{_capped(key)}", errors)

@@ -40,6 +40,19 @@ def test_member_cap_and_cost_limit_are_respected() -> None:
     ) == {0: 1.0}
 
 
+def test_serving_cost_limit_keeps_costly_members_out_but_never_the_best_one() -> None:
+    truth, predictions = _predictions()
+    # the second model alone would blend well, but serving it too costs more than allowed
+    weights = select_ensemble(
+        predictions, truth, RMSE, max_members=5, serving_costs=[8.0, 8.0, 1.0], serving_cost_limit=10.0
+    )
+    assert 0 in weights and 1 not in weights
+    # the best model is kept even when it alone costs more than the limit
+    assert 0 in select_ensemble(
+        predictions, truth, RMSE, max_members=5, serving_costs=[8.0, 1.0, 1.0], serving_cost_limit=2.0
+    )
+
+
 def test_members_the_ensemble_does_almost_as_well_without_are_dropped() -> None:
     truth, (first, second, _) = _predictions()
     near_copy = first + np.random.default_rng(1).normal(scale=0.05, size=500)

@@ -30,6 +30,7 @@ def test_every_key_is_parsed() -> None:
             "openaml.validationFolds": "0",
             "openaml.searchRowLimit": "5000",
             "openaml.maxEnsembleSize": "3",
+            "openaml.maxServingCost": "2.5",
         }
     )
     assert params == AutoMLParameters(
@@ -41,6 +42,7 @@ def test_every_key_is_parsed() -> None:
         validation_folds=0,
         search_row_limit=5000,
         max_ensemble_size=3,
+        max_serving_cost=2.5,
     )
 
 
@@ -69,6 +71,7 @@ def test_all_selects_every_family() -> None:
         ("openaml.validationFolds", "1", "between 2 and 10 (or 0)"),
         ("openaml.searchRowLimit", "10", "between 1000 and"),
         ("openaml.maxEnsembleSize", "50", "between 1 and 20"),
+        ("openaml.maxServingCost", "0.5", "between 1 and 1000"),
         ("openaml.timeBudget", "60", "Unknown parameter openaml.timeBudget"),
     ],
 )

@@ -43,6 +43,21 @@ def test_numeric_values_that_are_not_finite_numbers_are_missing(value: str, numb
 
 
 @pytest.mark.parametrize(
+    "odd_value",
+    ["", "nan", "1e400", "1_000", "1,2", "true", "[1]", "0x10", "+1", ".5", "١٢", "12345678901234567890"],
+)
+def test_wide_records_parse_as_each_value_alone_would(odd_value: str) -> None:
+    """Many NUMERIC attributes are parsed together (one JSON array); any value that is not a plain
+    JSON number must still come out as ``float()`` alone reads it (or missing)."""
+    schema = DataSchema(attributes=tuple(Attribute(f"x{i}", T.NUMERIC) for i in range(6)))
+    values = ["1", "-2.5", " 3e2 ", "-0", "0.1", odd_value]
+    parsed = RecordParser(schema).parse({f"x{i}": value for i, value in enumerate(values)})
+    alone = [RecordParser(schema).parse({"x0": value})["x0"] for value in values]
+    assert [parsed[f"x{i}"] for i in range(6)] == pytest.approx(alone, nan_ok=True)
+    assert all(isinstance(value, float) for value in parsed.values())
+
+
+@pytest.mark.parametrize(
     ("value", "number"), [("Yes", 1.0), (" FALSE ", 0.0), ("t", 1.0), ("0", 0.0), ("maybe", math.nan)]
 )
 def test_binary_values_outside_the_literals_are_missing(value: str, number: float) -> None:

@@ -2,7 +2,9 @@
 
 Selection adds, one step at a time and with replacement, the candidate whose validation scores
 most improve the averaged ensemble, and keeps the best prefix. The number of distinct members is
-capped (prediction cost) and so is their total refit cost (the time budget). Then members the
+capped, and so are their total refit cost (the time budget) and their total serving cost (what one
+real-time prediction costs, see ``Family.serving_cost``: the best candidate is always allowed, but
+a forest is not added to a forest and a k-NN model). Then members the
 ensemble does (almost) as well without are dropped, least picked first: every member costs time on
 every prediction — a forest or k-NN member several times a linear model's — so one that adds less
 than :data:`PRUNE_TOLERANCE` of the loss is not worth serving. The resulting
@@ -43,33 +45,43 @@ def select_ensemble(
     max_members: int,
     costs: Sequence[float] | None = None,
     cost_limit: float = float("inf"),
+    serving_costs: Sequence[float] | None = None,
+    serving_cost_limit: float = float("inf"),
     steps: int = SELECTION_STEPS,
 ) -> dict[int, float]:
     """Weights per index of ``predictions`` (validation scores, best candidate first).
 
     A candidate whose cost (its refit time) would push the members' total past ``cost_limit`` is
-    never added; if no candidate fits, the cheapest one is used alone.
+    never added; if no candidate fits, the cheapest one is used alone. Nor is one added whose
+    serving cost would push the members' total past ``serving_cost_limit``, unless it is the first.
     """
     count = len(predictions)
     costs = list(costs) if costs is not None else [0.0] * count
+    serving = list(serving_costs) if serving_costs is not None else [0.0] * count
     affordable = [index for index in range(count) if costs[index] <= cost_limit]
     if not affordable:
         return {int(np.argmin(costs)): 1.0}
     first = min(affordable, key=lambda index: (metric.loss(y, predictions[index]), index))
     chosen: Counter[int] = Counter({first: 1})
     total = predictions[first].astype(np.float64, copy=True)
-    spent = costs[first]
+    spent, served = costs[first], serving[first]
     best_loss, best = metric.loss(y, total), Counter(chosen)
     for step in range(2, steps + 1):
         options = [
             index
             for index in range(count)
-            if index in chosen or (len(chosen) < max_members and spent + costs[index] <= cost_limit)
+            if index in chosen
+            or (
+                len(chosen) < max_members
+                and spent + costs[index] <= cost_limit
+                and served + serving[index] <= serving_cost_limit
+            )
         ]
         losses = [metric.loss(y, (total + predictions[index]) / step) for index in options]
         pick = options[int(np.argmin(losses))]
         if pick not in chosen:
             spent += costs[pick]
+            served += serving[pick]
         chosen[pick] += 1
         total += predictions[pick]
         if min(losses) < best_loss - _IMPROVEMENT:

@@ -30,6 +30,12 @@ string-valued like every other entry of the map:
     (stratified) for the search, and the chosen ensemble is refit on all rows.
 ``openaml.maxEnsembleSize``
     Most distinct models in the final ensemble (1 to 20, default 5); fewer keep predictions cheap.
+``openaml.maxServingCost``
+    Most real-time cost of the final ensemble (1 to 1000, default 10), the sum of its members'
+    costs relative to a linear model: linear 1, LightGBM 1, MLP 2, random forest, extra trees and
+    k-NN 8 each (about 30 µs per unit for one record on wide data). The best single model is always
+    allowed; the limit only stops the ensemble from adding costly members (with the default, a
+    forest joins another forest or k-NN model only if that is the best model). 1000 lifts the limit.
 
 Keys outside the ``openaml.`` namespace (``sgd.*``) belong to other parts of the service and are
 ignored here; unknown ``openaml.*`` keys and bad values raise ``InvalidInputException``.
@@ -68,6 +74,7 @@ class AutoMLParameters:
     validation_folds: int | None = None
     search_row_limit: int = 100_000
     max_ensemble_size: int = 5
+    max_serving_cost: float = 10.0
 
     def budget_for(self, n_rows: int, n_columns: int) -> float:
         """The time budget for data of this shape: the explicit one, or the size-scaled default."""
@@ -167,6 +174,16 @@ def _parse_number(key: str, text: str) -> float:
     return value
 
 
+def _number_parser(low: float, high: float) -> Callable[[str, str], float]:
+    def parse(key: str, text: str) -> float:
+        value = _parse_number(key, text)
+        if not low <= value <= high:
+            raise InvalidInputException(f"{key} must be between {low:g} and {high:g}; got {text!r}.")
+        return value
+
+    return parse
+
+
 # Each extension key (without the namespace) → (AutoMLParameters field, parser of "key, text").
 _PARSERS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "timeBudgetSeconds": ("time_budget_seconds", _parse_budget),
@@ -177,4 +194,5 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "validationFolds": ("validation_folds", _integer_parser(2, 10, allowed=(0,))),
     "searchRowLimit": ("search_row_limit", _integer_parser(1_000, 10_000_000)),
     "maxEnsembleSize": ("max_ensemble_size", _integer_parser(1, 20)),
+    "maxServingCost": ("max_serving_cost", _number_parser(1.0, 1000.0)),
 }

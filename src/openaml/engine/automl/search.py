@@ -31,7 +31,7 @@ import optuna
 
 from openaml.engine.automl.budget import Budget, FitInterrupted
 from openaml.engine.automl.ensemble import SELECTION_STEPS, select_ensemble
-from openaml.engine.automl.families import Config, Family, FittedLearner, Task
+from openaml.engine.automl.families import FAMILIES, Config, Family, FittedLearner, Task
 from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.automl.metrics import Metric
@@ -99,6 +99,8 @@ class SearchSetup:
     budget: Budget
     max_trials: int | None
     max_ensemble_size: int
+    #: Most summed ``Family.serving_cost`` of an ensemble's members (the best one always allowed).
+    max_serving_cost: float
     #: Rows of the final refit divided by the search rows (1 unless the data was subsampled).
     refit_scale: float
     #: Seconds the finishing steps need besides refitting the members (e.g. re-encoding all rows).
@@ -205,6 +207,8 @@ class Search:
             self.setup.y[self.setup.plan.validation_rows][probe],
             self.setup.metric,
             max_members=self.setup.max_ensemble_size,
+            serving_costs=[FAMILIES[candidate.family].serving_cost for candidate in pool],
+            serving_cost_limit=self.setup.max_serving_cost,
             steps=_PLANNING_STEPS,
         )
         self._planned_members = [pool[index] for index in weights]

@@ -177,6 +177,7 @@ def _prepare_search(
         budget=budget,
         max_trials=params.max_trials,
         max_ensemble_size=params.max_ensemble_size,
+        max_serving_cost=params.max_serving_cost,
         refit_scale=refit_scale,
         fixed_reserve=encoding_seconds * refit_scale * _ENCODING_SAFETY if subsampled else 0.0,
     )
@@ -273,6 +274,8 @@ def _choose_ensemble(
         max_members=setup.max_ensemble_size,
         costs=[candidate.refit_cost for candidate in pool],
         cost_limit=max(time_left, 0.0),
+        serving_costs=[FAMILIES[candidate.family].serving_cost for candidate in pool],
+        serving_cost_limit=setup.max_serving_cost,
     )
     blended = sum(weight * predictions[index] for index, weight in weights.items())
     score = metric.compute(y_valid, np.asarray(blended, dtype=np.float64))

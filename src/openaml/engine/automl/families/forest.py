@@ -162,6 +162,7 @@ class ForestFamily(Family):
 
     encoding = Encoding.TREE
     has_out_of_bag = True
+    serving_cost = 8.0
 
     def __init__(self, name: str, *, extremely_randomized: bool) -> None:
         self.name = name

@@ -83,6 +83,7 @@ class NeighboursFamily(Family):
 
     name = "knn"
     encoding = Encoding.SCALED
+    serving_cost = 8.0
 
     def applicable(self, task: Task) -> bool:
         return task.n_rows <= _MAX_ROWS
