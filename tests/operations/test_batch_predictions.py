@@ -11,17 +11,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from tests.support.api import finished
 from tests.support.server import LiveServer
-
-
-def finished(get: Any, timeout: float = 240) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = get()
-        if got["Status"] in ("COMPLETED", "FAILED"):
-            return got  # type: ignore[no-any-return]
-        time.sleep(0.3)
-    raise AssertionError(f"did not finish: {got}")
 
 
 def trained(ml: Any, location: str, schema: dict[str, Any], model_type: str) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
+from tests.support.api import finished, signed_get
+from tests.support.server import LiveServer
 
 SPLIT = (
     '{"splitting": {"percentBegin": 0, "percentEnd": 70, "strategy": "random", '
@@ -20,29 +20,6 @@ REST = (
     '{"splitting": {"percentBegin": 0, "percentEnd": 70, "complement": true, "strategy": "random", '
     '"strategyParams": {"randomSeed": "k"}}}'
 )
-
-
-def finished(get: Any, timeout: float = 240) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = get()
-        if got["Status"] in ("COMPLETED", "FAILED"):
-            return got  # type: ignore[no-any-return]
-        time.sleep(0.3)
-    raise AssertionError(f"did not finish: {got}")
-
-
-def signed_get(server: LiveServer, path: str) -> bytes:
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    request = AWSRequest(method="GET", url=server.url + path)
-    SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), "machinelearning", "us-east-1").add_auth(request)
-    with urllib.request.urlopen(
-        urllib.request.Request(server.url + path, headers=dict(request.headers.items()))
-    ) as r:
-        return r.read()  # type: ignore[no-any-return]
 
 
 def datasource(

@@ -4,37 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
+from tests.support.api import finished, signed_get
+from tests.support.server import LiveServer
 
 BUDGET = "8"
-
-
-def wait_done(get: Any, timeout: float = 300) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = get()
-        if got["Status"] in ("COMPLETED", "FAILED"):
-            return got  # type: ignore[no-any-return]
-        time.sleep(0.3)
-    raise AssertionError(f"did not finish: {got}")
-
-
-def signed_json(server: LiveServer, path: str) -> Any:
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    request = AWSRequest(method="GET", url=server.url + path)
-    SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), "machinelearning", "us-east-1").add_auth(request)
-    with urllib.request.urlopen(
-        urllib.request.Request(server.url + path, headers=dict(request.headers.items()))
-    ) as r:
-        return json.loads(r.read())
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +47,7 @@ def training_sources(server: LiveServer, datasets_dir: Path) -> dict[str, str]:
         )
         ids[name] = data_source_id
     for data_source_id in ids.values():
-        got = wait_done(lambda i=data_source_id: ml.get_data_source(DataSourceId=i))
+        got = finished(lambda i=data_source_id: ml.get_data_source(DataSourceId=i))
         assert got["Status"] == "COMPLETED", got.get("Message")
     return ids
 
@@ -100,14 +77,14 @@ def test_automl_trains_each_model_type(
         TrainingDataSourceId=training_sources[dataset],
         Parameters={"openaml.timeBudgetSeconds": BUDGET, "openaml.seed": "1"},
     )
-    got = wait_done(lambda: ml.get_ml_model(MLModelId=model_id, Verbose=True))
+    got = finished(lambda: ml.get_ml_model(MLModelId=model_id, Verbose=True))
     assert got["Status"] == "COMPLETED", got.get("Message")
     assert got["MLModelType"] == model_type and got["SizeInBytes"] > 0
     assert got["TrainingParameters"]["openaml.timeBudgetSeconds"] == BUDGET
     assert f"validation {metric}" in got["Message"]
     assert json.loads(got["Schema"])["targetAttributeName"]
     assert ("ScoreThreshold" in got) == (model_type == "BINARY")
-    board = signed_json(server, f"/openaml/v1/mlmodels/{model_id}/leaderboard")
+    board = json.loads(signed_get(server, f"/openaml/v1/mlmodels/{model_id}/leaderboard"))
     assert board["metric"] == metric and len(board["candidates"]) >= 1
     assert {"family", "fitSeconds"} <= set(board["candidates"][0]) or "family" in board["candidates"][0]
     assert ml.describe_ml_models(FilterVariable="MLModelType", EQ=model_type, Limit=100)["Results"]
@@ -123,7 +100,7 @@ def test_sgd_mode_echoes_amazon_ml_parameters_and_recipe(
         TrainingDataSourceId=training_sources["titanic"],
         Parameters={"openaml.algorithms": "sgd", "sgd.maxPasses": "20", "sgd.shuffleType": "auto"},
     )
-    got = wait_done(lambda: ml.get_ml_model(MLModelId=model_id, Verbose=True))
+    got = finished(lambda: ml.get_ml_model(MLModelId=model_id, Verbose=True))
     assert got["Status"] == "COMPLETED", got.get("Message")
     assert got["TrainingParameters"]["algorithm"] == "sgd"
     assert got["TrainingParameters"]["sgd.maxPasses"] == "20"
@@ -148,7 +125,7 @@ def test_a_recipe_selects_sgd_mode_and_its_errors_point_at_the_token(
         TrainingDataSourceId=training_sources["titanic"],
         Recipe=recipe,
     )
-    got = wait_done(lambda: ml.get_ml_model(MLModelId=model_id, Verbose=True))
+    got = finished(lambda: ml.get_ml_model(MLModelId=model_id, Verbose=True))
     assert got["Status"] == "COMPLETED", got.get("Message")
     assert json.loads(got["Recipe"])["outputs"][1] == "quantile_bin(age, 10)"
     bad = recipe.replace("quantile_bin(age", "quantile_bins(age")
@@ -239,7 +216,7 @@ def test_deleting_a_model_stops_its_training(ml: Any, training_sources: dict[str
         TrainingDataSourceId=training_sources["penguins"],
         Parameters={"openaml.algorithms": "sgd"},
     )
-    assert wait_done(lambda: ml.get_ml_model(MLModelId=quick), timeout=60)["Status"] == "COMPLETED"
+    assert finished(lambda: ml.get_ml_model(MLModelId=quick), timeout=60)["Status"] == "COMPLETED"
     assert ml.get_ml_model(MLModelId=model_id)["Status"] == "DELETED"
 
 
@@ -255,5 +232,5 @@ def test_the_561_column_har_sample_trains_in_both_modes(
             TrainingDataSourceId=training_sources["har_train_sample"],
             Parameters=parameters,
         )
-        got = wait_done(lambda i=model_id: ml.get_ml_model(MLModelId=i))
+        got = finished(lambda i=model_id: ml.get_ml_model(MLModelId=i))
         assert got["Status"] == "COMPLETED", got.get("Message")
