@@ -108,6 +108,16 @@ def test_rejects_requests_older_or_newer_than_fifteen_minutes() -> None:
         verify(request, now=now - dt.timedelta(minutes=16))
 
 
+def test_rejects_an_impossible_date() -> None:
+    request = signed()
+    good = request.headers["X-Amz-Date"]
+    request.headers.replace_header("X-Amz-Date", "20261399T250000Z")
+    authorization = request.headers["Authorization"].replace(f"/{good[:8]}/", "/20261399/")
+    request.headers.replace_header("Authorization", authorization)
+    with pytest.raises(IncompleteSignatureException, match="not a valid date"):
+        verify(request)
+
+
 def test_rejects_another_service_scope() -> None:
     with pytest.raises(InvalidSignatureException, match="machinelearning"):
         verify(signed(service="s3"))

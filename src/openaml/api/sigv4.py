@@ -144,8 +144,17 @@ def _from_query(params: dict[str, str], query: str) -> _SignedParts:
     )
 
 
+@lru_cache(maxsize=64)
+def _request_time(amz_date: str) -> datetime:
+    """``X-Amz-Date`` as a time (cached: under load many requests carry the same second)."""
+    try:
+        return datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise IncompleteSignatureException(f"X-Amz-Date is not a valid date and time ({amz_date}).") from None
+
+
 def _check_time(parts: _SignedParts, current: datetime) -> None:
-    request_time = datetime.strptime(parts.amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    request_time = _request_time(parts.amz_date)
     if parts.expires_seconds is not None:
         if current > request_time + timedelta(seconds=parts.expires_seconds):
             raise AccessDeniedException("Request has expired: this presigned URL is no longer valid.")
