@@ -15,7 +15,8 @@ from tests.support.api import finished
 from tests.support.server import LiveServer
 
 
-def trained(ml: Any, location: str, schema: dict[str, Any], model_type: str) -> str:
+def trained(ml: Any, location: str, schema: dict[str, Any], model_type: str, wait: bool = True) -> str:
+    """An SGD model of the data at ``location``, COMPLETED (or, without ``wait``, just requested)."""
     suffix = time.time_ns()
     ml.create_data_source_from_s3(
         DataSourceId=f"ds-bp-{suffix}",
@@ -28,6 +29,8 @@ def trained(ml: Any, location: str, schema: dict[str, Any], model_type: str) -> 
         TrainingDataSourceId=f"ds-bp-{suffix}",
         Parameters={"openaml.algorithms": "sgd"},
     )
+    if not wait:
+        return f"ml-bp-{suffix}"
     got = finished(lambda: ml.get_ml_model(MLModelId=f"ml-bp-{suffix}"))
     assert got["Status"] == "COMPLETED", got.get("Message")
     return f"ml-bp-{suffix}"
@@ -162,4 +165,65 @@ def test_missing_attributes_are_refused(ml: Any, server: LiveServer, datasets_di
             MLModelId=model_id,
             BatchPredictionDataSourceId=data_source_id,
             OutputUri=str(server.scratch) + "/o/",
+        )
+
+
+def test_deleting_a_running_batch_prediction_stops_it_before_any_manifest(
+    ml: Any, server: LiveServer, datasets_dir: Path
+) -> None:
+    assert server.scratch is not None
+    model_id = trained(
+        ml, str(datasets_dir / "penguins.csv"), {"targetAttributeName": "species"}, "MULTICLASS"
+    )
+    folder = server.scratch / f"big-{time.time_ns()}"
+    folder.mkdir()
+    rows = pd.read_csv(datasets_dir / "penguins.csv").drop(columns=["species"])
+    for part in range(4):  # enough records that scoring takes seconds
+        rows.sample(n=250_000, replace=True, random_state=part).to_csv(
+            folder / f"part{part}.csv", index=False
+        )
+    data_source_id = f"ds-big-{time.time_ns()}"
+    ml.create_data_source_from_s3(DataSourceId=data_source_id, DataSpec={"DataLocationS3": f"{folder}/"})
+    assert finished(lambda: ml.get_data_source(DataSourceId=data_source_id))["Status"] == "COMPLETED"
+    batch_id, output = f"bp-big-{time.time_ns()}", f"{server.scratch}/out-big/"
+    ml.create_batch_prediction(
+        BatchPredictionId=batch_id,
+        MLModelId=model_id,
+        BatchPredictionDataSourceId=data_source_id,
+        OutputUri=output,
+    )
+    deadline = time.monotonic() + 120
+    while (status := ml.get_batch_prediction(BatchPredictionId=batch_id)["Status"]) == "PENDING":
+        assert time.monotonic() < deadline, "the batch prediction never started"
+        time.sleep(0.05)
+    assert status == "INPROGRESS"
+
+    ml.delete_batch_prediction(BatchPredictionId=batch_id)
+
+    assert ml.get_batch_prediction(BatchPredictionId=batch_id)["Status"] == "DELETED"
+    # The one job worker is free again (the deleted job stopped) once a new batch prediction completes.
+    small = batch(ml, model_id, str(datasets_dir / "penguins.csv"), f"{server.scratch}/out-small/")
+    assert small["Status"] == "COMPLETED", small.get("Message")
+    assert ml.get_batch_prediction(BatchPredictionId=batch_id)["Status"] == "DELETED"
+    assert not Path(output, "batch-prediction", f"{batch_id}.manifest").exists()
+
+
+def test_a_model_still_training_is_waited_for_and_a_deleted_one_refused(
+    ml: Any, server: LiveServer, datasets_dir: Path
+) -> None:
+    penguins = str(datasets_dir / "penguins.csv")
+    model_id = trained(ml, penguins, {"targetAttributeName": "species"}, "MULTICLASS", wait=False)
+    assert ml.get_ml_model(MLModelId=model_id)["Status"] in ("PENDING", "INPROGRESS")
+
+    got = batch(ml, model_id, penguins, f"{server.scratch}/out-waiting/")
+
+    assert got["Status"] == "COMPLETED", got.get("Message")
+    assert ml.get_ml_model(MLModelId=model_id)["Status"] == "COMPLETED"
+    ml.delete_ml_model(MLModelId=model_id)
+    with pytest.raises(ml.exceptions.InvalidInputException, match=f"MLModel {model_id} is DELETED"):
+        ml.create_batch_prediction(
+            BatchPredictionId=f"bp-{time.time_ns()}",
+            MLModelId=model_id,
+            BatchPredictionDataSourceId=got["BatchPredictionDataSourceId"],
+            OutputUri=f"{server.scratch}/out-deleted/",
         )

@@ -160,6 +160,7 @@ def run_batch_prediction_job(ctx: ServiceContext, job: Job, context: JobContext)
             progress=progress,
             max_logged_invalid=MAX_LOGGED_INVALID,
         )
+        context.check_cancelled()  # a batch prediction deleted while scoring must not look complete
         ctx.objects.write_bytes(manifest_uri(output_uri, batch.id), manifest_json(result.outputs))
     except ScoringStopped as exc:
         raise JobCancelled(f"batch prediction {batch.id} was deleted") from exc

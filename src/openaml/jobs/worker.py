@@ -23,6 +23,10 @@ from openaml.jobs.queue import AbandonedJob, JobQueue
 log = logging.getLogger(__name__)
 
 
+#: Longest a running job goes on after its resource is deleted, before its body is told to stop.
+CANCEL_CHECK_SECONDS = 1.0
+
+
 class JobCancelled(Exception):
     """Raised inside a job body that noticed its job was cancelled."""
 
@@ -115,7 +119,9 @@ class Worker:
         self.queue.finish(job, self.worker_id, error=error)
 
     def _heartbeat(self, job: Job, context: JobContext, done: threading.Event) -> None:
-        interval = max(self.queue.lease_seconds / 3, 0.05)
+        # Each heartbeat also tells whether the job was cancelled (its resource deleted), so beats come
+        # at least every CANCEL_CHECK_SECONDS, not only as often as the lease needs.
+        interval = max(min(self.queue.lease_seconds / 3, CANCEL_CHECK_SECONDS), 0.05)
         while not done.wait(interval):
             try:
                 alive = self.queue.heartbeat(job, self.worker_id)

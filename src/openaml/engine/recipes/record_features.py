@@ -285,10 +285,8 @@ def _values(record: TypedRecord, names: Sequence[str]) -> FloatArray:
 class _BinBlock:
     """``quantile_bin(attribute)`` variables, binned together.
 
-    A value's bin is the number of its variable's edges <= it. The edges of all variables form one
-    sorted array of complex keys ``row + edge·j`` (numpy orders complex numbers by real part, then
-    imaginary part, both exact here), so one ``searchsorted`` of ``row + value·j`` bins every variable
-    at once, exactly as a comparison per edge would.
+    The edges of all variables form one matrix, padded with NaN (no value is >= NaN), so that a
+    value's bin — the number of its edges <= it — is one comparison and one row sum.
     """
 
     def __init__(
@@ -297,24 +295,21 @@ class _BinBlock:
         edges = [states.quantile_bins[expression].edges for expression, _, _ in variables]
         width = max(len(row) for row in edges)
         self._names = [_attribute_name(expression) for expression, _, _ in variables]
-        self._rows = np.arange(len(variables))
-        self._keys = np.concatenate(
-            [row + 1j * np.asarray(row_edges, dtype=np.float64) for row, row_edges in enumerate(edges)]
-        )
-        self._starts = np.cumsum([0] + [len(variable_edges) for variable_edges in edges[:-1]])
+        self._edges = np.full((len(variables), width), np.nan)
         self._columns = np.full((len(variables), width + 1), -1, dtype=np.intp)
         self._missing_columns = np.full(len(variables), -1, dtype=np.intp)
         for row, ((_, encoder, offset), variable_edges) in enumerate(zip(variables, edges, strict=True)):
+            self._edges[row, : len(variable_edges)] = variable_edges
             for bin_number in range(len(variable_edges) + 1):
                 index = encoder.vocabulary.get(str(bin_number))
                 self._columns[row, bin_number] = -1 if index is None else offset + index
             index = encoder.vocabulary.get(MISSING_BIN)
             self._missing_columns[row] = -1 if index is None else offset + index
+        self._rows = np.arange(len(variables))
 
     def features(self, record: TypedRecord) -> tuple[IntArray, FloatArray]:
         values = _values(record, self._names)
-        known = np.where(np.isnan(values), 0.0, values)  # a missing value's bin is not used
-        bins = np.searchsorted(self._keys, self._rows + 1j * known, side="right") - self._starts
+        bins = (self._edges <= values[:, None]).sum(axis=1)
         columns = np.where(np.isnan(values), self._missing_columns, self._columns[self._rows, bins])
         present = columns[columns >= 0]
         return present, np.ones(len(present))
