@@ -23,7 +23,7 @@ from openaml.api.protocol import Authenticator, JsonProtocolEndpoint
 from openaml.api.sigv4 import presign_url, verify_request
 from openaml.console import console_routes
 from openaml.domain.context import ServiceContext
-from openaml.domain.endpoints import EndpointRegistry
+from openaml.domain.endpoints import EndpointRegistry, freeze_long_lived_objects
 from openaml.entities import Caller
 from openaml.errors import MissingAuthenticationTokenException
 from openaml.operations import extensions
@@ -100,6 +100,7 @@ def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair], *, serving_pro
             target=registry.run_refresher, args=(stop,), name="endpoint-refresher", daemon=True
         )
         refresher.start()
+        freeze_long_lived_objects()
         try:
             yield
         finally:

@@ -17,6 +17,7 @@ pools, 660 with one thread).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -43,6 +44,18 @@ MOUNTED = ("UPDATING", "READY")
 #: What ``PeakRequestsPerSecond`` reports when no rate limit is configured: Amazon ML's guarantee,
 #: which OpenAML exceeds by far (docs/performance.md has the measured numbers).
 DEFAULT_PEAK_REQUESTS_PER_SECOND = 200
+
+
+def freeze_long_lived_objects() -> None:
+    """Move every object alive now out of the cyclic garbage collector's sight (``gc.freeze``).
+
+    A serving process holds hundreds of thousands of long-lived objects (the engine's libraries, the
+    mounted models), and each full collection walked all of them: ~160 ms, triggered every few
+    thousand requests by the records' own allocations — Predict's p99 at half load was 60-120 ms
+    because of it. Frozen objects are still freed by reference counting; only cycles among them
+    (rare in loaded models) outlive an unmounted model.
+    """
+    gc.freeze()
 
 
 def peak_requests_per_second(ctx: ServiceContext) -> int:
@@ -148,6 +161,7 @@ class EndpointRegistry:
             )
             mounted = MountedModel(predictor, _RateLimiter(self._rate) if self._rate else None)
             self.mounted[model.id] = mounted
+            freeze_long_lived_objects()
         if model.endpoint_status == "UPDATING":
             self.ctx.resources.update(
                 KIND, model.id, {"endpoint_status": "READY"}, only_if_status=[EntityStatus.COMPLETED]
