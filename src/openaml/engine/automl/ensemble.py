@@ -3,8 +3,8 @@
 Selection adds, one step at a time and with replacement, the candidate whose validation scores
 most improve the averaged ensemble, and keeps the best prefix. The number of distinct members is
 capped, and so are their total refit cost (the time budget) and their total serving cost (what one
-real-time prediction costs, see ``Family.serving_cost``: the best candidate is always allowed, but
-a forest is not added to a forest and a k-NN model). Then members the
+real-time prediction costs, see ``Family.serving_cost``; the best candidate is always allowed).
+Then members the
 ensemble does (almost) as well without are dropped, least picked first: every member costs time on
 every prediction — a forest or k-NN member several times a linear model's — so one that adds less
 than :data:`PRUNE_TOLERANCE` of the loss is not worth serving. The resulting

@@ -34,8 +34,8 @@ string-valued like every other entry of the map:
     Most real-time cost of the final ensemble (1 to 1000, default 10), the sum of its members'
     costs relative to a linear model: linear 1, LightGBM 1, MLP 2, random forest, extra trees and
     k-NN 8 each (about 30 µs per unit for one record on wide data). The best single model is always
-    allowed; the limit only stops the ensemble from adding costly members (with the default, a
-    forest joins another forest or k-NN model only if that is the best model). 1000 lifts the limit.
+    allowed; the limit only stops the ensemble from adding costly members (with the default, an
+    ensemble holds at most one forest or k-NN model). 1000 lifts the limit.
 
 Keys outside the ``openaml.`` namespace (``sgd.*``) belong to other parts of the service and are
 ignored here; unknown ``openaml.*`` keys and bad values raise ``InvalidInputException``.
