@@ -4,10 +4,9 @@ Selection adds, one step at a time and with replacement, the candidate whose val
 most improve the averaged ensemble, and keeps the best prefix. The number of distinct members is
 capped, and so are their total refit cost (the time budget) and their total serving cost (what one
 real-time prediction costs, see ``Family.serving_cost``; the best candidate is always allowed).
-Then members the
-ensemble does (almost) as well without are dropped, least picked first: every member costs time on
-every prediction — a forest or k-NN member several times a linear model's — so one that adds less
-than :data:`PRUNE_TOLERANCE` of the loss is not worth serving. The resulting
+Then members the ensemble does (almost) as well without are dropped, least picked first: every
+member costs time on every prediction — a forest or k-NN member several times a linear model's —
+so one that adds less than :data:`PRUNE_TOLERANCE` of the loss is not worth serving. The resulting
 :class:`EnsembleModel` is what gets saved and served: the fitted feature encoders plus the weighted,
 refit members. It scores typed frames and, for real-time prediction, typed records (the same
 encoders and members, without pandas).
