@@ -47,6 +47,16 @@ def test_a_wrong_secret_is_refused_with_a_message(anonymous: ConsoleClient) -> N
     assert anonymous.get("/console/").status_code == 303
 
 
+def test_repeated_failed_sign_ins_lock_out_that_key_id_for_that_client(anonymous: ConsoleClient) -> None:
+    guessed = "AKIDGUESSED000000001"  # not the test key pair's, so other tests keep signing in
+    for _ in range(5):
+        assert anonymous.sign_in(access_key_id=guessed, secret="guess").status_code == 401
+    locked = anonymous.sign_in(access_key_id=guessed, secret="guess")
+    assert locked.status_code == 429
+    assert any("Too many failed sign-ins" in text and "try again in" in text for text in notices(locked.text))
+    assert anonymous.sign_in().status_code == 303  # another key ID is not affected
+
+
 def test_sign_in_without_the_form_token_is_refused(anonymous: ConsoleClient) -> None:
     anonymous.get("/console/sign-in")
     response = anonymous.http.post(
