@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
+from openaml.engine.automl.metrics import metric_for
 from openaml.engine.evaluation.evaluate import evaluate
 from openaml.engine.models import ModelType
 from openaml.errors import InvalidInputException
@@ -246,6 +247,16 @@ def test_classes_absent_from_data_and_predictions_do_not_lower_macro_averages() 
 
     assert result.report["metrics"]["MulticlassAvgFScore"] == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
     assert result.report["confusionMatrix"]["labels"] == ["a", "b", "c", "z"]
+
+
+def test_automl_optimises_the_macro_f1_the_evaluation_reports() -> None:
+    with_unused = np.hstack([SCORES, np.zeros((6, 1))])
+    reported = evaluate(ModelType.MULTICLASS, LABELS, with_unused, classes=(*CLASSES, "z"))
+    class_indices = np.array([CLASSES.index(label) for label in LABELS])
+
+    optimised = metric_for("macro_f1", ModelType.MULTICLASS).compute(class_indices, with_unused)
+
+    assert optimised == pytest.approx(reported.report["metrics"]["MulticlassAvgFScore"])
 
 
 def test_classes_unknown_to_the_model_count_as_errors_and_are_reported() -> None:

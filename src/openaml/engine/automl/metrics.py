@@ -58,8 +58,9 @@ def _binary_f1(y: npt.NDArray[np.generic], scores: FloatArray) -> float:
 
 
 def _macro_f1(y: npt.NDArray[np.generic], scores: FloatArray) -> float:
-    labels = np.arange(scores.shape[1])
-    return float(sk.f1_score(y, scores.argmax(axis=1), labels=labels, average="macro", zero_division=0.0))
+    """The mean F1 over the classes that occur in ``y`` or in the predictions, as the evaluation's
+    ``MulticlassAvgFScore`` averages: a class with neither has no precision or recall to average."""
+    return float(sk.f1_score(y, scores.argmax(axis=1), average="macro", zero_division=0.0))
 
 
 def _multiclass_accuracy(y: npt.NDArray[np.generic], scores: FloatArray) -> float:
