@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from openaml.console.kinds import is_running
 from openaml.console.pages import BASE, Console, FormError, Visit, optional, security_headers
-from openaml.console.resources import render_model_and_data_form
+from openaml.console.resources import ModelAndDataForm
 from openaml.errors import InternalServerException, OpenAMLError
 from openaml.operations.extensions import RawContent
 
@@ -78,24 +78,7 @@ def routes(console: Console) -> list[Route]:
         )
         return security_headers(response)
 
-    async def render_form(
-        request: Request,
-        visit: Visit,
-        values: dict[str, str],
-        *,
-        message: str | None = None,
-        status: int = 200,
-    ) -> Response:
-        return await render_model_and_data_form(
-            console,
-            request,
-            visit,
-            "batch_prediction_new.html",
-            "Create a batch prediction",
-            values,
-            message=message,
-            status=status,
-        )
+    render_form = ModelAndDataForm(console, "batch_prediction_new.html", "Create a batch prediction").render
 
     async def new(request: Request, visit: Visit) -> Response:
         values = dict.fromkeys(_FIELDS, "")

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from openaml.console import charts
 from openaml.console.kinds import is_running
 from openaml.console.pages import BASE, Console, FormError, Visit, optional, security_headers
-from openaml.console.resources import render_model_and_data_form
+from openaml.console.resources import ModelAndDataForm
 from openaml.errors import InternalServerException, OpenAMLError
 from openaml.operations.extensions import RawContent
 
@@ -212,24 +212,7 @@ def routes(console: Console) -> list[Route]:
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         return security_headers(Response(content.body, media_type=content.media_type, headers=headers))
 
-    async def render_form(
-        request: Request,
-        visit: Visit,
-        values: dict[str, str],
-        *,
-        message: str | None = None,
-        status: int = 200,
-    ) -> Response:
-        return await render_model_and_data_form(
-            console,
-            request,
-            visit,
-            "evaluation_new.html",
-            "Evaluate a model",
-            values,
-            message=message,
-            status=status,
-        )
+    render_form = ModelAndDataForm(console, "evaluation_new.html", "Evaluate a model").render
 
     async def new(request: Request, visit: Visit) -> Response:
         values = {

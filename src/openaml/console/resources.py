@@ -24,34 +24,38 @@ LOG = ("GET", "/{collection}/{ResourceId}/log")
 MAX_STATUS_REFERENCES = 200
 
 
-async def render_model_and_data_form(
-    console: Console,
-    request: Request,
-    visit: Visit,
-    template: str,
-    title: str,
-    values: dict[str, str],
-    *,
-    message: str | None = None,
-    status: int = 200,
-) -> Response:
+class ModelAndDataForm:
     """A create form picking a COMPLETED model and datasource (evaluations, batch predictions)."""
-    completed = {"FilterVariable": "Status", "EQ": "COMPLETED"}
-    return console.render(
-        request,
-        template,
-        {
-            "page_title": title,
-            "values": values,
-            "models": await console.gateway.describe_all("DescribeMLModels", completed, visit.caller),
-            "data_sources": await console.gateway.describe_all(
-                "DescribeDataSources", completed, visit.caller
-            ),
-            "message": message,
-        },
-        session=visit.session,
-        status=status,
-    )
+
+    def __init__(self, console: Console, template: str, title: str) -> None:
+        self.console = console
+        self.template = template
+        self.title = title
+
+    async def render(
+        self,
+        request: Request,
+        visit: Visit,
+        values: dict[str, str],
+        *,
+        message: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        completed = {"FilterVariable": "Status", "EQ": "COMPLETED"}
+        gateway = self.console.gateway
+        return self.console.render(
+            request,
+            self.template,
+            {
+                "page_title": self.title,
+                "values": values,
+                "models": await gateway.describe_all("DescribeMLModels", completed, visit.caller),
+                "data_sources": await gateway.describe_all("DescribeDataSources", completed, visit.caller),
+                "message": message,
+            },
+            session=visit.session,
+            status=status,
+        )
 
 
 async def status_of(console: Console, caller: Caller, reference: str) -> dict[str, Any]:
