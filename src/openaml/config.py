@@ -207,6 +207,18 @@ class Settings:
         return str(url) if url else f"sqlite:///{self.resolved_data_dir / 'metadata.db'}"
 
     @property
+    def sqlite_database_files(self) -> tuple[Path, ...]:
+        """The SQLite database file and its journal files, when the metadata database is SQLite."""
+        url = self.resolved_database_url
+        if not url.startswith("sqlite") or "///" not in url:
+            return ()
+        path = url.split("///", 1)[1].split("?", 1)[0]
+        if not path or path == ":memory:":
+            return ()
+        database = Path(path).absolute()
+        return (database, *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal")))
+
+    @property
     def resolved_credentials_file(self) -> Path:
         path = self.values.get("credentials_file")
         return Path(path) if path else self.resolved_data_dir / "credentials.json"

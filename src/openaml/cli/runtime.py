@@ -23,6 +23,15 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+#: The server's processes create files 0600 and folders 0700 (model artifacts written by libraries too).
+PRIVATE_UMASK = 0o077
+
+
+def keep_created_files_private() -> None:
+    """Make everything this process and its children create readable by the server's user only."""
+    os.umask(PRIVATE_UMASK)
+
+
 def open_context(settings: Settings, *, initialize_empty: bool) -> ServiceContext:
     """Open the stores and make sure the database schema is current."""
     ctx = ServiceContext.from_settings(settings)
@@ -43,6 +52,7 @@ def build_worker(ctx: ServiceContext) -> Worker:
 def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     """Run one job worker until SIGTERM/SIGINT (or ``stop``); the entry of every worker process."""
     configure_logging(settings)
+    keep_created_files_private()
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):

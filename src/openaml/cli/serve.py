@@ -18,7 +18,12 @@ from uvicorn.supervisors.multiprocess import Multiprocess
 
 from openaml.api.app import create_app
 from openaml.api.credentials import load_key_pairs
-from openaml.cli.runtime import configure_logging, open_context, worker_process_main
+from openaml.cli.runtime import (
+    configure_logging,
+    keep_created_files_private,
+    open_context,
+    worker_process_main,
+)
 from openaml.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -64,6 +69,7 @@ def _stop_workers(processes: list[BaseProcess]) -> None:
 
 def serve(settings: Settings) -> None:
     configure_logging(settings)
+    keep_created_files_private()
     sock = _bind(str(settings.host), int(settings.port))
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host

@@ -59,11 +59,12 @@ def result_uri(output_uri: str, batch_prediction_id: str, input_uri: str) -> str
 
 
 def _check_writable(ctx: ServiceContext, output_uri: str) -> None:
-    """Fail the request now when results could not be written there (outside the roots, no bucket)."""
-    probe = f"{output_prefix(output_uri)}.openaml-write-check"
+    """Fail the request now when results could not be written there (not allowed, no bucket).
+
+    The messages name ``output_uri`` as the caller gave it, never the probe object the check writes.
+    """
     try:
-        ctx.objects.write_bytes(probe, b"")
-        ctx.objects.delete(probe)
+        ctx.objects.check_writable(output_uri)
     except InvalidInputException:
         raise
     except Exception as exc:

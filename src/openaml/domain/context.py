@@ -37,9 +37,14 @@ class ServiceContext:
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceContext:
         """Open the stores the settings describe (the schema is checked by the caller)."""
+        # The object store first: it creates the data directory (mode 0700) the SQLite file goes into.
+        objects = ObjectStore(
+            settings.resolved_data_dir,
+            settings.data_roots,
+            s3_endpoint_url=settings.s3_endpoint_url,
+            server_files=[settings.resolved_credentials_file, *settings.sqlite_database_files],
+        )
         metadata = MetadataStore(settings.resolved_database_url)
-        data_dir = settings.resolved_data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
         return cls(
             settings=settings,
             metadata=metadata,
@@ -47,7 +52,7 @@ class ServiceContext:
             jobs=JobQueue(
                 metadata, lease_seconds=settings.job_lease_seconds, max_attempts=settings.job_max_attempts
             ),
-            objects=ObjectStore(data_dir, settings.data_roots, s3_endpoint_url=settings.s3_endpoint_url),
+            objects=objects,
         )
 
     def close(self) -> None:

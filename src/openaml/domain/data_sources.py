@@ -174,7 +174,7 @@ def load_statistics(ctx: ServiceContext, data_source: Resource) -> dict[str, Any
     """The datasource's statistics JSON, or None when it was created without ComputeStatistics."""
     if not data_source.details.get("HasStatistics"):
         return None
-    return json.loads(ctx.objects.read_bytes(statistics_uri(ctx, data_source.id)))  # type: ignore[no-any-return]
+    return json.loads(ctx.objects.server_files.read_bytes(statistics_uri(ctx, data_source.id)))  # type: ignore[no-any-return]
 
 
 def data_files(ctx: ServiceContext, location: str) -> list[DataFile]:
@@ -278,7 +278,7 @@ def run_ingest_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
     if context.should_stop():
         raise JobCancelled(f"datasource {resource.id} was deleted")
     if report.statistics is not None:
-        ctx.objects.write_bytes(
+        ctx.objects.server_files.write_bytes(
             statistics_uri(ctx, resource.id), json.dumps(report.statistics).encode("utf-8")
         )
     write_job_log(ctx, KIND, resource.id, _log_lines(report, None))

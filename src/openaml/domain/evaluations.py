@@ -199,7 +199,7 @@ def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> No
         "mlModelId": model.id,
         "evaluationDataSourceId": data_source.id,
     }
-    ctx.objects.write_bytes(report_uri(ctx, evaluation.id), json.dumps(report).encode("utf-8"))
+    ctx.objects.server_files.write_bytes(report_uri(ctx, evaluation.id), json.dumps(report).encode("utf-8"))
     headline = HEADLINE[model_type]
     summary = f"{headline} {result.properties.get(headline)} on {len(frame):,} records."
     if alerts:

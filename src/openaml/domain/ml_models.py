@@ -18,6 +18,7 @@ from typing import Any
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
 from openaml.domain.resources import (
+    artifact_uri,
     complete_resource,
     create_resource,
     fail_resource,
@@ -162,13 +163,13 @@ def create_ml_model(ctx: ServiceContext, caller: Caller, params: Mapping[str, An
 
 
 def model_directory(ctx: ServiceContext, ml_model_id: str) -> Path:
-    path = ctx.objects.local_path(ctx.objects.data_uri("mlmodels", ml_model_id, "model"))
+    path = ctx.objects.server_files.local_path(artifact_uri(ctx, KIND, ml_model_id, "model"))
     assert path is not None, "the data directory is local"
     return path
 
 
 def leaderboard_uri(ctx: ServiceContext, ml_model_id: str) -> str:
-    return ctx.objects.data_uri("mlmodels", ml_model_id, "leaderboard.json")
+    return artifact_uri(ctx, KIND, ml_model_id, "leaderboard.json")
 
 
 def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
@@ -232,7 +233,7 @@ def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None
                 frame, schema, model_type, automl, progress=progress, should_stop=context.should_stop
             )
             trained = result.model
-            ctx.objects.write_bytes(
+            ctx.objects.server_files.write_bytes(
                 leaderboard_uri(ctx, model.id),
                 json.dumps(
                     {

@@ -32,6 +32,8 @@ COLLECTIONS = {
     ResourceKind.BATCH_PREDICTION: "batchpredictions",
 }
 MAX_TAGS_PER_RESOURCE = 50
+#: IDs the API's pattern admits but that cannot name the folder of a resource's files.
+PATH_SEGMENT_IDS = frozenset({".", ".."})
 DEPENDENCY_POLL_SECONDS = 0.5
 MAX_MESSAGE_LENGTH = 10240
 # The model's pattern plus '%', which its documentation lists as valid (see operations/validation.py).
@@ -56,6 +58,7 @@ def create_resource(
     same parameters succeeds without starting anything, different parameters fail with
     :class:`IdempotentParameterMismatchException`. ``links`` fills the denormalised filter fields.
     """
+    check_resource_id(kind, resource_id)
     now = time.time()
     resource = Resource(
         kind=kind,
@@ -222,8 +225,17 @@ def describe_resources(
     return ctx.resources.describe(query)
 
 
+def check_resource_id(kind: ResourceKind, resource_id: str) -> None:
+    """Refuse an ID that cannot name a folder (the validator refuses them first; this guards the rest)."""
+    if resource_id in PATH_SEGMENT_IDS:
+        raise InvalidInputException(
+            f"{kind.value} ID {resource_id!r} is not allowed: '.' and '..' cannot name a resource."
+        )
+
+
 def artifact_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, name: str) -> str:
     """Where a resource's job keeps a file (statistics, model, report, log) in the data directory."""
+    check_resource_id(kind, resource_id)
     return ctx.objects.data_uri(COLLECTIONS[kind], resource_id, name)
 
 
@@ -231,7 +243,9 @@ def write_job_log(ctx: ServiceContext, kind: ResourceKind, resource_id: str, lin
     """Replace the resource's job log (served at its ``LogUri``), each line stamped with the time."""
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     text = "".join(f"{stamp} {line}\n" for line in lines)
-    ctx.objects.write_bytes(artifact_uri(ctx, kind, resource_id, "log.txt"), text.encode("utf-8"))
+    ctx.objects.server_files.write_bytes(
+        artifact_uri(ctx, kind, resource_id, "log.txt"), text.encode("utf-8")
+    )
 
 
 # --- tags ----------------------------------------------------------------------------------------

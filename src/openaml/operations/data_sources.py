@@ -134,7 +134,9 @@ def get_statistics(ctx: ServiceContext, request: ExtensionRequest, caller: Calle
             else f"is {resource.status.value}"
         )
         raise ResourceNotFoundException(f"DataSource {resource.id} has no statistics: it {state}.")
-    return RawContent(ctx.objects.read_bytes(domain.statistics_uri(ctx, resource.id)), "application/json")
+    return RawContent(
+        ctx.objects.server_files.read_bytes(domain.statistics_uri(ctx, resource.id)), "application/json"
+    )
 
 
 def infer_schema(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:

@@ -49,7 +49,7 @@ def _report(ctx: ServiceContext, evaluation_id: str) -> dict[str, Any]:
         raise ResourceNotFoundException(
             f"Evaluation {resource.id} has no report: it is {resource.status.value}."
         )
-    return json.loads(ctx.objects.read_bytes(domain.report_uri(ctx, resource.id)))  # type: ignore[no-any-return]
+    return json.loads(ctx.objects.server_files.read_bytes(domain.report_uri(ctx, resource.id)))  # type: ignore[no-any-return]
 
 
 def get_report(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:

@@ -77,7 +77,9 @@ def get_leaderboard(ctx: ServiceContext, request: ExtensionRequest, caller: Call
             else f"is {resource.status.value}"
         )
         raise ResourceNotFoundException(f"MLModel {resource.id} has no leaderboard: it {reason}.")
-    return RawContent(ctx.objects.read_bytes(domain.leaderboard_uri(ctx, resource.id)), "application/json")
+    return RawContent(
+        ctx.objects.server_files.read_bytes(domain.leaderboard_uri(ctx, resource.id)), "application/json"
+    )
 
 
 OPERATIONS = {

@@ -29,11 +29,11 @@ def get_log(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> A
     kind = kinds[request.path["collection"]]
     resource = domain.get_resource(ctx, kind, request.path["ResourceId"])
     uri = domain.artifact_uri(ctx, kind, resource.id, "log.txt")
-    if not ctx.objects.exists(uri):
+    if not ctx.objects.server_files.exists(uri):
         raise ResourceNotFoundException(
             f"{kind.value} {resource.id} has no log yet: it is {resource.status.value}."
         )
-    return RawContent(ctx.objects.read_bytes(uri), "text/plain; charset=utf-8")
+    return RawContent(ctx.objects.server_files.read_bytes(uri), "text/plain; charset=utf-8")
 
 
 EXTENSION_ROUTES = [("GET", "/{collection}/{ResourceId}/log", get_log)]

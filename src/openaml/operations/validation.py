@@ -72,6 +72,13 @@ PATTERN_OVERRIDES: Mapping[str, PatternOverride] = MappingProxyType(
             reason="The model only allows *.amazonaws.com hosts, but botocore sends Predict to the host of "
             "PredictEndpoint (reference §2.6), which for OpenAML is its own, often local, URL.",
         ),
+        "EntityId": PatternOverride(
+            pattern=r"(?!\.\.?\Z)[a-zA-Z0-9_.-]+",
+            constraint="Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+, "
+            "and must not be '.' or '..'",
+            reason="A resource's files live in a folder named by its ID; '.' and '..' name no folder of "
+            "their own, so such a resource could never store its results (issue 13 item 7).",
+        ),
         "TagKey": _TAG_TEXT_OVERRIDE,
         "TagValue": _TAG_TEXT_OVERRIDE,
     }

@@ -8,6 +8,7 @@ run on an outdated one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,6 +58,16 @@ def _on_sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _create_private_database_file(path: Path) -> None:
+    """Create a missing SQLite file (and its folder) readable by the server's user only (0600/0700).
+
+    SQLite would create it with mode 0644; its WAL and shared-memory files take the mode of the database.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if "?" not in path.name:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 class MetadataStore:
     """A connection to the metadata database and the one way to open transactions on it."""
 
@@ -66,7 +77,7 @@ class MetadataStore:
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _create_private_database_file(Path(path))
             # One connection per use: SQLite connections must not cross the threads of the server's pool.
             self.engine: Engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
             event.listen(self.engine, "connect", _on_sqlite_connect)

@@ -1,11 +1,20 @@
 """The object store: reading and writing data files on local disk or S3 through one interface.
 
 Every method takes a URI (``s3://bucket/key``, ``file:///absolute/path`` or ``/absolute/path``) and
-first checks that it lies inside an allowed location: the server's data directory or one of the
-configured data roots (the setting ``OPENAML_DATA_ROOTS``). Users name input and output locations in
-API calls, so this check is what keeps them from reading or overwriting anything else on the server.
-Local locations are checked by their real path, with symbolic links followed; see
+first checks that it lies inside an allowed location: one of the configured data roots (the setting
+``OPENAML_DATA_ROOTS``) or the ``uploads/`` folder of the server's data directory. Users name input and
+output locations in API calls, so this check is what keeps them from reading or overwriting anything
+else on the server. Local locations are checked by their real path, with symbolic links followed; see
 :mod:`openaml.store.locations` for how URIs are normalised.
+
+The rest of the data directory is *sealed*: it holds the server's own files (the credentials, the
+metadata database, model artifacts, statistics, reports and job logs), so no caller-supplied location
+may lie inside it, even through a data root that contains it or a symbolic link; nor may one name the
+credentials file or SQLite database where they are configured outside it. The server itself reaches its
+files through :attr:`ObjectStore.server_files`, a view confined to the data directory. Refusals name
+the URI as the caller gave it, never where a symbolic link leads.
+
+Folders the store creates are mode 0700 and files 0600: the data is the server's, not other users'.
 
 Writes are atomic: a reader sees either the old object or the complete new one, never a partial file,
 and a write that fails leaves nothing behind. Locally the data goes to a hidden temporary file beside
@@ -18,6 +27,7 @@ instance roles) and an optional endpoint URL for S3-compatible servers.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import tempfile
@@ -42,6 +52,12 @@ DEFAULT_S3_PART_SIZE = 50 * 2**20
 #: S3 refuses multipart uploads whose parts (except the last) are smaller than this.
 MIN_S3_PART_SIZE = 5 * 2**20
 DATA_ROOTS_SETTING = "OPENAML_DATA_ROOTS"
+#: The folder of the data directory callers may use (to upload data, or write outputs to).
+UPLOADS_FOLDER = "uploads"
+#: The mode of every folder the store creates, and of the data directory it creates.
+FOLDER_MODE = 0o700
+#: The hidden object written (and deleted) to find out whether a folder is writable.
+WRITE_CHECK_NAME = ".openaml-write-check"
 
 
 @dataclass(frozen=True)
@@ -55,10 +71,13 @@ class ObjectInfo:
 class ObjectStore:
     """Local and S3 objects behind one URI-based interface, confined to the allowed locations.
 
-    ``data_dir`` is the server's own data directory (always allowed); ``data_roots`` are further
-    locations users may name: absolute paths, ``file://`` URIs, ``s3://bucket``, ``s3://bucket/prefix``,
-    or ``s3://`` for every bucket. ``s3_endpoint_url`` points S3 access at an S3-compatible server.
-    ``s3_part_size`` is the size of each multipart-upload part; smaller objects go up in one request.
+    ``data_dir`` is the server's own data directory (created, mode 0700, with its ``uploads/`` folder);
+    callers may use only that folder of it. ``data_roots`` are further locations users may name: absolute
+    paths, ``file://`` URIs, ``s3://bucket``, ``s3://bucket/prefix``, or ``s3://`` for every bucket.
+    ``server_files`` are further files of the server outside the data directory that callers may never
+    name (a configured credentials file, the SQLite database). ``s3_endpoint_url`` points S3 access at an
+    S3-compatible server. ``s3_part_size`` is the size of each multipart-upload part; smaller objects go up
+    in one request.
     """
 
     def __init__(
@@ -68,15 +87,38 @@ class ObjectStore:
         s3_endpoint_url: str | None = None,
         *,
         s3_part_size: int = DEFAULT_S3_PART_SIZE,
+        server_files: Sequence[Path] = (),
     ) -> None:
         if s3_part_size < MIN_S3_PART_SIZE:
             raise ConfigurationError(f"the S3 part size must be at least {MIN_S3_PART_SIZE} bytes")
-        self._data_dir = LocalLocation(Path(data_dir).absolute()).with_links_resolved()
+        absolute = Path(data_dir).absolute()
+        make_private_folders(absolute / UPLOADS_FOLDER)
+        self._data_dir = LocalLocation(absolute).with_links_resolved()
+        self._uploads = LocalLocation(self._data_dir.path / UPLOADS_FOLDER).with_links_resolved()
         self._data_roots = tuple(_configured_root(text) for text in data_roots)
-        self._allowed_roots = (self._data_dir, *self._data_roots)
+        for root in self._data_roots:
+            if root.is_within(self._data_dir) and not root.is_within(self._uploads):
+                raise ConfigurationError(
+                    f"{DATA_ROOTS_SETTING}: the data root {root.uri} lies inside the data directory, whose "
+                    f"files are the server's own; name a folder outside it, or inside {self._uploads.uri}."
+                )
+        self._allowed_roots: tuple[Location, ...] = (self._uploads, *self._data_roots)
+        self._server_files = tuple(
+            LocalLocation(Path(path).absolute()).with_links_resolved() for path in server_files
+        )
+        self._sealed = True
         self._s3_endpoint_url = s3_endpoint_url
         self._s3_part_size = s3_part_size
         self._s3_filesystem_by_process: tuple[int, Any] | None = None
+        self.server_files: ObjectStore = self._server_view()
+
+    def _server_view(self) -> ObjectStore:
+        """The same store confined to the data directory and unsealed: the server's own files."""
+        view = copy.copy(self)
+        view._allowed_roots = (self._data_dir,)
+        view._sealed = False
+        view.server_files = view
+        return view
 
     # --- Locations ---------------------------------------------------------------------------------
 
@@ -85,7 +127,10 @@ class ObjectStore:
         return self._allowed(uri).uri
 
     def data_uri(self, *parts: str) -> str:
-        """The URI of a location inside the data directory; ``parts`` are relative path segments."""
+        """The URI of a location inside the data directory; ``parts`` are relative path segments.
+
+        Only :attr:`server_files` may read and write there (except in the uploads folder).
+        """
         segments = "/".join(parts).split("/")
         if not parts or any(segment in ("", ".", "..") for segment in segments):
             raise ValueError(f"data_uri needs plain relative path segments, got {parts!r}")
@@ -98,11 +143,34 @@ class ObjectStore:
 
     def public_description(self) -> str:
         """The allowed locations, in words, for messages shown to users and operators."""
-        description = f"the data directory {self._data_dir.uri}"
+        description = f"the uploads folder {self._uploads.uri} of the data directory"
         if not self._data_roots:
             return description + " (no data roots are configured)"
         roots = ", ".join(_describe_root(root) for root in self._data_roots)
         return f"{description} and the data roots {roots}"
+
+    def check_writable(self, uri: str) -> None:
+        """Fail now, naming ``uri``, when objects could not be written below the folder ``uri``.
+
+        A hidden, empty probe object is written there and deleted again; messages never name it.
+        """
+        location = self._allowed(uri)
+        if isinstance(location, LocalLocation):
+            probe: Location = LocalLocation(location.path / WRITE_CHECK_NAME)
+        else:
+            probe = S3Location(location.bucket, f"{location.key}/{WRITE_CHECK_NAME}".lstrip("/"))
+        target = self._target_at(probe)
+        try:
+            pending = target.start_write()
+            pending.commit()
+            target.delete()
+        except FileNotFoundError as error:
+            raise InvalidInputException(f"cannot write to {uri}: its bucket does not exist") from error
+        except PermissionError as error:
+            raise InvalidInputException(f"cannot write to {uri}: the server is not permitted to") from error
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise InvalidInputException(f"cannot write to {uri}: {reason}") from error
 
     # --- Reading -----------------------------------------------------------------------------------
 
@@ -124,9 +192,14 @@ class ObjectStore:
         Hidden names (starting with ``.``, which includes unfinished local writes) and S3 folder markers
         are skipped. Finding nothing is an error: data locations name something to read.
         """
-        target = self._target(uri)
+        location = self._allowed(uri)
+        if self._contains_sealed(location):
+            raise InvalidInputException(
+                f"{uri} is not allowed: it contains the server's own files (its data directory, "
+                "credentials or metadata database); name a folder that does not."
+            )
         with _reported_to_caller(uri):
-            files = target.list_files()
+            files = self._target_at(location).list_files()
         if not files:
             raise InvalidInputException(f"nothing at {uri}: no file there, and no folder with files")
         return sorted(files, key=lambda file: file.uri)
@@ -181,7 +254,8 @@ class ObjectStore:
         A whole data root or bucket is never deleted, so a mistaken URI cannot wipe out a data root.
         """
         location = self._allowed(uri)
-        if any(root.is_within(location) for root in self._allowed_roots) or (
+        protected = (*self._allowed_roots, self._data_dir, *self._server_files)
+        if any(root.is_within(location) for root in protected) or (
             isinstance(location, S3Location) and not location.key
         ):
             raise InvalidInputException(
@@ -193,18 +267,47 @@ class ObjectStore:
     # --- Internals ---------------------------------------------------------------------------------
 
     def _allowed(self, uri: str) -> Location:
-        """The location ``uri`` names, after checking that it lies inside an allowed location."""
+        """The location ``uri`` names, after checking that it lies inside an allowed location.
+
+        Messages name ``uri`` as given: where a symbolic link leads is not the caller's business.
+        """
         try:
             named = parse_location(uri)
         except LocationSyntaxError as error:
             raise InvalidInputException(f"cannot use {uri!r} as a data location: {error}") from error
         location = named.with_links_resolved() if isinstance(named, LocalLocation) else named
+        through_link = location != named
+        if self._sealed and self._is_sealed(location):
+            if through_link:
+                reason = "it leads through a symbolic link to the server's own files"
+            elif location.is_within(self._data_dir):
+                reason = (
+                    "it is inside the server's data directory, which holds the server's own files "
+                    "(credentials, metadata database, models, logs); callers may use only its uploads "
+                    f"folder {self._uploads.uri}"
+                )
+            else:
+                reason = "it is one of the server's own files (credentials or metadata database)"
+            raise InvalidInputException(f"{uri} is not allowed: {reason}.")
         if any(location.is_within(root) for root in self._allowed_roots):
             return location
-        link_note = "" if location == named else f" (through a symbolic link it leads to {location.uri})"
+        where = "leads through a symbolic link to a place outside" if through_link else "is outside"
         raise InvalidInputException(
-            f"{uri}{link_note} is outside the locations this server may use, which are "
-            f"{self.public_description()}. An operator can allow more with the setting {DATA_ROOTS_SETTING}."
+            f"{uri} {where} the locations this server may use, which are {self.public_description()}. "
+            f"An operator can allow more with the setting {DATA_ROOTS_SETTING}."
+        )
+
+    def _is_sealed(self, location: Location) -> bool:
+        """Whether a (real) location is, or lies inside, the server's own files."""
+        if not isinstance(location, LocalLocation):
+            return False
+        in_data_dir = location.is_within(self._data_dir) and not location.is_within(self._uploads)
+        return in_data_dir or any(location.is_within(file) for file in self._server_files)
+
+    def _contains_sealed(self, location: Location) -> bool:
+        """Whether listing everything below ``location`` would reach the server's own files."""
+        return self._sealed and any(
+            sealed.is_within(location) for sealed in (self._data_dir, *self._server_files)
         )
 
     def _target(self, uri: str) -> _Target:
@@ -270,7 +373,8 @@ def _reported_to_caller(uri: str, when_missing: str | None = None) -> Iterator[N
     except NotADirectoryError as error:
         raise InvalidInputException(f"{uri} goes through a file as if it were a folder") from error
     except PermissionError as error:
-        raise InvalidInputException(f"the server is not permitted to access {uri}: {error}") from error
+        # The error's own text names the real path, which may be where a symbolic link leads.
+        raise InvalidInputException(f"the server is not permitted to access {uri}") from error
 
 
 class _PendingWrite(Protocol):
@@ -364,7 +468,7 @@ class _LocalPendingWrite:
     """A hidden temporary file beside the destination, flushed to disk and renamed over it on commit."""
 
     def __init__(self, destination: Path) -> None:
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        make_private_folders(destination.parent)
         descriptor, temporary_name = tempfile.mkstemp(
             dir=destination.parent, prefix=f".{destination.name[:100]}.", suffix=".partial"
         )
@@ -390,6 +494,19 @@ class _LocalPendingWrite:
     def abandon(self) -> None:
         self._file.close()
         self._temporary_path.unlink(missing_ok=True)
+
+
+def make_private_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, each with mode 0700 (existing ones are left alone)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for path in reversed(missing):
+        with suppress(FileExistsError):  # another process created it meanwhile
+            path.mkdir(mode=FOLDER_MODE)
 
 
 def _fsync_folder(folder: Path) -> None:
