@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,15 +49,16 @@ def file_uri(path: Path) -> str:
 
 
 def test_written_bytes_read_back_and_parent_folders_are_created(store: ObjectStore, data_dir: Path) -> None:
-    uri = store.data_uri("models", "m-1", "model.bin")
+    files = store.server_files
+    uri = files.data_uri("models", "m-1", "model.bin")
 
-    store.write_bytes(uri, b"weights")
+    files.write_bytes(uri, b"weights")
 
     assert uri == file_uri(data_dir / "models" / "m-1" / "model.bin")
-    assert store.read_bytes(uri) == b"weights"
-    assert store.exists(uri)
-    assert store.info(uri) == ObjectInfo(uri, 7)
-    assert store.local_path(uri) == data_dir / "models" / "m-1" / "model.bin"
+    assert files.read_bytes(uri) == b"weights"
+    assert files.exists(uri)
+    assert files.info(uri) == ObjectInfo(uri, 7)
+    assert files.local_path(uri) == data_dir / "models" / "m-1" / "model.bin"
 
 
 def test_open_write_shows_the_object_only_after_the_block(store: ObjectStore, root: Path) -> None:
@@ -160,11 +162,13 @@ def test_delete_and_delete_prefix(store: ObjectStore, root: Path) -> None:
 def test_delete_prefix_refuses_to_delete_a_root(root: Path) -> None:
     data_dir = root / "service" / "data"
     store = ObjectStore(data_dir, [str(root)])
-    store.write_bytes(store.data_uri("kept"), b"k")
+    store.server_files.write_bytes(store.data_uri("kept"), b"k")
 
     for uri in (str(root), str(data_dir), str(root / "service")):
-        with pytest.raises(InvalidInputException, match="refusing"):
+        with pytest.raises(InvalidInputException, match=r"refusing|not allowed"):
             store.delete_prefix(uri)
+    with pytest.raises(InvalidInputException, match="refusing"):
+        store.server_files.delete_prefix(str(data_dir))
     assert (data_dir / "kept").read_bytes() == b"k"
 
 
@@ -261,14 +265,104 @@ def test_file_uris_and_plain_paths_name_the_same_location(data_dir: Path, root: 
     assert store.resolve(f"file://localhost{root}/a/b.csv") == normalised
 
 
-def test_the_data_directory_is_always_allowed(data_dir: Path) -> None:
+def test_the_server_reaches_its_data_directory_through_server_files(data_dir: Path) -> None:
     store = ObjectStore(data_dir, [])
     uri = store.data_uri("artifact.json")
 
-    store.write_bytes(uri, b"{}")
+    store.server_files.write_bytes(uri, b"{}")
 
     assert (data_dir / "artifact.json").read_bytes() == b"{}"
     assert "no data roots" in store.public_description()
+    with pytest.raises(InvalidInputException, match="not allowed"):
+        store.read_bytes(uri)
+    with pytest.raises(InvalidInputException, match="outside"):
+        store.server_files.resolve(str(data_dir.parent))
+
+
+# --- The sealed data directory (issue 13 item 4) ------------------------------------------------------
+
+
+def test_callers_may_use_only_the_uploads_folder_of_the_data_directory(root: Path) -> None:
+    """A data root containing the data directory still exposes none of the server's files."""
+    data_dir = root / "data"
+    store = ObjectStore(data_dir, [str(root)])
+    store.server_files.write_bytes(store.data_uri("credentials.json"), b"[secret]")
+    (data_dir / "uploads" / "in.csv").write_bytes(b"a\n1\n")
+
+    assert store.read_bytes(str(data_dir / "uploads" / "in.csv")) == b"a\n1\n"
+    store.write_bytes(str(data_dir / "uploads" / "out" / "x.csv"), b"x")
+    for uri in (str(data_dir / "credentials.json"), str(data_dir), f"file://{data_dir}/metadata.db"):
+        with pytest.raises(InvalidInputException, match="not allowed") as refused:
+            store.read_bytes(uri)
+        assert uri in refused.value.message and "uploads" in refused.value.message
+    with pytest.raises(InvalidInputException, match="not allowed"):
+        store.write_bytes(str(data_dir / "credentials.json"), b"[]")
+    with pytest.raises(InvalidInputException, match="contains the server's own files"):
+        store.list_files(str(root))
+    assert (data_dir / "credentials.json").read_bytes() == b"[secret]"
+
+
+def test_server_files_outside_the_data_directory_are_sealed(data_dir: Path, root: Path) -> None:
+    (root / "keys.json").write_bytes(b"[secret]")
+    (root / "set").mkdir()
+    (root / "set" / "a.csv").write_bytes(b"a")
+    (root / "set" / "b.csv").symlink_to(root / "keys.json")
+    store = ObjectStore(data_dir, [str(root)], server_files=[root / "keys.json", root / "meta.db"])
+
+    with pytest.raises(InvalidInputException, match="server's own files"):
+        store.read_bytes(str(root / "keys.json"))
+    with pytest.raises(InvalidInputException, match="symbolic link") as refused:
+        store.list_files(str(root / "set"))
+    assert "keys.json" not in refused.value.message
+    with pytest.raises(InvalidInputException, match="contains the server's own files"):
+        store.list_files(str(root))
+
+
+def test_refusals_never_say_where_a_symbolic_link_leads(
+    store: ObjectStore, root: Path, outside: Path
+) -> None:
+    (outside / "hidden-name").write_bytes(b"s")
+    (root / "link").symlink_to(outside / "hidden-name")
+
+    with pytest.raises(InvalidInputException, match="symbolic link") as refused:
+        store.read_bytes(str(root / "link"))
+
+    assert str(root / "link") in refused.value.message
+    assert "hidden-name" not in refused.value.message and str(outside) not in refused.value.message
+
+
+def test_a_data_root_inside_the_data_directory_is_a_configuration_error(data_dir: Path) -> None:
+    with pytest.raises(ConfigurationError, match="inside the data directory"):
+        ObjectStore(data_dir, [str(data_dir / "models")])
+    ObjectStore(data_dir, [str(data_dir / "uploads" / "team")])
+
+
+def test_what_the_store_creates_is_private(data_dir: Path, root: Path) -> None:
+    store = ObjectStore(data_dir, [str(root)])
+    store.server_files.write_bytes(store.data_uri("a", "b", "log.txt"), b"x")
+    store.write_bytes(str(root / "out" / "deep" / "result.csv"), b"y")
+
+    folders = [
+        data_dir,
+        data_dir / "uploads",
+        data_dir / "a",
+        data_dir / "a" / "b",
+        root / "out",
+        root / "out" / "deep",
+    ]
+    files = [data_dir / "a" / "b" / "log.txt", root / "out" / "deep" / "result.csv"]
+    assert {stat.S_IMODE(path.stat().st_mode) for path in folders} == {0o700}
+    assert {stat.S_IMODE(path.stat().st_mode) for path in files} == {0o600}
+
+
+def test_check_writable_names_the_folder_it_was_given(store: ObjectStore, root: Path, outside: Path) -> None:
+    store.check_writable(str(root / "results") + "/")
+    assert list((root / "results").iterdir()) == []
+
+    with pytest.raises(InvalidInputException) as refused:
+        store.check_writable(str(outside / "results") + "/")
+    assert str(outside / "results") in refused.value.message
+    assert "write-check" not in refused.value.message
 
 
 @pytest.mark.parametrize(

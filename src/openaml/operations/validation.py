@@ -10,7 +10,8 @@ reports them in one :class:`~openaml.errors.InvalidInputException` worded as AWS
     satisfy constraint: Member must not be null
 
 The constraints come from the model, never from per-field code. The few shapes where OpenAML deliberately
-departs from the model are listed, each with its reason, in :data:`PATTERN_OVERRIDES`. The checks for
+departs from the model are listed, each with its reason, in :data:`PATTERN_OVERRIDES` and
+:data:`FORBIDDEN_VALUES`. The checks for
 each shape are prepared once (patterns compiled) because validation runs on every request.
 """
 
@@ -72,15 +73,30 @@ PATTERN_OVERRIDES: Mapping[str, PatternOverride] = MappingProxyType(
             reason="The model only allows *.amazonaws.com hosts, but botocore sends Predict to the host of "
             "PredictEndpoint (reference §2.6), which for OpenAML is its own, often local, URL.",
         ),
-        "EntityId": PatternOverride(
-            pattern=r"(?!\.\.?\Z)[a-zA-Z0-9_.-]+",
-            constraint="Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+, "
-            "and must not be '.' or '..'",
-            reason="A resource's files live in a folder named by its ID; '.' and '..' name no folder of "
-            "their own, so such a resource could never store its results (issue 13 item 7).",
-        ),
         "TagKey": _TAG_TEXT_OVERRIDE,
         "TagValue": _TAG_TEXT_OVERRIDE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ForbiddenValues:
+    """Values of one shape that match the model's pattern but that OpenAML refuses."""
+
+    values: frozenset[str]
+    constraint: str
+    reason: str
+
+
+#: Shapes with values OpenAML refuses beyond the model, keyed by shape name.
+FORBIDDEN_VALUES: Mapping[str, ForbiddenValues] = MappingProxyType(
+    {
+        "EntityId": ForbiddenValues(
+            values=frozenset({".", ".."}),
+            constraint="Member must not be '.' or '..'",
+            reason="A resource's files live in a folder named by its ID; '.' and '..' name no folder of "
+            "their own, so such a resource could never store its results.",
+        ),
     }
 )
 
@@ -177,8 +193,10 @@ class _StringRule(_Rule):
         pattern: Any,
         pattern_constraint: str,
         enum: tuple[str, ...],
+        forbidden: ForbiddenValues | None = None,
     ) -> None:
         super().__init__(sensitive)
+        self._forbidden = forbidden
         self._bounds = bounds
         self._pattern = pattern
         self._pattern_constraint = pattern_constraint
@@ -186,7 +204,11 @@ class _StringRule(_Rule):
         self._enum_constraint = f"Member must satisfy enum value set: [{', '.join(enum)}]"
         #: Whether any string is valid here (no length bounds, pattern or enum).
         self.accepts_any_string = (
-            bounds.minimum is None and bounds.maximum is None and pattern is None and not enum
+            bounds.minimum is None
+            and bounds.maximum is None
+            and pattern is None
+            and not enum
+            and forbidden is None
         )
 
     def _has_type(self, value: object) -> bool:
@@ -201,6 +223,8 @@ class _StringRule(_Rule):
             errors.append(self.violation(value, path, self._pattern_constraint))
         if self._enum and value not in self._enum:
             errors.append(self.violation(value, path, self._enum_constraint))
+        if self._forbidden is not None and value in self._forbidden.values:
+            errors.append(self.violation(value, path, self._forbidden.constraint))
 
 
 class _NumberRule(_Rule):
@@ -371,7 +395,9 @@ def _string_rule(shape: Shape, sensitive: bool, bounds: _Bounds) -> _StringRule:
         pattern_text = shape.metadata.get("pattern")
         constraint = f"Member must satisfy regular expression pattern: {pattern_text}"
     pattern = None if pattern_text is None else regex.compile(pattern_text)
-    return _StringRule(sensitive, bounds, pattern, constraint, tuple(shape.enum))
+    return _StringRule(
+        sensitive, bounds, pattern, constraint, tuple(shape.enum), FORBIDDEN_VALUES.get(shape.name)
+    )
 
 
 # --- Showing caller values in messages -------------------------------------------------------------
