@@ -43,7 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
         "data_dir",
         "path",
         "./openaml-data",
-        "Directory for the embedded database, model artifacts, statistics and logs.",
+        "Directory for the embedded database, model artifacts, statistics and logs (the server's own "
+        "files: callers may name only its uploads/ folder).",
     ),
     Setting(
         "database_url",
@@ -72,7 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
         "data_roots",
         "paths",
         (),
-        "Locations besides the data directory the server may read and write, separated by the OS "
+        "Locations besides the data directory's uploads/ folder that callers may name for the server to "
+        "read and write, separated by the OS "
         "path separator (':' here): local directories, s3://bucket[/prefix], or s3:// for every "
         "bucket.",
     ),

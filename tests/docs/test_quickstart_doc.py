@@ -34,7 +34,7 @@ def runnable_page(server: LiveServer, sample_dir: Path) -> str:
         "http://127.0.0.1:8080": server.url,
         "YOUR_ACCESS_KEY_ID": ACCESS_KEY_ID,
         "YOUR_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
-        "openaml-data/quickstart": str(sample_dir),
+        "openaml-data/uploads/quickstart": str(sample_dir),
         # a 3-second budget with one model family instead of 30 seconds of everything
         "--budget 30": "--budget 3 --algorithms linear",
         '"openaml.timeBudgetSeconds": "30"': (

@@ -255,6 +255,18 @@ def test_limit_bounds_are_inclusive(validator: InputValidator, limit: int) -> No
     validator.validate("DescribeDataSources", {"Limit": limit})
 
 
+@pytest.mark.parametrize("operation", ["CreateDataSourceFromS3", "GetMLModel", "CreateEvaluation"])
+def test_entity_ids_dot_and_dot_dot_are_rejected(validator: InputValidator, operation: str) -> None:
+    """Issue 13 item 7: they match the model's pattern but name no folder of their own."""
+    member = {"CreateDataSourceFromS3": "DataSourceId", "GetMLModel": "MLModelId"}.get(operation, "MLModelId")
+    for entity_id in (".", ".."):
+        assert (
+            f"Value '{entity_id}' at '{member}' failed to satisfy constraint: Member must not be '.' or '..'"
+            in error_of(validator, operation, {member: entity_id})
+        )
+    validator.validate("GetMLModel", {"MLModelId": "..."})
+
+
 def test_entity_id_not_matching_the_pattern_is_rejected(validator: InputValidator) -> None:
     assert error_of(validator, "GetDataSource", {"DataSourceId": "x y"}) == (
         "1 validation error detected: Value 'x y' at 'DataSourceId' failed to satisfy constraint: "

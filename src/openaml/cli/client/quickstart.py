@@ -251,7 +251,8 @@ def quickstart(
             ).run()
         context.printer.note(
             "To keep what the quickstart creates, start `openaml serve` and run `openaml quickstart "
-            "--endpoint-url http://127.0.0.1:8080 --sample-dir ./openaml-data/quickstart` with its key pair."
+            "--endpoint-url http://127.0.0.1:8080 --sample-dir ./openaml-data/uploads/quickstart` with its "
+            "key pair."
         )
     else:
         summary = Journey(context, sample, budget, algorithms, embedded=False).run()
