@@ -266,9 +266,13 @@ def test_the_schema_inference_preview_is_sealed(sealed_server: LiveServer) -> No
 
 
 def test_the_uploads_folder_is_usable_and_the_servers_files_are_private(
-    client: Any, sealed_server: LiveServer, penguins_upload: Path
+    client: Any, sealed_server: LiveServer, penguins_upload: Path, usable_model: str
 ) -> None:
-    """Issue 13 item 4: uploads/ works; what the server creates is 0700 (folders) and 0600 (files)."""
+    """Issue 13 item 4: uploads/ works; what the server creates is 0700 (folders) and 0600 (files).
+
+    That is the database and its journals, statistics, logs, the model artifact (written by joblib)
+    and batch outputs in uploads/.
+    """
     client.create_data_source_from_s3(
         DataSourceId="ds-uploaded",
         DataSpec={"DataLocationS3": str(penguins_upload), "DataSchema": PENGUINS_SCHEMA},
@@ -276,19 +280,24 @@ def test_the_uploads_folder_is_usable_and_the_servers_files_are_private(
     )
     done = finished(lambda: client.get_data_source(DataSourceId="ds-uploaded"))
     assert done["Status"] == "COMPLETED", done.get("Message")
+    model = finished(lambda: client.get_ml_model(MLModelId=usable_model))
+    assert model["Status"] == "COMPLETED", model.get("Message")
+    output = sealed_server.data_dir / "uploads" / "out"
+    client.create_batch_prediction(
+        BatchPredictionId="bp-uploaded",
+        MLModelId=usable_model,
+        BatchPredictionDataSourceId="ds-uploaded",
+        OutputUri=str(output) + "/",
+    )
+    batch = finished(lambda: client.get_batch_prediction(BatchPredictionId="bp-uploaded"))
+    assert batch["Status"] == "COMPLETED", batch.get("Message")
 
     data_dir = sealed_server.data_dir
-    folders = [
-        data_dir,
-        data_dir / "uploads",
-        data_dir / "datasources",
-        data_dir / "datasources" / "ds-uploaded",
-    ]
-    database_files = [path for path in data_dir.iterdir() if path.name.startswith("metadata.db")]
-    files = [*database_files, *(data_dir / "datasources" / "ds-uploaded").iterdir()]
-    assert len(files) >= 3  # the database (and its WAL), the statistics and the job log
-    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in folders + files}
-    assert modes == {
-        **{path.name: 0o700 for path in folders},
-        **{path.name: 0o600 for path in files},
-    }
+    written_by_tests = {penguins_upload, data_dir / "credentials.json"}
+    created = [path for path in [data_dir, *data_dir.rglob("*")] if path not in written_by_tests]
+    names = {path.relative_to(data_dir).as_posix() for path in created}
+    assert {"metadata.db", "datasources/ds-uploaded/statistics.json", "mlmodels/ml-sealed/model"} <= names
+    assert any(name.startswith("uploads/out/batch-prediction/result/") for name in names)
+    modes = {path.relative_to(data_dir).as_posix(): stat.S_IMODE(path.stat().st_mode) for path in created}
+    expected = {name: 0o700 if (data_dir / name).is_dir() else 0o600 for name in modes}
+    assert modes == expected

@@ -51,7 +51,7 @@ def save_model(model: TrainedModel, directory: Path, metadata: dict[str, Any]) -
     is replaced. ``metadata`` must be JSON-serialisable (numpy scalars and arrays are converted).
     """
     directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
+    directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # mkdtemp's folder is 0700 too
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
     try:
         model_path = staging / MODEL_FILE
