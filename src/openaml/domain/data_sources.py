@@ -152,6 +152,7 @@ def create_data_source_from_sql(
     sql_database_url(ctx, identifier)
     _check_spec(ctx, spec, data_location=None)
     staging = str(spec["S3StagingLocation"])
+    ctx.objects.check_writable(staging)  # messages name S3StagingLocation as the caller gave it
     snapshot_uri = ctx.objects.resolve(staging.rstrip("/") + f"/{data_source_id}.parquet")
     stored_request = {**request, **metadata, "SnapshotUri": snapshot_uri, "SqlDatabase": identifier}
     return create_resource(
