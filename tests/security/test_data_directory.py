@@ -49,10 +49,13 @@ def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def sealed_server(host: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     database = tmp_path_factory.mktemp("sql") / "one.db"
+    keys = [{"access_key_id": "OAMLOTHERKEY00000001", "secret_access_key": "another-secret-0123456789"}]
+    (host / "keys.json").write_text(json.dumps(keys))
     live = LiveServer(
         host / "data",
         env={
             "OPENAML_DATA_ROOTS": str(host),
+            "OPENAML_CREDENTIALS_FILE": str(host / "keys.json"),
             "OPENAML_SQL_DATABASES": json.dumps({"one-db": f"sqlite:///{database}"}),
         },
     )
@@ -121,6 +124,12 @@ def test_the_servers_own_files_are_never_a_datasource(
     message = from_s3(client, f"ds-own-{name.strip('/.') or 'dir'}", location)
     assert location in message and "uploads" in message
     assert "not allowed" in message
+
+
+def test_a_credentials_file_outside_the_data_directory_is_sealed_too(client: Any, host: Path) -> None:
+    """Issue 13 item 4: OPENAML_CREDENTIALS_FILE inside a data root is still the server's own file."""
+    message = from_s3(client, "ds-keys", str(host / "keys.json"))
+    assert "not allowed" in message and "another-secret" not in message
 
 
 def test_a_data_root_containing_the_data_directory_cannot_be_read_as_a_whole(client: Any, host: Path) -> None:
