@@ -184,3 +184,30 @@ def signed_get_status(server: LiveServer, path: str) -> int:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
+
+
+@pytest.mark.parametrize("resource_id", DOT_IDS)
+def test_a_stored_dot_id_gets_a_4xx_from_its_log_not_a_500(service_context: Any, resource_id: str) -> None:
+    """Issue 13 item 7: a database written before the fix may hold such a resource; its log is a 4xx."""
+    from openaml.entities import Caller, EntityStatus, Resource, ResourceKind
+    from openaml.errors import OpenAMLError
+    from openaml.operations.extensions import ExtensionRequest
+    from openaml.operations.resources import get_log
+
+    legacy = Resource(
+        kind=ResourceKind.DATA_SOURCE,
+        id=resource_id,
+        status=EntityStatus.FAILED,
+        created_at=1.0,
+        last_updated_at=1.0,
+        created_by="arn:aws:iam::000000000000:user/legacy",
+        name=None,
+        request={},
+    )
+    service_context.resources.create(legacy, None)
+    request = ExtensionRequest({"collection": "datasources", "ResourceId": resource_id}, {})
+
+    with pytest.raises(OpenAMLError) as refused:
+        get_log(service_context, request, Caller("legacy", "arn:aws:iam::000000000000:user/legacy"))
+
+    assert 400 <= refused.value.status < 500
