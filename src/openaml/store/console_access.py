@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from openaml.store.metadata import MetadataStore
-from openaml.store.tables import ConsoleSessionRow, SignInFailureRow
+from openaml.store.tables import Base, ConsoleSessionRow, SignInFailureRow
 
 #: Longest access key ID stored; longer ones cannot be configured key IDs and share a row.
 _KEY_ID_CHARS = 128
@@ -32,8 +32,8 @@ class ConsoleAccessStore:
 
     def add_session(self, nonce: str, access_key_id: str, *, created_at: float, expires_at: float) -> None:
         """Record a new signed-in session, and forget the sessions that have expired."""
+        self._purge(ConsoleSessionRow, ConsoleSessionRow.nonce, ConsoleSessionRow.expires_at < created_at)
         with self._metadata.session() as session:
-            session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at < created_at))
             session.add(
                 ConsoleSessionRow(
                     nonce=nonce, access_key_id=access_key_id, created_at=created_at, expires_at=expires_at
@@ -63,16 +63,12 @@ class ConsoleAccessStore:
         checked, in one transaction, keeps concurrent attempts from exceeding the limit.
         """
         key = _key(access_key_id)
+        self._purge(
+            SignInFailureRow,
+            SignInFailureRow.access_key_id,
+            and_(SignInFailureRow.last_failed_at < now - window, SignInFailureRow.locked_until < now),
+        )
         with self._metadata.session() as session:
-            session.execute(
-                delete(SignInFailureRow).where(
-                    and_(
-                        SignInFailureRow.last_failed_at < now - window,
-                        SignInFailureRow.locked_until < now,
-                        SignInFailureRow.access_key_id != key,
-                    )
-                )
-            )
             session.execute(self._insert_if_absent(key))
             row = session.execute(
                 select(SignInFailureRow).where(SignInFailureRow.access_key_id == key).with_for_update()
@@ -91,6 +87,16 @@ class ConsoleAccessStore:
             session.execute(
                 delete(SignInFailureRow).where(SignInFailureRow.access_key_id == _key(access_key_id))
             )
+
+    def _purge(self, table: type[Base], key: Any, condition: Any) -> None:
+        """Delete the rows that match ``condition``, in a transaction of its own.
+
+        Rows another transaction holds are skipped (PostgreSQL), so that concurrent sign-ins neither
+        wait for nor deadlock with each other over rows that only need forgetting.
+        """
+        stale = select(key).where(condition).with_for_update(skip_locked=True)
+        with self._metadata.session() as session:
+            session.execute(delete(table).where(key.in_(stale)))
 
     def _insert_if_absent(self, key: str) -> Any:
         dialect = sqlite if self._metadata.is_sqlite else postgresql
