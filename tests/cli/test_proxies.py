@@ -23,5 +23,5 @@ def test_addresses_and_networks_are_normalised() -> None:
 
 @pytest.mark.parametrize("entry", ["*", "proxy.example", "10.1.0.1/16", "300.1.1.1"])
 def test_anything_else_is_refused_with_an_example(entry: str) -> None:
-    with pytest.raises(ConfigurationError, match="OPENAML_TRUSTED_PROXIES .*10.1.0.0/16"):
+    with pytest.raises(ConfigurationError, match=r"OPENAML_TRUSTED_PROXIES .*10\.1\.0\.0/16"):
         trusted_proxies(entry)
