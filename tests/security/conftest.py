@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from tests.conftest import _drop_postgres_database, _postgres_database
 from tests.console.conftest import ConsoleClient
 from tests.support.server import LiveServer
 
@@ -35,6 +36,21 @@ def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     server = _start(tmp_path_factory, "two-processes", {})
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def on_each_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, two_processes: LiveServer
+) -> Iterator[LiveServer]:
+    """:func:`two_processes`, and the same on the real PostgreSQL as the metadata database."""
+    if request.param == "sqlite":
+        yield two_processes
+        return
+    url = _postgres_database()
+    server = _start(tmp_path_factory, "two-processes-postgres", {"OPENAML_DATABASE_URL": url})
+    yield server
+    server.stop()
+    _drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")

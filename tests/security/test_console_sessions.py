@@ -21,11 +21,11 @@ def with_cookie(server: LiveServer, cookie: str) -> ConsoleClient:
     return client
 
 
-def test_a_cookie_copied_before_sign_out_is_refused_after_it(two_processes: LiveServer) -> None:
-    browser = fresh_client(two_processes)
+def test_a_cookie_copied_before_sign_out_is_refused_after_it(on_each_database: LiveServer) -> None:
+    browser = fresh_client(on_each_database)
     assert browser.sign_in().status_code == 303
     copied = browser.http.cookies[SESSION_COOKIE]
-    thief = with_cookie(two_processes, copied)
+    thief = with_cookie(on_each_database, copied)
     assert thief.get("/console/").status_code == 200  # the copy works while the session lasts
     thief.http.close()
 
@@ -33,7 +33,7 @@ def test_a_cookie_copied_before_sign_out_is_refused_after_it(two_processes: Live
     assert signed_out.status_code == 303 and signed_out.headers["location"] == "/console/sign-in"
 
     for _ in range(6):  # new connections, answered by either serving process
-        thief = with_cookie(two_processes, copied)
+        thief = with_cookie(on_each_database, copied)
         page = thief.get("/console/datasources/new")
         assert page.status_code == 303, "a signed-out session's cookie still opens console pages"
         assert page.headers["location"].startswith("/console/sign-in?next=")

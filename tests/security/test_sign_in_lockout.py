@@ -38,16 +38,16 @@ def attempt(
         client.http.close()
 
 
-def test_the_lockout_holds_whichever_serving_process_answers(two_processes: LiveServer) -> None:
+def test_the_lockout_holds_whichever_serving_process_answers(on_each_database: LiveServer) -> None:
     guessed = "AKIDLOCKEDINBOTH0001"
     for _ in range(5):
-        assert attempt(two_processes, guessed, "guess").status_code == 401
+        assert attempt(on_each_database, guessed, "guess").status_code == 401
     refused_by: set[str] = set()
     for _ in range(40):
-        response = attempt(two_processes, guessed, "guess")
+        response = attempt(on_each_database, guessed, "guess")
         assert response.status_code == 429, "a serving process let a locked-out key ID try again"
         assert any("try again in" in text for text in notices(response.text))
-        refused = log_lines(two_processes, f"sign-in refused for access key ID '{guessed}'")
+        refused = log_lines(on_each_database, f"sign-in refused for access key ID '{guessed}'")
         refused_by = {process_of(line) for line in refused}
         if len(refused_by) == 2:
             break
