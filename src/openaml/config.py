@@ -70,6 +70,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("allow_anonymous", "bool", False, "Accept unsigned requests. Only for trusted, private set-ups."),
     Setting(
+        "trusted_proxies",
+        "str",
+        None,
+        "Comma-separated IP addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers are believed; default: none, the client is the connection's peer.",
+    ),
+    Setting(
         "data_roots",
         "paths",
         (),

@@ -47,7 +47,7 @@ def test_a_wrong_secret_is_refused_with_a_message(anonymous: ConsoleClient) -> N
     assert anonymous.get("/console/").status_code == 303
 
 
-def test_repeated_failed_sign_ins_lock_out_that_key_id_for_that_client(anonymous: ConsoleClient) -> None:
+def test_repeated_failed_sign_ins_lock_out_that_key_id(anonymous: ConsoleClient) -> None:
     guessed = "AKIDGUESSED000000001"  # not the test key pair's, so other tests keep signing in
     for _ in range(5):
         assert anonymous.sign_in(access_key_id=guessed, secret="guess").status_code == 401

@@ -18,6 +18,7 @@ from uvicorn.supervisors.multiprocess import Multiprocess
 
 from openaml.api.app import create_app
 from openaml.api.credentials import load_key_pairs
+from openaml.cli.proxies import proxy_options
 from openaml.cli.runtime import (
     configure_logging,
     keep_created_files_private,
@@ -70,6 +71,7 @@ def _stop_workers(processes: list[BaseProcess]) -> None:
 def serve(settings: Settings) -> None:
     configure_logging(settings)
     keep_created_files_private()
+    forwarded = proxy_options(settings)
     sock = _bind(str(settings.host), int(settings.port))
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
@@ -100,6 +102,7 @@ def serve(settings: Settings) -> None:
         "log_level": str(settings.log_level).lower(),
         "access_log": False,
         "timeout_graceful_shutdown": 5,
+        **forwarded,
     }
     try:
         if serving == 1:

@@ -1,63 +1,36 @@
 """Signing in with an access key pair, and signing out.
 
 The sign-in form is protected like every other form: showing it gives the browser an anonymous
-session whose CSRF token the form carries; signing in replaces that session with a new one.
-Guessing a secret is slowed down: after :data:`MAX_FAILED_SIGN_INS` failures in a row for one access
-key ID from one client, that pair is refused (429) until :data:`SIGN_IN_LOCKOUT_SECONDS` have passed
-since the last failure. The count is kept per serving process.
+session whose CSRF token the form carries; signing in replaces that session with a new one, recorded
+in the metadata database, and signing out deletes that record, so a copy of the cookie stops working
+in every serving process at once. Guessing a secret is slowed down per access key ID, whichever
+process and client address the attempts come from (see :mod:`openaml.domain.console_access`).
+
+The client address in the log is the connection's peer, or the address a trusted proxy
+(``OPENAML_TRUSTED_PROXIES``) forwarded; it is only logged, never trusted for anything.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import threading
-import time
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from openaml.console.pages import BASE, Console, FormError, Visit, local_target, read_form
 from openaml.console.session import SESSION_COOKIE
+from openaml.domain.console_access import MAX_FAILED_SIGN_INS, SIGN_IN_LOCKOUT_SECONDS
 
-MAX_FAILED_SIGN_INS = 5
-SIGN_IN_LOCKOUT_SECONDS = 60.0
-#: Most (client, access key ID) pairs remembered; the oldest failures are forgotten first.
-_MAX_TRACKED = 10_000
-
-
-class SignInThrottle:
-    """Failed sign-ins in a row per (client, access key ID), and whether a pair is locked out."""
-
-    def __init__(self) -> None:
-        self._failures: dict[tuple[str, str], tuple[int, float]] = {}
-        self._lock = threading.Lock()
-
-    def seconds_locked(self, key: tuple[str, str]) -> float:
-        """How long ``key`` must still wait before it may try again (0: it may try now)."""
-        with self._lock:
-            count, last = self._failures.get(key, (0, 0.0))
-            if count < MAX_FAILED_SIGN_INS:
-                return 0.0
-            return max(0.0, last + SIGN_IN_LOCKOUT_SECONDS - time.monotonic())
-
-    def failed(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            now = time.monotonic()
-            count, last = self._failures.pop(key, (0, 0.0))
-            self._failures[key] = (count + 1 if now - last < SIGN_IN_LOCKOUT_SECONDS else 1, now)
-            if len(self._failures) > _MAX_TRACKED:
-                del self._failures[next(iter(self._failures))]
-
-    def succeeded(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+log = logging.getLogger(__name__)
+#: Most characters of an access key ID a log line shows (a form may send any text).
+_LOGGED_KEY_ID_CHARS = 64
 
 
 def routes(console: Console) -> list[Route]:
-    throttle = SignInThrottle()
-
-    def show_form(
+    async def show_form(
         request: Request,
         *,
         target: str,
@@ -65,7 +38,7 @@ def routes(console: Console) -> list[Route]:
         status: int = 200,
         access_key_id: str = "",
     ) -> Response:
-        current = console.session_of(request)
+        current = await console.session_of(request)
         anonymous = current if current is not None and not current.signed_in else console.sessions.anonymous()
         response = console.render(
             request,
@@ -85,52 +58,65 @@ def routes(console: Console) -> list[Route]:
 
     async def sign_in_form(request: Request) -> Response:
         target = request.query_params.get("next", BASE + "/")
-        session = console.session_of(request)
+        session = await console.session_of(request)
         if session is not None and session.signed_in:
             return console.redirect(request, target)
-        return show_form(request, target=target)
+        return await show_form(request, target=target)
 
     async def sign_in(request: Request) -> Response:
         try:
             form, _ = await read_form(request)
         except FormError as error:
-            return show_form(request, target=BASE + "/", message=str(error), status=413)
+            return await show_form(request, target=BASE + "/", message=str(error), status=413)
         target = form.get("next", BASE + "/")
-        session = console.session_of(request)
+        session = await console.session_of(request)
         if session is None or not console.sessions.check_csrf(session, form.get("csrf_token")):
-            return show_form(
+            return await show_form(
                 request,
                 target=target,
                 message="The sign-in form expired. Please enter your access key again.",
                 status=403,
             )
         access_key_id = form.get("access_key_id", "")
-        attempt = (request.client.host if request.client else "", access_key_id.strip())
-        wait = throttle.seconds_locked(attempt)
+        key_id = access_key_id.strip()
+        client = request.client.host if request.client else "an unknown address"
+        shown = key_id[:_LOGGED_KEY_ID_CHARS]
+        wait = await run_in_threadpool(console.access.begin_sign_in, key_id)
         if wait > 0:
-            return show_form(
+            log.warning("console sign-in refused for access key ID %r from %s: locked out", shown, client)
+            return await show_form(
                 request,
                 target=target,
-                message=f"Too many failed sign-ins for this access key ID; try again in {math.ceil(wait)} s.",
+                message=(
+                    f"Too many failed sign-ins for this access key ID; try again in {math.ceil(wait)} s. "
+                    f"After {MAX_FAILED_SIGN_INS} failures in a row, from anywhere, sign-ins with it "
+                    f"pause for {SIGN_IN_LOCKOUT_SECONDS:.0f} s; its API access is not affected."
+                ),
                 status=429,
                 access_key_id=access_key_id,
             )
         signed_in = console.sessions.sign_in(access_key_id, form.get("secret_access_key", ""))
         if signed_in is None:
-            throttle.failed(attempt)
-            return show_form(
+            log.warning("console sign-in failed for access key ID %r from %s", shown, client)
+            return await show_form(
                 request,
                 target=target,
                 message="This access key ID and secret access key are not a key pair of this server.",
                 status=401,
                 access_key_id=access_key_id,
             )
-        throttle.succeeded(attempt)
+        assert signed_in.access_key_id is not None
+        await run_in_threadpool(console.access.sign_in_succeeded, key_id)
+        await run_in_threadpool(
+            console.access.start_session, signed_in.nonce, signed_in.access_key_id, signed_in.expires_at
+        )
+        log.info("console sign-in for access key ID %r from %s", shown, client)
         response = console.redirect(request, target)
         console.set_session(request, response, signed_in)
         return response
 
     async def sign_out(request: Request, visit: Visit) -> Response:
+        await run_in_threadpool(console.access.end_session, visit.session.nonce)
         response = console.redirect(request, BASE + "/sign-in", flash="You are signed out.")
         response.delete_cookie(SESSION_COOKIE, path=BASE)
         return response

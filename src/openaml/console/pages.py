@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from openaml.console.formatting import FILTERS
 from openaml.console.gateway import Gateway
 from openaml.console.session import FLASH_COOKIE, SESSION_COOKIE, Session, SessionSigner
+from openaml.domain.console_access import ConsoleAccess
 from openaml.entities import Caller
 from openaml.errors import OpenAMLError
 
@@ -82,9 +84,11 @@ def local_target(path: str | None) -> str:
 class Console:
     """What the console's pages share: the gateway to the service, sessions and templates."""
 
-    def __init__(self, gateway: Gateway, sessions: SessionSigner) -> None:
+    def __init__(self, gateway: Gateway, sessions: SessionSigner, access: ConsoleAccess) -> None:
         self.gateway = gateway
         self.sessions = sessions
+        #: Which signed-in sessions are live (sign-out ends them) and the sign-in lockout.
+        self.access = access
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader("openaml.console", "templates"),
             autoescape=True,
@@ -171,14 +175,19 @@ class Console:
 
     # --- the page wrapper --------------------------------------------------------------------------
 
-    def session_of(self, request: Request) -> Session | None:
-        return self.sessions.decode(request.cookies.get(SESSION_COOKIE))
+    async def session_of(self, request: Request) -> Session | None:
+        """The session of the request's cookie; None when there is none, or it was signed out."""
+        session = self.sessions.decode(request.cookies.get(SESSION_COOKIE))
+        if session is None or session.access_key_id is None:
+            return session
+        live = await run_in_threadpool(self.access.session_is_live, session.nonce, session.access_key_id)
+        return session if live else None
 
     def page(self, handler: PageHandler) -> Callable[[Request], Awaitable[Response]]:
         """Wrap a handler: sign-in required, CSRF checked on POST, errors shown as messages."""
 
         async def endpoint(request: Request) -> Response:
-            session = self.session_of(request)
+            session = await self.session_of(request)
             if session is None or not session.signed_in:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 query = urllib.parse.urlencode({"next": local_target(target)})

@@ -78,7 +78,7 @@ async def status_of(console: Console, caller: Caller, reference: str) -> dict[st
 
 def routes(console: Console) -> list[Route]:
     async def status(request: Request) -> Response:
-        session = console.session_of(request)
+        session = await console.session_of(request)
         if session is None or not session.signed_in:
             return security_headers(JSONResponse({"message": "Sign in again."}, status_code=401))
         caller = console.sessions.caller(session)

@@ -27,6 +27,7 @@ from openaml.console import (
 from openaml.console.gateway import Gateway
 from openaml.console.pages import BASE, Console, security_headers
 from openaml.console.session import KeyPairLike, SessionSigner
+from openaml.domain.console_access import ConsoleAccess
 from openaml.domain.context import ServiceContext
 
 _MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
@@ -51,7 +52,7 @@ def _static_files() -> dict[str, bytes]:
 
 def console_routes(ctx: ServiceContext, key_pairs: Iterable[KeyPairLike]) -> list[BaseRoute]:
     """Every route of the web console under ``/console``; sign-in uses ``key_pairs``."""
-    console = Console(Gateway(ctx), SessionSigner(key_pairs))
+    console = Console(Gateway(ctx), SessionSigner(key_pairs), ConsoleAccess(ctx))
     static = _static_files()
 
     async def asset(request: Request) -> Response:

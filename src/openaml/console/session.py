@@ -1,9 +1,11 @@
 """Console sessions: who is signed in, carried in a signed cookie, and the CSRF tokens of its forms.
 
-A session is stateless: the cookie holds a random nonce, the access key ID of the signed-in pair
-(none before sign-in) and an expiry, signed with HMAC-SHA256. The signing secret is derived from every
-configured key pair, so all serving processes of one server agree on it without sharing state, and a
-changed key set signs everyone out. A cookie whose key pair is no longer configured is worthless.
+The cookie holds a random nonce, the access key ID of the signed-in pair (none before sign-in) and an
+expiry, signed with HMAC-SHA256. The signing secret is derived from every configured key pair, so all
+serving processes of one server agree on it, and a changed key set signs everyone out. A cookie whose
+key pair is no longer configured is worthless. A valid signature is not enough for a signed-in
+session: the metadata database must also still record its nonce (``openaml.domain.console_access``),
+which sign-out deletes.
 
 Every form carries a CSRF token, HMAC(secret, nonce): a page of another site can neither read it nor
 (with ``SameSite=Strict``) send the cookie. Signing in replaces the nonce, so a session fixed before

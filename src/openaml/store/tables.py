@@ -83,3 +83,33 @@ class JobRow(Base):
         Index("ix_jobs_state_created", "state", "created_at"),
         Index("ix_jobs_resource", "resource_kind", "resource_id"),
     )
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in console session: its cookie is honoured only while this row exists.
+
+    Signing out deletes the row, so a copy of the cookie stops working in every serving process.
+    """
+
+    __tablename__ = "console_sessions"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    access_key_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_console_sessions_expires", "expires_at"),)
+
+
+class SignInFailureRow(Base):
+    """Failed console sign-ins in a row for one access key ID, shared by every serving process."""
+
+    __tablename__ = "sign_in_failures"
+
+    access_key_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[float] = mapped_column(Float)
+    #: Until when sign-ins with this key ID are refused (0: not locked).
+    locked_until: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_sign_in_failures_last_failed", "last_failed_at"),)
