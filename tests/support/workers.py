@@ -22,14 +22,25 @@ def job_worker_pids(server: LiveServer) -> list[int]:
     are job workers.
     """
     assert server.process is not None
-    children = {child.pid for child in psutil.Process(server.process.pid).children()}
-    published: list[int] = []
-    for path in (server.data_dir / "run").glob(f"job-workers.*.{server.process.pid}.json"):
-        try:
-            published += [pid for pid in json.loads(path.read_text())["pids"] if pid is not None]
-        except (OSError, ValueError):
-            continue  # replaced while read: the caller asks again
-    return [pid for pid in published if pid in children and psutil.Process(pid).status() != "zombie"]
+    children = [
+        child
+        for child in psutil.Process(server.process.pid).children()
+        if child.status() != psutil.STATUS_ZOMBIE
+    ]
+    status_files = list((server.data_dir / "run").glob(f"job-workers.*.{server.process.pid}.json"))
+    if not status_files:  # a server without a supervisor: its spawned children (one serving process)
+        return [
+            child.pid
+            for child in children
+            if "spawn_main" in " ".join(child.cmdline())
+            and "resource_tracker" not in " ".join(child.cmdline())
+        ]
+    try:
+        published = [pid for pid in json.loads(status_files[0].read_text())["pids"] if pid is not None]
+    except (OSError, ValueError):
+        return []  # removed as the server stops: the caller asks again
+    alive = {child.pid for child in children}
+    return [pid for pid in published if pid in alive]
 
 
 def wait_for_job_workers(
