@@ -123,11 +123,36 @@ def test_a_worker_that_keeps_dying_at_start_is_logged_as_an_error(
             clock.now += MAX_RESTART_DELAY_SECONDS
             supervisor.check()
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1 and "keeps dying soon after it starts: 3 times in a row" in errors[0]
+    assert len(errors) == 1 and "keeps dying within a minute of starting: 3 times in a row" in errors[0]
     assert "exit code 1" in errors[0]
     assert any(
         "killed by" not in r.getMessage() and "died (exit code 1)" in r.getMessage() for r in caplog.records
     )
+
+
+def test_a_worker_that_cannot_be_started_is_tried_again_after_the_back_off(started: Any) -> None:
+    supervisor, processes, clock, status = started
+    failing = True
+
+    def start(index: int) -> Any:
+        if failing:
+            raise OSError("no more processes")
+        processes.append(StandIn())
+        return processes[-1]
+
+    supervisor._start_worker = start
+    processes[0].die()
+    supervisor.check()  # noted dead; restart due in 1 s
+    clock.now = 1.0
+    supervisor.check()  # the start fails: next try after 2 s
+    assert status.read() == WorkerHealth(1, 2)
+    failing = False
+    clock.now = 2.9
+    supervisor.check()
+    assert len(processes) == 2
+    clock.now = 3.0
+    supervisor.check()
+    assert len(processes) == 3 and status.read() == WorkerHealth(2, 2)
 
 
 def test_nothing_is_restarted_while_the_server_shuts_down_and_stop_ends_every_worker(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ A :class:`WorkerSupervisor` starts the configured number of worker processes and
 process that started them, checks them every :data:`CHECK_SECONDS`. A worker that died (killed, out
 of memory, crashed) is started again after a back-off: :data:`FIRST_RESTART_DELAY_SECONDS`, doubling
 with each death in a row up to :data:`MAX_RESTART_DELAY_SECONDS`; a worker that stayed up
-:data:`STABLE_SECONDS` starts the count afresh. A worker that keeps dying right after it starts is
+:data:`STABLE_SECONDS` starts the count afresh. A worker that keeps dying soon after it starts is
 logged as an error each time, with its exit status, so an operator sees why jobs stop moving. Nothing
 is restarted once the server is shutting down.
 
@@ -212,14 +212,6 @@ class WorkerSupervisor:
             if self._status is not None:
                 self._status.remove()
 
-    def health(self) -> WorkerHealth:
-        with self._lock:
-            return self._health()
-
-    def pids(self) -> list[int | None]:
-        with self._lock:
-            return [slot.process.pid if slot.process is not None else None for slot in self._slots]
-
     # --- Supervision -------------------------------------------------------------------------------
 
     def check(self) -> None:
@@ -232,8 +224,7 @@ class WorkerSupervisor:
                 if slot.process is not None and not slot.process.is_alive():
                     self._note_death(slot, now)
                 if slot.process is None and now >= slot.restart_at:
-                    process = self._launch(slot, now)
-                    log.warning("job worker %d restarted (pid %s)", slot.index + 1, process.pid)
+                    self._restart(slot, now)
             self._publish(now)
 
     def _run(self) -> None:
@@ -248,20 +239,37 @@ class WorkerSupervisor:
         slot.started_at = now
         return slot.process
 
+    def _restart(self, slot: _Slot, now: float) -> None:
+        try:
+            process = self._launch(slot, now)
+        except Exception:  # e.g. no memory or process slots left: try again after the back-off
+            slot.deaths_in_a_row += 1
+            slot.restart_at = now + self._delay(slot)
+            log.exception(
+                "starting job worker %d failed; next try in %.0f s", slot.index + 1, slot.restart_at - now
+            )
+            return
+        log.warning("job worker %d restarted (pid %s)", slot.index + 1, process.pid)
+
+    @staticmethod
+    def _delay(slot: _Slot) -> float:
+        doubled = FIRST_RESTART_DELAY_SECONDS * 2 ** (slot.deaths_in_a_row - 1)
+        return float(min(doubled, MAX_RESTART_DELAY_SECONDS))
+
     def _note_death(self, slot: _Slot, now: float) -> None:
         assert slot.process is not None
         process, slot.process = slot.process, None
         process.join(timeout=0)
         lived = now - slot.started_at
         slot.deaths_in_a_row = 1 if lived >= STABLE_SECONDS else slot.deaths_in_a_row + 1
-        delay = min(FIRST_RESTART_DELAY_SECONDS * 2 ** (slot.deaths_in_a_row - 1), MAX_RESTART_DELAY_SECONDS)
+        delay = self._delay(slot)
         slot.restart_at = now + delay
         how = describe_exit(process.exitcode)
         if slot.deaths_in_a_row >= CRASH_LOOP_DEATHS:
             log.error(
-                "job worker %d (pid %s) keeps dying soon after it starts: %d times in a row, this time "
-                "with %s after %.1f s. Jobs wait until a worker runs; see the worker's own error above. "
-                "Next try in %.0f s.",
+                "job worker %d (pid %s) keeps dying within a minute of starting: %d times in a row, "
+                "this time with %s after %.1f s. Jobs wait until a worker runs; see the worker's own "
+                "error above. Next try in %.0f s.",
                 slot.index + 1,
                 process.pid,
                 slot.deaths_in_a_row,
