@@ -5,8 +5,9 @@ header line, one line per record in input order, a blank line for a record that 
 and, written last, the manifest ``<OutputUri>batch-prediction/<id>.manifest`` mapping each input file
 to its result. Every file is written under a temporary name and renamed (or completed as one S3
 upload) only when whole, and a run starts by removing an old manifest, so a failed or cancelled job
-never leaves something that looks complete. Scoring is deterministic: a re-run after a crash writes
-the same bytes.
+never leaves something that looks complete. A run retried after its worker was killed first removes
+what the killed run left unfinished (see :func:`discard_unfinished_outputs`). Scoring is
+deterministic: a re-run after a crash writes the same bytes.
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ def discard_unfinished_outputs(
     """Remove what an earlier, killed run of ``batch`` left unfinished: hidden ``.partial`` files beside
     its result files and manifest, or their never-completed S3 multipart uploads. Returns how many.
 
-    A retried job calls it before scoring; so does failing a job whose workers died too often.
+    A retried job calls it before scoring; so does failing a job whose workers died too often. It is
+    best effort: what cannot be removed is logged, and the job goes on.
     ``files`` are the input files (looked up from the batch's datasource when not given).
     """
     output_uri = batch.request["OutputUri"]
@@ -130,10 +132,17 @@ def discard_unfinished_outputs(
             ResourceKind.DATA_SOURCE, batch.request["BatchPredictionDataSourceId"]
         )
         files = [] if data_source is None else _input_files(ctx, data_source)
-    uris = [result_uri(output_uri, batch.id, file.uri) for file in files]
-    removed = sum(
-        ctx.objects.discard_unfinished_writes(uri) for uri in [*uris, manifest_uri(output_uri, batch.id)]
-    )
+    removed = 0
+    for uri in [
+        *(result_uri(output_uri, batch.id, file.uri) for file in files),
+        manifest_uri(output_uri, batch.id),
+    ]:
+        try:
+            removed += ctx.objects.discard_unfinished_writes(uri)
+        except Exception:  # e.g. no permission to list S3 multipart uploads: leftovers must not fail the job
+            log.warning(
+                "batch prediction %s: could not remove unfinished writes of %s", batch.id, uri, exc_info=True
+            )
     if removed:
         log.info("batch prediction %s: removed %d unfinished output(s) of a killed run", batch.id, removed)
     return removed
