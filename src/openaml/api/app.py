@@ -13,12 +13,11 @@ from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from openaml import __version__
 from openaml.api.credentials import DEFAULT_ACCOUNT, KeyPair
 from openaml.api.extensions import PREFIX, ExtensionEndpoint
+from openaml.api.health import health_endpoint
 from openaml.api.protocol import Authenticator, JsonProtocolEndpoint
 from openaml.api.sigv4 import presign_url, verify_request
 from openaml.console import console_routes
@@ -26,6 +25,7 @@ from openaml.domain.context import ServiceContext
 from openaml.domain.endpoints import EndpointRegistry, freeze_long_lived_objects
 from openaml.entities import Caller
 from openaml.errors import MissingAuthenticationTokenException
+from openaml.jobs.supervisor import WorkerStatusFile
 from openaml.operations import extensions
 from openaml.operations.registry import INLINE_OPERATIONS, OPERATIONS
 from openaml.operations.validation import InputValidator, load_service_model
@@ -59,8 +59,17 @@ def make_authenticator(key_pairs: Sequence[KeyPair], *, allow_anonymous: bool) -
     return authenticate
 
 
-def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair], *, serving_processes: int = 1) -> Starlette:
-    """The application of one serving process; it keeps its real-time models in sync while it runs."""
+def create_app(
+    ctx: ServiceContext,
+    key_pairs: Sequence[KeyPair],
+    *,
+    serving_processes: int = 1,
+    worker_status: WorkerStatusFile | None = None,
+) -> Starlette:
+    """The application of one serving process; it keeps its real-time models in sync while it runs.
+
+    ``worker_status`` is where ``GET /health`` learns how many job workers run (see :mod:`.health`).
+    """
     authenticate = make_authenticator(key_pairs, allow_anonymous=bool(ctx.settings.allow_anonymous))
     secrets = {p.access_key_id: p.secret_access_key for p in key_pairs}
 
@@ -80,8 +89,7 @@ def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair], *, serving_pro
     )
     extension_api = ExtensionEndpoint(ctx, extensions.routes(), authenticate)
 
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "version": __version__})
+    health = health_endpoint(worker_status)
 
     routes: list[BaseRoute] = [
         # The API at "/" first: nearly every call (Predict above all) goes there, and Starlette tries

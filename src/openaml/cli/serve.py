@@ -6,7 +6,9 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import socket
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from openaml.cli.runtime import (
     worker_process_main,
 )
 from openaml.config import Settings, load_settings
+from openaml.jobs.supervisor import WorkerStatusFile, WorkerSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +47,11 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _start_workers(settings: Settings, count: int) -> list[BaseProcess]:
+def _worker_starter(settings: Settings) -> Callable[[int], BaseProcess]:
+    """Starts job worker number ``index`` (from 0) as a spawned process; settings travel as plain data."""
     spawn = multiprocessing.get_context("spawn")
-    processes: list[BaseProcess] = []
-    for index in range(count):
+
+    def start(index: int) -> BaseProcess:
         process = spawn.Process(
             target=worker_process_main,
             args=(dict(settings.values), dict(settings.sources), os.getpid()),
@@ -55,17 +59,14 @@ def _start_workers(settings: Settings, count: int) -> list[BaseProcess]:
             daemon=True,
         )
         process.start()
-        processes.append(process)
-    return processes
+        return process
+
+    return start
 
 
-def _stop_workers(processes: list[BaseProcess]) -> None:
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(timeout=10)
-        if process.is_alive():
-            process.kill()
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    """After uvicorn's graceful shutdown it raises SIGTERM again: leave through ``finally``, not at once."""
+    raise SystemExit(0)
 
 
 def serve(settings: Settings) -> None:
@@ -96,29 +97,43 @@ def serve(settings: Settings) -> None:
         f"  try: aws machinelearning describe-data-sources --endpoint-url {url} --region us-east-1", err=False
     )
 
-    processes = _start_workers(settings, int(settings.workers))
     serving = max(int(settings.http_workers), 1)
+    status = WorkerStatusFile.in_data_dir(settings.resolved_data_dir, int(settings.workers))
     options: dict[str, Any] = {
         "log_level": str(settings.log_level).lower(),
         "access_log": False,
         "timeout_graceful_shutdown": 5,
         **forwarded,
     }
+    supervisor: WorkerSupervisor | None = None
     try:
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        run: Callable[[], None]
+        shutting_down: Callable[[], bool]
         if serving == 1:
-            app = create_app(ctx, key_pairs)
-            uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+            app = create_app(ctx, key_pairs, worker_status=status)
+            server = uvicorn.Server(uvicorn.Config(app, **options))
+            run, shutting_down = lambda: server.run(sockets=[sock]), lambda: bool(server.should_exit)
         else:
             # Each serving process builds its own application (and loads its own models) from the settings.
             os.environ[SETTINGS_ENV] = json.dumps({k: _plain(v) for k, v in settings.values.items()})
+            os.environ[WORKER_STATUS_ENV] = str(status.path)
             config = uvicorn.Config(f"{__name__}:serving_app", factory=True, workers=serving, **options)
-            Multiprocess(config, sockets=[sock]).run()
+            multiprocess = Multiprocess(config, sockets=[sock])
+            run, shutting_down = multiprocess.run, multiprocess.should_exit.is_set
+        supervisor = WorkerSupervisor(
+            _worker_starter(settings), int(settings.workers), status=status, shutting_down=shutting_down
+        )
+        supervisor.start()
+        run()
     finally:
-        _stop_workers(processes)
+        if supervisor is not None:
+            supervisor.stop()
         ctx.close()
 
 
 SETTINGS_ENV = "OPENAML_SERVING_SETTINGS_JSON"
+WORKER_STATUS_ENV = "OPENAML_SERVING_WORKER_STATUS_FILE"
 
 
 def _plain(value: Any) -> Any:
@@ -135,4 +150,5 @@ def serving_app() -> Starlette:
     configure_logging(settings)
     ctx = open_context(settings, initialize_empty=False)
     key_pairs, _ = load_key_pairs(settings, generate=False)
-    return create_app(ctx, key_pairs, serving_processes=int(settings.http_workers))
+    status = WorkerStatusFile(Path(os.environ[WORKER_STATUS_ENV]), int(settings.workers))
+    return create_app(ctx, key_pairs, serving_processes=int(settings.http_workers), worker_status=status)

@@ -5,12 +5,14 @@ header line, one line per record in input order, a blank line for a record that 
 and, written last, the manifest ``<OutputUri>batch-prediction/<id>.manifest`` mapping each input file
 to its result. Every file is written under a temporary name and renamed (or completed as one S3
 upload) only when whole, and a run starts by removing an old manifest, so a failed or cancelled job
-never leaves something that looks complete. Scoring is deterministic: a re-run after a crash writes
-the same bytes.
+never leaves something that looks complete. A run retried after its worker was killed first removes
+what the killed run left unfinished (see :func:`discard_unfinished_outputs`). Scoring is
+deterministic: a re-run after a crash writes the same bytes.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -38,6 +40,8 @@ from openaml.engine.models import ModelType, load_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
 from openaml.jobs.worker import JobCancelled, JobContext
+
+log = logging.getLogger(__name__)
 
 BATCH_JOB = "batch_predict"
 KIND = ResourceKind.BATCH_PREDICTION
@@ -108,6 +112,43 @@ def create_batch_prediction(ctx: ServiceContext, caller: Caller, params: Mapping
     )
 
 
+def _input_files(ctx: ServiceContext, data_source: Resource) -> list[DataFile]:
+    spec = data_source.request["DataSpec"]
+    return data_sources.data_files(ctx, data_source.request.get("SnapshotUri") or spec["DataLocationS3"])
+
+
+def discard_unfinished_outputs(
+    ctx: ServiceContext, batch: Resource, files: list[DataFile] | None = None
+) -> int:
+    """Remove what an earlier, killed run of ``batch`` left unfinished: hidden ``.partial`` files beside
+    its result files and manifest, or their never-completed S3 multipart uploads. Returns how many.
+
+    A retried job calls it before scoring; so does failing a job whose workers died too often. It is
+    best effort: what cannot be removed is logged, and the job goes on.
+    ``files`` are the input files (looked up from the batch's datasource when not given).
+    """
+    output_uri = batch.request["OutputUri"]
+    if files is None:
+        data_source = ctx.resources.get(
+            ResourceKind.DATA_SOURCE, batch.request["BatchPredictionDataSourceId"]
+        )
+        files = [] if data_source is None else _input_files(ctx, data_source)
+    removed = 0
+    for uri in [
+        *(result_uri(output_uri, batch.id, file.uri) for file in files),
+        manifest_uri(output_uri, batch.id),
+    ]:
+        try:
+            removed += ctx.objects.discard_unfinished_writes(uri)
+        except Exception:  # e.g. no permission to list S3 multipart uploads: leftovers must not fail the job
+            log.warning(
+                "batch prediction %s: could not remove unfinished writes of %s", batch.id, uri, exc_info=True
+            )
+    if removed:
+        log.info("batch prediction %s: removed %d unfinished output(s) of a killed run", batch.id, removed)
+    return removed
+
+
 def run_batch_prediction_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
     batch = ctx.resources.get(KIND, job.resource_id)
     if batch is None or batch.status not in (EntityStatus.PENDING, EntityStatus.INPROGRESS):
@@ -130,7 +171,9 @@ def run_batch_prediction_job(ctx: ServiceContext, job: Job, context: JobContext)
         ctx.objects.delete(manifest_uri(output_uri, batch.id))
         trained, _ = load_model(model_directory(ctx, model.id))
         spec = data_source.request["DataSpec"]
-        files = data_sources.data_files(ctx, data_source.request.get("SnapshotUri") or spec["DataLocationS3"])
+        files = _input_files(ctx, data_source)
+        if job.attempts > 1:
+            discard_unfinished_outputs(ctx, batch, files)
         last = [0.0]
 
         def progress(done: int, total: int) -> None:

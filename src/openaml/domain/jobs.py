@@ -5,11 +5,15 @@ The composition roots hand :func:`job_bodies` to a :class:`openaml.jobs.worker.W
 
 from __future__ import annotations
 
+import logging
+
 from openaml.domain import batch_predictions, data_sources, evaluations, ml_models
 from openaml.domain.context import ServiceContext
 from openaml.domain.resources import fail_resource
-from openaml.entities import Job
+from openaml.entities import Job, ResourceKind
 from openaml.jobs.worker import JobBody
+
+log = logging.getLogger(__name__)
 
 
 def job_bodies(ctx: ServiceContext) -> dict[str, JobBody]:
@@ -24,8 +28,17 @@ def job_bodies(ctx: ServiceContext) -> dict[str, JobBody]:
 
 
 def fail_abandoned_job(ctx: ServiceContext, job: Job) -> None:
-    """A job's workers died too often: fail its resource with the queue's explanation."""
+    """A job's workers died too often: fail its resource with the queue's explanation.
+
+    A batch prediction's unfinished output files of the killed runs are removed too (no retry will).
+    """
     fail_resource(ctx, job.resource_kind, job.resource_id, f"Processing failed: {job.error}")
+    batch = ctx.resources.get(job.resource_kind, job.resource_id)
+    if job.resource_kind is ResourceKind.BATCH_PREDICTION and batch is not None:
+        try:
+            batch_predictions.discard_unfinished_outputs(ctx, batch)
+        except Exception:  # the resource is failed either way; only leftovers remain
+            log.exception("removing the unfinished outputs of batch prediction %s failed", batch.id)
 
 
 def fail_crashed_job(ctx: ServiceContext, job: Job, error: str) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -248,6 +249,17 @@ class ObjectStore:
         with _reported_to_caller(uri):
             target.delete()
 
+    def discard_unfinished_writes(self, uri: str) -> int:
+        """Remove what writes of the object at ``uri`` left behind when their process was killed.
+
+        Locally that is the hidden temporary files beside it; on S3, multipart uploads to its key that
+        were never completed (invisible, but stored and billed). Returns how many were removed. Call it
+        only when no write of that object can still be running.
+        """
+        target = self._object_target(uri)
+        with _reported_to_caller(uri):
+            return target.discard_unfinished_writes()
+
     def delete_prefix(self, uri: str) -> None:
         """Delete the object at the location and everything below it, if anything is there.
 
@@ -403,6 +415,8 @@ class _Target(Protocol):
 
     def delete(self) -> None: ...
 
+    def discard_unfinished_writes(self) -> int: ...
+
     def delete_prefix(self) -> None: ...
 
 
@@ -442,6 +456,19 @@ class _LocalTarget:
     def delete(self) -> None:
         self._path.unlink(missing_ok=True)
 
+    def discard_unfinished_writes(self) -> int:
+        if not self._path.parent.is_dir():
+            return 0
+        pattern = re.compile(
+            rf"{re.escape(_temporary_prefix(self._path))}[^.]+{re.escape(_TEMPORARY_SUFFIX)}"
+        )
+        removed = 0
+        for entry in self._path.parent.iterdir():
+            if pattern.fullmatch(entry.name):
+                entry.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def delete_prefix(self) -> None:
         if self._path.is_dir():
             shutil.rmtree(self._path)
@@ -470,7 +497,7 @@ class _LocalPendingWrite:
     def __init__(self, destination: Path) -> None:
         make_private_folders(destination.parent)
         descriptor, temporary_name = tempfile.mkstemp(
-            dir=destination.parent, prefix=f".{destination.name[:100]}.", suffix=".partial"
+            dir=destination.parent, prefix=_temporary_prefix(destination), suffix=_TEMPORARY_SUFFIX
         )
         self._destination = destination
         self._temporary_path = Path(temporary_name)
@@ -507,6 +534,14 @@ def make_private_folders(folder: Path) -> None:
     for path in reversed(missing):
         with suppress(FileExistsError):  # another process created it meanwhile
             path.mkdir(mode=FOLDER_MODE)
+
+
+_TEMPORARY_SUFFIX = ".partial"
+
+
+def _temporary_prefix(destination: Path) -> str:
+    """The start of the names of a local write's temporary files (mkstemp adds letters and the suffix)."""
+    return f".{destination.name[:100]}."
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -557,6 +592,25 @@ class _S3Target:
 
     def delete(self) -> None:
         self._filesystem.rm_file(self._location.fs_path)
+
+    def discard_unfinished_writes(self) -> int:
+        bucket, key = self._location.bucket, self._location.key
+        removed = 0
+        request: dict[str, str] = {"Bucket": bucket, "Prefix": key}
+        while True:
+            listing = self._filesystem.call_s3("list_multipart_uploads", **request)
+            for upload in listing.get("Uploads", []):
+                if upload["Key"] == key:
+                    self._filesystem.call_s3(
+                        "abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload["UploadId"]
+                    )
+                    removed += 1
+            if not listing.get("IsTruncated"):
+                return removed
+            request |= {
+                "KeyMarker": listing["NextKeyMarker"],
+                "UploadIdMarker": listing["NextUploadIdMarker"],
+            }
 
     def delete_prefix(self) -> None:
         with suppress(FileNotFoundError):
