@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import multiprocessing
@@ -17,6 +18,7 @@ from starlette.applications import Starlette
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from openaml.api.app import create_app
+from openaml.api.connections import BoundedHeadProtocol
 from openaml.api.credentials import load_key_pairs
 from openaml.cli.runtime import configure_logging, open_context, worker_process_main
 from openaml.config import Settings, load_settings
@@ -94,6 +96,12 @@ def serve(settings: Settings) -> None:
         "log_level": str(settings.log_level).lower(),
         "access_log": False,
         "timeout_graceful_shutdown": 5,
+        # uvicorn's httptools protocol plus a header-read deadline and a header size bound.
+        "http": functools.partial(
+            BoundedHeadProtocol,
+            header_timeout=float(settings.header_timeout_seconds),
+            max_header_bytes=int(settings.max_header_bytes),
+        ),
     }
     try:
         if serving == 1:
