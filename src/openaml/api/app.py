@@ -32,6 +32,7 @@ from openaml.operations import extensions
 from openaml.operations.registry import INLINE_OPERATIONS, OPERATIONS
 from openaml.operations.validation import InputValidator, load_service_model
 
+EXTENSION_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 ANONYMOUS = Caller("anonymous", f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/anonymous")
 
 
@@ -98,7 +99,7 @@ def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair], *, serving_pro
         Route("/", api.__call__, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
         # Every method: the extension endpoint itself answers 405 with an Allow header.
-        Route(PREFIX + "/{rest:path}", extension_api.__call__, methods=None),
+        Route(PREFIX + "/{rest:path}", extension_api.__call__, methods=EXTENSION_METHODS),
     ]
     routes += console_routes(ctx, key_pairs)
     routes.append(Route("/{path:path}", api.__call__, methods=["POST"]))
