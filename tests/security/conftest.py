@@ -14,7 +14,6 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-
 from tests.support.api import finished
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
@@ -51,9 +50,7 @@ def send_signed(
     try:
         connection.request(method, path, body=body, headers=dict(request.headers.items()))
         response = connection.getresponse()
-        return RawResponse(
-            response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-        )
+        return RawResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
     finally:
         connection.close()
 

@@ -8,7 +8,6 @@ answered 404; it is 405 with an ``Allow`` header.
 from __future__ import annotations
 
 import pytest
-
 from tests.security.conftest import send_signed
 from tests.support.server import LiveServer
 
