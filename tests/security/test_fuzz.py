@@ -202,7 +202,7 @@ def extension_cases(rng: random.Random, real: dict[str, str]) -> Iterator[Case]:
         for name in names:
             for junk in PATH_JUNK:
                 yield Case(method, path({name: junk}) + rng.choice(QUERY_JUNK), b"", headers)
-        for other in ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
+        for other in ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND"):
             if other != method:
                 yield Case(other, path({}), b"{}", headers)
         if method == "POST":

@@ -39,7 +39,7 @@ def test_a_wrong_method_on_an_extension_path_is_405_with_allow(
     server: LiveServer, finished_resources: dict[str, str]
 ) -> None:
     path = f"/openaml/v1/datasources/{finished_resources['DataSourceId']}/statistics"
-    for method in ("POST", "PUT", "DELETE", "PATCH"):
+    for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND"):
         response = send_signed(server, method, path, b"{}" if method != "DELETE" else b"")
         assert response.status == 405, (method, response.status, response.body[:300])
         assert response.json()["__type"] == "MethodNotAllowedException"

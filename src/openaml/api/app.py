@@ -32,7 +32,6 @@ from openaml.operations import extensions
 from openaml.operations.registry import INLINE_OPERATIONS, OPERATIONS
 from openaml.operations.validation import InputValidator, load_service_model
 
-EXTENSION_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 ANONYMOUS = Caller("anonymous", f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/anonymous")
 
 
@@ -98,8 +97,8 @@ def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair], *, serving_pro
         # routes in order, so it must not wait behind the console's routes.
         Route("/", api.__call__, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
-        # Every method: the extension endpoint itself answers 405 with an Allow header.
-        Route(PREFIX + "/{rest:path}", extension_api.__call__, methods=EXTENSION_METHODS),
+        # An ASGI endpoint takes every method: the extension endpoint answers 405 with an Allow header.
+        Route(PREFIX + "/{rest:path}", extension_api),
     ]
     routes += console_routes(ctx, key_pairs)
     routes.append(Route("/{path:path}", api.__call__, methods=["POST"]))

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import compile_path
+from starlette.types import Receive, Scope, Send
 
 from openaml.api.protocol import Authenticator, error_response, json_response, new_request_id
 from openaml.domain.context import ServiceContext
@@ -47,7 +48,12 @@ class ExtensionEndpoint:
             (method, compile_path(PREFIX + template)[0], handler) for method, template, handler in routes
         ]
 
-    async def __call__(self, request: Request) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An ASGI application, so that its route takes every HTTP method (wrong ones get a JSON 405)."""
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
         request_id = new_request_id()
         try:
             verify = self.authenticate(request)
