@@ -43,7 +43,7 @@ def test_a_wrong_method_on_an_extension_path_is_405_with_allow(
         response = send_signed(server, method, path, b"{}" if method != "DELETE" else b"")
         assert response.status == 405, (method, response.status, response.body[:300])
         assert response.json()["__type"] == "MethodNotAllowedException"
-        assert response.headers["allow"] == "GET"
+        assert response.headers["allow"] == "GET, HEAD"
     predictions = f"/openaml/v1/mlmodels/{finished_resources['MLModelId']}/predictions"
     response = send_signed(server, "GET", predictions)
     assert (response.status, response.headers.get("allow")) == (405, "POST")

@@ -100,7 +100,8 @@ class ExtensionEndpoint:
                 return handler, match.groupdict()
             allowed.append(method)
         if allowed:
-            raise MethodNotAllowed(sorted(set(allowed)), request.method, path)
+            methods = set(allowed) | ({"HEAD"} if "GET" in allowed else set())
+            raise MethodNotAllowed(sorted(methods), request.method, path)
         raise NotFoundException(f"No extension endpoint at {path}.")
 
 
