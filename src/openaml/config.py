@@ -146,6 +146,28 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("max_record_bytes", "int", 100 * 1024, "Largest accepted record (bytes)."),
     Setting("max_classes", "int", 100, "Most classes a MULTICLASS model may have."),
+    Setting(
+        "max_request_bytes",
+        "int",
+        8 * 1024 * 1024,
+        "Largest request body the HTTP server accepts (API calls, extension endpoints, console forms); "
+        "larger ones are answered 413 RequestTooLargeException before they are read. The largest Amazon "
+        "ML requests (a 128 KiB Recipe or DataSchema, JSON-escaped) stay far below the default; raise it "
+        "for very long RDS/Redshift SelectSqlQuery texts or big many-record prediction calls.",
+    ),
+    Setting(
+        "header_timeout_seconds",
+        "float",
+        20.0,
+        "How long a client may take to send a request's line and headers (from connecting, or from the "
+        "first byte of the next request) before the connection is answered 408 and closed.",
+    ),
+    Setting(
+        "max_header_bytes",
+        "int",
+        32 * 1024,
+        "Largest request line plus headers (bytes); a longer head is answered 431 and the connection closed.",
+    ),
     Setting("log_level", "str", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
 )
 

@@ -143,5 +143,19 @@ class NotFoundException(ProtocolError):
     status = 404
 
 
+class MethodNotAllowedException(ProtocolError):
+    """An extension endpoint path exists, but not with this HTTP method."""
+
+    code = "MethodNotAllowedException"
+    status = 405
+
+
+class RequestTooLargeException(ProtocolError):
+    """The request body is larger than the server accepts (``OPENAML_MAX_REQUEST_BYTES``)."""
+
+    code = "RequestTooLargeException"
+    status = 413
+
+
 class ConfigurationError(Exception):
     """The server's own settings are wrong; raised at start-up with a message for the operator."""

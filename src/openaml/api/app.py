@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from openaml.api.credentials import DEFAULT_ACCOUNT, KeyPair
 from openaml.api.extensions import PREFIX, ExtensionEndpoint
 from openaml.api.health import health_endpoint
+from openaml.api.limits import RequestSizeLimit
 from openaml.api.protocol import Authenticator, JsonProtocolEndpoint
-from openaml.api.sigv4 import presign_url, verify_request
+from openaml.api.sigv4 import check_headers, presign_url
 from openaml.console import console_routes
 from openaml.domain.context import ServiceContext
 from openaml.domain.endpoints import EndpointRegistry, freeze_long_lived_objects
@@ -34,27 +36,34 @@ ANONYMOUS = Caller("anonymous", f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/anonymous"
 
 
 def make_authenticator(key_pairs: Sequence[KeyPair], *, allow_anonymous: bool) -> Authenticator:
-    """A function that checks a request's SigV4 signature against the configured key pairs."""
+    """A function that checks a request's SigV4 headers against the configured key pairs.
+
+    It refuses a request from its headers alone (missing or malformed signature, unknown key, stale
+    date) and otherwise returns the check of the signature over the body, which the endpoint runs once
+    it has read the body.
+    """
     secrets = {p.access_key_id: (p.secret_access_key, p.user_arn) for p in key_pairs}
 
-    def authenticate(request: Request, body: bytes) -> Caller:
+    def anonymous(body: bytes) -> Caller:
+        return ANONYMOUS
+
+    def authenticate(request: Request) -> Callable[[bytes], Caller]:
         headers: dict[str, str] = {}
         for name, value in request.scope["headers"]:
             key, decoded = name.decode("latin-1").lower(), value.decode("latin-1")
             headers[key] = f"{headers[key]},{decoded}" if key in headers else decoded
         if allow_anonymous and "authorization" not in headers:
-            return ANONYMOUS
+            return anonymous
         if not secrets and "authorization" in headers:
             raise MissingAuthenticationTokenException("This server has no access keys configured.")
         raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
-        return verify_request(
+        return check_headers(
             method=request.method,
             raw_path=raw_path.decode("latin-1").split("?", 1)[0],
             query=request.scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
-            body=body,
             principal_for=secrets.get,
-        )
+        ).verify
 
     return authenticate
 
@@ -96,7 +105,8 @@ def create_app(
         # routes in order, so it must not wait behind the console's routes.
         Route("/", api.__call__, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
-        Route(PREFIX + "/{rest:path}", extension_api.__call__, methods=["GET", "POST", "PUT", "DELETE"]),
+        # An ASGI endpoint takes every method: the extension endpoint answers 405 with an Allow header.
+        Route(PREFIX + "/{rest:path}", extension_api),
     ]
     routes += console_routes(ctx, key_pairs)
     routes.append(Route("/{path:path}", api.__call__, methods=["POST"]))
@@ -115,6 +125,10 @@ def create_app(
             stop.set()
             refresher.join(timeout=5)
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(RequestSizeLimit, limit=int(ctx.settings.max_request_bytes))],
+    )
     app.state.ctx = ctx
     return app

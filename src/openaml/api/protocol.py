@@ -1,9 +1,11 @@
 """AWS JSON 1.1 over HTTP: the request pipeline of every API call.
 
 One ordered list of steps, each of which may answer with a typed error:
-1. read the body; 2. verify SigV4; 3. check the content type; 4. find the operation in
-``X-Amz-Target``; 5. decode the JSON object; 6. validate it against botocore's service model;
-7. run the operation (database work off the event loop); 8. encode the result.
+1. check the SigV4 headers (a request without a valid-looking signature is refused before its body is
+read); 2. read the body (at most ``OPENAML_MAX_REQUEST_BYTES``, see :mod:`openaml.api.limits`); 3. verify
+the signature over it; 4. check the content type; 5. find the operation in ``X-Amz-Target``; 6. decode
+the JSON object; 7. validate it against botocore's service model; 8. run the operation (database work
+off the event loop); 9. encode the result.
 Errors become ``{"__type", "message"}`` with the error's HTTP status; every response carries an
 ``x-amzn-RequestId``. Unexpected exceptions are logged with their traceback and reported as
 ``InternalServerException`` without one.
@@ -38,7 +40,8 @@ TARGET_PREFIX = "AmazonML_20141212."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 _ACCEPTED_CONTENT_TYPES = {CONTENT_TYPE, "application/json"}
 
-Authenticator = Callable[[Request, bytes], Caller]
+#: Checks a request's headers (or raises a typed error); returns the check of its body, giving the caller.
+Authenticator = Callable[[Request], Callable[[bytes], Caller]]
 
 
 def json_response(
@@ -84,8 +87,9 @@ class JsonProtocolEndpoint:
     async def __call__(self, request: Request) -> Response:
         request_id = new_request_id()
         try:
+            verify = self.authenticate(request)
             body = await request.body()
-            caller = self.authenticate(request, body)
+            caller = verify(body)
             operation = self._operation_name(request)
             params = self._decode(request, body)
             self.validator.validate(operation, params)

@@ -2,10 +2,19 @@
 
 Both forms are accepted: the ``Authorization`` header boto3 sends, and presigned URLs whose signature
 travels in the query string (the server hands those out as ``LogUri`` so a person can open a log in
-a browser). The canonical request is rebuilt from the raw request exactly as the client saw it (path as sent,
-only the headers the client listed in ``SignedHeaders``, SHA-256 of the body bytes) and the signature
-is recomputed with the region and service of the credential scope. Failures raise the error codes
-AWS services use, so boto3 users see familiar ``ClientError`` codes.
+a browser; botocore's ``SigV4QueryAuth`` makes the same kind). The canonical request is rebuilt from the raw
+request exactly as the client saw it (path as sent, only the headers the client listed in ``SignedHeaders``)
+and the signature is recomputed with the region and service of the credential scope.
+
+The payload hash is always the SHA-256 of the body the server received: a client-supplied
+``X-Amz-Content-Sha256`` must equal it, so a captured request cannot carry another body under its
+signature. The one exception is ``UNSIGNED-PAYLOAD`` in a presigned ``GET`` (as S3 presigned URLs and this
+server's ``LogUri`` use), which has no body to protect.
+
+Verification runs in two steps so that a request can be refused from its headers alone, before its body
+is read: :func:`check_headers` (form, scope, time, known key) and :meth:`PendingSignature.verify` (the
+signature over the body). Failures raise the error codes AWS services use, so boto3 users see familiar
+``ClientError`` codes.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ from openaml.errors import (
 SERVICE = "machinelearning"
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 MAX_PRESIGNED_EXPIRY_SECONDS = 7 * 24 * 3600
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+_SHA256_HEX_RE = re.compile(r"[0-9a-f]{64}")
 _AUTH_RE = re.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<akid>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/,\s]+)/"
     r"(?P<service>[^/,\s]+)/aws4_request,\s*SignedHeaders=(?P<signed>[a-z0-9;\-]+),\s*"
@@ -84,11 +95,10 @@ class _SignedParts:
     signature: str
     amz_date: str
     canonical_query: str
-    payload_hash: str
     expires_seconds: int | None  # presigned URLs only
 
 
-def _from_header(authorization: str, query: str, headers: Mapping[str, str], body: bytes) -> _SignedParts:
+def _from_header(authorization: str, query: str, headers: Mapping[str, str]) -> _SignedParts:
     match = _AUTH_RE.fullmatch(authorization.strip())
     if match is None:
         raise IncompleteSignatureException(
@@ -104,7 +114,6 @@ def _from_header(authorization: str, query: str, headers: Mapping[str, str], bod
         match["signature"],
         headers.get("x-amz-date", ""),
         canonical_query(query),
-        headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest(),
         None,
     )
 
@@ -112,6 +121,8 @@ def _from_header(authorization: str, query: str, headers: Mapping[str, str], bod
 def _from_query(params: dict[str, str], query: str) -> _SignedParts:
     try:
         akid, date, region, service, terminal = params["X-Amz-Credential"].split("/")
+        if not re.fullmatch(r"[0-9]{1,7}", params["X-Amz-Expires"]):
+            raise ValueError("X-Amz-Expires is not a number of seconds")
         expires = int(params["X-Amz-Expires"])
         signed, signature, amz_date = (
             params["X-Amz-SignedHeaders"],
@@ -139,7 +150,6 @@ def _from_query(params: dict[str, str], query: str) -> _SignedParts:
         signature,
         amz_date,
         canonical_query(unsigned_query),
-        "UNSIGNED-PAYLOAD",
         expires,
     )
 
@@ -176,7 +186,12 @@ def _check_time(parts: _SignedParts, current: datetime) -> None:
 
 
 def _signature(
-    parts: _SignedParts, method: str, raw_path: str, headers: Mapping[str, str], secret: str
+    parts: _SignedParts,
+    method: str,
+    raw_path: str,
+    headers: Mapping[str, str],
+    payload_hash: str,
+    secret: str,
 ) -> str:
     names = parts.signed_headers.split(";")
     canonical_headers = "".join(f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in names)
@@ -187,7 +202,7 @@ def _signature(
             parts.canonical_query,
             canonical_headers,
             parts.signed_headers,
-            parts.payload_hash,
+            payload_hash,
         ]
     )
     scope = f"{parts.date}/{parts.region}/{parts.service}/aws4_request"
@@ -198,27 +213,79 @@ def _signature(
     return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
-def verify_request(
+def _is_presigned_get(parts: _SignedParts, method: str) -> bool:
+    return parts.expires_seconds is not None and method.upper() == "GET"
+
+
+def _unsigned_allowed(parts: _SignedParts, method: str, claimed: str) -> bool:
+    """``UNSIGNED-PAYLOAD`` is only accepted on a presigned GET, which has no body to protect."""
+    return claimed.strip() == UNSIGNED_PAYLOAD and _is_presigned_get(parts, method)
+
+
+@dataclass(frozen=True)
+class PendingSignature:
+    """A request whose headers passed :func:`check_headers`; :meth:`verify` checks it over its body."""
+
+    parts: _SignedParts
+    method: str
+    raw_path: str
+    headers: Mapping[str, str]
+    secret: str
+    caller: Caller
+
+    def verify(self, body: bytes) -> Caller:
+        """Check the signature over the body received; return who signed the request or raise."""
+        body_hash = hashlib.sha256(body).hexdigest()
+        presigned_get = _is_presigned_get(self.parts, self.method)
+        claimed = self.headers.get("x-amz-content-sha256")
+        if (
+            claimed is not None
+            and claimed.strip().lower() != body_hash
+            and not _unsigned_allowed(self.parts, self.method, claimed)
+        ):
+            raise InvalidSignatureException(
+                "The X-Amz-Content-Sha256 header does not match the SHA-256 of the request body; "
+                "the payload hash is always computed from the body received."
+            )
+        candidates = [body_hash, UNSIGNED_PAYLOAD] if presigned_get else [body_hash]
+        for payload_hash in candidates:
+            expected = _signature(
+                self.parts, self.method, self.raw_path, self.headers, payload_hash, self.secret
+            )
+            if hmac.compare_digest(expected, self.parts.signature):
+                return self.caller
+        raise InvalidSignatureException(
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method."
+        )
+
+
+def has_signature(query: str, headers: Mapping[str, str]) -> bool:
+    """Whether a request carries SigV4 credentials at all (an Authorization header or a presigned query)."""
+    if headers.get("authorization"):
+        return True
+    return any(pair.split("=", 1)[0] == "X-Amz-Signature" for pair in query.split("&"))
+
+
+def check_headers(
     *,
     method: str,
     raw_path: str,
     query: str,
     headers: Mapping[str, str],
-    body: bytes,
     principal_for: Callable[[str], tuple[str, str] | None],
     now: datetime | None = None,
-) -> Caller:
-    """Check a request's SigV4 signature (header or presigned URL); return who signed it or raise.
+) -> PendingSignature:
+    """Everything SigV4 asks of a request that needs no body: form, scope, time and a known access key.
 
-    ``headers`` must have lower-case names. ``principal_for`` maps an access key ID to
-    ``(secret_access_key, user_arn)`` or ``None`` when the key is unknown.
+    A request refused here is refused before its body is read. ``headers`` must have lower-case names;
+    ``principal_for`` maps an access key ID to ``(secret_access_key, user_arn)`` or ``None``.
     """
-    query_params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
     authorization = headers.get("authorization")
     if authorization:
-        parts = _from_header(authorization, query, headers, body)
-    elif "X-Amz-Signature" in query_params:
-        parts = _from_query(query_params, query)
+        parts = _from_header(authorization, query, headers)
+    elif has_signature(query, headers):
+        parts = _from_query(dict(urllib.parse.parse_qsl(query, keep_blank_values=True)), query)
     else:
         raise MissingAuthenticationTokenException("Missing Authentication Token")
     signed = parts.signed_headers.split(";")
@@ -233,17 +300,42 @@ def verify_request(
         raise InvalidSignatureException(
             f"Credential should be scoped to correct service: '{SERVICE}', not '{parts.service}'."
         )
+    claimed = headers.get("x-amz-content-sha256")
+    if (
+        claimed is not None
+        and not _SHA256_HEX_RE.fullmatch(claimed.strip().lower())
+        and not _unsigned_allowed(parts, method, claimed)
+    ):
+        raise InvalidSignatureException(
+            "X-Amz-Content-Sha256 must be the hex SHA-256 of the request body "
+            "(UNSIGNED-PAYLOAD is accepted on presigned GET URLs only)."
+        )
     _check_time(parts, now or datetime.now(UTC))
     found = principal_for(parts.access_key_id)
     if found is None:
         raise UnrecognizedClientException("The security token included in the request is invalid.")
     secret, user_arn = found
-    if not hmac.compare_digest(_signature(parts, method, raw_path, headers, secret), parts.signature):
-        raise InvalidSignatureException(
-            "The request signature we calculated does not match the signature you provided. "
-            "Check your AWS Secret Access Key and signing method."
-        )
-    return Caller(parts.access_key_id, user_arn)
+    return PendingSignature(parts, method, raw_path, headers, secret, Caller(parts.access_key_id, user_arn))
+
+
+def verify_request(
+    *,
+    method: str,
+    raw_path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    principal_for: Callable[[str], tuple[str, str] | None],
+    now: datetime | None = None,
+) -> Caller:
+    """Check a request's SigV4 signature (header or presigned URL); return who signed it or raise.
+
+    The two steps of :func:`check_headers` and :meth:`PendingSignature.verify` in one call.
+    """
+    pending = check_headers(
+        method=method, raw_path=raw_path, query=query, headers=headers, principal_for=principal_for, now=now
+    )
+    return pending.verify(body)
 
 
 def presign_url(
@@ -277,10 +369,9 @@ def presign_url(
         "",
         amz_date,
         canonical_query(query),
-        "UNSIGNED-PAYLOAD",
         expires_seconds,
     )
-    signature = _signature(parts, "GET", split.path or "/", {"host": split.netloc}, secret)
+    signature = _signature(parts, "GET", split.path or "/", {"host": split.netloc}, UNSIGNED_PAYLOAD, secret)
     return urllib.parse.urlunsplit(
         (split.scheme, split.netloc, split.path, f"{query}&X-Amz-Signature={signature}", "")
     )

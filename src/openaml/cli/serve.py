@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import multiprocessing
@@ -19,6 +20,7 @@ from starlette.applications import Starlette
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from openaml.api.app import create_app
+from openaml.api.connections import BoundedHeadProtocol
 from openaml.api.credentials import load_key_pairs
 from openaml.cli.proxies import proxy_options
 from openaml.cli.runtime import (
@@ -104,6 +106,12 @@ def serve(settings: Settings) -> None:
         "access_log": False,
         "timeout_graceful_shutdown": 5,
         **forwarded,
+        # uvicorn's httptools protocol plus a header-read deadline and a header size bound.
+        "http": functools.partial(
+            BoundedHeadProtocol,
+            header_timeout=float(settings.header_timeout_seconds),
+            max_header_bytes=int(settings.max_header_bytes),
+        ),
     }
     supervisor: WorkerSupervisor | None = None
     try:

@@ -69,7 +69,9 @@ def routes(console: Console) -> list[Route]:
             raise InternalServerException("The server did not answer the result file as a file.")
         targets = list(manifest.values())
         name = (
-            _file_name(targets[int(index)]) if index.isdigit() and int(index) < len(targets) else "results.gz"
+            _file_name(targets[int(index)])
+            if index.isascii() and index.isdigit() and int(index) < len(targets)
+            else "results.gz"
         )
         response = Response(
             content.body,

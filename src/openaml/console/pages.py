@@ -26,7 +26,7 @@ from openaml.console.gateway import Gateway
 from openaml.console.session import FLASH_COOKIE, SESSION_COOKIE, Session, SessionSigner
 from openaml.domain.console_access import ConsoleAccess
 from openaml.entities import Caller
-from openaml.errors import OpenAMLError
+from openaml.errors import OpenAMLError, RequestTooLargeException
 
 log = logging.getLogger(__name__)
 
@@ -239,12 +239,26 @@ async def optional(awaitable: Awaitable[Any]) -> tuple[Any, str | None]:
 
 
 async def read_form(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """An ``application/x-www-form-urlencoded`` body: the last value of each field, and all of them."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise FormError(f"The form is larger than {MAX_FORM_BYTES:,} bytes.")
+    """An ``application/x-www-form-urlencoded`` body: the last value of each field, and all of them.
+
+    A form over ``MAX_FORM_BYTES`` is refused by its ``Content-Length`` before it is read, or as soon as
+    it passes the limit while it streams in (the server-wide ``OPENAML_MAX_REQUEST_BYTES`` may stop it first).
+    """
+    too_large = FormError(f"The form is larger than {MAX_FORM_BYTES:,} bytes.")
+    length = request.headers.get("content-length", "")
+    if length.isascii() and length.isdigit() and int(length) > MAX_FORM_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_FORM_BYTES:
+                raise too_large
+    except RequestTooLargeException as error:
+        raise FormError(error.message) from error
+    body = b"".join(chunks)
     pairs = urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     lists: dict[str, list[str]] = {}
     for name, value in pairs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from openaml.domain import batch_predictions as domain
@@ -59,9 +60,11 @@ def get_result(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -
     """``GET /openaml/v1/batchpredictions/{id}/results/{index}``: result file ``index`` (from 0), gzip CSV."""
     outputs = list(_outputs(ctx, request.path["BatchPredictionId"]).values())
     index = request.path["index"]
-    if not index.isdigit() or int(index) >= len(outputs):
+    # ASCII digits only: str.isdigit() also accepts "²" or "٠", which int() rejects or reads as 0.
+    if not re.fullmatch(r"[0-9]{1,9}", index) or int(index) >= len(outputs):
         raise NotFoundException(
-            f"Result index {index} does not exist; there are {len(outputs)} result files."
+            f"Result index {index[:40]!r} does not exist; there are {len(outputs)} result files "
+            f"(0 to {len(outputs) - 1})."
         )
     return RawContent(ctx.objects.read_bytes(outputs[int(index)]), "application/gzip")
 
