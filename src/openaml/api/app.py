@@ -26,8 +26,7 @@ from openaml.domain.context import ServiceContext
 from openaml.domain.endpoints import EndpointRegistry, freeze_long_lived_objects
 from openaml.entities import Caller
 from openaml.errors import MissingAuthenticationTokenException
-from openaml.operations import extensions
-from openaml.operations.registry import INLINE_OPERATIONS, OPERATIONS
+from openaml.operations.registry import EXTENSION_ROUTES, INLINE_OPERATIONS, OPERATIONS
 from openaml.operations.validation import InputValidator, load_service_model
 
 ANONYMOUS = Caller("anonymous", f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/anonymous")
@@ -61,16 +60,15 @@ def make_authenticator(key_pairs: Sequence[KeyPair], *, allow_anonymous: bool) -
 
 def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair], *, serving_processes: int = 1) -> Starlette:
     """The application of one serving process; it keeps its real-time models in sync while it runs."""
-    authenticate = make_authenticator(key_pairs, allow_anonymous=bool(ctx.settings.allow_anonymous))
+    authenticate = make_authenticator(key_pairs, allow_anonymous=ctx.settings.allow_anonymous)
     secrets = {p.access_key_id: p.secret_access_key for p in key_pairs}
 
     def presign(url: str, caller: Caller) -> str:
         secret = secrets.get(caller.access_key_id)
         return presign_url(url, caller.access_key_id, secret) if secret else url
 
-    ctx.presign = presign
     registry = EndpointRegistry(ctx, serving_processes=serving_processes)
-    ctx.endpoints = registry
+    ctx = ctx.serving(presign, registry)
     api = JsonProtocolEndpoint(
         ctx,
         OPERATIONS,
@@ -78,7 +76,7 @@ def create_app(ctx: ServiceContext, key_pairs: Sequence[KeyPair], *, serving_pro
         authenticate,
         inline_operations=INLINE_OPERATIONS,
     )
-    extension_api = ExtensionEndpoint(ctx, extensions.routes(), authenticate)
+    extension_api = ExtensionEndpoint(ctx, EXTENSION_ROUTES, authenticate)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
