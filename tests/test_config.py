@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from openaml.config import SETTINGS, load_settings, settings_reference, split_roots
+from openaml.config import SETTINGS, SettingValues, load_settings, settings_reference, split_roots
 from openaml.errors import ConfigurationError
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
@@ -71,3 +71,26 @@ def test_bad_values_and_unknown_keys_are_reported(tmp_path: Path) -> None:
 def test_secrets_are_masked_in_the_table() -> None:
     rows = dict((r[0], r[1]) for r in load_settings(env={"OPENAML_SECRET_ACCESS_KEY": "s3cr3t"}).as_table())
     assert rows["OPENAML_SECRET_ACCESS_KEY"] == "********"
+
+
+def test_the_typed_declarations_match_the_table() -> None:
+    declared = SettingValues.__annotations__
+    assert declared == {s.name: s.python_type for s in SETTINGS}, (
+        "the typed declarations in src/openaml/config.py are stale: run `python -m openaml.config`"
+    )
+
+
+def test_every_setting_is_an_attribute_of_its_type() -> None:
+    kinds = {"int": int, "float": float, "bool": bool, "str": str, "path": Path, "paths": tuple}
+    defaults = load_settings(env={})
+    assert isinstance(defaults.data_dir, Path) and defaults.database_url is None
+    given = load_settings(
+        env={"OPENAML_PORT": "9000", "OPENAML_JOB_POLL_SECONDS": "2", "OPENAML_ALLOW_ANONYMOUS": "yes"}
+    )
+    assert (given.port, given.job_poll_seconds, given.allow_anonymous) == (9000, 2.0, True)
+    for setting in SETTINGS:
+        value = getattr(defaults, setting.name)
+        if setting.type in kinds and setting.default is not None:
+            assert isinstance(value, kinds[setting.type]), setting.name
+    with pytest.raises(AttributeError):
+        defaults.no_such_setting  # noqa: B018

@@ -6,6 +6,15 @@ and the settings reference in ``docs/settings.md`` (a test checks that every set
 
 Precedence, highest first: explicit overrides (command-line flags), environment variables, the config
 file (``OPENAML_CONFIG_FILE`` or ``--config``), the defaults below.
+
+Every setting is a typed attribute of :class:`Settings` (``settings.port`` is an ``int``). The
+attribute declarations in :class:`SettingValues` are generated from the table, so mypy sees real
+types; a test checks that they match it.
+
+**Adding a setting**: add one :class:`Setting` row to :data:`SETTINGS`, then run, from the checkout,
+``python -m openaml.config``: it regenerates the typed declarations in this file and
+``docs/settings.md``. (Until then the new attribute works at run time, but mypy does not know it and
+``tests/test_config.py`` names the command to run.)
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from openaml.errors import ConfigurationError
 
@@ -36,6 +45,25 @@ class Setting:
     @property
     def env_var(self) -> str:
         return ENV_PREFIX + self.name.upper()
+
+    @property
+    def python_type(self) -> str:
+        """The type of the setting's value, as written in :class:`SettingValues`."""
+        kind = _PYTHON_TYPES[self.type]
+        return f"{kind} | None" if self.default is None else kind
+
+
+#: The Python type of each setting type's values (what :func:`_parse` returns).
+_PYTHON_TYPES: Final = {
+    "str": "str",
+    "secret": "str",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "path": "Path",
+    "paths": "tuple[str, ...]",
+    "json": "Any",
+}
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -216,17 +244,66 @@ def _parse(setting: Setting, raw: Any) -> Any:
     raise AssertionError(f"unknown setting type {kind}")
 
 
+#: Every setting's default as a value of its type (the table keeps the documented spelling).
+_DEFAULTS: Final = {s.name: _parse(s, s.default) for s in SETTINGS}
+
+_TYPED_BEGIN = "    # --- generated from SETTINGS by `python -m openaml.config`; do not edit ---\n"
+_TYPED_END = "    # --- end of generated declarations ---\n"
+
+
+class SettingValues:
+    """The typed value of every setting, one attribute per row of :data:`SETTINGS`.
+
+    Only declarations: :class:`Settings` sets the values. A setting without a default is ``None``
+    until set.
+    """
+
+    # --- generated from SETTINGS by `python -m openaml.config`; do not edit ---
+    data_dir: Path
+    database_url: str | None
+    access_key_id: str | None
+    secret_access_key: str | None
+    credentials_file: Path | None
+    allow_anonymous: bool
+    trusted_proxies: str | None
+    data_roots: tuple[str, ...]
+    s3_endpoint_url: str | None
+    sql_databases: Any
+    public_url: str | None
+    host: str
+    port: int
+    workers: int
+    http_workers: int
+    endpoint_refresh_seconds: float
+    endpoint_max_requests_per_second: int
+    job_lease_seconds: float
+    job_max_attempts: int
+    job_poll_seconds: float
+    max_invalid_records: int
+    max_record_bytes: int
+    max_classes: int
+    max_request_bytes: int
+    header_timeout_seconds: float
+    max_header_bytes: int
+    log_level: str
+    # --- end of generated declarations ---
+
+
 @dataclass(frozen=True)
-class Settings:
-    """The effective settings of one server or worker process."""
+class Settings(SettingValues):
+    """The effective settings of one server or worker process.
+
+    ``values`` holds what was set (parsed), ``sources`` where each came from; every setting is also
+    an attribute: its value, or its default.
+    """
 
     values: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
 
-    def __getattr__(self, name: str) -> Any:
-        if name in _BY_NAME:
-            return self.values.get(name, _BY_NAME[name].default)
-        raise AttributeError(name)
+    def __post_init__(self) -> None:
+        for s in SETTINGS:
+            value = self.values[s.name] if s.name in self.values else _DEFAULTS[s.name]
+            object.__setattr__(self, s.name, value)
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -341,3 +418,25 @@ def settings_reference() -> str:
         meaning = s.help.replace("|", "\\|")
         lines.append(f"| `{s.env_var}` | `{s.name}` | {s.type} | {default} | {meaning} |")
     return "\n".join(lines) + "\n"
+
+
+def typed_declarations() -> str:
+    """The body of :class:`SettingValues`: one typed attribute per setting, in table order."""
+    return "".join(f"    {s.name}: {s.python_type}\n" for s in SETTINGS)
+
+
+def _regenerate() -> None:
+    """Rewrite the generated declarations in this file and, in a checkout, ``docs/settings.md``."""
+    source = Path(__file__)
+    text = source.read_text("utf-8")
+    start = text.index(_TYPED_BEGIN) + len(_TYPED_BEGIN)
+    source.write_text(text[:start] + typed_declarations() + text[text.index(_TYPED_END, start) :], "utf-8")
+    print(f"wrote {source}")
+    docs = source.parents[2] / "docs" / "settings.md"
+    if docs.parent.is_dir():
+        docs.write_text(settings_reference(), "utf-8")
+        print(f"wrote {docs}")
+
+
+if __name__ == "__main__":
+    _regenerate()

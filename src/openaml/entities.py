@@ -8,8 +8,9 @@ normalised creation parameters, compared for idempotency) and ``details`` (what 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 class ResourceKind(enum.StrEnum):
@@ -78,6 +79,24 @@ class Caller:
 class Tag:
     key: str
     value: str | None
+
+
+#: How a ``Describe*`` filter compares the filtered column with a value.
+Comparator = Literal["EQ", "NE", "GT", "LT", "GE", "LE", "Prefix"]
+
+
+@dataclass(frozen=True)
+class ResourceQuery:
+    """A ``Describe*`` query (what the store answers): one filtered column, comparators, order and a page."""
+
+    kind: ResourceKind
+    column: str = "created_at"
+    comparators: Mapping[Comparator, Any] = field(default_factory=dict)
+    descending: bool = False
+    limit: int = 100
+    #: ``(sort value, id)`` of the last row of the previous page.
+    after: tuple[Any, str] | None = None
+    include_deleted: bool = False
 
 
 class JobState(enum.StrEnum):

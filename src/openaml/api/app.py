@@ -28,8 +28,7 @@ from openaml.domain.endpoints import EndpointRegistry, freeze_long_lived_objects
 from openaml.entities import Caller
 from openaml.errors import MissingAuthenticationTokenException
 from openaml.jobs.supervisor import WorkerStatusFile
-from openaml.operations import extensions
-from openaml.operations.registry import INLINE_OPERATIONS, OPERATIONS
+from openaml.operations.registry import EXTENSION_ROUTES, INLINE_OPERATIONS, OPERATIONS
 from openaml.operations.validation import InputValidator, load_service_model
 
 ANONYMOUS = Caller("anonymous", f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/anonymous")
@@ -79,16 +78,15 @@ def create_app(
 
     ``worker_status`` is where ``GET /health`` learns how many job workers run (see :mod:`.health`).
     """
-    authenticate = make_authenticator(key_pairs, allow_anonymous=bool(ctx.settings.allow_anonymous))
+    authenticate = make_authenticator(key_pairs, allow_anonymous=ctx.settings.allow_anonymous)
     secrets = {p.access_key_id: p.secret_access_key for p in key_pairs}
 
     def presign(url: str, caller: Caller) -> str:
         secret = secrets.get(caller.access_key_id)
         return presign_url(url, caller.access_key_id, secret) if secret else url
 
-    ctx.presign = presign
     registry = EndpointRegistry(ctx, serving_processes=serving_processes)
-    ctx.endpoints = registry
+    ctx = ctx.serving(presign, registry)
     api = JsonProtocolEndpoint(
         ctx,
         OPERATIONS,
@@ -96,7 +94,7 @@ def create_app(
         authenticate,
         inline_operations=INLINE_OPERATIONS,
     )
-    extension_api = ExtensionEndpoint(ctx, extensions.routes(), authenticate)
+    extension_api = ExtensionEndpoint(ctx, EXTENSION_ROUTES, authenticate)
 
     health = health_endpoint(worker_status)
 

@@ -18,9 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from openaml.domain.context import ServiceContext
 from openaml.entities import Caller
 from openaml.errors import InternalServerException, NotImplementedException
-from openaml.operations import extensions
 from openaml.operations.extensions import ExtensionHandler, ExtensionRequest, RawContent
-from openaml.operations.registry import OPERATIONS, Handler
+from openaml.operations.registry import EXTENSION_ROUTES, OPERATIONS, Handler
 from openaml.operations.validation import InputValidator, load_service_model
 
 #: Most objects of one type the console lists (``Describe*`` pages of 100).
@@ -38,7 +37,7 @@ class Gateway:
     ) -> None:
         self.ctx = ctx
         self._operations = dict(OPERATIONS if operations is None else operations)
-        routes = extensions.routes() if extension_routes is None else extension_routes
+        routes = EXTENSION_ROUTES if extension_routes is None else extension_routes
         self._extensions = {(method, template): handler for method, template, handler in routes}
         self._validator = InputValidator(load_service_model())
 

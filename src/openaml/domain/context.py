@@ -1,14 +1,16 @@
 """The service context: every concrete store and setting a use case needs, built by a composition root.
 
 ``openaml.api.app`` and ``openaml.cli`` build one :class:`ServiceContext` and pass it down; no module
-keeps global state.
+keeps global state. A context is frozen: a composition root that adds parts (the HTTP server's URL
+signer and real-time models) builds a new, complete one with :meth:`ServiceContext.serving`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from openaml.config import Settings
 from openaml.entities import Caller
@@ -17,11 +19,14 @@ from openaml.store.metadata import MetadataStore
 from openaml.store.objects import ObjectStore
 from openaml.store.resources import ResourceStore
 
-if TYPE_CHECKING:
-    from openaml.domain.endpoints import EndpointRegistry
+
+class RealtimeModels(Protocol):
+    """The real-time models one serving process keeps (:class:`openaml.domain.endpoints.EndpointRegistry`)."""
+
+    def predict(self, ml_model_id: str, records: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServiceContext:
     settings: Settings
     metadata: MetadataStore
@@ -29,10 +34,10 @@ class ServiceContext:
     jobs: JobQueue
     objects: ObjectStore
     #: Signs a URL of this server with the caller's key so it opens without further credentials
-    #: (set by the HTTP composition root; ``None`` where no keys are known).
+    #: (given by the HTTP composition root; ``None`` elsewhere).
     presign: Callable[[str, Caller], str] | None = None
-    #: The real-time models of this serving process (set by the HTTP composition root).
-    endpoints: EndpointRegistry | None = None
+    #: The real-time models of this serving process (given by the HTTP composition root).
+    endpoints: RealtimeModels | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceContext:
@@ -54,6 +59,10 @@ class ServiceContext:
             ),
             objects=objects,
         )
+
+    def serving(self, presign: Callable[[str, Caller], str], endpoints: RealtimeModels) -> ServiceContext:
+        """This context with the HTTP server's URL signer and real-time models (the same stores)."""
+        return dataclasses.replace(self, presign=presign, endpoints=endpoints)
 
     def close(self) -> None:
         self.metadata.dispose()

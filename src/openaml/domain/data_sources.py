@@ -264,9 +264,9 @@ def run_ingest_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
             parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
             compute_statistics=bool(request.get("ComputeStatistics")),
             require_target=False,
-            max_invalid_records=int(ctx.settings.max_invalid_records),
+            max_invalid_records=ctx.settings.max_invalid_records,
             max_logged_invalid=MAX_LOGGED_INVALID_RECORDS,
-            max_record_bytes=int(ctx.settings.max_record_bytes),
+            max_record_bytes=ctx.settings.max_record_bytes,
             progress=progress,
             should_stop=context.should_stop,
         )

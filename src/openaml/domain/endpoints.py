@@ -34,9 +34,8 @@ from openaml.domain.resources import get_resource
 from openaml.engine.data.schema import parse_data_schema
 from openaml.engine.models import load_model
 from openaml.engine.predictors import RecordPredictor
-from openaml.entities import EntityStatus, Resource, ResourceKind
+from openaml.entities import EntityStatus, Resource, ResourceKind, ResourceQuery
 from openaml.errors import InvalidInputException, LimitExceededException, PredictorNotMountedException
-from openaml.store.resources import ResourceQuery
 
 log = logging.getLogger(__name__)
 KIND = ResourceKind.ML_MODEL
@@ -59,7 +58,7 @@ def freeze_long_lived_objects() -> None:
 
 
 def peak_requests_per_second(ctx: ServiceContext) -> int:
-    limit = int(ctx.settings.endpoint_max_requests_per_second)
+    limit = ctx.settings.endpoint_max_requests_per_second
     return limit if limit > 0 else DEFAULT_PEAK_REQUESTS_PER_SECOND
 
 
@@ -129,7 +128,7 @@ class EndpointRegistry:
         self.ctx = ctx
         self.mounted: dict[str, MountedModel] = {}
         self._lock = threading.Lock()
-        limit = int(ctx.settings.endpoint_max_requests_per_second)
+        limit = ctx.settings.endpoint_max_requests_per_second
         self._rate = limit / max(serving_processes, 1) if limit > 0 else None
 
     def predict(self, ml_model_id: str, records: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
@@ -198,7 +197,7 @@ class EndpointRegistry:
                 mounted.predictor.score_threshold = float(model.details.get("ScoreThreshold", 0.5))
 
     def run_refresher(self, stop: threading.Event) -> None:
-        interval = float(self.ctx.settings.endpoint_refresh_seconds)
+        interval = self.ctx.settings.endpoint_refresh_seconds
         while not stop.is_set():
             try:
                 self.refresh()

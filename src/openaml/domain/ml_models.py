@@ -132,7 +132,7 @@ def create_ml_model(ctx: ServiceContext, caller: Caller, params: Mapping[str, An
             model_type,
             data_source_id,
             data_sources.load_statistics(ctx, data_source),
-            int(ctx.settings.max_classes),
+            ctx.settings.max_classes,
         )
         if recipe_text is not None:
             parse_recipe(recipe_text, schema)
@@ -188,7 +188,7 @@ def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None
         started_wall, started_cpu = time.monotonic(), time.process_time()
         schema = parse_data_schema(data_source.details["DataSourceSchema"])
         statistics = data_sources.load_statistics(ctx, data_source)
-        check_schema_fits(schema, model_type, data_source.id, statistics, int(ctx.settings.max_classes))
+        check_schema_fits(schema, model_type, data_source.id, statistics, ctx.settings.max_classes)
         recipe_text = _recipe_text(ctx, request)
         parameters = dict(request.get("Parameters") or {})
         plan = plan_training(parameters, model_type, recipe_text is not None)

@@ -13,7 +13,7 @@ from typing import Any
 import regex
 
 from openaml.domain.context import ServiceContext
-from openaml.entities import ALLOWED_TRANSITIONS, EntityStatus, Resource, ResourceKind, Tag
+from openaml.entities import ALLOWED_TRANSITIONS, EntityStatus, Resource, ResourceKind, ResourceQuery, Tag
 from openaml.errors import (
     IdempotentParameterMismatchException,
     InvalidInputException,
@@ -22,7 +22,6 @@ from openaml.errors import (
     TagLimitExceededException,
 )
 from openaml.jobs.worker import JobContext
-from openaml.store.resources import ResourceQuery
 
 #: The URL path segment and data-directory folder of each resource type.
 COLLECTIONS = {

@@ -18,10 +18,9 @@ from typing import Any
 
 from openaml.domain.context import ServiceContext
 from openaml.domain.resources import describe_resources
-from openaml.entities import ResourceKind
+from openaml.entities import Comparator, ResourceKind, ResourceQuery
 from openaml.errors import InvalidInputException
 from openaml.operations.wire import describe_shape
-from openaml.store.resources import Comparator, ResourceQuery
 
 _COMMON_FILTERS = {
     "CreatedAt": "created_at",

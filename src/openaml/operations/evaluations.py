@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from openaml.domain import evaluations as domain
 from openaml.domain import resources
 from openaml.domain.context import ServiceContext
 from openaml.entities import Caller, EntityStatus, ResourceKind
-from openaml.errors import InvalidInputException, NotFoundException, ResourceNotFoundException
+from openaml.errors import ResourceNotFoundException
 from openaml.operations import wire
 from openaml.operations.describe import describe
 from openaml.operations.extensions import ExtensionRequest, RawContent
@@ -59,29 +57,9 @@ def get_report(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -
 
 def get_chart(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
     """``GET /openaml/v1/evaluations/{id}/charts/{confusion-matrix|roc-curve}.{svg|png}`` for reports."""
-    from openaml.engine.evaluation.charts import confusion_matrix_svg, roc_curve_svg
-
     report = _report(ctx, request.path["EvaluationId"])
-    name, _, extension = request.path["chart"].partition(".")
-    kinds = {
-        "confusion-matrix": ("confusion_matrix", confusion_matrix_svg),
-        "roc-curve": ("roc_curve", roc_curve_svg),
-    }
-    if name not in kinds or extension not in ("svg", "png"):
-        raise NotFoundException("Charts are confusion-matrix.svg|png and roc-curve.svg|png.")
-    kind, draw_svg = kinds[name]
-    try:
-        if extension == "svg":
-            return RawContent(draw_svg(report).encode("utf-8"), "image/svg+xml")
-        from openaml.engine.evaluation.png import render_png
-
-        with tempfile.TemporaryDirectory() as folder:
-            path = render_png(report, kind, Path(folder) / "chart.png")  # type: ignore[arg-type]
-            return RawContent(path.read_bytes(), "image/png")
-    except ModuleNotFoundError as exc:
-        raise InvalidInputException(
-            f"PNG charts need matplotlib: {exc}. SVG charts work without it."
-        ) from exc
+    body, media_type = domain.render_chart(report, request.path["chart"])
+    return RawContent(body, media_type)
 
 
 OPERATIONS = {

@@ -1,6 +1,7 @@
 """The extension API under ``/openaml/v1/``: what Amazon ML only showed in its console.
 
-Each route is ``(method, path template, handler)``; handlers take the service context, an
+Each route is ``(method, path template, handler)``, listed in
+:data:`openaml.operations.registry.EXTENSION_ROUTES`; handlers take the service context, an
 :class:`ExtensionRequest` and the caller, and return a JSON-able mapping or
 :class:`RawContent` (for logs and other stored files).
 """
@@ -33,24 +34,3 @@ class ExtensionRequest:
 
 
 ExtensionHandler = Callable[[ServiceContext, ExtensionRequest, Caller], Any]
-
-
-def routes() -> list[tuple[str, str, ExtensionHandler]]:
-    """Every extension route, from the modules that own them."""
-    from openaml.operations import (
-        batch_predictions,
-        data_sources,
-        evaluations,
-        ml_models,
-        realtime,
-        resources,
-    )
-
-    return [
-        *data_sources.EXTENSION_ROUTES,
-        *ml_models.EXTENSION_ROUTES,
-        *evaluations.EXTENSION_ROUTES,
-        *batch_predictions.EXTENSION_ROUTES,
-        *realtime.EXTENSION_ROUTES,
-        *resources.EXTENSION_ROUTES,
-    ]

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from openaml.domain import endpoints
-from openaml.domain.context import ServiceContext
+from openaml.domain.context import RealtimeModels, ServiceContext
 from openaml.entities import Caller
 from openaml.errors import InternalServerException, InvalidInputException, LimitExceededException
 from openaml.operations.extensions import ExtensionRequest
@@ -28,14 +28,14 @@ def delete_realtime_endpoint(ctx: ServiceContext, params: dict[str, Any], caller
 
 def _check_size(ctx: ServiceContext, record: Mapping[str, str]) -> None:
     size = sum(map(len, record)) + sum(map(len, record.values()))
-    limit = int(ctx.settings.max_record_bytes)
+    limit = ctx.settings.max_record_bytes
     if size > limit:
         raise LimitExceededException(
             f"The record has {size:,} characters; the limit is {limit:,} (OPENAML_MAX_RECORD_BYTES)."
         )
 
 
-def _registry(ctx: ServiceContext) -> endpoints.EndpointRegistry:
+def _registry(ctx: ServiceContext) -> RealtimeModels:
     if ctx.endpoints is None:
         raise InternalServerException("This process serves no real-time endpoints.")
     return ctx.endpoints

@@ -1,8 +1,9 @@
-"""The table of API operations: wire name → handler.
+"""The tables of what the server answers: API operations (wire name → handler) and extension routes.
 
 Every one of the 28 operations of the Amazon ML service model has an entry (a test checks it).
 Handlers take the service context, the validated request parameters and the caller, and return the
-response members.
+response members. Extension routes (under ``/openaml/v1/``) are ``(method, path template, handler)``
+from the modules that own them; see :mod:`openaml.operations.extensions`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ from typing import Any
 
 from openaml.domain.context import ServiceContext
 from openaml.entities import Caller
-from openaml.operations import batch_predictions, data_sources, evaluations, ml_models, realtime, tags
+from openaml.operations import (
+    batch_predictions,
+    data_sources,
+    evaluations,
+    ml_models,
+    realtime,
+    resources,
+    tags,
+)
+from openaml.operations.extensions import ExtensionHandler
 
 Handler = Callable[[ServiceContext, dict[str, Any], Caller], dict[str, Any]]
 
@@ -27,3 +37,13 @@ OPERATIONS: dict[str, Handler] = {
     **batch_predictions.OPERATIONS,
     **tags.OPERATIONS,
 }
+
+#: Every extension route: ``(method, path template, handler)``.
+EXTENSION_ROUTES: list[tuple[str, str, ExtensionHandler]] = [
+    *data_sources.EXTENSION_ROUTES,
+    *ml_models.EXTENSION_ROUTES,
+    *evaluations.EXTENSION_ROUTES,
+    *batch_predictions.EXTENSION_ROUTES,
+    *realtime.EXTENSION_ROUTES,
+    *resources.EXTENSION_ROUTES,
+]

@@ -9,14 +9,13 @@ from __future__ import annotations
 import operator
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from openaml.entities import EntityStatus, JobState, Resource, ResourceKind, Tag
+from openaml.entities import Comparator, EntityStatus, JobState, Resource, ResourceKind, ResourceQuery, Tag
 from openaml.errors import InternalServerException
 from openaml.store.metadata import MetadataStore
 from openaml.store.tables import JobRow, ResourceRow, TagRow
@@ -40,7 +39,6 @@ _RESOURCE_FIELDS = (
     "endpoint_status",
     "algorithm",
 )
-Comparator = Literal["EQ", "NE", "GT", "LT", "GE", "LE", "Prefix"]
 
 
 def _to_entity(row: ResourceRow) -> Resource:
@@ -65,20 +63,6 @@ def _to_entity(row: ResourceRow) -> Resource:
         endpoint_status=row.endpoint_status,
         algorithm=row.algorithm,
     )
-
-
-@dataclass(frozen=True)
-class ResourceQuery:
-    """A ``Describe*`` query in store terms: one filtered column, comparators, order and a page."""
-
-    kind: ResourceKind
-    column: str = "created_at"
-    comparators: Mapping[Comparator, Any] = field(default_factory=dict)
-    descending: bool = False
-    limit: int = 100
-    #: ``(sort value, id)`` of the last row of the previous page.
-    after: tuple[Any, str] | None = None
-    include_deleted: bool = False
 
 
 class ResourceStore:

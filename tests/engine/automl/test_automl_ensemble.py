@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from openaml.engine.automl.ensemble import PRUNE_TOLERANCE, select_ensemble
-from openaml.engine.automl.metrics import metric_for
+from openaml.engine.metrics import metric_for
 from openaml.engine.models import ModelType
 
 RMSE = metric_for("rmse", ModelType.REGRESSION)

@@ -14,7 +14,14 @@ import pytest
 
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.files import DataFile, FileFormat
-from openaml.engine.data.reading import MalformedRow, count_records, inspect_file, iter_raw_batches
+from openaml.engine.data.reading import (
+    READERS,
+    MalformedRow,
+    count_records,
+    format_reader,
+    inspect_file,
+    iter_raw_batches,
+)
 
 MakeFile = Callable[..., DataFile]
 
@@ -174,3 +181,13 @@ def test_local_files_and_progress_bytes(tmp_path: Path) -> None:
     assert file.uri == path.resolve().as_uri()
     assert sum(b.columns.num_rows for b in batches) == 5000
     assert batches[-1].bytes_done == file.size
+
+
+def test_every_format_has_a_reader_that_says_how_its_files_name_their_columns(make_file: MakeFile) -> None:
+    csv_layout = inspect_file(make_file(gzip.compress(b"x,y\n1,2\n"), uri="mem://data/part.csv.gz"))
+    parquet_layout = inspect_file(make_file(parquet_bytes(pa.table({"x": [1]})), uri="mem://data/p.parquet"))
+
+    assert set(READERS) == set(FileFormat)
+    assert format_reader(FileFormat.CSV_GZIP) is csv_layout.reader
+    assert (csv_layout.reader.data_format, csv_layout.reader.stores_column_names) == ("CSV", False)
+    assert (parquet_layout.reader.data_format, parquet_layout.reader.stores_column_names) == ("PARQUET", True)

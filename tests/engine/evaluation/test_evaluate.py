@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from openaml.engine.automl.metrics import metric_for
 from openaml.engine.evaluation.evaluate import evaluate
+from openaml.engine.metrics import metric_for
 from openaml.engine.models import ModelType
 from openaml.errors import InvalidInputException
 

@@ -25,7 +25,7 @@ from openaml.engine.automl.columns import Columns, FrameColumns, RecordColumns
 from openaml.engine.automl.families import FittedLearner
 from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, FeatureEncoder
-from openaml.engine.automl.metrics import Metric
+from openaml.engine.metrics import Metric
 from openaml.engine.models import ModelType
 from openaml.engine.predictors.scoring import TypedRecord
 

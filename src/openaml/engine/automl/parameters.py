@@ -48,7 +48,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from openaml.engine.automl.metrics import metric_for
+from openaml.engine.metrics import metric_for
 from openaml.engine.models import ModelType
 from openaml.errors import InvalidInputException
 

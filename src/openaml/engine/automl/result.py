@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from openaml.engine.automl.metrics import Metric
 from openaml.engine.automl.search import Candidate
+from openaml.engine.metrics import Metric
 from openaml.engine.models import TrainedModel
 
 

@@ -34,8 +34,8 @@ from openaml.engine.automl.ensemble import SELECTION_STEPS, select_ensemble
 from openaml.engine.automl.families import FAMILIES, Config, Family, FittedLearner, Task
 from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, Matrix
-from openaml.engine.automl.metrics import Metric
 from openaml.engine.automl.validation import ValidationPlan
+from openaml.engine.metrics import Metric
 from openaml.engine.models import TrainingCancelled, TrainingProgress
 
 _log = logging.getLogger(__name__)

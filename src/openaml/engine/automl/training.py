@@ -30,12 +30,12 @@ from openaml.engine.automl.ensemble import EnsembleMember, EnsembleModel, select
 from openaml.engine.automl.families import FAMILIES, Family, Task
 from openaml.engine.automl.families.base import Labels
 from openaml.engine.automl.features import Encoding, FeatureEncoder, Matrix
-from openaml.engine.automl.metrics import Metric, metric_for
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, build_leaderboard
 from openaml.engine.automl.search import Candidate, ProgressReporter, Search, SearchSetup
 from openaml.engine.automl.validation import choose_folds, plan_validation, stratified_sample
 from openaml.engine.data.schema import Attribute, DataSchema
+from openaml.engine.metrics import Metric, metric_for
 from openaml.engine.models import ModelType, TrainingCancelled, TrainingProgress
 from openaml.errors import InternalServerException, InvalidInputException
 

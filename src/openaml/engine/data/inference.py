@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from openaml.engine.data.errors import DataError
-from openaml.engine.data.files import DataFile, FileFormat
+from openaml.engine.data.files import DataFile
 from openaml.engine.data.reading import inspect_file, iter_raw_batches
 from openaml.engine.data.schema import Attribute, AttributeType, DataSchema
 from openaml.engine.data.validation import parse_binary, parse_numeric
@@ -63,7 +63,7 @@ def infer_schema(
     if not files:
         raise DataError("There is no data file to infer a schema from.")
     layout = inspect_file(files[0])
-    if layout.format is FileFormat.PARQUET:
+    if layout.reader.stores_column_names:
         has_header, names = True, layout.first_record
     else:
         has_header = (
@@ -91,7 +91,7 @@ def infer_schema(
         target_attribute_name=target_attribute_name,
         row_id=row_id,
         data_file_contains_header=has_header,
-        data_format="PARQUET" if layout.format is FileFormat.PARQUET else "CSV",
+        data_format=layout.reader.data_format,
     )
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from openaml.engine.data.errors import DataError, IngestStopped
-from openaml.engine.data.files import DataFile, FileFormat
+from openaml.engine.data.files import DataFile
 from openaml.engine.data.inference import infer_schema
 from openaml.engine.data.reading import (
     DEFAULT_BLOCK_SIZE,
@@ -312,7 +312,7 @@ def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
 
 def _check_file_columns(file: DataFile, schema: DataSchema) -> None:
     layout = inspect_file(file)
-    if layout.format is not FileFormat.PARQUET and not schema.data_file_contains_header:
+    if not layout.reader.stores_column_names and not schema.data_file_contains_header:
         return
     target = schema.target_attribute_name
     if target is not None and target not in layout.first_record:

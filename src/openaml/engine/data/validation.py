@@ -32,7 +32,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from openaml.engine.data.reading import MalformedRow, RawBatch
+from openaml.engine.data.batches import MalformedRow, RawBatch
 from openaml.engine.data.schema import AttributeType, DataSchema
 
 DEFAULT_MAX_RECORD_BYTES = 100 * 1024

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as sk
 
-from openaml.engine.automl.metrics import metric_for
 from openaml.engine.evaluation.confusion import ConfusionMatrix
 from openaml.engine.evaluation.result import (
     FloatArray,
@@ -23,6 +22,7 @@ from openaml.engine.evaluation.result import (
     notice,
     safe_ratio,
 )
+from openaml.engine.metrics import metric_for
 from openaml.engine.models import ModelType
 
 MAX_CURVE_POINTS = 200

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from openaml.engine.automl.metrics import metric_for
 from openaml.engine.evaluation.confusion import ConfusionMatrix
 from openaml.engine.evaluation.result import FloatArray, TypeEvaluation, notice
+from openaml.engine.metrics import metric_for
 from openaml.engine.models import ModelType
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from openaml.engine.automl.metrics import metric_for
 from openaml.engine.evaluation.result import (
     FloatArray,
     TypeEvaluation,
@@ -22,6 +21,7 @@ from openaml.engine.evaluation.result import (
     json_numbers,
     quantile_table,
 )
+from openaml.engine.metrics import metric_for
 from openaml.engine.models import ModelType
 
 HISTOGRAM_BINS = 50

@@ -30,7 +30,7 @@ from openaml.engine.automl.families.base import (
     softmax,
 )
 from openaml.engine.automl.features import Encoding, Matrix
-from openaml.engine.automl.metrics import metric_for
+from openaml.engine.metrics import metric_for
 
 _MAX_EPOCHS = 200
 _PATIENCE = 10
