@@ -135,7 +135,8 @@ def one_prediction_view(prediction: dict[str, Any]) -> Any:
                 ("predicted", label),
                 ("score", score),
                 ("model type", details.get("PredictiveModelType")),
-                ("algorithm", details.get("Algorithm")),
+                ("algorithm", details.get("openaml.algorithm") or details.get("Algorithm")),
+                ("missing attributes", details.get("openaml.missingAttributes")),
             ]
         )
     ]
