@@ -94,10 +94,10 @@ def statistics_table(statistics: Mapping[str, Any], limit: int | None = None) ->
     table.add_column("attribute", overflow="fold", min_width=min(longest_name, 24))
     table.add_column("type")
     table.add_column("role")
-    table.add_column("MI to target", justify="right")
+    table.add_column("MI to\ntarget", justify="right")
     table.add_column("missing", justify="right")
     table.add_column("distinct", justify="right")
-    table.add_column("min / mean / max or top values", max_width=32)
+    table.add_column("min / mean / max or top values", max_width=24)
     table.add_column("distribution", no_wrap=True, min_width=SPARKLINE_WIDTH)
     for attribute in shown:
         correlation = _correlation(attribute)

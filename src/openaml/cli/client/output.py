@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
-from rich.measure import Measurement
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -97,8 +97,10 @@ def _tables(renderable: RenderableType) -> list[Table]:
 
 
 def table_width(table: Table, console: Console) -> int:
-    """The fewest characters ``table`` needs without cropping a cell."""
-    return Measurement.get(console, console.options.update_width(1 << 16), table).minimum
+    """How wide ``table`` renders in ``console`` once rich has wrapped and folded what it can; wider
+    than the console means rich would crop it at the edge."""
+    lines = Segment.split_lines(console.render(table, console.options))
+    return max((Segment.get_line_length(line) for line in lines), default=0)
 
 
 def fit_table(table: Table, console: Console) -> list[str]:
