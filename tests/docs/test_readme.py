@@ -58,7 +58,9 @@ def test_the_readme_snippet_runs_after_an_earlier_failure(
         '"OAML..."': repr(ACCESS_KEY_ID),
         'aws_secret_access_key="..."': f"aws_secret_access_key={SECRET_ACCESS_KEY!r}",
         "/path/to/titanic.csv": str(datasets_dir / "titanic.csv"),
-        '"openaml.timeBudgetSeconds": "60"': '"openaml.timeBudgetSeconds": "3", "openaml.algorithms": "linear"',
+        '"openaml.timeBudgetSeconds": "60"': (
+            '"openaml.timeBudgetSeconds": "3", "openaml.algorithms": "linear"'
+        ),
         "ds-titanic": f"ds-titanic-{suffix}",
         "ml-titanic": f"ml-titanic-{suffix}",
         '"titanic"': f'"titanic {suffix}"',
