@@ -108,7 +108,7 @@ def fit_table(table: Table, console: Console) -> list[str]:
     the headers of the columns left out, in their order."""
     dropped: list[str] = []
     while len(table.columns) > 1 and table_width(table, console) > console.width:
-        dropped.insert(0, str(table.columns.pop().header))
+        dropped.insert(0, " ".join(str(table.columns.pop().header).split()))
     return dropped
 
 
