@@ -73,6 +73,19 @@ def test_an_automl_model_shows_its_real_model_and_not_the_sgd_defaults(
     assert "sgd.maxPasses" in as_json["TrainingParameters"]  # --output json is the API's response
     assert as_json["TrainingParameters"]["openaml.algorithm"].startswith("automl:")
 
+    training = new_id("ml")
+    succeeded(
+        openaml(
+            server,
+            *("model", "create", training, "--datasource", data_source_id, "--type", "MULTICLASS"),
+            *("--budget", "600", "--no-wait"),
+        )
+    )
+    refused = openaml(server, "predict", training, "island=Biscoe")
+    assert refused.exit_code == 1 and "still training" in refused.stderr
+    assert f"openaml model wait {training}" in refused.stderr
+    succeeded(openaml(server, "model", "delete", training))
+
     succeeded(openaml(server, "endpoint", "create", model_id))
     predicted = succeeded(openaml(server, "predict", model_id, "island=Biscoe", "body_mass_g=5800")).stdout
     assert "automl:" in predicted and "missing attributes" in predicted
