@@ -239,7 +239,9 @@ def test_failures_are_one_message_with_an_exit_code(
     failing = openaml(
         server, "datasource", "create", new_id("ds"), str(datasets_dir / "penguins.csv"), "--target", "nope"
     )
-    assert failing.exit_code == 5 and "FAILED" in failing.stderr and "'nope'" in failing.stderr
+    # a target that is not a column is refused when the request arrives (exit code 5, FAILED after the
+    # wait: tests/cli/test_client_first_hour.py)
+    assert failing.exit_code == 1 and "InvalidInputException" in failing.stderr and "'nope'" in failing.stderr
 
     wrong_type = openaml(
         server,

@@ -85,7 +85,12 @@ def test_the_seeds_prediction_script_works(ml: Any, models: dict[str, str]) -> N
     assert prediction["predictedLabel"] == "Gentoo"
     assert set(prediction["predictedScores"]) == {"Adelie", "Chinstrap", "Gentoo"}
     assert abs(sum(prediction["predictedScores"].values()) - 1) < 1e-4
-    assert prediction["details"] == {"PredictiveModelType": "MULTICLASS", "Algorithm": "SGD"}
+    assert prediction["details"] == {
+        "PredictiveModelType": "MULTICLASS",
+        "Algorithm": "SGD",
+        "openaml.algorithm": "sgd",
+        "openaml.missingAttributes": "0",
+    }
 
 
 def test_binary_and_regression_shapes_and_the_threshold(ml: Any, models: dict[str, str]) -> None:
@@ -142,7 +147,7 @@ def test_predict_errors(ml: Any, server: LiveServer, models: dict[str, str], new
 
     def unmounted() -> bool:
         try:
-            ml.predict(MLModelId=model_id, Record={}, PredictEndpoint=server.url)
+            ml.predict(MLModelId=model_id, Record={"alcohol": "10"}, PredictEndpoint=server.url)
         except ml.exceptions.PredictorNotMountedException:
             return True
         return False
@@ -164,15 +169,21 @@ def test_many_records_in_one_call(ml: Any, server: LiveServer, models: dict[str,
     model_id = models["BINARY"]
     ready_endpoint(ml, model_id)
     url = f"{server.url}/openaml/v1/mlmodels/{model_id}/predictions"
-    body = json.dumps(
-        {"Records": [{"sex": "female", "pclass": "1"}, {"sex": "male", "pclass": "3"}, {}]}
-    ).encode()
-    request = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
-    SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), "machinelearning", "us-east-1").add_auth(request)
-    response = httpx.post(url, content=body, headers=dict(request.headers.items()))
+
+    def post(records: list[dict[str, str]]) -> httpx.Response:
+        body = json.dumps({"Records": records}).encode()
+        request = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
+        SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), "machinelearning", "us-east-1").add_auth(
+            request
+        )
+        return httpx.post(url, content=body, headers=dict(request.headers.items()))
+
+    response = post([{"sex": "female", "pclass": "1"}, {"sex": "male", "pclass": "3"}, {"age": ""}])
     assert response.status_code == 200, response.text
     predictions = response.json()["Predictions"]
     assert len(predictions) == 3 and all(p["details"]["PredictiveModelType"] == "BINARY" for p in predictions)
+    refused = post([{"sex": "female"}, {"Sex": "female"}])
+    assert refused.status_code == 400 and "Record 1 holds none" in refused.json()["message"]
 
 
 def test_endpoints_survive_a_restart_and_rate_limits_apply(tmp_path: Path, datasets_dir: Path) -> None:

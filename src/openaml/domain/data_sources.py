@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +26,11 @@ from openaml.domain.resources import (
     write_job_log,
 )
 from openaml.engine.data.errors import DataError, IngestStopped
-from openaml.engine.data.files import DataFile
+from openaml.engine.data.files import DataFile, FileFormat
+from openaml.engine.data.inference import generated_names, looks_like_header
 from openaml.engine.data.ingest import IngestReport, ingest, resolve_schema
+from openaml.engine.data.names import unknown_column_message
+from openaml.engine.data.reading import inspect_file
 from openaml.engine.data.rearrangement import parse_data_rearrangement
 from openaml.engine.data.schema import DataSchema, parse_data_schema
 from openaml.engine.data.sql import snapshot_sql_query
@@ -34,6 +38,7 @@ from openaml.entities import Caller, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
 from openaml.jobs.worker import JobCancelled, JobContext
 
+log = logging.getLogger(__name__)
 INGEST_JOB = "ingest_data_source"
 KIND = ResourceKind.DATA_SOURCE
 MAX_LOGGED_INVALID_RECORDS = 1000
@@ -93,14 +98,45 @@ def _schema_text(ctx: ServiceContext, spec: dict[str, Any]) -> str | None:
 
 
 def _check_spec(ctx: ServiceContext, spec: dict[str, Any], *, data_location: str | None) -> None:
-    """Request-time checks: schema and rearrangement JSON, and data at an allowed location."""
+    """Request-time checks: schema and rearrangement JSON, data at an allowed location, and the
+    columns a partial schema names (target, rowId) in the first file's header."""
     text = _schema_text(ctx, spec)
-    if text is not None:
-        parse_schema_or_hints(text)
+    parsed = parse_schema_or_hints(text) if text is not None else None
     if spec.get("DataRearrangement"):
         parse_data_rearrangement(spec["DataRearrangement"])
     if data_location is not None:
         ctx.objects.list_files(data_location)
+        if isinstance(parsed, SchemaHints):
+            _check_named_columns(ctx, data_location, parsed)
+
+
+def _check_named_columns(ctx: ServiceContext, location: str, hints: SchemaHints) -> None:
+    """Refuse a target or rowId that is not a column of the data, when the first file's header reads.
+
+    One look at the head of the first file (as schema inference reads it); when that fails for any
+    reason the check is left to the ingest job, which reads the data anyway and says what is wrong.
+    """
+    named = [
+        (role, name)
+        for role, name in (("target", hints.target_attribute_name), ("rowId", hints.row_id))
+        if name is not None
+    ]
+    if not named:
+        return
+    try:
+        first = data_files(ctx, location)[0]
+        layout = inspect_file(first)
+    except Exception:  # an optional early check: the job reports any problem with the data
+        log.debug("no request-time column check for %s", location, exc_info=True)
+        return
+    columns = layout.first_record
+    if layout.format is not FileFormat.PARQUET and not looks_like_header(columns):
+        columns = generated_names(len(columns))
+    for role, name in named:
+        if name not in columns:
+            raise InvalidInputException(
+                unknown_column_message(role, name, columns, f"a column of {first.uri}")
+            )
 
 
 def create_data_source_from_s3(

@@ -29,7 +29,7 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 
 from openaml.domain.context import ServiceContext
-from openaml.domain.ml_models import model_directory
+from openaml.domain.ml_models import TRUE_ALGORITHM_KEY, model_directory, true_algorithm
 from openaml.domain.resources import get_resource
 from openaml.engine.data.schema import parse_data_schema
 from openaml.engine.models import load_model
@@ -142,7 +142,17 @@ class EndpointRegistry:
 
     def _mount_on_demand(self, ml_model_id: str) -> MountedModel:
         model = get_resource(self.ctx, KIND, ml_model_id)
-        if model.status is not EntityStatus.COMPLETED or model.endpoint_status not in MOUNTED:
+        if model.status in (EntityStatus.PENDING, EntityStatus.INPROGRESS):
+            raise PredictorNotMountedException(
+                f"MLModel {ml_model_id} is still training ({model.status.value}); only a COMPLETED model "
+                "serves predictions. When it is COMPLETED, call CreateRealtimeEndpoint and wait until "
+                "its EndpointStatus is READY."
+            )
+        if model.status is not EntityStatus.COMPLETED:
+            raise PredictorNotMountedException(
+                f"MLModel {ml_model_id} is {model.status.value}; it cannot serve predictions."
+            )
+        if model.endpoint_status not in MOUNTED:
             raise PredictorNotMountedException(
                 f"MLModel {ml_model_id} has no READY real-time endpoint; call CreateRealtimeEndpoint first."
             )
@@ -155,8 +165,12 @@ class EndpointRegistry:
             trained, metadata = load_model(model_directory(self.ctx, model.id))
             threadpool_limits(limits=1)  # also the libraries loading the model just brought in
             schema = parse_data_schema(json.dumps(metadata["schema"]))
+            algorithm = true_algorithm(model.details)
             predictor = RecordPredictor(
-                trained, schema, score_threshold=float(model.details.get("ScoreThreshold", 0.5))
+                trained,
+                schema,
+                score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
+                details={TRUE_ALGORITHM_KEY: algorithm} if algorithm else None,
             )
             mounted = MountedModel(predictor, _RateLimiter(self._rate) if self._rate else None)
             self.mounted[model.id] = mounted

@@ -229,7 +229,7 @@ def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> No
     }
     ctx.objects.server_files.write_bytes(report_uri(ctx, evaluation.id), json.dumps(report).encode("utf-8"))
     headline = HEADLINE[model_type]
-    summary = f"{headline} {result.properties.get(headline)} on {len(frame):,} records."
+    summary = f"{headline} {_rounded(result.properties.get(headline))} on {len(frame):,} records."
     if alerts:
         summary += " Alerts: " + " ".join(alert["message"] for alert in alerts)
     write_job_log(
@@ -243,3 +243,11 @@ def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> No
         compute_time_ms=int((time.process_time() - started) * 1000),
         message=summary,
     )
+
+
+def _rounded(value: str | None) -> str:
+    """A metric for a message, to 4 decimals (``PerformanceMetrics`` keeps every digit)."""
+    try:
+        return f"{float(value):.4f}" if value is not None else "-"
+    except ValueError:
+        return str(value)

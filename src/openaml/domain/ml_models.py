@@ -44,6 +44,9 @@ from openaml.jobs.worker import JobCancelled, JobContext
 TRAIN_JOB = "train_ml_model"
 KIND = ResourceKind.ML_MODEL
 SGD_MODE = "sgd"
+#: The extra ``TrainingParameters`` entry (and Predict ``details`` key) that names the model a COMPLETED
+#: MLModel really is, since the API's ``Algorithm`` enum only knows ``sgd`` (see :func:`true_algorithm`).
+TRUE_ALGORITHM_KEY = "openaml.algorithm"
 
 #: The target attribute type each model type needs.
 TARGET_TYPES = {
@@ -69,6 +72,22 @@ def plan_training(parameters: Mapping[str, str], model_type: ModelType, has_reci
     parse_automl_parameters(parameters, model_type)
     effective |= {k: v for k, v in parameters.items() if k.startswith("openaml.")}
     return TrainingPlan("automl", effective)
+
+
+def true_algorithm(details: Mapping[str, Any]) -> str | None:
+    """What a trained model really is: ``sgd`` for Amazon ML's model, else ``automl:`` and the families of
+    its ensemble members joined by ``+`` (``automl:lightgbm+mlp``; one family: ``automl:lightgbm``).
+
+    ``None`` until the model is trained. Derived from the ``RealAlgorithm`` the training job stores
+    (``lightgbm`` or ``ensemble(lightgbm, mlp)``), so models trained before this key existed get it too.
+    """
+    real = details.get("RealAlgorithm")
+    if not real:
+        return None
+    if details.get("Mode") == SGD_MODE:
+        return SGD_MODE
+    families = str(real).removeprefix("ensemble(").removesuffix(")").split(",")
+    return "automl:" + "+".join(family.strip() for family in families)
 
 
 def check_schema_fits(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from openaml.domain.ml_models import TRUE_ALGORITHM_KEY, true_algorithm
 from openaml.entities import EntityStatus, Resource, ResourceKind
 
 ID_MEMBER = {
@@ -98,11 +99,16 @@ def ml_model_shape(
     for_get: bool = False,
 ) -> dict[str, Any]:
     request, details = resource.request, resource.details
+    parameters = details.get("TrainingParameters") or request.get("Parameters")
+    algorithm = true_algorithm(details)
+    if algorithm is not None:
+        # ``Algorithm`` must stay the API's enum (``sgd``); this entry says what the model really is.
+        parameters = {**(parameters or {}), TRUE_ALGORITHM_KEY: algorithm}
     shape = _common(resource) | {
         "TrainingDataSourceId": resource.data_source_id,
         "MLModelType": resource.ml_model_type,
         "InputDataLocationS3": resource.data_uri,
-        "TrainingParameters": details.get("TrainingParameters") or request.get("Parameters"),
+        "TrainingParameters": parameters,
         "SizeInBytes": details.get("SizeInBytes"),
         "ScoreThreshold": details.get("ScoreThreshold"),
         "ScoreThresholdLastUpdatedAt": epoch(details.get("ScoreThresholdLastUpdatedAt")),

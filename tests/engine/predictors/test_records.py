@@ -17,6 +17,7 @@ from openaml.engine.models import ModelType, TrainedModel
 from openaml.engine.predictors import RecordPredictor, records_to_frame
 from openaml.engine.predictors.records import RecordParser
 from openaml.engine.sgd import train_sgd_model
+from openaml.errors import InvalidInputException
 
 from .conftest import ServiceData
 
@@ -104,7 +105,11 @@ def test_binary_predictions_hold_one_score_keyed_by_the_label(
         label = "1" if score >= threshold else "0"
         assert prediction["predictedLabel"] == label
         assert prediction["predictedScores"] == {label: pytest.approx(score, rel=1e-12)}
-        assert prediction["details"] == {"PredictiveModelType": "BINARY", "Algorithm": "SGD"}
+        assert prediction["details"] == {
+            "PredictiveModelType": "BINARY",
+            "Algorithm": "SGD",
+            "openaml.missingAttributes": prediction["details"]["openaml.missingAttributes"],
+        }
     assert {prediction["predictedLabel"] for prediction in predictions} == {"0", "1"}
 
 
@@ -139,7 +144,7 @@ def test_automl_ensembles_predict_records(service_data: Callable[[str, str], Ser
     data = service_data("titanic.csv", "survived")
     parameters = AutoMLParameters(time_budget_seconds=20, algorithms=("linear", "lightgbm"), max_trials=2)
     model = train_automl(data.frame, data.schema, ModelType.BINARY, parameters).model
-    records = [*data.records[:50], {}, {"age": "not a number", "sex": "unknown", "unrelated": "1"}]
+    records = [*data.records[:50], {"age": ""}, {"age": "not a number", "sex": "unknown", "unrelated": "1"}]
 
     predictions = RecordPredictor(model, data.schema).predict(records)
 
@@ -170,3 +175,21 @@ def test_a_model_without_record_scoring_gets_typed_frames() -> None:
     assert [prediction["predictedValue"] for prediction in predictions] == [42.0, -2.0]
     frame = model.frames[-1]
     assert list(frame.columns) == ["age", "member", "city", "review"] and frame["age"].dtype == np.float64
+
+
+def test_missing_attributes_are_counted_and_a_record_without_any_is_refused(
+    service_data: Callable[[str, str], ServiceData],
+) -> None:
+    data = service_data("titanic.csv", "survived")
+    predictor = RecordPredictor(sgd_model(data, ModelType.BINARY), data.schema, details={"extra": "x"})
+    inputs = len(data.schema.input_attributes)
+
+    partial, empty_value = predictor.predict([{"sex": "female", "unrelated": "1"}, {"age": ""}])
+    assert partial["details"]["openaml.missingAttributes"] == str(inputs - 1)
+    assert empty_value["details"]["openaml.missingAttributes"] == str(inputs - 1)  # present, though empty
+    assert partial["details"]["extra"] == "x"
+
+    with pytest.raises(InvalidInputException, match=r"^The record holds none .* \(it is empty\)"):
+        predictor.predict([{}])
+    with pytest.raises(InvalidInputException, match=r"^Record 1 holds none .*all unknown.*'pclass'"):
+        predictor.predict([{"sex": "male"}, {"Sex": "male", "survived": "1"}])

@@ -89,14 +89,16 @@ def statistics_table(statistics: Mapping[str, Any], limit: int | None = None) ->
     )
     table = Table()
     longest_name = max((len(str(attribute.get("name", ""))) for attribute in shown), default=0)
-    table.add_column("attribute", overflow="fold", min_width=min(longest_name, 32))
+    # The sort key ("MI to target") comes early: in a narrow terminal the right-most columns are the
+    # ones left out (see openaml.cli.client.output.fit_table).
+    table.add_column("attribute", overflow="fold", min_width=min(longest_name, 24))
     table.add_column("type")
     table.add_column("role")
+    table.add_column("MI to\ntarget", justify="right")
     table.add_column("missing", justify="right")
     table.add_column("distinct", justify="right")
-    table.add_column("min / mean / max or top values", max_width=32)
+    table.add_column("min / mean / max or top values", max_width=24)
     table.add_column("distribution", no_wrap=True, min_width=SPARKLINE_WIDTH)
-    table.add_column("MI to target", justify="right")
     for attribute in shown:
         correlation = _correlation(attribute)
         distinct = attribute.get("distinct")
@@ -104,11 +106,11 @@ def statistics_table(statistics: Mapping[str, Any], limit: int | None = None) ->
             str(attribute.get("name", "?")),
             str(attribute.get("type", "?")),
             str(attribute.get("role", "")),
+            "-" if correlation is None else f"{correlation:.3f}",
             format_value(attribute.get("missing", 0)),
             ("~" if attribute.get("distinctIsApproximate") else "") + format_value(distinct),
             _summary(attribute),
             Text(_distribution(attribute), style="cyan"),
-            "-" if correlation is None else f"{correlation:.3f}",
         )
     return titled(title, table)
 

@@ -14,6 +14,8 @@ from openaml.cli.client.output import rows_table, status_text
 from openaml.cli.client.resources import ML_MODEL, add_common_commands, show_table, wait_for
 
 MODEL_TYPES = ("BINARY", "MULTICLASS", "REGRESSION")
+#: The ``TrainingParameters`` entry that says what a trained model really is (docs/models.md).
+TRUE_ALGORITHM_KEY = "openaml.algorithm"
 LEADERBOARD_ROWS = 10
 
 
@@ -41,13 +43,22 @@ def training_parameters(
     return parameters
 
 
+def _is_member(entry: dict[str, Any]) -> bool:
+    return bool(entry.get("ensembleWeight"))
+
+
 def leaderboard_table(leaderboard: dict[str, Any]) -> Any:
-    """The best candidates of an AutoML search, with their validation scores and ensemble weights."""
+    """The best candidates of an AutoML search, with their validation scores and ensemble weights.
+
+    The top :data:`LEADERBOARD_ROWS`, and every ensemble member however it ranked.
+    """
     candidates = [entry for entry in leaderboard.get("candidates", []) if entry.get("rank") is not None]
-    shown = candidates[:LEADERBOARD_ROWS]
+    shown = [entry for index, entry in enumerate(candidates) if index < LEADERBOARD_ROWS or _is_member(entry)]
+    members = sum(1 for entry in candidates if _is_member(entry))
     title = (
         f"Leaderboard: {leaderboard.get('metric')} by {leaderboard.get('validation')}"
-        f" (top {len(shown)} of {len(leaderboard.get('candidates', []))} candidates)"
+        f" (top {min(len(candidates), LEADERBOARD_ROWS)} of {len(leaderboard.get('candidates', []))}"
+        f" candidates, and every one of the {members} ensemble members)"
     )
     return rows_table(
         ["rank", "family", leaderboard.get("metric") or "score", "fit s", "weight"],
@@ -78,20 +89,55 @@ def fetch_leaderboard(context: ClientContext, model: dict[str, Any]) -> dict[str
     return leaderboard
 
 
+def ensemble_members(leaderboard: dict[str, Any] | None) -> str | None:
+    """``lightgbm 0.62 + mlp 0.38``: the ensemble's members with their weights, heaviest first."""
+    if leaderboard is None:
+        return None
+    members = sorted(
+        (entry for entry in leaderboard.get("candidates", []) if _is_member(entry)),
+        key=lambda entry: -float(entry["ensembleWeight"]),
+    )
+    return (
+        " + ".join(f"{entry.get('family')} {float(entry['ensembleWeight']):.2f}" for entry in members) or None
+    )
+
+
+def as_shown(model: dict[str, Any], leaderboard: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``Get/DescribeMLModels`` response as a person should read it.
+
+    ``Algorithm`` (the API's enum, always ``sgd``) becomes what the model is (``TrainingParameters``'
+    ``openaml.algorithm``, with the ensemble's weights), and an AutoML model's parameters lose the
+    ``sgd.*`` defaults, which did not apply to it. ``--output json`` prints the API's response as is.
+    """
+    parameters = dict(model.get("TrainingParameters") or {})
+    algorithm = parameters.pop(TRUE_ALGORITHM_KEY, None)
+    if algorithm is None:
+        return model
+    if algorithm != "sgd":
+        parameters = {
+            key: value
+            for key, value in parameters.items()
+            if key != "algorithm" and not key.startswith("sgd.")
+        }
+        members = ensemble_members(leaderboard)
+        algorithm = f"{algorithm} ({members})" if members else algorithm
+    return {**model, "Algorithm": algorithm, "TrainingParameters": parameters or None}
+
+
 def _present(context: ClientContext, model: dict[str, Any]) -> None:
     """Print a model with its endpoint and (for AutoML) its leaderboard; JSON adds ``Leaderboard``."""
     endpoint = model.get("EndpointInfo") or {}
+    leaderboard = fetch_leaderboard(context, model)
     renderables: list[Any] = [
         show_table(
             ML_MODEL,
-            model,
+            as_shown(model, leaderboard),
             [
                 ("endpoint", status_text(endpoint.get("EndpointStatus", "NONE"))),
                 ("endpoint URL", endpoint.get("EndpointUrl")),
             ],
         )
     ]
-    leaderboard = fetch_leaderboard(context, model)
     if leaderboard is not None:
         renderables.append(leaderboard_table(leaderboard))
     context.printer.emit(

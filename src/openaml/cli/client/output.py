@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -59,16 +60,56 @@ class Printer:
             sys.stdout.write(to_json(data) + "\n")
             return
         for renderable in renderables:
-            self.console.print(renderable)
+            self.console.print(self._fitted(renderable))
 
     def say(self, *renderables: RenderableType, style: str | None = None) -> None:
         """Text or tables for people that are part of a command's table output (left out in JSON mode)."""
         if not self.json_mode:
-            self.console.print(*renderables, style=style)
+            self.console.print(*map(self._fitted, renderables), style=style)
+
+    def _fitted(self, renderable: RenderableType) -> RenderableType:
+        """``renderable`` with the right-most columns of too-wide tables left out, and a note saying so.
+
+        Rich crops a table whose columns cannot shrink enough (unbreakable cells) at the terminal's
+        edge without a word; a column left out whole, and named, is better than half a column.
+        """
+        for table in _tables(renderable):
+            dropped = fit_table(table, self.console)
+            if dropped:
+                self.note(
+                    f"{len(dropped)} column(s) of the table below did not fit in {self.console.width} "
+                    f"characters and are left out: {', '.join(dropped)} (widen the terminal or use "
+                    "--output json)."
+                )
+        return renderable
 
     def note(self, text: str | Text, *, style: str | None = "dim") -> None:
         """A remark on stderr (what happened, what to do next), in both modes."""
         self.messages.print(text, style=style)
+
+
+def _tables(renderable: RenderableType) -> list[Table]:
+    if isinstance(renderable, Table):
+        return [renderable]
+    if isinstance(renderable, Group):
+        return [table for inner in renderable.renderables for table in _tables(inner)]
+    return []
+
+
+def table_width(table: Table, console: Console) -> int:
+    """How wide ``table`` renders in ``console`` once rich has wrapped and folded what it can; wider
+    than the console means rich would crop it at the edge."""
+    lines = Segment.split_lines(console.render(table, console.options))
+    return max((Segment.get_line_length(line) for line in lines), default=0)
+
+
+def fit_table(table: Table, console: Console) -> list[str]:
+    """Leave out the right-most columns (never the first) until ``table`` fits ``console``'s width;
+    the headers of the columns left out, in their order."""
+    dropped: list[str] = []
+    while len(table.columns) > 1 and table_width(table, console) > console.width:
+        dropped.insert(0, " ".join(str(table.columns.pop().header).split()))
+    return dropped
 
 
 def format_value(value: Any) -> str:

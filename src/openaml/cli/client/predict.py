@@ -92,7 +92,15 @@ def prediction_summary(prediction: dict[str, Any]) -> tuple[Any, float | None]:
 
 def ready_endpoint_url(context: ClientContext, model_id: str) -> str:
     """The model's endpoint URL; a clear error with the command to run when it is not READY."""
-    info = context.client.call("get_ml_model", MLModelId=model_id).get("EndpointInfo") or {}
+    model = context.client.call("get_ml_model", MLModelId=model_id)
+    info = model.get("EndpointInfo") or {}
+    if model.get("Status") in ("PENDING", "INPROGRESS"):
+        raise CliError(
+            f"MLModel {model_id} is still training ({model['Status']}); wait for it with "
+            f"`openaml model wait {model_id}`, then create its endpoint with "
+            f"`openaml endpoint create {model_id}`.",
+            ExitCode.REFUSED,
+        )
     if info.get("EndpointStatus") != "READY" or not info.get("EndpointUrl"):
         raise CliError(
             f"MLModel {model_id} has no READY real-time endpoint "
@@ -135,7 +143,8 @@ def one_prediction_view(prediction: dict[str, Any]) -> Any:
                 ("predicted", label),
                 ("score", score),
                 ("model type", details.get("PredictiveModelType")),
-                ("algorithm", details.get("Algorithm")),
+                ("algorithm", details.get("openaml.algorithm") or details.get("Algorithm")),
+                ("missing attributes", details.get("openaml.missingAttributes")),
             ]
         )
     ]

@@ -44,6 +44,8 @@ SPLIT_PERCENT = 70
 SPLIT_SEED = "openaml-quickstart"
 DEFAULT_BUDGET_SECONDS = 30.0
 STATISTICS_ROWS = 8
+#: Where a configured server came from, as the hint for an unreachable one says it.
+SOURCE_NAMES = {"flag": "--endpoint-url", "environment": "OPENAML_ENDPOINT_URL", "profile": "saved profile"}
 #: How each class reads in "You are currently ...".
 ACTIVITY_PHRASES = {"LAYING": "lying down", "WALKING_UPSTAIRS": "walking upstairs"}
 
@@ -160,7 +162,9 @@ class Journey:
         )
         model = wait_for(self.context, ML_MODEL, model_id, None)
         self.summary["mlModelId"] = model_id
-        self.summary["algorithm"] = model.get("Algorithm")
+        self.summary["algorithm"] = (model.get("TrainingParameters") or {}).get(
+            "openaml.algorithm", model.get("Algorithm")
+        )
         leaderboard = fetch_leaderboard(self.context, model)
         if leaderboard is not None:
             self.context.printer.say(leaderboard_table(leaderboard))
@@ -238,7 +242,7 @@ def quickstart(
         for name in (SAMPLE_FILE, HOLDOUT_FILE):
             shutil.copyfile(sample / name, sample_dir / name)
         sample = sample_dir.resolve()
-    _, source = resolve_endpoint(context.flags)
+    endpoint_url, source = resolve_endpoint(context.flags)
     context.printer.say(
         "OpenAML quickstart: recognising human activity from smartphone sensors", style="bold"
     )
@@ -255,7 +259,17 @@ def quickstart(
             "key pair."
         )
     else:
-        summary = Journey(context, sample, budget, algorithms, embedded=False).run()
+        try:
+            summary = Journey(context, sample, budget, algorithms, embedded=False).run()
+        except CliError as error:
+            if error.exit_code != ExitCode.CONNECTION:
+                raise
+            raise CliError(
+                f"{error.message}\n{endpoint_url} is the server of your {SOURCE_NAMES.get(source, source)}; "
+                "run `openaml quickstart --embedded` to use a private server instead.",
+                ExitCode.CONNECTION,
+                error.service_code,
+            ) from error
         context.printer.note(f"Explore: openaml model show {summary['mlModelId']}")
     if context.printer.json_mode:
         context.printer.emit(summary)

@@ -169,6 +169,11 @@ def add_common_commands(group: click.Group, kind: Kind) -> None:
             ]
             for item in items
         ]
+        if any(item.get("Status") == "FAILED" for item in items):
+            # why each FAILED object failed; the other objects' messages are progress notes
+            headers.append("why it FAILED")
+            for row, item in zip(rows, items, strict=True):
+                row.append(item.get("Message") if item.get("Status") == "FAILED" else None)
         context.printer.emit(items, rows_table(headers, rows) if rows else f"No {kind.command}s.")
 
     @group.command("delete", help=f"Delete a {kind.name} (stopping its job if it still runs).")

@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.files import DataFile
+from openaml.engine.data.names import unknown_column_message
 from openaml.engine.data.reading import inspect_file, iter_raw_batches
 from openaml.engine.data.schema import Attribute, AttributeType, DataSchema
 from openaml.engine.data.validation import parse_binary, parse_numeric
@@ -74,10 +75,7 @@ def infer_schema(
         names = layout.first_record if has_header else generated_names(len(layout.first_record))
     for role, name in (("target", target_attribute_name), ("rowId", row_id)):
         if name is not None and name not in names:
-            shown = ", ".join(repr(n) for n in names[:20])
-            raise DataError(
-                f"The {role} {name!r} is not a column of {files[0].uri}; its columns are {shown}."
-            )
+            raise DataError(unknown_column_message(role, name, names, f"a column of {files[0].uri}"))
 
     columns = _sample(files, names, has_header, sample_rows, block_size)
     attributes = []

@@ -26,6 +26,7 @@ import pyarrow as pa
 from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile
 from openaml.engine.data.inference import infer_schema
+from openaml.engine.data.names import unknown_column_message
 from openaml.engine.data.reading import (
     DEFAULT_BLOCK_SIZE,
     check_columns,
@@ -316,8 +317,11 @@ def _check_file_columns(file: DataFile, schema: DataSchema) -> None:
         return
     target = schema.target_attribute_name
     if target is not None and target not in layout.first_record:
-        shown = ", ".join(repr(name) for name in layout.first_record[:20])
-        raise DataError(f"The target attribute {target!r} is not in the header of {file.uri} ({shown}).")
+        raise DataError(
+            unknown_column_message(
+                "target attribute", target, layout.first_record, f"in the header of {file.uri}"
+            )
+        )
     check_columns(file, layout.first_record, schema.names)
 
 

@@ -12,7 +12,10 @@ them directly, any other model gets them as a typed frame.
 Shapes (Amazon ML's, including its BINARY quirk):
 BINARY ``{"predictedLabel": "1", "predictedScores": {"1": 0.83}}`` — one score, keyed by the predicted
 label, always P(class 1); MULTICLASS every class → probability; REGRESSION ``{"predictedValue": x}``.
-Each carries ``details`` ``{"PredictiveModelType", "Algorithm": "SGD"}``.
+Each carries ``details`` ``{"PredictiveModelType", "Algorithm": "SGD"}`` (Amazon ML's enum) plus
+``openaml.missingAttributes``: how many of the schema's input attributes the record left out. A record
+that holds none of them is refused (:class:`~openaml.errors.InvalidInputException`): its prediction
+would be the same whatever was sent, which is almost always a misspelt or wrong record.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ import pandas as pd
 from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainedModel
 from openaml.engine.predictors.scoring import RecordScorer, TypedRecord, TypedValue
+from openaml.errors import InvalidInputException
+
+#: The ``details`` key of each prediction that counts the input attributes the record left out.
+MISSING_ATTRIBUTES_KEY = "openaml.missingAttributes"
+#: Expected attribute names a refusal of a record without any of them lists.
+_NAMES_SHOWN = 5
 
 _BINARY = {
     "1": 1.0,
@@ -110,12 +119,19 @@ class RecordParser:
 
     def parse(self, record: Mapping[str, str]) -> dict[str, TypedValue]:
         """The typed record: every input attribute of the schema, parsed (missing ones as missing)."""
-        typed: dict[str, TypedValue] = dict(
-            zip(self._numeric, _numbers(list(map(record.get, self._numeric))), strict=True)
-        )
+        return self.parse_counting(record)[0]
+
+    def parse_counting(self, record: Mapping[str, str]) -> tuple[dict[str, TypedValue], int]:
+        """:meth:`parse`, and how many input attributes the record left out (counted as it reads them)."""
+        numbers = list(map(record.get, self._numeric))
+        absent = numbers.count(None)
+        typed: dict[str, TypedValue] = dict(zip(self._numeric, _numbers(numbers), strict=True))
         for name, parse in self._parsers:
-            typed[name] = parse(record.get(name))
-        return typed
+            value = record.get(name)
+            if value is None:
+                absent += 1
+            typed[name] = parse(value)
+        return typed, absent
 
     def frame(self, records: Sequence[TypedRecord]) -> pd.DataFrame:
         """A typed frame (one row per typed record) of the schema's input attributes."""
@@ -138,12 +154,21 @@ def records_to_frame(records: Sequence[Mapping[str, str]], schema: DataSchema) -
 class RecordPredictor:
     """One loaded model ready for real-time use: records in, ``Prediction`` dicts out."""
 
-    def __init__(self, model: TrainedModel, schema: DataSchema, *, score_threshold: float = 0.5) -> None:
+    def __init__(
+        self,
+        model: TrainedModel,
+        schema: DataSchema,
+        *,
+        score_threshold: float = 0.5,
+        details: Mapping[str, str] | None = None,
+    ) -> None:
+        """``details`` adds entries to every prediction's ``details`` (e.g. the real algorithm)."""
         self.model = model
         self.schema = schema
         self.score_threshold = score_threshold
-        self.details = {"PredictiveModelType": model.model_type.value, "Algorithm": "SGD"}
+        self.details = {"PredictiveModelType": model.model_type.value, "Algorithm": "SGD", **(details or {})}
         self._parser = RecordParser(schema)
+        self._inputs = len(schema.input_attributes)
         self._score: Callable[[Sequence[TypedRecord]], npt.NDArray[np.float64]] = (
             model.predict_records
             if isinstance(model, RecordScorer)
@@ -154,24 +179,45 @@ class RecordPredictor:
         self._score([self._parser.parse({})])
 
     def predict(self, records: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
-        scores = self._score([self._parser.parse(record) for record in records])
-        return [self._shape(score) for score in scores.tolist()]
+        """One ``Prediction`` per record; ``InvalidInputException`` for a record without any input."""
+        typed: list[dict[str, TypedValue]] = []
+        details: list[dict[str, str]] = []
+        for index, record in enumerate(records):
+            parsed, absent = self._parser.parse_counting(record)
+            if absent == self._inputs and self._inputs:
+                self._refuse(record, index if len(records) > 1 else None)
+            typed.append(parsed)
+            details.append({**self.details, MISSING_ATTRIBUTES_KEY: str(absent)})
+        scores = self._score(typed)
+        return [self._shape(score, d) for score, d in zip(scores.tolist(), details, strict=True)]
 
-    def _shape(self, score: Any) -> dict[str, Any]:
+    def _refuse(self, record: Mapping[str, str], index: int | None) -> None:
+        names = [attribute.name for attribute in self.schema.input_attributes]
+        expected = ", ".join(repr(name) for name in names[:_NAMES_SHOWN])
+        if len(names) > _NAMES_SHOWN:
+            expected += f" and {len(names) - _NAMES_SHOWN:,} more"
+        which = "The record" if index is None else f"Record {index}"
+        sent = f"its {len(record):,} attributes are all unknown" if record else "it is empty"
+        raise InvalidInputException(
+            f"{which} holds none of the model's {len(names):,} input attributes ({sent}); "
+            f"the model expects {expected}. Attribute names are case-sensitive."
+        )
+
+    def _shape(self, score: Any, details: dict[str, str]) -> dict[str, Any]:
         model_type = self.model.model_type
         if model_type is ModelType.REGRESSION:
-            return {"predictedValue": float(score), "details": self.details}
+            return {"predictedValue": float(score), "details": details}
         if model_type is ModelType.BINARY:
             label = "1" if score >= self.score_threshold else "0"
             return {
                 "predictedLabel": label,
                 "predictedScores": {label: float(score)},
-                "details": self.details,
+                "details": details,
             }
         classes = self.model.classes or ()
         best = max(range(len(score)), key=score.__getitem__)
         return {
             "predictedLabel": classes[best],
             "predictedScores": dict(zip(classes, score, strict=True)),
-            "details": self.details,
+            "details": details,
         }
