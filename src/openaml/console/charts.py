@@ -25,6 +25,11 @@ TOP_CORRELATIONS = 30
 SHARE_COLOURS = [[0.0, "#f7fbff"], [0.5, "#6baed6"], [1.0, "#08306b"]]
 #: Longest category tick label drawn whole; longer ones end in "…" (the hover text is whole).
 TICK_LABEL_CHARACTERS = 28
+#: Category labels up to this long fit under the plot level; longer ones get room to slant.
+SHORT_LABEL_CHARACTERS = 10
+#: Pixels between an axis' tick labels and its title; set, it makes ``automargin`` place the title
+#: beyond the longest tick label (without it plotly.js draws the title over long labels).
+TITLE_STANDOFF = 10
 #: Legends go under the plot, so they never cover data on a narrow screen.
 _LEGEND_BELOW = {"legend": {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0}}
 
@@ -45,8 +50,16 @@ def _layout(
     """
     return {
         "title": {"text": title, "font": {"size": 14}},
-        "xaxis": {"title": {"text": x_title}, "automargin": True, **(xaxis or {})},
-        "yaxis": {"title": {"text": y_title}, "automargin": True, **(yaxis or {})},
+        "xaxis": {
+            "title": {"text": x_title, "standoff": TITLE_STANDOFF},
+            "automargin": True,
+            **(xaxis or {}),
+        },
+        "yaxis": {
+            "title": {"text": y_title, "standoff": TITLE_STANDOFF},
+            "automargin": True,
+            **(yaxis or {}),
+        },
         "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
         "height": 320,
         "bargap": 0.05,
@@ -65,6 +78,12 @@ def _category_axis(labels: Sequence[str], **extra: Any) -> dict[str, Any]:
     if shown != list(labels) and len(set(shown)) == len(set(labels)):
         axis |= {"tickmode": "array", "tickvals": list(labels), "ticktext": shown}
     return axis
+
+
+def _label_room(labels: Sequence[str]) -> int:
+    """Extra height for a category x axis whose long labels plotly.js slants under the plot."""
+    longest = min(max((len(label) for label in labels), default=0), TICK_LABEL_CHARACTERS)
+    return 4 * longest if longest > SHORT_LABEL_CHARACTERS else 0
 
 
 def _shortened(label: str) -> str:
@@ -108,7 +127,9 @@ def attribute_figure(attribute: Mapping[str, Any]) -> Figure | None:
             "y": [entry["count"] for entry in top_values[:TOP_BARS]],
             "marker": {"color": NEUTRAL_COLOUR},
         }
-        layout = _layout(title, "value", "records", xaxis=_category_axis(values))
+        layout = _layout(
+            title, "value", "records", xaxis=_category_axis(values), height=320 + _label_room(values)
+        )
         return {"data": [trace], "layout": layout}
     tokens = (attribute.get("text") or {}).get("topTokens")
     if tokens:
@@ -182,7 +203,13 @@ def target_figure(statistics: Mapping[str, Any]) -> Figure | None:
         }
         return {
             "data": [trace],
-            "layout": _layout(f"Target {name}", "class", "records", xaxis=_category_axis(classes)),
+            "layout": _layout(
+                f"Target {name}",
+                "class",
+                "records",
+                xaxis=_category_axis(classes),
+                height=320 + _label_room(classes),
+            ),
         }
     histogram = (target.get("numeric") or {}).get("histogram")
     if histogram and histogram.get("edges"):
@@ -228,7 +255,7 @@ def confusion_figure(matrix: Mapping[str, Any]) -> Figure:
         "Confusion matrix (rows: true class)",
         "predicted class",
         "true class",
-        height=max(360, 28 * size + 140),
+        height=max(360, 28 * size + 140) + _label_room(labels),
         annotations=annotations,
         xaxis=_category_axis(labels, side="bottom"),
         yaxis=_category_axis(labels, autorange="reversed"),
@@ -360,5 +387,11 @@ def scores_figure(scores: Mapping[str, float]) -> Figure | None:
         "y": [score for _, score in ordered],
         "marker": {"color": NEUTRAL_COLOUR},
     }
-    layout = _layout("Predicted scores", "class", "probability", xaxis=_category_axis(labels))
+    layout = _layout(
+        "Predicted scores",
+        "class",
+        "probability",
+        xaxis=_category_axis(labels),
+        height=320 + _label_room(labels),
+    )
     return {"data": [trace], "layout": layout}

@@ -65,7 +65,8 @@ def field_values(text: str, schema_names: Sequence[str], fields: Sequence[InputF
 
 def _rows(text: str) -> list[list[str]]:
     try:
-        rows = [row for row in csv.reader(io.StringIO(text.strip())) if any(cell.strip() for cell in row)]
+        rows = list(csv.reader(io.StringIO(text.strip()), strict=True))
+        rows = [row for row in rows if any(cell.strip() for cell in row)]
     except csv.Error as error:
         raise PastedRowError(f"The pasted text is not valid CSV: {error}.") from None
     if not rows:

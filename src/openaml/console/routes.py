@@ -68,7 +68,7 @@ async def root(request: Request) -> Response:
 
 
 def console_routes(ctx: ServiceContext, key_pairs: Iterable[KeyPairLike]) -> list[BaseRoute]:
-    """The web console's routes under ``/console`` and :func:`root` at ``GET /``; sign-in uses ``key_pairs``."""
+    """The web console's routes under ``/console`` and :func:`root` at ``GET /``; sign-in uses key_pairs."""
     console = Console(Gateway(ctx), SessionSigner(key_pairs))
     static = _static_files()
 
