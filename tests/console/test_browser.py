@@ -225,7 +225,7 @@ def test_long_class_and_attribute_names_fit_their_charts_and_the_server_url_open
     # Long IDs stay on one line, cut with an ellipsis, whole in the title.
     page.get_by_label("Search").fill(long_class_model.model_id)
     page.get_by_role("button", name="Apply").click()
-    link = page.get_by_role("link", name=long_class_model.model_id).first
+    link = page.get_by_role("link", name=long_class_model.model_id, exact=True)
     assert link.evaluate("a => getComputedStyle(a).whiteSpace") == "nowrap"
     assert link.get_attribute("title") == long_class_model.model_id
 
