@@ -93,8 +93,9 @@ def algorithm_of(model: dict[str, Any], leaderboard: dict[str, Any] | None) -> A
     shown = {k: v for k, v in parameters.items() if not (k == "algorithm" or k.startswith("sgd."))}
     hidden = len(shown) < len(parameters)
     if leaderboard is None:
-        pending = "chosen when training ends" if is_running(model.get("Status", "")) else "no leaderboard"
-        return Algorithm(True, f"AutoML ({pending})", (), shown, hidden)
+        running = is_running(model.get("Status", ""))
+        description = "AutoML (the models are chosen when training ends)" if running else "AutoML"
+        return Algorithm(True, description, (), shown, hidden)
     members = tuple(
         sorted(
             (
