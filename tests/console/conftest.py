@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import random
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -68,3 +71,75 @@ def console(anonymous: ConsoleClient) -> ConsoleClient:
     """A client signed in with the server's test key pair."""
     assert anonymous.sign_in().status_code == 303
     return anonymous
+
+
+#: Classes of the generated multiclass data: long names that differ only in their middle, as HAR's do.
+LONG_CLASSES = (
+    "WALKING_DOWNSTAIRS_LONG_CLASS_NAME",
+    "WALKING_UPSTAIRS_LONG_CLASS_NAME",
+    "WALKING",
+    "SITTING",
+    "STANDING",
+    "LAYING",
+)
+LONG_ATTRIBUTE = "body_acceleration_magnitude_mean_over_the_whole_window_in_g"
+
+
+@dataclass(frozen=True)
+class LongClassModel:
+    """A COMPLETED AutoML MULTICLASS model with a READY endpoint, its datasource and its evaluation."""
+
+    data_source_id: str
+    model_id: str
+    evaluation_id: str
+    header: str
+    row: str
+
+
+@pytest.fixture(scope="session")
+def long_class_model(server: LiveServer) -> LongClassModel:
+    """Trained through the API on 300 generated rows whose class and attribute names are long."""
+    assert server.scratch is not None
+    rng = random.Random(7)
+    lines = [f"{LONG_ATTRIBUTE},x2,activity"]
+    for index in range(300):
+        label = index % len(LONG_CLASSES)
+        lines.append(f"{label + rng.gauss(0, 0.3):.4f},{rng.random():.4f},{LONG_CLASSES[label]}")
+    location = server.scratch / "activities-long-names.csv"
+    location.write_text("\n".join(lines) + "\n")
+    ml = server.client()
+    suffix = str(abs(hash(server.url)))[:8]
+    ids = LongClassModel(
+        f"ds-long-classes-{suffix}",
+        f"ml-long-classes-{suffix}",
+        f"ev-long-classes-{suffix}",
+        lines[0],
+        lines[1],
+    )
+    ml.create_data_source_from_s3(
+        DataSourceId=ids.data_source_id,
+        ComputeStatistics=True,
+        DataSpec={
+            "DataLocationS3": str(location),
+            "DataSchema": json.dumps({"targetAttributeName": "activity"}),
+        },
+    )
+    ml.create_ml_model(
+        MLModelId=ids.model_id,
+        MLModelType="MULTICLASS",
+        TrainingDataSourceId=ids.data_source_id,
+        Parameters={"openaml.timeBudgetSeconds": "5", "openaml.algorithms": "linear,lightgbm"},
+    )
+    ml.create_evaluation(
+        EvaluationId=ids.evaluation_id, MLModelId=ids.model_id, EvaluationDataSourceId=ids.data_source_id
+    )
+    deadline = time.monotonic() + 240
+    while ml.get_evaluation(EvaluationId=ids.evaluation_id)["Status"] not in ("COMPLETED", "FAILED"):
+        assert time.monotonic() < deadline, "the long-class model was not evaluated in time"
+        time.sleep(0.3)
+    assert ml.get_ml_model(MLModelId=ids.model_id)["Status"] == "COMPLETED"
+    ml.create_realtime_endpoint(MLModelId=ids.model_id)
+    while ml.get_ml_model(MLModelId=ids.model_id)["EndpointInfo"]["EndpointStatus"] != "READY":
+        assert time.monotonic() < deadline, "the long-class model's endpoint did not start in time"
+        time.sleep(0.3)
+    return ids

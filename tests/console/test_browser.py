@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.console.conftest import LONG_ATTRIBUTE, LONG_CLASSES, LongClassModel
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -155,4 +156,112 @@ def test_from_a_dev_dataset_to_an_evaluated_model_and_a_prediction(
     assert page.get_by_role("link", name=f"{model_id}: training 70 %").count() == 1
     snap(page, "09-dashboard-search")
 
+    assert page.errors == [], page.errors
+
+
+#: For each chart under ``selector``: its SVG's box, its tick labels' and axis titles' boxes and texts.
+LABEL_BOXES = """selector => [...document.querySelectorAll(selector + ' .main-svg')].slice(0, 1).map(svg => {
+    const box = element => { const r = element.getBoundingClientRect();
+        return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, text: element.textContent}; };
+    const root = svg.closest('.js-plotly-plot');
+    return {
+        svg: box(svg),
+        xticks: [...root.querySelectorAll('.xaxislayer-above .xtick text')].map(box),
+        yticks: [...root.querySelectorAll('.yaxislayer-above .ytick text')].map(box),
+        xtitle: [...root.querySelectorAll('.g-xtitle text')].map(box),
+        ytitle: [...root.querySelectorAll('.g-ytitle text')].map(box),
+    };
+})[0]"""
+
+
+#: True once a chart has been redrawn for a narrow screen, with its long class names cut shorter.
+SHORT_LABELS = """selector => [...document.querySelectorAll(selector + ' .ytick text')]
+    .every(text => text.textContent.length <= 12)"""
+
+
+def _inside(inner: dict[str, Any], outer: dict[str, Any]) -> bool:
+    return (
+        inner["left"] >= outer["left"] - 0.5
+        and inner["right"] <= outer["right"] + 0.5
+        and inner["top"] >= outer["top"] - 0.5
+        and inner["bottom"] <= outer["bottom"] + 0.5
+    )
+
+
+def _overlap(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    return not (
+        one["right"] <= other["left"]
+        or other["right"] <= one["left"]
+        or one["bottom"] <= other["top"]
+        or other["bottom"] <= one["top"]
+    )
+
+
+def assert_labels_fit(page: Any, selector: str, axes: str) -> dict[str, Any]:
+    """Every tick label of ``axes`` ("x", "y" or "xy") lies inside the chart and clear of the axis title."""
+    chart = page.evaluate(LABEL_BOXES, selector)
+    assert chart is not None, f"no chart drawn at {selector}"
+    for axis in axes:
+        ticks, titles = chart[f"{axis}ticks"], chart[f"{axis}title"]
+        assert ticks, f"{selector}: no {axis} tick labels"
+        for tick in ticks:
+            assert _inside(tick, chart["svg"]), f"{selector}: {axis} tick {tick['text']!r} is cut: {tick}"
+            for title in titles:
+                assert not _overlap(tick, title), f"{selector}: {axis} title covers tick {tick['text']!r}"
+    return chart
+
+
+def test_long_class_and_attribute_names_fit_their_charts_and_the_server_url_opens_the_console(
+    page: Any, server: LiveServer, long_class_model: LongClassModel
+) -> None:
+    # The server's own URL, as a person would open it, leads to the console (its sign-in first).
+    page.goto(server.url + "/")
+    assert page.url.startswith(server.url + "/console/sign-in")
+    page.get_by_label("Access key ID").fill(ACCESS_KEY_ID)
+    page.get_by_label("Secret access key").fill(SECRET_ACCESS_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+
+    # Long IDs stay on one line, cut with an ellipsis, whole in the title.
+    page.get_by_label("Search").fill(long_class_model.model_id)
+    page.get_by_role("button", name="Apply").click()
+    link = page.get_by_role("link", name=long_class_model.model_id, exact=True)
+    assert link.evaluate("a => getComputedStyle(a).whiteSpace") == "nowrap"
+    assert link.get_attribute("title") == long_class_model.model_id
+
+    # The confusion matrix: the class names are whole (or cut at their end) and clear of the titles.
+    page.goto(f"{server.url}/console/evaluations/{long_class_model.evaluation_id}")
+    page.locator('[data-figure="confusion"] .main-svg').first.wait_for()
+    confusion = assert_labels_fit(page, '[data-figure="confusion"]', "xy")
+    names = [tick["text"] for tick in confusion["yticks"]]
+    for long_name in LONG_CLASSES[:2]:
+        prefix = long_name[: len(long_name) - len("_LONG_CLASS_NAME")]
+        assert any(name.startswith(prefix) for name in names), f"{long_name} is not readable in {names}"
+    snap(page, "10-long-class-names-evaluation")
+    page.set_viewport_size(PHONE)
+    page.wait_for_function(SHORT_LABELS, arg='[data-figure="confusion"]')
+    assert_labels_fit(page, '[data-figure="confusion"]', "xy")
+    page.screenshot(path=str(ARTIFACTS / "10-long-class-names-confusion-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+    # The datasource: the target chart's class names and the ranking's attribute names fit too.
+    page.goto(f"{server.url}/console/datasources/{long_class_model.data_source_id}")
+    page.locator('[data-figure="target"] .main-svg').first.wait_for()
+    assert_labels_fit(page, '[data-figure="target"]', "xy")
+    assert_labels_fit(page, '[data-figure="correlation"]', "y")
+    name_cell = page.locator("button.link", has_text=LONG_ATTRIBUTE)
+    next_cell = name_cell.locator("xpath=ancestor::td/following-sibling::td[1]")
+    assert name_cell.bounding_box()["x"] + name_cell.bounding_box()["width"] <= next_cell.bounding_box()["x"]
+    snap(page, "11-long-class-names-datasource")
+
+    # The model: its ensemble, and a long attribute name that stays inside its field.
+    page.goto(f"{server.url}/console/mlmodels/{long_class_model.model_id}")
+    assert page.locator("#algorithm").inner_text().startswith("AutoML")
+    label = page.locator("label", has_text=LONG_ATTRIBUTE)
+    field = label.locator("xpath=..")
+    assert label.bounding_box()["width"] <= field.bounding_box()["width"] + 0.5
+    page.get_by_label("Paste a CSV row").fill(f"{long_class_model.header}\n{long_class_model.row}")
+    page.get_by_role("button", name="Predict from the row").click()
+    assert page.locator("#predicted-label").inner_text() in LONG_CLASSES
+    snap(page, "12-long-class-names-model")
     assert page.errors == [], page.errors

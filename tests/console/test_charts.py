@@ -136,3 +136,41 @@ def test_formatting() -> None:
     assert age(None) == "—"
     assert number(1234.0) == "1,234" and number("0.123456") == "0.1235" and number("NaN") == "NaN"
     assert size(2048) == "2.0 KB"
+
+
+LONG = ["WALKING_DOWNSTAIRS_LONG_CLASS_NAME", "WALKING_UPSTAIRS_LONG_CLASS_NAME", "SITTING"]
+
+
+def test_category_axes_keep_their_title_and_grow_their_margins_for_long_labels() -> None:
+    matrix = {
+        "labels": LONG,
+        "normalized": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        "counts": [[5, 0, 0], [0, 5, 0], [0, 0, 5]],
+    }
+    statistics = {"target": {"name": "activity", "distribution": [{"value": c, "count": 5} for c in LONG]}}
+    confusion, target = charts.confusion_figure(matrix), charts.target_figure(statistics)
+    assert target is not None
+    for figure, axes in ((confusion, ("xaxis", "yaxis")), (target, ("xaxis",))):
+        for name in axes:
+            axis = figure["layout"][name]
+            assert axis["automargin"] is True and axis["title"]["text"], (name, axis)
+            assert axis["title"]["standoff"] > 0, "the title keeps clear of the tick labels"
+            assert axis["tickvals"] == LONG
+            assert axis["ticktext"][:2] == ["WALKING_DOWNSTAIRS_LONG_CLA…", "WALKING_UPSTAIRS_LONG_CLASS…"]
+    assert confusion["layout"]["yaxis"]["autorange"] == "reversed"
+    assert target["layout"]["height"] > charts.target_figure(STATISTICS)["layout"]["height"]  # type: ignore[index]
+
+
+def test_labels_that_would_read_the_same_cut_short_are_drawn_whole() -> None:
+    same_start = ["A" * 30 + "1", "A" * 30 + "2"]
+    axis = charts.confusion_figure(
+        {"labels": same_start, "normalized": [[1, 0], [0, 1]], "counts": [[1, 0], [0, 1]]}
+    )["layout"]["xaxis"]
+    assert "ticktext" not in axis and axis["type"] == "category"
+
+
+def test_the_ranking_calls_its_measure_mutual_information() -> None:
+    figure = charts.correlation_figure(STATISTICS)
+    assert figure is not None
+    assert figure["layout"]["title"]["text"] == "Attributes ranked by mutual information with the target"
+    assert figure["layout"]["xaxis"]["title"]["text"] == "mutual information (bits)"

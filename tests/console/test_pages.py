@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.console.conftest import ConsoleClient, notices
+from tests.console.conftest import LONG_CLASSES, ConsoleClient, LongClassModel, notices
 from tests.support.server import LiveServer
 
 
@@ -73,6 +74,8 @@ def test_a_datasource_page_shows_schema_counts_invalid_records_and_insights(
     charts = figures_of(page)
     assert set(charts["attributes"]) == {"size", "label", "colour"}
     assert charts["correlation"]["data"][0]["y"], "attributes ranked by correlation"
+    assert "mutual information" in charts["correlation"]["layout"]["title"]["text"]
+    assert ">Mutual information</th>" in page and ">Correlation</th>" not in page
     assert charts["target"] is not None
 
 
@@ -134,6 +137,7 @@ def test_the_dashboard_searches_filters_and_hides_deleted_objects(
     search = kept.split("-")[-1]
     listed = console.get(f"/console/?q={search.upper()}&type=datasources").text
     assert kept in listed
+    assert f'title="{kept}">' in listed, "IDs stay on one line (cut with an ellipsis), whole in a title"
     assert deleted not in console.get("/console/?type=datasources").text
     assert deleted in console.get("/console/?type=datasources&deleted=1").text
     assert deleted in console.get("/console/?status=DELETED").text
@@ -253,3 +257,97 @@ def test_the_inferred_schema_can_be_previewed_before_creating(
     names = re.findall(r'name="attribute_name" value="([^"]+)"', response.text)
     assert names[:2] == ["species", "island"]
     assert re.search(r'name="target" value="species"[^>]*checked', response.text)
+
+
+def test_the_server_url_leads_browsers_to_the_console_and_tells_other_clients_where_it_is(
+    anonymous: ConsoleClient, server: LiveServer
+) -> None:
+    browser = anonymous.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == 302 and browser.headers["location"] == "/console/"
+    curl = anonymous.get("/", headers={"Accept": "*/*"})
+    assert curl.status_code == 200 and curl.json()["console"] == "/console/"
+    unsigned = anonymous.http.post(
+        "/", json={}, headers={"X-Amz-Target": "AmazonML_20141212.DescribeMLModels"}
+    )
+    assert unsigned.status_code != 405 and "__type" in unsigned.json(), "POST / is still the API"
+    banner = "".join(server.output)
+    assert f"web console    : {server.url}/console/" in banner
+
+
+def test_an_automl_model_shows_its_ensemble_and_not_the_sgd_defaults(
+    console: ConsoleClient, long_class_model: LongClassModel
+) -> None:
+    page = console.get(f"/console/mlmodels/{long_class_model.model_id}").text
+    algorithm = re.search(r'<dd id="algorithm">([^<]+)</dd>', page)
+    assert algorithm is not None and algorithm.group(1).startswith("AutoML: "), algorithm
+    assert "SGD" not in algorithm.group(1)
+    members = re.search(r'<table class="compact" id="ensemble-members">(.*?)</table>', page, re.S)
+    assert members is not None, "the final model's members and weights are listed"
+    assert re.search(r"<td>(linear|lightgbm)</td>", members.group(1))
+    parameters = re.search(r'<h2 id="parameters">.*?</section>', page, re.S)
+    assert parameters is not None
+    assert "sgd.l2RegularizationAmount" not in parameters.group(0) and "<code>algorithm</code>" not in page
+    assert "<code>openaml.timeBudgetSeconds</code>" in parameters.group(0)
+
+
+def test_an_sgd_model_shows_its_sgd_parameters(console: ConsoleClient, sgd_model: str) -> None:
+    page = console.get(f"/console/mlmodels/{sgd_model}").text
+    assert '<dd id="algorithm">Amazon ML&#39;s SGD model (linear)</dd>' in page
+    assert "<code>sgd.l2RegularizationAmount</code>" in page and 'id="ensemble-members"' not in page
+
+
+def test_a_model_still_training_says_so_where_predictions_are_tried(
+    console: ConsoleClient, sgd_model: str, ml: Any, new_id: Callable[[str], str]
+) -> None:
+    model_id = new_id("ml")
+    ml.create_ml_model(
+        MLModelId=model_id,
+        MLModelType="BINARY",
+        TrainingDataSourceId=ml.get_ml_model(MLModelId=sgd_model)["TrainingDataSourceId"],
+        Parameters={"openaml.timeBudgetSeconds": "120"},
+    )
+    try:
+        page = console.get(f"/console/mlmodels/{model_id}").text
+        prediction = console.post(f"/console/mlmodels/{model_id}/predict", {"value_0": "1"})
+    finally:
+        ml.delete_ml_model(MLModelId=model_id)
+    status = re.search(r'<span class="status s-(\w+)"', page)
+    assert status is not None and status.group(1) in ("PENDING", "INPROGRESS"), "trains for two minutes"
+    state = re.search(r'id="try-state">(.*?)</p>', page, re.S)
+    assert state is not None and "still training" in state.group(1)
+    assert "Enable real-time predictions" not in page
+    assert prediction.status_code == 400
+    assert any("is still training" in text for text in notices(prediction.text)), notices(prediction.text)
+
+
+def test_a_pasted_csv_row_fills_the_fields_and_predicts(
+    console: ConsoleClient, long_class_model: LongClassModel
+) -> None:
+    path = f"/console/mlmodels/{long_class_model.model_id}/predict"
+    header, row = long_class_model.header, long_class_model.row
+    for pasted in (row, f"{header}\n{row}", row.rsplit(",", 1)[0]):
+        response = console.post(path, {"csv_row": pasted})
+        assert response.status_code == 200, notices(response.text)
+        label = re.search(r'id="predicted-label">([^<]+)<', response.text)
+        assert label is not None and label.group(1) in LONG_CLASSES
+        assert f'name="value_0" value="{row.split(",")[0]}"' in response.text, "the row fills the fields"
+    wrong = console.post(path, {"csv_row": "1,2,3,4"})
+    assert wrong.status_code == 400
+    message = html.unescape(" ".join(notices(wrong.text)))
+    assert "The row has 4 values, but the model's schema has 3 attributes" in message
+    assert ">1,2,3,4</textarea>" in wrong.text, "the pasted text is kept"
+
+
+def test_a_failed_datasource_shows_why_instead_of_a_size(
+    console: ConsoleClient, server: LiveServer, new_id: Callable[[str], str]
+) -> None:
+    assert server.scratch is not None
+    location = server.scratch / f"{new_id('bad')}.csv"
+    location.write_text("a,b\n1\n2,3,4\n")
+    data_source_id = new_id("ds")
+    create_data_source(console, data_source_id, location, target="b")
+    assert console.wait(f"datasources/{data_source_id}")["status"] == "FAILED"
+    page = console.get(f"/console/datasources/{data_source_id}").text
+    assert "— in —" not in page
+    failure = re.search(r'<dt>Failure</dt><dd class="failure">([^<]+)</dd>', page)
+    assert failure is not None and failure.group(1).strip(), "the failure reason is shown"

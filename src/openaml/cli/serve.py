@@ -84,6 +84,7 @@ def serve(settings: Settings) -> None:
     key_pairs, generated = load_key_pairs(settings, generate=True)
 
     click.echo(f"OpenAML listening on {url}", err=False)
+    click.echo(f"  web console    : {url}/console/  (sign in with the access key pair)")
     click.echo(f"  data directory : {settings.resolved_data_dir}")
     click.echo(f"  database       : {settings.resolved_database_url}")
     if generated is not None:

@@ -18,24 +18,78 @@ NEGATIVE_COLOUR = "#1c7ed6"
 NEUTRAL_COLOUR = "#4263eb"
 #: Bars shown for the most frequent categories or tokens of one attribute.
 TOP_BARS = 20
+MUTUAL_INFORMATION = "mutual information"
 #: Attributes shown in the correlation ranking chart (all are in the table).
 TOP_CORRELATIONS = 30
 #: White to dark blue: the darker a confusion-matrix cell, the larger its share of the row.
 SHARE_COLOURS = [[0.0, "#f7fbff"], [0.5, "#6baed6"], [1.0, "#08306b"]]
+#: Longest category tick label drawn whole; longer ones end in "…" (the hover text is whole).
+TICK_LABEL_CHARACTERS = 28
+#: Category labels up to this long fit under the plot level; longer ones get room to slant.
+SHORT_LABEL_CHARACTERS = 10
+#: Pixels between an axis' tick labels and its title; set, it makes ``automargin`` place the title
+#: beyond the longest tick label (without it plotly.js draws the title over long labels).
+TITLE_STANDOFF = 10
 #: Legends go under the plot, so they never cover data on a narrow screen.
 _LEGEND_BELOW = {"legend": {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0}}
 
 
-def _layout(title: str, x_title: str = "", y_title: str = "", **extra: Any) -> dict[str, Any]:
+def _layout(
+    title: str,
+    x_title: str = "",
+    y_title: str = "",
+    *,
+    xaxis: Mapping[str, Any] | None = None,
+    yaxis: Mapping[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A layout whose axes grow their margins to fit tick labels and titles (``automargin``).
+
+    ``xaxis``/``yaxis`` add to the axis defaults rather than replace them: an axis without
+    ``automargin`` keeps the 50 px margin and plotly cuts long tick labels at the figure's edge.
+    """
     return {
         "title": {"text": title, "font": {"size": 14}},
-        "xaxis": {"title": {"text": x_title}, "automargin": True},
-        "yaxis": {"title": {"text": y_title}, "automargin": True},
+        "xaxis": {
+            "title": {"text": x_title, "standoff": TITLE_STANDOFF},
+            "automargin": True,
+            **(xaxis or {}),
+        },
+        "yaxis": {
+            "title": {"text": y_title, "standoff": TITLE_STANDOFF},
+            "automargin": True,
+            **(yaxis or {}),
+        },
         "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
         "height": 320,
         "bargap": 0.05,
         **extra,
     }
+
+
+def _category_axis(labels: Sequence[str], **extra: Any) -> dict[str, Any]:
+    """A category axis whose tick labels are cut to :data:`TICK_LABEL_CHARACTERS` (hover shows them whole).
+
+    Labels are cut at their end, so ``WALKING_DOWNSTAIRS`` and ``WALKING_UPSTAIRS`` stay apart; where
+    cutting would make two labels read the same, they are shown whole.
+    """
+    shown = [_shortened(label) for label in labels]
+    axis: dict[str, Any] = {"type": "category", **extra}
+    if shown != list(labels) and len(set(shown)) == len(set(labels)):
+        axis |= {"tickmode": "array", "tickvals": list(labels), "ticktext": shown}
+    return axis
+
+
+def _label_room(labels: Sequence[str]) -> int:
+    """Extra height for a category x axis whose long labels plotly.js slants under the plot."""
+    longest = min(max((len(label) for label in labels), default=0), TICK_LABEL_CHARACTERS)
+    return 4 * longest if longest > SHORT_LABEL_CHARACTERS else 0
+
+
+def _shortened(label: str) -> str:
+    if len(label) <= TICK_LABEL_CHARACTERS:
+        return label
+    return label[: TICK_LABEL_CHARACTERS - 1] + "…"
 
 
 def _with_legend() -> dict[str, Any]:
@@ -66,25 +120,29 @@ def attribute_figure(attribute: Mapping[str, Any]) -> Figure | None:
         return {"data": [trace], "layout": _layout(title, name, "records")}
     top_values = attribute.get("topValues")
     if top_values:
-        shown = top_values[:TOP_BARS]
+        values = [str(entry["value"]) for entry in top_values[:TOP_BARS]]
         trace = {
             "type": "bar",
-            "x": [str(entry["value"]) for entry in shown],
-            "y": [entry["count"] for entry in shown],
+            "x": values,
+            "y": [entry["count"] for entry in top_values[:TOP_BARS]],
             "marker": {"color": NEUTRAL_COLOUR},
         }
-        return {"data": [trace], "layout": _layout(title, "value", "records", xaxis={"type": "category"})}
+        layout = _layout(
+            title, "value", "records", xaxis=_category_axis(values), height=320 + _label_room(values)
+        )
+        return {"data": [trace], "layout": layout}
     tokens = (attribute.get("text") or {}).get("topTokens")
     if tokens:
         shown = list(reversed(tokens[:TOP_BARS]))
+        words = [str(entry["token"]) for entry in shown]
         trace = {
             "type": "bar",
             "orientation": "h",
-            "y": [entry["token"] for entry in shown],
+            "y": words,
             "x": [entry["count"] for entry in shown],
             "marker": {"color": NEUTRAL_COLOUR},
         }
-        layout = _layout(f"{title}: most frequent tokens", "occurrences", "", yaxis={"type": "category"})
+        layout = _layout(f"{title}: most frequent tokens", "occurrences", "", yaxis=_category_axis(words))
         return {"data": [trace], "layout": layout}
     return None
 
@@ -100,25 +158,33 @@ def correlation_ranking(statistics: Mapping[str, Any]) -> list[dict[str, Any]]:
     return sorted(entries, key=strength, reverse=True)
 
 
+def measure_label(measure: str | None) -> str:
+    """What the statistics' ``correlationToTarget.measure`` is, in words (``mutualInformation``: in bits)."""
+    if measure in (None, "mutualInformation"):
+        return MUTUAL_INFORMATION
+    return str(measure)
+
+
 def correlation_figure(statistics: Mapping[str, Any]) -> Figure | None:
     ranked = [a for a in correlation_ranking(statistics) if a.get("correlationToTarget")][:TOP_CORRELATIONS]
     if not ranked:
         return None
-    measure = ranked[0]["correlationToTarget"].get("measure", "correlation")
+    measure = measure_label(ranked[0]["correlationToTarget"].get("measure"))
     shown = list(reversed(ranked))
+    names = [str(a["name"]) for a in shown]
     trace = {
         "type": "bar",
         "orientation": "h",
-        "y": [a["name"] for a in shown],
+        "y": names,
         "x": [a["correlationToTarget"]["value"] for a in shown],
         "marker": {"color": NEUTRAL_COLOUR},
     }
     layout = _layout(
-        f"Attributes ranked by correlation to the target ({measure})",
-        measure,
+        f"Attributes ranked by {measure} with the target",
+        f"{measure} (bits)" if measure == MUTUAL_INFORMATION else measure,
         "",
         height=max(320, 22 * len(shown) + 80),
-        yaxis={"type": "category", "automargin": True},
+        yaxis=_category_axis(names),
     )
     return {"data": [trace], "layout": layout}
 
@@ -128,15 +194,22 @@ def target_figure(statistics: Mapping[str, Any]) -> Figure | None:
     target = statistics.get("target") or {}
     name = target.get("name", "target")
     if target.get("distribution"):
+        classes = [str(entry["value"]) for entry in target["distribution"]]
         trace = {
             "type": "bar",
-            "x": [str(entry["value"]) for entry in target["distribution"]],
+            "x": classes,
             "y": [entry["count"] for entry in target["distribution"]],
             "marker": {"color": POSITIVE_COLOUR},
         }
         return {
             "data": [trace],
-            "layout": _layout(f"Target {name}", "class", "records", xaxis={"type": "category"}),
+            "layout": _layout(
+                f"Target {name}",
+                "class",
+                "records",
+                xaxis=_category_axis(classes),
+                height=320 + _label_room(classes),
+            ),
         }
     histogram = (target.get("numeric") or {}).get("histogram")
     if histogram and histogram.get("edges"):
@@ -182,10 +255,10 @@ def confusion_figure(matrix: Mapping[str, Any]) -> Figure:
         "Confusion matrix (rows: true class)",
         "predicted class",
         "true class",
-        height=max(360, 28 * size + 140),
+        height=max(360, 28 * size + 140) + _label_room(labels),
         annotations=annotations,
-        xaxis={"type": "category", "title": {"text": "predicted class"}, "side": "bottom"},
-        yaxis={"type": "category", "title": {"text": "true class"}, "autorange": "reversed"},
+        xaxis=_category_axis(labels, side="bottom"),
+        yaxis=_category_axis(labels, autorange="reversed"),
     )
     return {"data": [trace], "layout": layout}
 
@@ -307,11 +380,18 @@ def scores_figure(scores: Mapping[str, float]) -> Figure | None:
     if len(scores) < 2:
         return None
     ordered = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    labels = [label for label, _ in ordered]
     trace = {
         "type": "bar",
-        "x": [label for label, _ in ordered],
+        "x": labels,
         "y": [score for _, score in ordered],
         "marker": {"color": NEUTRAL_COLOUR},
     }
-    layout = _layout("Predicted scores", "class", "probability", xaxis={"type": "category"})
+    layout = _layout(
+        "Predicted scores",
+        "class",
+        "probability",
+        xaxis=_category_axis(labels),
+        height=320 + _label_room(labels),
+    )
     return {"data": [trace], "layout": layout}

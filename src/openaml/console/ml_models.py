@@ -19,6 +19,7 @@ from openaml.console import charts
 from openaml.console.data_sources import STATISTICS
 from openaml.console.kinds import is_running
 from openaml.console.pages import BASE, Console, FormError, Visit, local_target, optional
+from openaml.console.pasted_row import PastedRowError, field_values
 from openaml.errors import OpenAMLError
 
 LEADERBOARD = ("GET", "/mlmodels/{MLModelId}/leaderboard")
@@ -57,6 +58,69 @@ def prediction_fields(schema: dict[str, Any], statistics: dict[str, Any] | None)
     ]
 
 
+@dataclass(frozen=True)
+class EnsembleMember:
+    """One model of an AutoML ensemble, from the leaderboard."""
+
+    family: str
+    weight: float
+    rank: int | None
+    score: float | None
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """What a model really is and the training parameters that applied to it.
+
+    Read from ``GetMLModel`` (an SGD model has a recipe, or was asked for with
+    ``openaml.algorithms=sgd``) and the AutoML leaderboard (its members are the candidates with an
+    ensemble weight). ``TrainingParameters`` of an AutoML model also echo Amazon ML's ``sgd.*``
+    defaults and ``algorithm: sgd``, which did not apply to it; ``parameters`` leaves them out.
+    """
+
+    automl: bool
+    description: str
+    members: tuple[EnsembleMember, ...]
+    parameters: dict[str, str]
+    hidden_sgd_parameters: bool
+
+
+def algorithm_of(model: dict[str, Any], leaderboard: dict[str, Any] | None) -> Algorithm:
+    parameters = {str(k): str(v) for k, v in (model.get("TrainingParameters") or {}).items()}
+    asked = parameters.get("openaml.algorithms", "").strip().lower()
+    if model.get("Recipe") or asked == "sgd":
+        return Algorithm(False, "Amazon ML's SGD model (linear)", (), parameters, False)
+    shown = {k: v for k, v in parameters.items() if not (k == "algorithm" or k.startswith("sgd."))}
+    hidden = len(shown) < len(parameters)
+    if leaderboard is None:
+        running = is_running(model.get("Status", ""))
+        description = "AutoML (the models are chosen when training ends)" if running else "AutoML"
+        return Algorithm(True, description, (), shown, hidden)
+    members = tuple(
+        sorted(
+            (
+                EnsembleMember(
+                    str(entry.get("family", "?")),
+                    float(entry["ensembleWeight"]),
+                    entry.get("rank"),
+                    entry.get("validationScore"),
+                )
+                for entry in leaderboard.get("candidates", [])
+                if entry.get("ensembleWeight")
+            ),
+            key=lambda member: -member.weight,
+        )
+    )
+    if len(members) == 1:
+        description = f"AutoML: one {members[0].family} model"
+    elif members:
+        weighted = ", ".join(f"{m.family} {m.weight:.2f}" for m in members)
+        description = f"AutoML: weighted ensemble of {len(members)} models ({weighted})"
+    else:
+        description = "AutoML"
+    return Algorithm(True, description, members, shown, hidden)
+
+
 def routes(console: Console) -> list[Route]:
     gateway = console.gateway
 
@@ -65,6 +129,7 @@ def routes(console: Console) -> list[Route]:
         visit: Visit,
         *,
         values: dict[str, str] | None = None,
+        pasted_row: str = "",
         prediction: dict[str, Any] | None = None,
         prediction_error: str | None = None,
     ) -> Response:
@@ -95,6 +160,8 @@ def routes(console: Console) -> list[Route]:
                 "model": model,
                 "endpoint": model.get("EndpointInfo") or {"EndpointStatus": "NONE"},
                 "schema": schema,
+                "algorithm": algorithm_of(model, leaderboard),
+                "pasted_row": pasted_row,
                 "fields": prediction_fields(schema, statistics) if schema else [],
                 "values": values or {},
                 "prediction": prediction,
@@ -119,9 +186,25 @@ def routes(console: Console) -> list[Route]:
         values = {name: value for name, value in visit.form.items() if name.startswith("value_")}
         model = await gateway.call("GetMLModel", {"MLModelId": model_id, "Verbose": True}, visit.caller)
         schema = json.loads(model.get("Schema") or "{}")
+        fields = prediction_fields(schema, None)
+        if is_running(model["Status"]):
+            message = (
+                f"Model {model_id} is still training, so it cannot predict yet: wait until it is COMPLETED "
+                "(this page reloads itself then), enable real-time predictions and try again."
+            )
+            return await render_model(request, visit, values=values, prediction_error=message)
+        pasted_row = visit.form.get("csv_row", "")
+        if pasted_row.strip():
+            names = [a["attributeName"] for a in schema.get("attributes", [])]
+            try:
+                values = field_values(pasted_row, names, fields)
+            except PastedRowError as error:
+                return await render_model(
+                    request, visit, values=values, pasted_row=pasted_row, prediction_error=str(error)
+                )
         record = {
             field.name: values[field.input_name]
-            for field in prediction_fields(schema, None)
+            for field in fields
             if values.get(field.input_name, "").strip()
         }
         endpoint_url = (model.get("EndpointInfo") or {}).get("EndpointUrl") or str(
@@ -134,8 +217,12 @@ def routes(console: Console) -> list[Route]:
                 visit.caller,
             )
         except OpenAMLError as error:
-            return await render_model(request, visit, values=values, prediction_error=error.message)
-        return await render_model(request, visit, values=values, prediction=answer["Prediction"])
+            return await render_model(
+                request, visit, values=values, pasted_row=pasted_row, prediction_error=error.message
+            )
+        return await render_model(
+            request, visit, values=values, pasted_row=pasted_row, prediction=answer["Prediction"]
+        )
 
     async def endpoint(request: Request, visit: Visit) -> Response:
         model_id = request.path_params["id"]

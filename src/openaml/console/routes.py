@@ -11,7 +11,7 @@ import importlib.resources
 from collections.abc import Iterable
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from openaml.console import (
@@ -50,8 +50,26 @@ def _static_files() -> dict[str, bytes]:
     return files
 
 
+async def root(request: Request) -> Response:
+    """``GET /``: a browser goes to the console; any other client gets a short JSON hint (200).
+
+    The API itself is ``POST /`` (Amazon ML's JSON protocol, SigV4-signed), so a ``GET`` of the server's
+    URL is a person looking, with a browser (``Accept: text/html``) or with curl.
+    """
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse(BASE + "/", status_code=302)
+    return JSONResponse(
+        {
+            "message": "OpenAML: the Amazon Machine Learning API is POST / (SigV4-signed, as boto3 and the "
+            "AWS CLI send it); the web console is at /console/.",
+            "console": BASE + "/",
+            "health": "/health",
+        }
+    )
+
+
 def console_routes(ctx: ServiceContext, key_pairs: Iterable[KeyPairLike]) -> list[BaseRoute]:
-    """Every route of the web console under ``/console``; sign-in uses ``key_pairs``."""
+    """The web console's routes under ``/console`` and :func:`root` at ``GET /``; sign-in uses key_pairs."""
     console = Console(Gateway(ctx), SessionSigner(key_pairs), ConsoleAccess(ctx))
     static = _static_files()
 
@@ -68,6 +86,7 @@ def console_routes(ctx: ServiceContext, key_pairs: Iterable[KeyPairLike]) -> lis
         return RedirectResponse(BASE + "/", status_code=307)
 
     return [
+        Route("/", root, methods=["GET"]),
         Route(BASE, to_dashboard, methods=["GET"]),
         Route(BASE + "/static/{name}", asset, methods=["GET"]),
         *auth.routes(console),

@@ -73,10 +73,51 @@
   var figures = readJson("figures") || {};
   var plotConfig = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
 
+  /* On a narrow screen category labels are cut shorter (hover shows them whole) and the heat map's
+     cell texts, which would overlap, are left to the hover and the table beside it. */
+  var NARROW_PX = 450;
+  var NARROW_LABEL_CHARACTERS = 12;
+
+  function shorten(label) {
+    return label.length <= NARROW_LABEL_CHARACTERS ? label : label.slice(0, NARROW_LABEL_CHARACTERS - 1) + "\u2026";
+  }
+
+  function layoutFor(element, figure) {
+    if (element.clientWidth >= NARROW_PX) { return figure.layout; }
+    var layout = JSON.parse(JSON.stringify(figure.layout));
+    ["xaxis", "yaxis"].forEach(function (name) {
+      var axis = layout[name];
+      var labels = axis && axis.type === "category" && (axis.tickvals || (figure.data[0] || {})[name.charAt(0)]);
+      if (!labels) { return; }
+      labels = labels.map(String);
+      var text = labels.map(shorten);
+      if (new Set(text).size !== new Set(labels).size) { return; }
+      axis.tickmode = "array";
+      axis.tickvals = labels;
+      axis.ticktext = text;
+    });
+    if (figure.data[0] && figure.data[0].type === "heatmap") { layout.annotations = []; }
+    return layout;
+  }
+
   function draw(element, figure) {
     if (!window.Plotly || !figure) { return; }
-    window.Plotly.react(element, figure.data, figure.layout, plotConfig);
+    element.drawnFigure = figure;
+    element.drawnNarrow = element.clientWidth < NARROW_PX;
+    window.Plotly.react(element, figure.data, layoutFor(element, figure), plotConfig);
   }
+
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizing);
+    resizing = window.setTimeout(function () {
+      document.querySelectorAll(".chart").forEach(function (element) {
+        if (element.drawnFigure && element.drawnNarrow !== (element.clientWidth < NARROW_PX)) {
+          draw(element, element.drawnFigure);
+        }
+      });
+    }, 150);
+  });
 
   document.querySelectorAll("[data-figure]").forEach(function (element) {
     draw(element, figures[element.getAttribute("data-figure")]);
