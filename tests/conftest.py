@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,14 +16,60 @@ from tests.support.s3_server import MotoS3Server, S3ServerUnavailable
 from tests.support.server import LiveServer
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+FIXTURE_DATASETS = Path(__file__).resolve().parent / "fixtures" / "datasets"
+DATASETS_SWITCH = "OPENAML_TEST_DATASETS"
+
+
+def select_datasets(choice: str | None) -> Path:
+    """The datasets folder the tests read, by ``OPENAML_TEST_DATASETS``.
+
+    Unset (or ``auto``): the real datasets beside the repository (``../shared/datasets``) when present,
+    else the small generated stand-ins committed in ``tests/fixtures/datasets``. ``fixtures`` or
+    ``shared`` force one of them; any other value is the path of a folder holding files of the same names.
+    """
+    choice = (choice or "auto").strip()
+    if choice == "auto":
+        return (SHARED_DATASETS if SHARED_DATASETS.is_dir() else FIXTURE_DATASETS).resolve()
+    folder = {"fixtures": FIXTURE_DATASETS, "shared": SHARED_DATASETS}.get(choice, Path(choice))
+    if not folder.is_dir():
+        raise pytest.UsageError(f"{DATASETS_SWITCH}={choice}: there is no datasets folder at {folder}")
+    return folder.resolve()
+
+
+@functools.cache
+def datasets_folder() -> Path:
+    """The datasets folder of this test session (see :func:`select_datasets`)."""
+    return select_datasets(os.environ.get(DATASETS_SWITCH))
+
+
+def real_datasets_in_use() -> bool:
+    return datasets_folder() == SHARED_DATASETS.resolve()
+
+
+def pytest_configure() -> None:
+    datasets_folder()  # a wrong OPENAML_TEST_DATASETS stops the run before any test
+
+
+def pytest_report_header() -> str:
+    kind = "the real ones" if real_datasets_in_use() else "generated stand-ins"
+    return f"datasets: {datasets_folder()} ({kind}; choose with {DATASETS_SWITCH}=fixtures|shared|<folder>)"
 
 
 @pytest.fixture(scope="session")
 def datasets_dir() -> Path:
-    """The folder of real public datasets shipped beside the repository (``../shared/datasets``)."""
-    if not SHARED_DATASETS.is_dir():
-        pytest.skip(f"the development datasets are not present at {SHARED_DATASETS}")
-    return SHARED_DATASETS
+    """The folder of the development datasets: the real ones (``../shared/datasets``) or their stand-ins.
+
+    See :func:`select_datasets`. The stand-ins (``tests/fixtures/make_datasets.py``) have the same file
+    names, columns, types and targets, and a learnable signal, but fewer rows for most files.
+    """
+    return datasets_folder()
+
+
+@pytest.fixture(scope="session")
+def real_datasets() -> bool:
+    """Whether ``datasets_dir`` holds the real datasets, for the few assertions only they can meet
+    (such as their exact record counts)."""
+    return real_datasets_in_use()
 
 
 S3_TEST_CREDENTIALS = {
@@ -40,7 +87,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     session's moto S3 server, when one could be started.
     """
     scratch = tmp_path_factory.mktemp("scratch")
-    roots = [str(SHARED_DATASETS), str(scratch)]
+    roots = [str(datasets_folder()), str(scratch)]
     env: dict[str, str] = {}
     moto = MotoS3Server()
     try:
