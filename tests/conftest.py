@@ -12,38 +12,15 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.support.datasets import DATASETS_SWITCH, is_shared, select_datasets
 from tests.support.s3_server import MotoS3Server, S3ServerUnavailable
 from tests.support.server import LiveServer
-
-SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-FIXTURE_DATASETS = Path(__file__).resolve().parent / "fixtures" / "datasets"
-DATASETS_SWITCH = "OPENAML_TEST_DATASETS"
-
-
-def select_datasets(choice: str | None) -> Path:
-    """The datasets folder the tests read, by ``OPENAML_TEST_DATASETS``.
-
-    Unset (or ``auto``): the real datasets beside the repository (``../shared/datasets``) when present,
-    else the small generated stand-ins committed in ``tests/fixtures/datasets``. ``fixtures`` or
-    ``shared`` force one of them; any other value is the path of a folder holding files of the same names.
-    """
-    choice = (choice or "auto").strip()
-    if choice == "auto":
-        return (SHARED_DATASETS if SHARED_DATASETS.is_dir() else FIXTURE_DATASETS).resolve()
-    folder = {"fixtures": FIXTURE_DATASETS, "shared": SHARED_DATASETS}.get(choice, Path(choice))
-    if not folder.is_dir():
-        raise pytest.UsageError(f"{DATASETS_SWITCH}={choice}: there is no datasets folder at {folder}")
-    return folder.resolve()
 
 
 @functools.cache
 def datasets_folder() -> Path:
-    """The datasets folder of this test session (see :func:`select_datasets`)."""
+    """The datasets folder of this test session, chosen by ``OPENAML_TEST_DATASETS``."""
     return select_datasets(os.environ.get(DATASETS_SWITCH))
-
-
-def real_datasets_in_use() -> bool:
-    return datasets_folder() == SHARED_DATASETS.resolve()
 
 
 def pytest_configure() -> None:
@@ -51,7 +28,7 @@ def pytest_configure() -> None:
 
 
 def pytest_report_header() -> str:
-    kind = "the real ones" if real_datasets_in_use() else "generated stand-ins"
+    kind = "the real ones" if is_shared(datasets_folder()) else "generated stand-ins"
     return f"datasets: {datasets_folder()} ({kind}; choose with {DATASETS_SWITCH}=fixtures|shared|<folder>)"
 
 
@@ -59,17 +36,17 @@ def pytest_report_header() -> str:
 def datasets_dir() -> Path:
     """The folder of the development datasets: the real ones (``../shared/datasets``) or their stand-ins.
 
-    See :func:`select_datasets`. The stand-ins (``tests/fixtures/make_datasets.py``) have the same file
-    names, columns, types and targets, and a learnable signal, but fewer rows for most files.
+    See :func:`tests.support.datasets.select_datasets`. The stand-ins (``tests/fixtures/datasets``) have
+    the same file names, columns, types and targets, and a learnable signal, but most have fewer rows.
     """
     return datasets_folder()
 
 
 @pytest.fixture(scope="session")
 def real_datasets() -> bool:
-    """Whether ``datasets_dir`` holds the real datasets, for the few assertions only they can meet
-    (such as their exact record counts)."""
-    return real_datasets_in_use()
+    """Whether ``datasets_dir`` holds the real datasets, for the few assertions only they can meet,
+    such as their exact record counts."""
+    return is_shared(datasets_folder())
 
 
 S3_TEST_CREDENTIALS = {
