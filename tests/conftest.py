@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,18 +12,41 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.support.datasets import DATASETS_SWITCH, is_shared, select_datasets
 from tests.support.s3_server import MotoS3Server, S3ServerUnavailable
 from tests.support.server import LiveServer
 
-SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+@functools.cache
+def datasets_folder() -> Path:
+    """The datasets folder of this test session, chosen by ``OPENAML_TEST_DATASETS``."""
+    return select_datasets(os.environ.get(DATASETS_SWITCH))
+
+
+def pytest_configure() -> None:
+    datasets_folder()  # a wrong OPENAML_TEST_DATASETS stops the run before any test
+
+
+def pytest_report_header() -> str:
+    kind = "the real ones" if is_shared(datasets_folder()) else "generated stand-ins"
+    return f"datasets: {datasets_folder()} ({kind}; choose with {DATASETS_SWITCH}=fixtures|shared|<folder>)"
 
 
 @pytest.fixture(scope="session")
 def datasets_dir() -> Path:
-    """The folder of real public datasets shipped beside the repository (``../shared/datasets``)."""
-    if not SHARED_DATASETS.is_dir():
-        pytest.skip(f"the development datasets are not present at {SHARED_DATASETS}")
-    return SHARED_DATASETS
+    """The folder of the development datasets: the real ones (``../shared/datasets``) or their stand-ins.
+
+    See :func:`tests.support.datasets.select_datasets`. The stand-ins (``tests/fixtures/datasets``) have
+    the same file names, columns, types and targets, and a learnable signal, but most have fewer rows.
+    """
+    return datasets_folder()
+
+
+@pytest.fixture(scope="session")
+def real_datasets() -> bool:
+    """Whether ``datasets_dir`` holds the real datasets, for the few assertions only they can meet,
+    such as their exact record counts."""
+    return is_shared(datasets_folder())
 
 
 S3_TEST_CREDENTIALS = {
@@ -40,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     session's moto S3 server, when one could be started.
     """
     scratch = tmp_path_factory.mktemp("scratch")
-    roots = [str(SHARED_DATASETS), str(scratch)]
+    roots = [str(datasets_folder()), str(scratch)]
     env: dict[str, str] = {}
     moto = MotoS3Server()
     try:

@@ -59,7 +59,7 @@ def test_text_attribute_is_a_feature(load_dataset: Callable[..., TypedData]) -> 
         types={"text": AttributeType.TEXT, "sentiment": AttributeType.BINARY},
         rows=1500,
     )
-    train, test = _split(frame, 1100)
+    train, test = _split(frame, len(frame) * 11 // 15)  # 1,100 of 1,500 rows
     params = parse_automl_parameters(
         {"openaml.timeBudgetSeconds": "4", "openaml.algorithms": "linear,lightgbm"}
     )
@@ -69,7 +69,7 @@ def test_text_attribute_is_a_feature(load_dataset: Callable[..., TypedData]) -> 
 
 def test_multiclass_on_wide_sensor_data(load_dataset: Callable[..., TypedData]) -> None:
     frame, schema = load_dataset("har_train_sample.csv", "activity", rows=500)
-    train, test = _split(frame, 350)
+    train, test = _split(frame, len(frame) * 7 // 10)  # 350 of 500 rows
     params = AutoMLParameters(time_budget_seconds=4, algorithms=("linear", "extra_trees"))
     result = train_automl(train, schema, ModelType.MULTICLASS, params)
     scores = result.model.predict_scores(test)
@@ -82,7 +82,7 @@ def test_multiclass_on_wide_sensor_data(load_dataset: Callable[..., TypedData]) 
 
 def test_regression_beats_predicting_the_mean(load_dataset: Callable[..., TypedData]) -> None:
     frame, schema = load_dataset("wine_quality.csv", "quality", rows=900)
-    train, test = _split(frame, 700)
+    train, test = _split(frame, len(frame) * 7 // 9)  # 700 of 900 rows
     result = train_automl(train, schema, ModelType.REGRESSION, AutoMLParameters(time_budget_seconds=3))
     predictions = result.model.predict_scores(test)
     assert result.model.classes is None and predictions.shape == (len(test),)

@@ -168,8 +168,9 @@ def test_the_suggested_recipe_of_a_real_dataset(datasets_dir: Path) -> None:
     raw = pd.read_csv(datasets_dir / "har_train_sample.csv").drop(columns=["activity"]).iloc[:, :40]
     schema = DataSchema(attributes=tuple(Attribute(name, T.NUMERIC) for name in raw.columns))
     frame = raw.astype(np.float64)
-    featurizer = RecipeFeaturizer(parse_recipe(suggest_recipe(schema, None), schema)).fit(frame.iloc[:1000])
-    later = frame.iloc[1000:1100]
+    fitted = min(1000, len(frame) * 2 // 3)
+    featurizer = RecipeFeaturizer(parse_recipe(suggest_recipe(schema, None), schema)).fit(frame.iloc[:fitted])
+    later = frame.iloc[fitted : fitted + 100]
 
     np.testing.assert_array_equal(
         record_matrix(featurizer, typed_records(later)), featurizer.transform(later).toarray()
