@@ -26,8 +26,7 @@ from botocore.credentials import Credentials
 from botocore.model import Shape
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
-from openaml.operations.extensions import routes
-from openaml.operations.registry import OPERATIONS
+from openaml.operations.registry import EXTENSION_ROUTES, OPERATIONS
 
 SEED = 13
 TARGET_PREFIX = "AmazonML_20141212."
@@ -188,7 +187,7 @@ def api_cases(rng: random.Random) -> Iterator[Case]:
 def extension_cases(rng: random.Random, real: dict[str, str]) -> Iterator[Case]:
     values = {**real, "ResourceId": real["DataSourceId"], "collection": "datasources", "index": "0"}
     values["chart"] = "confusion-matrix.svg"
-    for method, template, _handler in routes():
+    for method, template, _handler in EXTENSION_ROUTES:
         names = re.findall(r"{(\w+)}", template)
 
         def path(overrides: dict[str, str], template: str = template, names: list[str] = names) -> str:
