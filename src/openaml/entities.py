@@ -65,6 +65,8 @@ class Resource:
     ml_model_type: str | None = None
     endpoint_status: str | None = None
     algorithm: str | None = None
+    #: The running job's last progress report (``JobProgress.to_json()``); ``None`` when no job runs.
+    progress: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -19,18 +19,9 @@ from typing import Any
 
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
+from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
 from openaml.domain.ml_models import model_directory
-from openaml.domain.resources import (
-    complete_resource,
-    create_resource,
-    fail_resource,
-    get_usable_resource,
-    inherited_tags,
-    report_progress,
-    start_resource,
-    wait_until_completed,
-    write_job_log,
-)
+from openaml.domain.resources import create_resource, get_usable_resource, inherited_tags
 from openaml.engine.batch import ScoringStopped, manifest_json, score_files, scoring_schema
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.files import DataFile
@@ -39,7 +30,8 @@ from openaml.engine.data.schema import parse_data_schema
 from openaml.engine.models import ModelType, load_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
-from openaml.jobs.worker import JobCancelled, JobContext
+from openaml.jobs.worker import JobContext
+from openaml.progress import JobProgress
 
 log = logging.getLogger(__name__)
 
@@ -150,93 +142,80 @@ def discard_unfinished_outputs(
 
 
 def run_batch_prediction_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
-    batch = ctx.resources.get(KIND, job.resource_id)
-    if batch is None or batch.status not in (EntityStatus.PENDING, EntityStatus.INPROGRESS):
-        return
+    run_job(
+        ctx,
+        job,
+        context,
+        kind=KIND,
+        label="batch prediction",
+        activity="batch prediction",
+        start="Scoring",
+        dependencies=lambda batch: [
+            Dependency(ResourceKind.ML_MODEL, batch.request["MLModelId"], "MLModel"),
+            Dependency(
+                ResourceKind.DATA_SOURCE, batch.request["BatchPredictionDataSourceId"], "Batch DataSource"
+            ),
+        ],
+        stopped=(ScoringStopped,),
+        work=lambda started: _score(ctx, started),
+    )
+
+
+def _score(ctx: ServiceContext, started: StartedJob) -> Outcome:
+    batch, (model, data_source) = started.resource, started.dependencies
     output_uri = batch.request["OutputUri"]
-    try:
-        model = wait_until_completed(
-            ctx, ResourceKind.ML_MODEL, batch.request["MLModelId"], "MLModel", context
-        )
-        data_source = wait_until_completed(
-            ctx,
-            ResourceKind.DATA_SOURCE,
-            batch.request["BatchPredictionDataSourceId"],
-            "Batch DataSource",
-            context,
-        )
-        if start_resource(ctx, KIND, batch.id, "Scoring") is None:
-            return
-        started = time.process_time()
-        ctx.objects.delete(manifest_uri(output_uri, batch.id))
-        trained, _ = load_model(model_directory(ctx, model.id))
-        spec = data_source.request["DataSpec"]
-        files = _input_files(ctx, data_source)
-        if job.attempts > 1:
-            discard_unfinished_outputs(ctx, batch, files)
-        last = [0.0]
+    ctx.objects.delete(manifest_uri(output_uri, batch.id))
+    trained, _ = load_model(model_directory(ctx, model.id))
+    spec = data_source.request["DataSpec"]
+    files = _input_files(ctx, data_source)
+    if started.job.attempts > 1:
+        discard_unfinished_outputs(ctx, batch, files)
+    last = [0.0]
 
-        def progress(done: int, total: int) -> None:
-            if time.monotonic() - last[0] >= 1.0 and total:
-                last[0] = time.monotonic()
-                report_progress(
-                    ctx, KIND, batch.id, f"Scoring: {100 * done / total:.0f}% of {total / 1e6:.1f} MB"
-                )
+    def progress(done: int, total: int) -> None:
+        if time.monotonic() - last[0] >= 1.0 and total:
+            last[0] = time.monotonic()
+            started.progress(JobProgress("Scoring", bytes_done=done, bytes_total=total))
 
-        def output_name(file: DataFile) -> str:
-            return result_uri(output_uri, batch.id, file.uri)
+    def output_name(file: DataFile) -> str:
+        return result_uri(output_uri, batch.id, file.uri)
 
-        result = score_files(
-            files,
-            parse_data_schema(data_source.details["DataSourceSchema"]),
-            trained,
-            parse_data_schema(model.details["Schema"]),
-            model_type=ModelType(model.request["MLModelType"]),
-            classes=trained.classes,
-            score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
-            rearrangement=parse_data_rearrangement(spec["DataRearrangement"])
-            if spec.get("DataRearrangement")
-            else None,
-            open_output=ctx.objects.open_write,
-            output_name_for=output_name,
-            workers=SCORING_THREADS,
-            should_stop=context.should_stop,
-            progress=progress,
-            max_logged_invalid=MAX_LOGGED_INVALID,
-        )
-        context.check_cancelled()  # a batch prediction deleted while scoring must not look complete
-        ctx.objects.write_bytes(manifest_uri(output_uri, batch.id), manifest_json(result.outputs))
-    except ScoringStopped as exc:
-        raise JobCancelled(f"batch prediction {batch.id} was deleted") from exc
-    except (InvalidInputException, DataError) as exc:
-        write_job_log(ctx, KIND, batch.id, [f"batch prediction FAILED: {exc.message}"])
-        fail_resource(ctx, KIND, batch.id, exc.message)
-        return
+    result = score_files(
+        files,
+        parse_data_schema(data_source.details["DataSourceSchema"]),
+        trained,
+        parse_data_schema(model.details["Schema"]),
+        model_type=ModelType(model.request["MLModelType"]),
+        classes=trained.classes,
+        score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
+        rearrangement=parse_data_rearrangement(spec["DataRearrangement"])
+        if spec.get("DataRearrangement")
+        else None,
+        open_output=ctx.objects.open_write,
+        output_name_for=output_name,
+        workers=SCORING_THREADS,
+        should_stop=started.should_stop,
+        progress=progress,
+        max_logged_invalid=MAX_LOGGED_INVALID,
+    )
+    started.check_cancelled()  # a batch prediction deleted while scoring must not look complete
+    ctx.objects.write_bytes(manifest_uri(output_uri, batch.id), manifest_json(result.outputs))
     summary = f"Scored {result.total_records:,} records into {len(result.files)} result file(s)" + (
         f"; {result.invalid_records:,} could not be scored (blank lines; see LogUri)."
         if result.invalid_records
         else "."
     )
-    write_job_log(
-        ctx,
-        KIND,
-        batch.id,
-        [
-            summary,
-            f"manifest: {manifest_uri(output_uri, batch.id)}",
-            *(f"invalid record: {record.describe()}" for record in result.first_invalid_records),
-        ],
-    )
-    complete_resource(
-        ctx,
-        KIND,
-        batch.id,
+    return Outcome(
         details={
             "TotalRecordCount": result.total_records,
             "InvalidRecordCount": result.invalid_records,
             "ManifestUri": manifest_uri(output_uri, batch.id),
             "Outputs": result.outputs,
         },
-        compute_time_ms=int((time.process_time() - started) * 1000),
         message=summary,
+        log_lines=[
+            summary,
+            f"manifest: {manifest_uri(output_uri, batch.id)}",
+            *(f"invalid record: {record.describe()}" for record in result.first_invalid_records),
+        ],
     )

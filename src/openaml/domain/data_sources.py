@@ -16,15 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from openaml.domain.context import ServiceContext
-from openaml.domain.resources import (
-    artifact_uri,
-    complete_resource,
-    create_resource,
-    fail_resource,
-    report_progress,
-    start_resource,
-    write_job_log,
-)
+from openaml.domain.job_template import Outcome, StartedJob, run_job
+from openaml.domain.resources import artifact_uri, create_resource
 from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile, FileFormat
 from openaml.engine.data.inference import generated_names, looks_like_header
@@ -36,7 +29,8 @@ from openaml.engine.data.schema import DataSchema, parse_data_schema
 from openaml.engine.data.sql import snapshot_sql_query
 from openaml.entities import Caller, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
-from openaml.jobs.worker import JobCancelled, JobContext
+from openaml.jobs.worker import JobContext
+from openaml.progress import JobProgress
 
 log = logging.getLogger(__name__)
 INGEST_JOB = "ingest_data_source"
@@ -266,72 +260,72 @@ def _schema_in_use(files: list[DataFile], parsed: DataSchema | SchemaHints) -> D
 
 def run_ingest_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
     """The ingest job: snapshot (SQL), read and validate every record, compute statistics, store results."""
-    resource = start_resource(ctx, KIND, job.resource_id, "Reading the data")
-    if resource is None:
-        return
-    started = time.process_time()
+    run_job(
+        ctx,
+        job,
+        context,
+        kind=KIND,
+        label="datasource",
+        activity="ingest",
+        start="Reading the data",
+        stopped=(IngestStopped,),
+        failure_log=lambda message: _log_lines(None, message),
+        work=lambda started: _ingest(ctx, started),
+    )
+
+
+def _ingest(ctx: ServiceContext, started: StartedJob) -> Outcome:
+    resource = started.resource
     request = resource.request
     spec = request["DataSpec"]
-    try:
-        if "SqlDatabase" in request:
-            report_progress(ctx, KIND, resource.id, "Running the SQL query and snapshotting its result")
-            url = sql_database_url(ctx, request["SqlDatabase"])
-            with ctx.objects.open_write(request["SnapshotUri"]) as sink:
-                snapshot_sql_query(url, spec["SelectSqlQuery"], sink)
-            location = request["SnapshotUri"]
-        else:
-            location = spec["DataLocationS3"]
-        context.check_cancelled()
-        schema_text = _schema_text(ctx, spec)
-        files = data_files(ctx, location)
-        schema = _schema_in_use(files, parse_schema_or_hints(schema_text) if schema_text else SchemaHints())
-        last_report = [0.0]
+    if "SqlDatabase" in request:
+        started.progress("Running the SQL query and snapshotting its result")
+        url = sql_database_url(ctx, request["SqlDatabase"])
+        with ctx.objects.open_write(request["SnapshotUri"]) as sink:
+            snapshot_sql_query(url, spec["SelectSqlQuery"], sink)
+        location = request["SnapshotUri"]
+    else:
+        location = spec["DataLocationS3"]
+    started.check_cancelled()
+    schema_text = _schema_text(ctx, spec)
+    files = data_files(ctx, location)
+    schema = _schema_in_use(files, parse_schema_or_hints(schema_text) if schema_text else SchemaHints())
+    last_report = [0.0]
 
-        def progress(bytes_done: int, bytes_total: int) -> None:
-            if time.monotonic() - last_report[0] < PROGRESS_INTERVAL_SECONDS:
-                return
-            last_report[0] = time.monotonic()
-            share = f"{100 * bytes_done / bytes_total:.0f}% of " if bytes_total else ""
-            report_progress(ctx, KIND, resource.id, f"Reading the data: {share}{bytes_total / 1e6:.1f} MB")
+    def progress(bytes_done: int, bytes_total: int) -> None:
+        if time.monotonic() - last_report[0] < PROGRESS_INTERVAL_SECONDS:
+            return
+        last_report[0] = time.monotonic()
+        started.progress(JobProgress("Reading the data", bytes_done=bytes_done, bytes_total=bytes_total))
 
-        report = ingest(
-            files,
-            schema,
-            parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
-            compute_statistics=bool(request.get("ComputeStatistics")),
-            require_target=False,
-            max_invalid_records=ctx.settings.max_invalid_records,
-            max_logged_invalid=MAX_LOGGED_INVALID_RECORDS,
-            max_record_bytes=ctx.settings.max_record_bytes,
-            progress=progress,
-            should_stop=context.should_stop,
-        )
-    except IngestStopped as exc:
-        raise JobCancelled(f"datasource {resource.id} was deleted") from exc
-    except (DataError, InvalidInputException) as exc:
-        write_job_log(ctx, KIND, resource.id, _log_lines(None, exc.message))
-        fail_resource(ctx, KIND, resource.id, exc.message)
-        return
-    if context.should_stop():
-        raise JobCancelled(f"datasource {resource.id} was deleted")
+    report = ingest(
+        files,
+        schema,
+        parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
+        compute_statistics=bool(request.get("ComputeStatistics")),
+        require_target=False,
+        max_invalid_records=ctx.settings.max_invalid_records,
+        max_logged_invalid=MAX_LOGGED_INVALID_RECORDS,
+        max_record_bytes=ctx.settings.max_record_bytes,
+        progress=progress,
+        should_stop=started.should_stop,
+    )
+    started.check_cancelled()
     if report.statistics is not None:
         ctx.objects.server_files.write_bytes(
             statistics_uri(ctx, resource.id), json.dumps(report.statistics).encode("utf-8")
         )
-    write_job_log(ctx, KIND, resource.id, _log_lines(report, None))
     message = None
     if report.invalid_records:
         message = (
             f"{report.invalid_records:,} of {report.records_read:,} records were invalid and skipped; "
             "see LogUri for the reasons."
         )
-    complete_resource(
-        ctx,
-        KIND,
-        resource.id,
+    return Outcome(
         details=_details(report),
-        compute_time_ms=int((time.process_time() - started) * 1000) if report.statistics else None,
         message=message,
+        log_lines=_log_lines(report, None),
+        report_compute_time=report.statistics is not None,
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,19 +18,9 @@ import numpy as np
 
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
+from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
 from openaml.domain.ml_models import model_directory
-from openaml.domain.resources import (
-    artifact_uri,
-    complete_resource,
-    create_resource,
-    fail_resource,
-    get_usable_resource,
-    inherited_tags,
-    start_resource,
-    wait_until_completed,
-    write_job_log,
-)
-from openaml.engine.data.errors import DataError
+from openaml.domain.resources import artifact_uri, create_resource, get_usable_resource, inherited_tags
 from openaml.engine.data.ingest import read_frame
 from openaml.engine.data.rearrangement import parse_data_rearrangement
 from openaml.engine.data.schema import Attribute, DataSchema, parse_data_schema
@@ -41,7 +30,7 @@ from openaml.engine.evaluation.evaluate import evaluate
 from openaml.engine.models import ModelType, load_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException, NotFoundException
-from openaml.jobs.worker import JobCancelled, JobContext
+from openaml.jobs.worker import JobContext
 
 EVALUATE_JOB = "evaluate_ml_model"
 KIND = ResourceKind.EVALUATION
@@ -161,57 +150,56 @@ def _baselines(statistics: Mapping[str, Any] | None) -> tuple[str | None, float 
 
 
 def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
-    evaluation = ctx.resources.get(KIND, job.resource_id)
-    if evaluation is None or evaluation.status not in (EntityStatus.PENDING, EntityStatus.INPROGRESS):
-        return
-    try:
-        model = wait_until_completed(
-            ctx, ResourceKind.ML_MODEL, evaluation.request["MLModelId"], "MLModel", context
-        )
-        data_source = wait_until_completed(
-            ctx,
-            ResourceKind.DATA_SOURCE,
-            evaluation.request["EvaluationDataSourceId"],
-            "Evaluation DataSource",
-            context,
-        )
-        if start_resource(ctx, KIND, evaluation.id, "Scoring the evaluation data") is None:
-            return
-        started = time.process_time()
-        check_compatible(model, data_source)
-        training_schema = parse_data_schema(model.details["Schema"])
-        evaluation_schema = parse_data_schema(data_source.details["DataSourceSchema"])
-        schema = reading_schema(training_schema, evaluation_schema)
-        spec = data_source.request["DataSpec"]
-        frame = read_frame(
-            data_sources.data_files(ctx, data_source.request.get("SnapshotUri") or spec["DataLocationS3"]),
-            schema,
-            parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
-            require_target=True,
-        )
-        context.check_cancelled()
-        trained, _ = load_model(model_directory(ctx, model.id))
-        model_type = ModelType(model.request["MLModelType"])
-        target = training_schema.target_attribute_name
-        assert target is not None
-        training = ctx.resources.get(ResourceKind.DATA_SOURCE, model.data_source_id or "")
-        majority, mean = _baselines(data_sources.load_statistics(ctx, training) if training else None)
-        scores = trained.predict_scores(frame) if len(frame) else np.empty((0,))
-        result = evaluate(
-            model_type,
-            frame[target].to_numpy(),
-            scores,
-            classes=trained.classes,
-            score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
-            majority_class=majority,
-            target_mean=mean,
-        )
-    except (InvalidInputException, DataError) as exc:
-        write_job_log(ctx, KIND, evaluation.id, [f"evaluation FAILED: {exc.message}"])
-        fail_resource(ctx, KIND, evaluation.id, exc.message)
-        return
-    except JobCancelled:
-        raise
+    run_job(
+        ctx,
+        job,
+        context,
+        kind=KIND,
+        label="evaluation",
+        activity="evaluation",
+        start="Scoring the evaluation data",
+        dependencies=lambda evaluation: [
+            Dependency(ResourceKind.ML_MODEL, evaluation.request["MLModelId"], "MLModel"),
+            Dependency(
+                ResourceKind.DATA_SOURCE,
+                evaluation.request["EvaluationDataSourceId"],
+                "Evaluation DataSource",
+            ),
+        ],
+        work=lambda started: _evaluate(ctx, started),
+    )
+
+
+def _evaluate(ctx: ServiceContext, started: StartedJob) -> Outcome:
+    model, data_source = started.dependencies
+    check_compatible(model, data_source)
+    training_schema = parse_data_schema(model.details["Schema"])
+    evaluation_schema = parse_data_schema(data_source.details["DataSourceSchema"])
+    schema = reading_schema(training_schema, evaluation_schema)
+    spec = data_source.request["DataSpec"]
+    frame = read_frame(
+        data_sources.data_files(ctx, data_source.request.get("SnapshotUri") or spec["DataLocationS3"]),
+        schema,
+        parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
+        require_target=True,
+    )
+    started.check_cancelled()
+    trained, _ = load_model(model_directory(ctx, model.id))
+    model_type = ModelType(model.request["MLModelType"])
+    target = training_schema.target_attribute_name
+    assert target is not None
+    training = ctx.resources.get(ResourceKind.DATA_SOURCE, model.data_source_id or "")
+    majority, mean = _baselines(data_sources.load_statistics(ctx, training) if training else None)
+    scores = trained.predict_scores(frame) if len(frame) else np.empty((0,))
+    result = evaluate(
+        model_type,
+        frame[target].to_numpy(),
+        scores,
+        classes=trained.classes,
+        score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
+        majority_class=majority,
+        target_mean=mean,
+    )
     rejected = int(data_source.details.get("InvalidRecords", 0)) + (
         int(data_source.details.get("ValidRecords", len(frame))) - len(frame)
     )
@@ -227,21 +215,17 @@ def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> No
         "mlModelId": model.id,
         "evaluationDataSourceId": data_source.id,
     }
-    ctx.objects.server_files.write_bytes(report_uri(ctx, evaluation.id), json.dumps(report).encode("utf-8"))
+    ctx.objects.server_files.write_bytes(
+        report_uri(ctx, started.resource.id), json.dumps(report).encode("utf-8")
+    )
     headline = HEADLINE[model_type]
     summary = f"{headline} {_rounded(result.properties.get(headline))} on {len(frame):,} records."
     if alerts:
         summary += " Alerts: " + " ".join(alert["message"] for alert in alerts)
-    write_job_log(
-        ctx, KIND, evaluation.id, [summary, *(f"{k}: {v}" for k, v in sorted(result.properties.items()))]
-    )
-    complete_resource(
-        ctx,
-        KIND,
-        evaluation.id,
+    return Outcome(
         details={"PerformanceMetrics": result.properties, "Alerts": alerts, "Records": len(frame)},
-        compute_time_ms=int((time.process_time() - started) * 1000),
         message=summary,
+        log_lines=[summary, *(f"{k}: {v}" for k, v in sorted(result.properties.items()))],
     )
 
 

@@ -9,7 +9,6 @@ either way.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,20 +16,9 @@ from typing import Any
 
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
-from openaml.domain.resources import (
-    artifact_uri,
-    complete_resource,
-    create_resource,
-    fail_resource,
-    get_usable_resource,
-    inherited_tags,
-    report_progress,
-    start_resource,
-    wait_until_completed,
-    write_job_log,
-)
+from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
+from openaml.domain.resources import artifact_uri, create_resource, get_usable_resource, inherited_tags
 from openaml.engine.automl import TrainingProgress, parse_automl_parameters, train_automl
-from openaml.engine.data.errors import DataError
 from openaml.engine.data.ingest import read_frame
 from openaml.engine.data.rearrangement import parse_data_rearrangement
 from openaml.engine.data.schema import AttributeType, DataSchema, parse_data_schema
@@ -40,6 +28,7 @@ from openaml.engine.sgd import parse_sgd_parameters, train_sgd_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException, LimitExceededException
 from openaml.jobs.worker import JobCancelled, JobContext
+from openaml.progress import JobProgress
 
 TRAIN_JOB = "train_ml_model"
 KIND = ResourceKind.ML_MODEL
@@ -193,132 +182,136 @@ def leaderboard_uri(ctx: ServiceContext, ml_model_id: str) -> str:
 
 def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
     """Read the training data, train (AutoML or SGD), store the artifact, complete the model."""
-    model = ctx.resources.get(KIND, job.resource_id)
-    if model is None or model.status not in (EntityStatus.PENDING, EntityStatus.INPROGRESS):
-        return
+    run_job(
+        ctx,
+        job,
+        context,
+        kind=KIND,
+        label="model",
+        activity="training",
+        start="Reading the training data",
+        dependencies=lambda model: [
+            Dependency(ResourceKind.DATA_SOURCE, model.request["TrainingDataSourceId"], "Training DataSource")
+        ],
+        stopped=(TrainingCancelled, JobCancelled),
+        work=lambda started: _train(ctx, started),
+    )
+
+
+def training_progress(update: TrainingProgress | str) -> JobProgress:
+    """A training engine's report as the model's progress (``"Training: search: 12 s of 60 s, ..."``)."""
+    if isinstance(update, str):
+        return JobProgress("Training", detail=update)
+    return JobProgress(
+        "Training",
+        step=update.phase,
+        budget_seconds_used=update.elapsed_seconds,
+        budget_seconds=update.budget_seconds,
+        candidates_tried=update.trials_done,
+        metric=update.metric_name,
+        best_score=update.best_score,
+        best_family=update.best_family,
+    )
+
+
+def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
+    model, (data_source,) = started.resource, started.dependencies
     request = model.request
     model_type = ModelType(request["MLModelType"])
-    try:
-        data_source = wait_until_completed(
-            ctx, ResourceKind.DATA_SOURCE, request["TrainingDataSourceId"], "Training DataSource", context
-        )
-        if start_resource(ctx, KIND, model.id, "Reading the training data") is None:
-            return
-        started_wall, started_cpu = time.monotonic(), time.process_time()
-        schema = parse_data_schema(data_source.details["DataSourceSchema"])
-        statistics = data_sources.load_statistics(ctx, data_source)
-        check_schema_fits(schema, model_type, data_source.id, statistics, ctx.settings.max_classes)
-        recipe_text = _recipe_text(ctx, request)
-        parameters = dict(request.get("Parameters") or {})
-        plan = plan_training(parameters, model_type, recipe_text is not None)
-        spec = data_source.request["DataSpec"]
-        location = data_source.request.get("SnapshotUri") or spec["DataLocationS3"]
-        frame = read_frame(
-            data_sources.data_files(ctx, location),
-            schema,
-            parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
-            require_target=True,
-        )
-        context.check_cancelled()
+    schema = parse_data_schema(data_source.details["DataSourceSchema"])
+    statistics = data_sources.load_statistics(ctx, data_source)
+    check_schema_fits(schema, model_type, data_source.id, statistics, ctx.settings.max_classes)
+    recipe_text = _recipe_text(ctx, request)
+    parameters = dict(request.get("Parameters") or {})
+    plan = plan_training(parameters, model_type, recipe_text is not None)
+    spec = data_source.request["DataSpec"]
+    location = data_source.request.get("SnapshotUri") or spec["DataLocationS3"]
+    frame = read_frame(
+        data_sources.data_files(ctx, location),
+        schema,
+        parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
+        require_target=True,
+    )
+    started.check_cancelled()
 
-        def progress(update: TrainingProgress | str) -> None:
-            text = update.describe() if isinstance(update, TrainingProgress) else update
-            report_progress(ctx, KIND, model.id, f"Training: {text}")
+    def progress(update: TrainingProgress | str) -> None:
+        started.progress(training_progress(update))
 
-        details: dict[str, Any] = {
-            "TrainingParameters": plan.effective_parameters,
-            "Mode": plan.mode,
-            "TrainingRecords": len(frame),
-        }
-        if plan.mode == SGD_MODE:
-            sgd_model = train_sgd_model(
-                frame,
-                schema,
-                model_type,
-                parameters,
-                recipe_text=recipe_text,
-                statistics=statistics,
-                seed=int(parameters.get("openaml.seed", 0)),
-                should_stop=context.should_stop,
-                progress=progress,
-            )
-            trained: Any = sgd_model
-            details |= {"Recipe": sgd_model.recipe_text, "RealAlgorithm": "sgd", "Leaderboard": None}
-            summary = f"Trained Amazon ML's SGD model on {len(frame):,} records."
-            log_lines = [f"SGD: {sgd_model.training}", f"model size: {sgd_model.size}"]
-        else:
-            automl = parse_automl_parameters(parameters, model_type)
-            result = train_automl(
-                frame, schema, model_type, automl, progress=progress, should_stop=context.should_stop
-            )
-            trained = result.model
-            ctx.objects.server_files.write_bytes(
-                leaderboard_uri(ctx, model.id),
-                json.dumps(
-                    {
-                        "metric": result.metric_name,
-                        "validation": result.validation,
-                        "validationScore": result.validation_score,
-                        "trainingRows": result.training_rows,
-                        "searchRows": result.search_rows,
-                        "timings": result.timings.to_dict(),
-                        "candidates": result.leaderboard,
-                    }
-                ).encode("utf-8"),
-            )
-            details |= {
-                "RealAlgorithm": trained.algorithm,
-                "Leaderboard": True,
-                "ValidationMetric": result.metric_name,
-                "ValidationScore": result.validation_score,
-            }
-            log_lines = [f"candidate {entry}" for entry in result.leaderboard[:20]]
-            summary = (
-                f"Trained {trained.algorithm} on {len(frame):,} records: validation {result.metric_name} "
-                f"{result.validation_score:.4f} ({result.validation})."
-            )
-        context.check_cancelled()
-        size = save_model(
-            trained,
-            model_directory(ctx, model.id),
-            {
-                "mlModelId": model.id,
-                "mlModelType": model_type.value,
-                "schema": json.loads(schema.to_json()),
-                "trainingDataSourceId": data_source.id,
-                "trainingParameters": plan.effective_parameters,
-                "mode": plan.mode,
-            },
-        )
-    except (TrainingCancelled, JobCancelled) as exc:
-        raise JobCancelled(f"model {model.id} was deleted") from exc
-    except (InvalidInputException, LimitExceededException, DataError) as exc:
-        write_job_log(ctx, KIND, model.id, [f"training FAILED: {exc.message}"])
-        fail_resource(ctx, KIND, model.id, exc.message)
-        return
-    details |= {
-        "SizeInBytes": size,
-        "Schema": schema.to_json(),
-        "TrainingSeconds": time.monotonic() - started_wall,
+    details: dict[str, Any] = {
+        "TrainingParameters": plan.effective_parameters,
+        "Mode": plan.mode,
+        "TrainingRecords": len(frame),
     }
+    if plan.mode == SGD_MODE:
+        sgd_model = train_sgd_model(
+            frame,
+            schema,
+            model_type,
+            parameters,
+            recipe_text=recipe_text,
+            statistics=statistics,
+            seed=int(parameters.get("openaml.seed", 0)),
+            should_stop=started.should_stop,
+            progress=progress,
+        )
+        trained: Any = sgd_model
+        details |= {"Recipe": sgd_model.recipe_text, "RealAlgorithm": "sgd", "Leaderboard": None}
+        summary = f"Trained Amazon ML's SGD model on {len(frame):,} records."
+        log_lines = [f"SGD: {sgd_model.training}", f"model size: {sgd_model.size}"]
+    else:
+        automl = parse_automl_parameters(parameters, model_type)
+        result = train_automl(
+            frame, schema, model_type, automl, progress=progress, should_stop=started.should_stop
+        )
+        trained = result.model
+        ctx.objects.server_files.write_bytes(
+            leaderboard_uri(ctx, model.id),
+            json.dumps(
+                {
+                    "metric": result.metric_name,
+                    "validation": result.validation,
+                    "validationScore": result.validation_score,
+                    "trainingRows": result.training_rows,
+                    "searchRows": result.search_rows,
+                    "timings": result.timings.to_dict(),
+                    "candidates": result.leaderboard,
+                }
+            ).encode("utf-8"),
+        )
+        details |= {
+            "RealAlgorithm": trained.algorithm,
+            "Leaderboard": True,
+            "ValidationMetric": result.metric_name,
+            "ValidationScore": result.validation_score,
+        }
+        log_lines = [f"candidate {entry}" for entry in result.leaderboard[:20]]
+        summary = (
+            f"Trained {trained.algorithm} on {len(frame):,} records: validation {result.metric_name} "
+            f"{result.validation_score:.4f} ({result.validation})."
+        )
+    started.check_cancelled()
+    size = save_model(
+        trained,
+        model_directory(ctx, model.id),
+        {
+            "mlModelId": model.id,
+            "mlModelType": model_type.value,
+            "schema": json.loads(schema.to_json()),
+            "trainingDataSourceId": data_source.id,
+            "trainingParameters": plan.effective_parameters,
+            "mode": plan.mode,
+        },
+    )
+    details |= {"SizeInBytes": size, "Schema": schema.to_json(), "TrainingSeconds": started.seconds_elapsed()}
     if model_type is ModelType.BINARY:
         details["ScoreThreshold"] = 0.5
-    write_job_log(
-        ctx,
-        KIND,
-        model.id,
-        [
+    return Outcome(
+        details=details,
+        message=summary,
+        log_lines=[
             summary,
             f"mode: {plan.mode}; parameters: {json.dumps(plan.effective_parameters, sort_keys=True)}",
             f"model size: {size:,} bytes; wall time {details['TrainingSeconds']:.1f} s",
             *log_lines,
         ],
-    )
-    complete_resource(
-        ctx,
-        KIND,
-        model.id,
-        details=details,
-        compute_time_ms=int((time.process_time() - started_cpu) * 1000),
-        message=summary,
     )

@@ -22,6 +22,7 @@ from openaml.errors import (
     TagLimitExceededException,
 )
 from openaml.jobs.worker import JobContext
+from openaml.progress import JobProgress
 
 #: The URL path segment and data-directory folder of each resource type.
 COLLECTIONS = {
@@ -155,21 +156,40 @@ def delete_resource(
 
 
 def start_resource(
-    ctx: ServiceContext, kind: ResourceKind, resource_id: str, message: str | None = None
+    ctx: ServiceContext, kind: ResourceKind, resource_id: str, message: str | JobProgress | None = None
 ) -> Resource | None:
-    """Move to INPROGRESS (again, when a job is retried); None if the resource left the job's hands."""
+    """Move to INPROGRESS (again, when a job is retried); None if the resource left the job's hands.
+
+    A :class:`JobProgress` is stored as the resource's progress and its ``Message`` rendered from it.
+    """
     now = time.time()
+    progress = JobProgress(message, seconds_elapsed=0.0) if isinstance(message, str) else message
     return ctx.resources.update(
         kind,
         resource_id,
-        {"status": EntityStatus.INPROGRESS, "started_at": now, "message": message},
+        {
+            "status": EntityStatus.INPROGRESS,
+            "started_at": now,
+            "message": progress.message() if progress is not None else None,
+            "progress": progress.to_json() if progress is not None else None,
+        },
         only_if_status=ALLOWED_TRANSITIONS[EntityStatus.INPROGRESS],
     )
 
 
-def report_progress(ctx: ServiceContext, kind: ResourceKind, resource_id: str, message: str) -> None:
+def report_progress(
+    ctx: ServiceContext, kind: ResourceKind, resource_id: str, progress: str | JobProgress
+) -> None:
+    """Store a running job's progress and its ``Message`` (rendered from it by :meth:`JobProgress.message`).
+
+    A plain string is a report with only a phase.
+    """
+    report = JobProgress(progress) if isinstance(progress, str) else progress
     ctx.resources.update(
-        kind, resource_id, {"message": message[:MAX_MESSAGE_LENGTH]}, only_if_status=[EntityStatus.INPROGRESS]
+        kind,
+        resource_id,
+        {"message": report.message()[:MAX_MESSAGE_LENGTH], "progress": report.to_json()},
+        only_if_status=[EntityStatus.INPROGRESS],
     )
 
 
@@ -192,6 +212,7 @@ def complete_resource(
             "details": dict(details),
             "compute_time_ms": compute_time_ms,
             "message": message,
+            "progress": None,
             **dict(links or {}),
         },
         only_if_status=ALLOWED_TRANSITIONS[EntityStatus.COMPLETED],
@@ -213,6 +234,7 @@ def fail_resource(
             "finished_at": time.time(),
             "message": message[:MAX_MESSAGE_LENGTH],
             "details": dict(details or {}),
+            "progress": None,
         },
         only_if_status=ALLOWED_TRANSITIONS[EntityStatus.FAILED],
     )

@@ -38,6 +38,7 @@ _RESOURCE_FIELDS = (
     "ml_model_type",
     "endpoint_status",
     "algorithm",
+    "progress",
 )
 
 
@@ -62,6 +63,7 @@ def _to_entity(row: ResourceRow) -> Resource:
         ml_model_type=row.ml_model_type,
         endpoint_status=row.endpoint_status,
         algorithm=row.algorithm,
+        progress=dict(row.progress) if row.progress is not None else None,
     )
 
 

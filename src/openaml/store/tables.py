@@ -40,6 +40,8 @@ class ResourceRow(Base):
     ml_model_type: Mapped[str | None] = mapped_column(String(16))
     endpoint_status: Mapped[str | None] = mapped_column(String(16))
     algorithm: Mapped[str | None] = mapped_column(String(32))
+    #: The running job's last :class:`openaml.progress.JobProgress` report (JSON); ``None`` when idle.
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (
         Index("ix_resources_kind_created", "kind", "created_at"),
