@@ -1,8 +1,9 @@
 """What the console does alike for every object type: live status, job logs and deletion.
 
-``GET /console/api/status?r=mlmodels/ID&r=...`` answers the status, message (progress) and, for
-models, endpoint status of the objects a page shows as running; ``console.js`` polls it every few
-seconds while any of them runs.
+``GET /console/api/status?r=mlmodels/ID&r=...`` answers the status, message and structured progress
+(the API's ``GET .../{id}/progress``: an :class:`openaml.progress.JobProgress` as JSON) and, for models,
+endpoint status of the objects a page shows as running; ``console.js`` polls it every few seconds while
+any of them runs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from openaml.errors import NotFoundException, OpenAMLError, ResourceNotFoundExce
 from openaml.operations.extensions import RawContent
 
 LOG = ("GET", "/{collection}/{ResourceId}/log")
+PROGRESS = ("GET", "/{collection}/{ResourceId}/progress")
 #: Most objects one status request may ask about.
 MAX_STATUS_REFERENCES = 200
 
@@ -70,7 +72,19 @@ async def status_of(console: Console, caller: Caller, reference: str) -> dict[st
         return {"ref": reference, "status": "NOTFOUND"}
     except OpenAMLError as error:
         return {"ref": reference, "error": error.message}
-    state = {"ref": reference, "status": result["Status"], "message": result.get("Message") or ""}
+    state: dict[str, Any] = {
+        "ref": reference,
+        "status": result["Status"],
+        "message": result.get("Message") or "",
+        "progress": None,
+    }
+    if result["Status"] == "INPROGRESS":
+        report = await console.gateway.extension_json(
+            *PROGRESS, caller, path={"collection": collection, "ResourceId": resource_id}
+        )
+        state["progress"] = report.get("Progress")
+        if state["progress"]:
+            state["message"] = state["progress"].get("message") or state["message"]
     if info is ML_MODELS:
         state["endpointStatus"] = (result.get("EndpointInfo") or {}).get("EndpointStatus", "NONE")
     return state

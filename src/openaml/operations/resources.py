@@ -1,4 +1,4 @@
-"""What every resource type shares: the job log and its presigned ``LogUri``."""
+"""What every resource type shares: the job log and its presigned ``LogUri``, and the job's progress."""
 
 from __future__ import annotations
 
@@ -21,12 +21,31 @@ def log_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, caller: C
     return ctx.presign(url, caller) if ctx.presign is not None else url
 
 
-def get_log(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
-    """``GET /openaml/v1/{collection}/{id}/log``: the job log of any resource (its ``LogUri``)."""
+def _kind_of(request: ExtensionRequest) -> ResourceKind:
     kinds = {collection: kind for kind, collection in COLLECTIONS.items()}
     if request.path["collection"] not in kinds:
         raise NotFoundException(f"No extension endpoint for {request.path['collection']!r}.")
-    kind = kinds[request.path["collection"]]
+    return kinds[request.path["collection"]]
+
+
+def get_progress(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
+    """``GET /openaml/v1/{collection}/{id}/progress``: the status, ``Message`` and structured progress.
+
+    ``Progress`` is the running job's last :class:`openaml.progress.JobProgress` report (``null`` when no
+    job runs); ``Message`` is the same text ``Get*`` returns, rendered from it.
+    """
+    kind = _kind_of(request)
+    resource = domain.get_resource(ctx, kind, request.path["ResourceId"])
+    return {
+        "Status": resource.status.value,
+        "Message": resource.message,
+        "Progress": resource.progress,
+    }
+
+
+def get_log(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
+    """``GET /openaml/v1/{collection}/{id}/log``: the job log of any resource (its ``LogUri``)."""
+    kind = _kind_of(request)
     resource = domain.get_resource(ctx, kind, request.path["ResourceId"])
     uri = domain.artifact_uri(ctx, kind, resource.id, "log.txt")
     if not ctx.objects.server_files.exists(uri):
@@ -36,4 +55,7 @@ def get_log(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> A
     return RawContent(ctx.objects.server_files.read_bytes(uri), "text/plain; charset=utf-8")
 
 
-EXTENSION_ROUTES = [("GET", "/{collection}/{ResourceId}/log", get_log)]
+EXTENSION_ROUTES = [
+    ("GET", "/{collection}/{ResourceId}/log", get_log),
+    ("GET", "/{collection}/{ResourceId}/progress", get_progress),
+]

@@ -124,7 +124,11 @@ def wait_for(context: ClientContext, kind: Kind, resource_id: str, timeout: floa
     def observe() -> Observation:
         final.clear()
         final.update(kind.get(context, resource_id))
-        return resource_observation(final)
+        progress = None
+        if final.get("Status") == "INPROGRESS":
+            report = context.client.get_json(f"/{kind.extension_collection}/{resource_id}/progress")
+            progress = report.get("Progress") if isinstance(report, dict) else None
+        return resource_observation(final, progress)
 
     Watch(
         context.printer,

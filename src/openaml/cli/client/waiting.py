@@ -1,14 +1,13 @@
 """Waiting for long operations with a progress bar: status, elapsed time and, for training, the best score.
 
 A :class:`Watch` polls one object (a ``Get*`` call) until it is done. The bar shows the object's status
-and its ``Message``; while a model trains, the server's message reads like ``"Training: search: 12 s
-of 60 s, 7 candidates, best macro_f1 0.9012 (lightgbm)"``, from which the bar takes its fill (12 of
-60 s) and the best score so far.
+and its ``Message``; while a job runs, the object's structured progress (``GET .../{id}/progress``, an
+:class:`openaml.progress.JobProgress`) gives the bar its fill (bytes read or scored, the training budget
+used) and the best score so far. Nothing is parsed back out of the message text.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,10 +19,9 @@ from rich.text import Text
 
 from openaml.cli.client.errors import CliError, ExitCode
 from openaml.cli.client.output import Printer
+from openaml.progress import JobProgress
 
 POLL_SECONDS = 0.5
-_BUDGET = re.compile(r"(\d+(?:\.\d+)?) s of (\d+(?:\.\d+)?) s")
-_BEST = re.compile(r"best (\S+ -?\d+(?:\.\d+)?(?: \([^)]*\))?)")
 
 
 @dataclass(frozen=True)
@@ -35,28 +33,31 @@ class Observation:
     finished: bool = False
     #: Why it can no longer finish (FAILED, DELETED, ...); ``None`` while it can.
     failure: str | None = None
+    #: The running job's structured progress, when the server reported one.
+    progress: JobProgress | None = None
 
 
-def resource_observation(response: dict[str, Any]) -> Observation:
-    """A ``Get*`` response of a datasource, model, evaluation or batch prediction as an observation."""
+def resource_observation(response: dict[str, Any], progress: dict[str, Any] | None = None) -> Observation:
+    """A ``Get*`` response of a datasource, model, evaluation or batch prediction (and the ``Progress``
+    of its ``.../progress`` endpoint, when fetched) as an observation."""
     status = str(response.get("Status", "?"))
     message = str(response.get("Message") or "")
     failure = (
         f"it is {status}" + (f": {message}" if message else "") if status in ("FAILED", "DELETED") else None
     )
-    return Observation(status, message, finished=status == "COMPLETED", failure=failure)
+    report = JobProgress.from_json(progress) if isinstance(progress, dict) else None
+    return Observation(status, message, finished=status == "COMPLETED", failure=failure, progress=report)
 
 
-def training_progress(message: str) -> tuple[float, float] | None:
-    """``(elapsed, budget)`` seconds from a training message, when it has them."""
-    match = _BUDGET.search(message)
-    return (float(match[1]), float(match[2])) if match else None
-
-
-def best_score(message: str) -> str | None:
-    """The ``"<metric> <score> (<family>)"`` part of a training message, when it has one."""
-    match = _BEST.search(message)
-    return match[1] if match else None
+def bar_fill(progress: JobProgress | None) -> tuple[float, float] | None:
+    """``(done, total)`` for the bar: bytes read or scored, or training seconds of the budget."""
+    if progress is None:
+        return None
+    if progress.bytes_total:
+        return float(progress.bytes_done or 0), float(progress.bytes_total)
+    if progress.budget_seconds:
+        return float(progress.budget_seconds_used or 0.0), progress.budget_seconds
+    return None
 
 
 class _OutcomeColumn(SpinnerColumn):
@@ -95,12 +96,12 @@ class Watch:
             task = progress.add_task(self.label, total=None, status="", detail="", outcome="")
             while True:
                 observation = self.observe()
-                best = best_score(observation.message) or best
-                budget = training_progress(observation.message)
+                best = (observation.progress.best() if observation.progress else None) or best
+                fill = bar_fill(observation.progress)
                 detail = f"best {best}" if best else _short(observation.message)
                 progress.update(task, status=observation.status, detail=detail)
-                if budget is not None:
-                    progress.update(task, completed=budget[0], total=budget[1])
+                if fill is not None:
+                    progress.update(task, completed=fill[0], total=fill[1])
                 if observation.finished:
                     progress.update(task, completed=1, total=1, outcome="[green]✓[/]")
                     return observation
