@@ -13,7 +13,15 @@ from typing import Any
 import regex
 
 from openaml.domain.context import ServiceContext
-from openaml.entities import ALLOWED_TRANSITIONS, EntityStatus, Resource, ResourceKind, ResourceQuery, Tag
+from openaml.entities import (
+    ALLOWED_TRANSITIONS,
+    EntityStatus,
+    Resource,
+    ResourceKind,
+    ResourceQuery,
+    Tag,
+    descriptor_of,
+)
 from openaml.errors import (
     IdempotentParameterMismatchException,
     InvalidInputException,
@@ -23,13 +31,6 @@ from openaml.errors import (
 )
 from openaml.jobs.worker import JobContext
 
-#: The URL path segment and data-directory folder of each resource type.
-COLLECTIONS = {
-    ResourceKind.DATA_SOURCE: "datasources",
-    ResourceKind.ML_MODEL: "mlmodels",
-    ResourceKind.EVALUATION: "evaluations",
-    ResourceKind.BATCH_PREDICTION: "batchpredictions",
-}
 MAX_TAGS_PER_RESOURCE = 50
 #: IDs the API's pattern admits but that cannot name the folder of a resource's files.
 PATH_SEGMENT_IDS = frozenset({".", ".."})
@@ -235,7 +236,7 @@ def check_resource_id(kind: ResourceKind, resource_id: str) -> None:
 def artifact_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, name: str) -> str:
     """Where a resource's job keeps a file (statistics, model, report, log) in the data directory."""
     check_resource_id(kind, resource_id)
-    return ctx.objects.data_uri(COLLECTIONS[kind], resource_id, name)
+    return ctx.objects.data_uri(descriptor_of(kind).collection, resource_id, name)
 
 
 def write_job_log(ctx: ServiceContext, kind: ResourceKind, resource_id: str, lines: Sequence[str]) -> None:

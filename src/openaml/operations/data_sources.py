@@ -7,12 +7,10 @@ from typing import Any
 from openaml.domain import data_sources as domain
 from openaml.domain import resources
 from openaml.domain.context import ServiceContext
-from openaml.entities import Caller, EntityStatus, ResourceKind
+from openaml.entities import DATA_SOURCES, Caller, EntityStatus, ResourceKind
 from openaml.errors import InvalidInputException, ResourceNotFoundException
-from openaml.operations import wire
-from openaml.operations.describe import describe
 from openaml.operations.extensions import ExtensionRequest, RawContent
-from openaml.operations.resources import log_uri
+from openaml.operations.kinds import KindHooks, kind_handlers
 
 KIND = ResourceKind.DATA_SOURCE
 
@@ -100,27 +98,6 @@ def _without_password(spec: dict[str, Any]) -> dict[str, Any]:
     return {**spec, "DatabaseCredentials": credentials}
 
 
-def get_data_source(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resource = resources.get_resource(ctx, KIND, params["DataSourceId"])
-    return wire.data_source_shape(
-        resource, verbose=bool(params.get("Verbose")), log_uri=log_uri(ctx, KIND, resource.id, caller)
-    )
-
-
-def update_data_source(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resources.rename_resource(ctx, KIND, params["DataSourceId"], params["DataSourceName"])
-    return {"DataSourceId": params["DataSourceId"]}
-
-
-def delete_data_source(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resources.delete_resource(ctx, KIND, params["DataSourceId"])
-    return {"DataSourceId": params["DataSourceId"]}
-
-
-def describe_data_sources(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    return describe(ctx, KIND, params)
-
-
 # --- extension endpoints -------------------------------------------------------------------------
 
 
@@ -159,10 +136,7 @@ OPERATIONS = {
     "CreateDataSourceFromS3": create_data_source_from_s3,
     "CreateDataSourceFromRDS": create_data_source_from_rds,
     "CreateDataSourceFromRedshift": create_data_source_from_redshift,
-    "GetDataSource": get_data_source,
-    "UpdateDataSource": update_data_source,
-    "DeleteDataSource": delete_data_source,
-    "DescribeDataSources": describe_data_sources,
+    **kind_handlers(DATA_SOURCES, KindHooks(filters={"DataLocationS3": "data_uri"})),
 }
 EXTENSION_ROUTES = [
     ("POST", "/datasources/schema-inference", infer_schema),

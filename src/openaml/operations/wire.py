@@ -6,17 +6,12 @@ with a millisecond fraction, and members without a value are left out (botocore 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from openaml.domain.ml_models import TRUE_ALGORITHM_KEY, true_algorithm
-from openaml.entities import EntityStatus, Resource, ResourceKind
-
-ID_MEMBER = {
-    ResourceKind.DATA_SOURCE: "DataSourceId",
-    ResourceKind.ML_MODEL: "MLModelId",
-    ResourceKind.EVALUATION: "EvaluationId",
-    ResourceKind.BATCH_PREDICTION: "BatchPredictionId",
-}
+from openaml.entities import EntityStatus, Resource, ResourceKind, descriptor_of
 
 
 def epoch(value: float | None) -> float | None:
@@ -32,7 +27,7 @@ def _common(resource: Resource) -> dict[str, Any]:
         resource.status is EntityStatus.DELETED and resource.finished_at is not None
     )
     return {
-        ID_MEMBER[resource.kind]: resource.id,
+        descriptor_of(resource.kind).id_member: resource.id,
         "Name": resource.name,
         "Status": resource.status.value,
         "CreatedAt": epoch(resource.created_at),
@@ -151,12 +146,37 @@ def batch_prediction_shape(resource: Resource, *, log_uri: str | None = None) ->
     return _drop_none(shape)
 
 
+@dataclass(frozen=True)
+class View:
+    """Which variant of a resource's shape to render: a ``Describe*`` result or a ``Get*`` response."""
+
+    public_url: str
+    #: ``Get*`` only: the caller asked for ``Verbose`` (schema, recipe, full SQL query).
+    verbose: bool = False
+    #: ``Get*`` only: the presigned URL of the job log.
+    log_uri: str | None = None
+    #: ``Get*`` rather than ``Describe*`` (``GetMLModel`` has no ``Algorithm``).
+    for_get: bool = False
+
+
+#: How each kind renders its shape for a :class:`View`.
+SHAPES: dict[ResourceKind, Callable[[Resource, View], dict[str, Any]]] = {
+    ResourceKind.DATA_SOURCE: lambda r, view: data_source_shape(
+        r, verbose=view.verbose, log_uri=view.log_uri
+    ),
+    ResourceKind.ML_MODEL: lambda r, view: ml_model_shape(
+        r, view.public_url, verbose=view.verbose, log_uri=view.log_uri, for_get=view.for_get
+    ),
+    ResourceKind.EVALUATION: lambda r, view: evaluation_shape(r, log_uri=view.log_uri),
+    ResourceKind.BATCH_PREDICTION: lambda r, view: batch_prediction_shape(r, log_uri=view.log_uri),
+}
+
+
+def resource_shape(resource: Resource, view: View) -> dict[str, Any]:
+    """The wire shape of any resource, as ``view`` asks."""
+    return SHAPES[resource.kind](resource, view)
+
+
 def describe_shape(resource: Resource, public_url: str) -> dict[str, Any]:
     """The shape of a resource in the ``Results`` of its ``Describe*`` operation."""
-    if resource.kind is ResourceKind.DATA_SOURCE:
-        return data_source_shape(resource)
-    if resource.kind is ResourceKind.ML_MODEL:
-        return ml_model_shape(resource, public_url)
-    if resource.kind is ResourceKind.EVALUATION:
-        return evaluation_shape(resource)
-    return batch_prediction_shape(resource)
+    return resource_shape(resource, View(public_url))
