@@ -50,9 +50,11 @@ def get_result(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -
     return RawContent(ctx.objects.read_bytes(outputs[int(index)]), "application/gzip")
 
 
+#: What this kind's Get/Update/Delete/Describe do beyond what every kind does.
+KIND_HOOKS = KindHooks(filters=MODEL_AND_DATA_FILTERS)
 OPERATIONS = {
     "CreateBatchPrediction": create_batch_prediction,
-    **kind_handlers(BATCH_PREDICTIONS, KindHooks(filters=MODEL_AND_DATA_FILTERS)),
+    **kind_handlers(BATCH_PREDICTIONS, KIND_HOOKS),
 }
 EXTENSION_ROUTES = [
     ("GET", "/batchpredictions/{BatchPredictionId}/manifest", get_manifest),

@@ -132,11 +132,13 @@ def infer_schema(ctx: ServiceContext, request: ExtensionRequest, caller: Caller)
     return {"DataSchema": domain.infer_schema_preview(ctx, location, hints).to_json()}
 
 
+#: What this kind's Get/Update/Delete/Describe do beyond what every kind does.
+KIND_HOOKS = KindHooks(filters={"DataLocationS3": "data_uri"})
 OPERATIONS = {
     "CreateDataSourceFromS3": create_data_source_from_s3,
     "CreateDataSourceFromRDS": create_data_source_from_rds,
     "CreateDataSourceFromRedshift": create_data_source_from_redshift,
-    **kind_handlers(DATA_SOURCES, KindHooks(filters={"DataLocationS3": "data_uri"})),
+    **kind_handlers(DATA_SOURCES, KIND_HOOKS),
 }
 EXTENSION_ROUTES = [
     ("POST", "/datasources/schema-inference", infer_schema),

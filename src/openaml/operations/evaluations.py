@@ -41,9 +41,11 @@ def get_chart(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) ->
     return RawContent(body, media_type)
 
 
+#: What this kind's Get/Update/Delete/Describe do beyond what every kind does.
+KIND_HOOKS = KindHooks(filters=MODEL_AND_DATA_FILTERS)
 OPERATIONS = {
     "CreateEvaluation": create_evaluation,
-    **kind_handlers(EVALUATIONS, KindHooks(filters=MODEL_AND_DATA_FILTERS)),
+    **kind_handlers(EVALUATIONS, KIND_HOOKS),
 }
 EXTENSION_ROUTES = [
     ("GET", "/evaluations/{EvaluationId}/report", get_report),

@@ -62,21 +62,20 @@ def get_leaderboard(ctx: ServiceContext, request: ExtensionRequest, caller: Call
     )
 
 
+#: What this kind's Get/Update/Delete/Describe do beyond what every kind does.
+KIND_HOOKS = KindHooks(
+    filters={
+        "TrainingDataSourceId": "data_source_id",
+        "RealtimeEndpointStatus": "endpoint_status",
+        "MLModelType": "ml_model_type",
+        "Algorithm": "algorithm",
+        "TrainingDataURI": "data_uri",
+    },
+    update=_update_fields,
+    delete=_deleted_fields,
+)
 OPERATIONS = {
     "CreateMLModel": create_ml_model,
-    **kind_handlers(
-        ML_MODELS,
-        KindHooks(
-            filters={
-                "TrainingDataSourceId": "data_source_id",
-                "RealtimeEndpointStatus": "endpoint_status",
-                "MLModelType": "ml_model_type",
-                "Algorithm": "algorithm",
-                "TrainingDataURI": "data_uri",
-            },
-            update=_update_fields,
-            delete=_deleted_fields,
-        ),
-    ),
+    **kind_handlers(ML_MODELS, KIND_HOOKS),
 }
 EXTENSION_ROUTES = [("GET", "/mlmodels/{MLModelId}/leaderboard", get_leaderboard)]
