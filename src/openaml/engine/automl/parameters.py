@@ -8,7 +8,7 @@ string-valued like every other entry of the map:
     from 1 to 604800 (7 days, Amazon ML's longest job). The job ends within 1.1 times this budget.
     Default: 60 s plus 1 s per 10,000 data cells (rows × input columns), at most 3600 s.
 ``openaml.algorithms``
-    Comma-separated model families to consider, from ``linear``, ``lightgbm``, ``extra_trees``,
+    Comma-separated model families to consider, from ``linear``, ``lightgbm``, ``catboost``, ``extra_trees``,
     ``random_forest``, ``knn`` and ``mlp`` (or ``all``). Default: all of them.
 ``openaml.metric``
     The validation metric the search optimises. BINARY: ``auc`` (default, Amazon ML's
@@ -32,8 +32,8 @@ string-valued like every other entry of the map:
     Most distinct models in the final ensemble (1 to 20, default 5); fewer keep predictions cheap.
 ``openaml.maxServingCost``
     Most real-time cost of the final ensemble (1 to 1000, default 10), the sum of its members'
-    costs relative to a linear model: linear 1, LightGBM 1, MLP 2, random forest, extra trees and
-    k-NN 8 each (about 30 µs per unit for one record on wide data). The best single model is always
+    costs relative to a linear model: linear 1, LightGBM 1, MLP 2, CatBoost 6, random forest, extra
+    trees and k-NN 8 each (about 30 µs per unit for one record on wide data). The best single model is always
     allowed; the limit only stops the ensemble from adding costly members (with the default, an
     ensemble holds at most one forest or k-NN model). 1000 lifts the limit.
 
@@ -53,7 +53,7 @@ from openaml.engine.models import ModelType
 from openaml.errors import InvalidInputException
 
 NAMESPACE = "openaml."
-FAMILY_NAMES = ("linear", "lightgbm", "extra_trees", "random_forest", "knn", "mlp")
+FAMILY_NAMES = ("linear", "lightgbm", "catboost", "extra_trees", "random_forest", "knn", "mlp")
 MAX_BUDGET_SECONDS = 604_800.0
 _MIN_BUDGET_SECONDS = 1.0
 _DEFAULT_BUDGET_BASE_SECONDS = 60.0
