@@ -36,6 +36,19 @@ string-valued like every other entry of the map:
     trees and k-NN 8 each (about 30 µs per unit for one record on wide data). The best single model is always
     allowed; the limit only stops the ensemble from adding costly members (with the default, an
     ensemble holds at most one forest or k-NN model). 1000 lifts the limit.
+``openaml.groupAttribute``
+    The attribute that says which group a record belongs to (a subject, a patient, a store), when
+    records of one group resemble each other. Validation then keeps every group whole, on the
+    training or the validation side (group k-fold with at most one fold per group, or a 20% group
+    holdout), so that its score predicts the score on new groups. The attribute is not a model input.
+``openaml.timeAttribute``
+    The attribute that orders records in time (a number, or text that sorts in time order such as
+    ISO 8601 dates). Validation is then a holdout of the newest 20% (``openaml.validationFolds`` does
+    not apply). The attribute stays a model input. Not together with ``openaml.groupAttribute``.
+
+With either of them, the best model of the search is also fitted once on a random split of the
+same rows; when its error there is at most three quarters of its error on the honest split, the
+leaderboard warns that a random split would have looked too good (see :mod:`.honesty`).
 
 Keys outside the ``openaml.`` namespace (``sgd.*``) belong to other parts of the service and are
 ignored here; unknown ``openaml.*`` keys and bad values raise ``InvalidInputException``.
@@ -60,6 +73,7 @@ _DEFAULT_BUDGET_BASE_SECONDS = 60.0
 _DEFAULT_BUDGET_CELLS_PER_SECOND = 10_000
 _DEFAULT_BUDGET_CAP_SECONDS = 3600.0
 _MAX_SEED = 2**31 - 1
+_MAX_ATTRIBUTE_NAME = 1024
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,8 @@ class AutoMLParameters:
     search_row_limit: int = 100_000
     max_ensemble_size: int = 5
     max_serving_cost: float = 10.0
+    group_attribute: str | None = None
+    time_attribute: str | None = None
 
     def budget_for(self, n_rows: int, n_columns: int) -> float:
         """The time budget for data of this shape: the explicit one, or the size-scaled default."""
@@ -109,6 +125,11 @@ def parse_automl_parameters(
         _PARSERS[key][0]: _PARSERS[key][1](NAMESPACE + key, value) for key, value in values.items()
     }
     result = AutoMLParameters(**settings)
+    if result.group_attribute is not None and result.time_attribute is not None:
+        raise InvalidInputException(
+            f"Give {NAMESPACE}groupAttribute or {NAMESPACE}timeAttribute, not both: validation keeps "
+            "either groups apart or the newest records apart."
+        )
     if model_type is not None and result.metric is not None:
         metric_for(result.metric, model_type)
     return result
@@ -148,6 +169,16 @@ def _parse_metric(key: str, text: str) -> str:
         f"{key} {text!r} is not a metric OpenAML knows; use auc, log_loss, accuracy or f1 (BINARY), "
         "macro_f1, accuracy or log_loss (MULTICLASS), rmse, mae or r2 (REGRESSION)."
     )
+
+
+def _parse_attribute_name(key: str, text: str) -> str:
+    name = text.strip()
+    if not name or len(name) > _MAX_ATTRIBUTE_NAME:
+        raise InvalidInputException(
+            f"{key} must name an attribute of the datasource (1 to {_MAX_ATTRIBUTE_NAME} characters); "
+            f"got {text[:_MAX_ATTRIBUTE_NAME]!r}."
+        )
+    return name
 
 
 def _integer_parser(low: int, high: int, *, allowed: tuple[int, ...] = ()) -> Callable[[str, str], int]:
@@ -195,4 +226,6 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "searchRowLimit": ("search_row_limit", _integer_parser(1_000, 10_000_000)),
     "maxEnsembleSize": ("max_ensemble_size", _integer_parser(1, 20)),
     "maxServingCost": ("max_serving_cost", _number_parser(1.0, 1000.0)),
+    "groupAttribute": ("group_attribute", _parse_attribute_name),
+    "timeAttribute": ("time_attribute", _parse_attribute_name),
 }
