@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import optuna
 import pytest
 from sklearn.metrics import roc_auc_score
 
@@ -14,6 +15,7 @@ from openaml.engine.automl import AutoMLParameters, TrainingCancelled, train_aut
 from openaml.engine.automl.budget import HARD_LIMIT_FACTOR, Budget
 from openaml.engine.automl.families import FAMILIES, Task
 from openaml.engine.automl.families.catboost import CatBoostLearner
+from openaml.engine.automl.families.derived_portfolios import PORTFOLIOS
 from openaml.engine.data.schema import AttributeType
 from openaml.engine.models import ModelType, load_model, save_model
 
@@ -101,3 +103,33 @@ def test_the_budget_promise_holds_with_catboost(synthetic: Callable[..., TypedDa
     result = train_automl(frame, schema, ModelType.BINARY, AutoMLParameters(time_budget_seconds=budget))
     assert time.monotonic() - started <= HARD_LIMIT_FACTOR * budget + 1.0
     assert "catboost" in {entry["family"] for entry in result.leaderboard}
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        Task(ModelType.BINARY, 2, 500, 10, 0),
+        Task(ModelType.BINARY, 2, 500, 10, 0, imbalanced=True),
+        Task(ModelType.MULTICLASS, 4, 500, 300, 0),
+        Task(ModelType.REGRESSION, 0, 500, 10, 0),
+    ],
+    ids=["binary", "imbalanced", "wide-multiclass", "regression"],
+)
+def test_the_portfolio_is_the_derived_one_adapted_to_the_task_and_in_the_search_space(task: Task) -> None:
+    family = FAMILIES["catboost"]
+    configs = family.portfolio(task)
+
+    derived = PORTFOLIOS.get("catboost")
+    assert derived, "benchmarks/derive_portfolio.py has written catboost's portfolio"
+    assert configs[0]["depth"] == derived[0]["depth"]
+    assert ("class_weight" in configs[0]) == task.is_classification
+    assert all(config["border_count"] == 64 for config in configs) or not task.wide
+    if task.imbalanced:
+        assert any(config.get("class_weight") == "balanced" for config in configs)
+    # Each configuration is a point of the space the search then tunes (Optuna warns otherwise).
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for config in configs:
+        study.enqueue_trial(config)
+        trial = study.ask()
+        assert family.suggest(trial, task) == config
+        study.tell(trial, 0.0)

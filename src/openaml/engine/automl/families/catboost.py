@@ -33,6 +33,7 @@ from openaml.engine.automl.families.base import (
     Task,
     expand_probabilities,
 )
+from openaml.engine.automl.families.derived_portfolios import PORTFOLIOS
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.models import ModelType, TrainingCancelled
 
@@ -42,6 +43,25 @@ _EARLY_STOPPING_ROUNDS = 50
 # cells (float32: 80 MB); above it the category codes are used as numbers, as LightGBM does not.
 _MAX_DENSE_CELLS = 20_000_000
 _PREDICT_CHUNK_ROWS = 10_000
+#: Used only if no derived portfolio has been generated: CatBoost's defaults and two variants.
+_FALLBACK_PORTFOLIO: list[Config] = [
+    {
+        "learning_rate": 0.05,
+        "depth": 6,
+        "l2_leaf_reg": 3.0,
+        "random_strength": 1.0,
+        "border_count": 254,
+        "one_hot_max_size": 2,
+    },
+    {
+        "learning_rate": 0.1,
+        "depth": 4,
+        "l2_leaf_reg": 10.0,
+        "random_strength": 1.0,
+        "border_count": 254,
+        "one_hot_max_size": 2,
+    },
+]
 
 
 class CatBoostLearner:
@@ -84,23 +104,18 @@ class CatBoostFamily(Family):
     serving_cost = 6.0
 
     def portfolio(self, task: Task) -> list[Config]:
-        base: Config = {
-            "learning_rate": 0.05,
-            "depth": 6,
-            "l2_leaf_reg": 3.0,
-            "random_strength": 1.0,
-            "border_count": 64 if task.wide else 254,
-            "one_hot_max_size": 2,
-        }
-        if task.is_classification:
-            base["class_weight"] = "none"
-        configs = [
-            base,
-            base | {"learning_rate": 0.1, "depth": 4, "l2_leaf_reg": 10.0},
-            base | {"learning_rate": 0.03, "depth": 8, "l2_leaf_reg": 1.0},
-        ]
-        if task.imbalanced:
-            configs.insert(1, base | {"class_weight": "balanced"})
+        """The derived portfolio (see ``benchmarks/derive_portfolio.py``), adapted to the task: fewer
+        borders on wide data, no class weights for regression, a balanced variant when imbalanced."""
+        configs = [dict(config) for config in PORTFOLIOS.get(self.name, _FALLBACK_PORTFOLIO)]
+        for config in configs:
+            if task.wide:
+                config["border_count"] = 64
+            if task.is_classification:
+                config.setdefault("class_weight", "none")
+            else:
+                config.pop("class_weight", None)
+        if task.imbalanced and all(config.get("class_weight") != "balanced" for config in configs):
+            configs.insert(1, configs[0] | {"class_weight": "balanced"})
         return configs
 
     def suggest(self, trial: optuna.Trial, task: Task) -> Config:
