@@ -133,3 +133,20 @@ def test_the_portfolio_is_the_derived_one_adapted_to_the_task_and_in_the_search_
         trial = study.ask()
         assert family.suggest(trial, task) == config
         study.tell(trial, 0.0)
+
+
+def test_a_class_missing_from_the_training_part_is_still_scored() -> None:
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(64, 3))
+    y = np.array([0, 1, 2] * 21 + [3])
+    task = Task.describe(ModelType.MULTICLASS, y, 4, 3, 0, categorical_columns=())
+    family = FAMILIES["catboost"]
+    budget = Budget(60.0)
+    config = family.portfolio(task)[0] | {"rounds": 20}
+
+    learner = family.fit(
+        features[:60], y[:60], config, task, budget.limits(budget.end), validation=(features[60:], y[60:])
+    )
+
+    scores = learner.predict(features[60:])
+    assert scores.shape == (4, 4) and np.allclose(scores.sum(axis=1), 1.0)

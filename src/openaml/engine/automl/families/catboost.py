@@ -179,7 +179,8 @@ def _model(config: Config, task: Task, rounds: int, threads: int) -> cb.CatBoost
     if config.get("class_weight") == "balanced":
         params["auto_class_weights"] = "Balanced"
     loss = "Logloss" if task.model_type is ModelType.BINARY else "MultiClass"
-    return cb.CatBoostClassifier(loss_function=loss, **params)
+    # Every class named up front: a validation fold may hold a rare class its training part lacks.
+    return cb.CatBoostClassifier(loss_function=loss, class_names=list(range(task.n_classes)), **params)
 
 
 def _usable_categorical(features: Matrix, categorical: tuple[int, ...]) -> tuple[int, ...]:
