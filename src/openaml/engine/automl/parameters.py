@@ -24,7 +24,8 @@ string-valued like every other entry of the map:
 ``openaml.validationFolds``
     Internal validation: ``0`` for a stratified 20% holdout, 2 to 10 for stratified k-fold
     cross-validation. Default: 5 folds up to 2,500 rows (3 for wide data), 3 folds up to 10,000
-    rows, a holdout above.
+    rows, a holdout above. With ``openaml.groupAttribute`` the folds or the holdout keep groups
+    whole instead of being stratified; with ``openaml.timeAttribute`` it does not apply.
 ``openaml.searchRowLimit``
     Rows the search works on (1,000 to 10,000,000, default 100,000): larger data is subsampled
     (stratified) for the search, and the chosen ensemble is refit on all rows.
