@@ -263,6 +263,8 @@ def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None
                         "searchRows": result.search_rows,
                         "timings": result.timings.to_dict(),
                         "candidates": result.leaderboard,
+                        "warnings": list(result.warnings),
+                        "splitCheck": result.split_check,
                     }
                 ).encode("utf-8"),
             )
