@@ -18,7 +18,13 @@ import time
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
 from openaml.domain.ml_models import model_directory
-from openaml.domain.records import BatchPredictionRequest, DataSourceSpec, TrainingRequest
+from openaml.domain.records import (
+    BatchPredictionRequest,
+    DataSourceSpec,
+    IngestOutcome,
+    TrainedModelOutcome,
+    TrainingRequest,
+)
 from openaml.domain.resources import (
     complete_resource,
     create_resource,
@@ -33,7 +39,6 @@ from openaml.domain.resources import (
 from openaml.engine.batch import ScoringStopped, manifest_json, score_files, scoring_schema
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.files import DataFile
-from openaml.engine.data.schema import parse_data_schema
 from openaml.engine.models import load_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
@@ -76,8 +81,8 @@ def _check_writable(ctx: ServiceContext, output_uri: str) -> None:
 def _check_compatible(model: Resource, data_source: Resource) -> None:
     try:
         scoring_schema(
-            parse_data_schema(data_source.details["DataSourceSchema"]),
-            parse_data_schema(model.details["Schema"]),
+            IngestOutcome.from_details(data_source.details).schema,
+            TrainedModelOutcome.from_details(model.details).schema,
         )
     except DataError as exc:
         raise InvalidInputException(
@@ -167,6 +172,7 @@ def run_batch_prediction_job(ctx: ServiceContext, job: Job, context: JobContext)
         ctx.objects.delete(manifest_uri(output_uri, batch.id))
         trained, _ = load_model(model_directory(ctx, model.id))
         data = data_sources.open_input(ctx, data_source)
+        trained_outcome = TrainedModelOutcome.from_details(model.details)
         files = data.files
         if job.attempts > 1:
             discard_unfinished_outputs(ctx, batch, files)
@@ -186,10 +192,10 @@ def run_batch_prediction_job(ctx: ServiceContext, job: Job, context: JobContext)
             files,
             data.schema,
             trained,
-            parse_data_schema(model.details["Schema"]),
+            trained_outcome.schema,
             model_type=TrainingRequest.from_json(model.request).model_type,
             classes=trained.classes,
-            score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
+            score_threshold=trained_outcome.score_threshold,
             rearrangement=data.rearrangement,
             open_output=ctx.objects.open_write,
             output_name_for=output_name,

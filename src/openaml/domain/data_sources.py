@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openaml.domain.context import ServiceContext
-from openaml.domain.records import DataSourceSpec, SchemaHints, parse_schema_or_hints
+from openaml.domain.records import DataSourceSpec, IngestOutcome, SchemaHints, parse_schema_or_hints
 from openaml.domain.resources import (
     artifact_uri,
     complete_resource,
@@ -33,7 +33,7 @@ from openaml.engine.data.ingest import IngestReport, ingest, resolve_schema
 from openaml.engine.data.names import unknown_column_message
 from openaml.engine.data.reading import inspect_file
 from openaml.engine.data.rearrangement import Rearrangement
-from openaml.engine.data.schema import DataSchema, parse_data_schema
+from openaml.engine.data.schema import DataSchema
 from openaml.engine.data.sql import snapshot_sql_query
 from openaml.entities import Caller, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
@@ -61,7 +61,7 @@ def open_input(ctx: ServiceContext, data_source: Resource) -> DataInput:
     spec = DataSourceSpec.from_json(data_source.request)
     return DataInput(
         files=data_files(ctx, spec.data_location),
-        schema=parse_data_schema(data_source.details["DataSourceSchema"]),
+        schema=IngestOutcome.from_details(data_source.details).schema,
         rearrangement=spec.rearrangement,
     )
 
@@ -279,12 +279,12 @@ def run_ingest_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
 
 
 def _details(report: IngestReport) -> dict[str, Any]:
-    return {
-        "DataSizeInBytes": report.data_size_bytes,
-        "NumberOfFiles": report.number_of_files,
-        "DataSourceSchema": report.schema.to_json(),
-        "RecordsRead": report.records_read,
-        "ValidRecords": report.valid_records,
-        "InvalidRecords": report.invalid_records,
-        "HasStatistics": report.statistics is not None,
-    }
+    return IngestOutcome(
+        schema=report.schema,
+        data_size_bytes=report.data_size_bytes,
+        number_of_files=report.number_of_files,
+        records_read=report.records_read,
+        valid_records=report.valid_records,
+        invalid_records=report.invalid_records,
+        has_statistics=report.statistics is not None,
+    ).to_details()

@@ -20,7 +20,13 @@ import numpy as np
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
 from openaml.domain.ml_models import model_directory
-from openaml.domain.records import DataSourceSpec, EvaluationRequest, TrainingRequest
+from openaml.domain.records import (
+    DataSourceSpec,
+    EvaluationRequest,
+    IngestOutcome,
+    TrainedModelOutcome,
+    TrainingRequest,
+)
 from openaml.domain.resources import (
     artifact_uri,
     complete_resource,
@@ -34,7 +40,7 @@ from openaml.domain.resources import (
 )
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.ingest import read_frame
-from openaml.engine.data.schema import Attribute, DataSchema, parse_data_schema
+from openaml.engine.data.schema import Attribute, DataSchema
 from openaml.engine.evaluation.alerts import DatasourceFacts, evaluation_alerts, schema_differences
 from openaml.engine.evaluation.distribution import target_distribution_from_statistics
 from openaml.engine.evaluation.evaluate import evaluate
@@ -84,12 +90,11 @@ def render_chart(report: Mapping[str, Any], chart: str) -> tuple[bytes, str]:
 
 def check_compatible(model: Resource, data_source: Resource) -> None:
     """Refuse an evaluation datasource that lacks the target or attributes the model needs."""
-    differences = schema_differences(
-        parse_data_schema(model.details["Schema"]), parse_data_schema(data_source.details["DataSourceSchema"])
-    )
+    training_schema = TrainedModelOutcome.from_details(model.details).schema
+    differences = schema_differences(training_schema, IngestOutcome.from_details(data_source.details).schema)
     missing = list(differences.missing_attributes)
     if differences.missing_target:
-        missing.append(str(parse_data_schema(model.details["Schema"]).target_attribute_name))
+        missing.append(str(training_schema.target_attribute_name))
     if missing:
         raise InvalidInputException(
             f"DataSource {data_source.id} cannot evaluate MLModel {model.id}: its schema lacks "
@@ -174,7 +179,8 @@ def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> No
             return
         started = time.process_time()
         check_compatible(model, data_source)
-        training_schema = parse_data_schema(model.details["Schema"])
+        trained_outcome = TrainedModelOutcome.from_details(model.details)
+        training_schema = trained_outcome.schema
         data = data_sources.open_input(ctx, data_source)
         evaluation_schema = data.schema
         schema = reading_schema(training_schema, evaluation_schema)
@@ -192,7 +198,7 @@ def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> No
             frame[target].to_numpy(),
             scores,
             classes=trained.classes,
-            score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
+            score_threshold=trained_outcome.score_threshold,
             majority_class=majority,
             target_mean=mean,
         )

@@ -17,7 +17,7 @@ from typing import Any
 
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
-from openaml.domain.records import SGD_MODE, DataSourceSpec, TrainingRequest
+from openaml.domain.records import SGD_MODE, DataSourceSpec, IngestOutcome, TrainingRequest
 from openaml.domain.resources import (
     artifact_uri,
     complete_resource,
@@ -34,7 +34,7 @@ from openaml.engine.automl import TrainingProgress, train_automl
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.ingest import read_frame
-from openaml.engine.data.schema import AttributeType, DataSchema, parse_data_schema
+from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainingCancelled, save_model
 from openaml.engine.recipes import parse_recipe
 from openaml.engine.sgd import train_sgd_model
@@ -133,7 +133,7 @@ def create_ml_model(
         )
     request = _read_recipe(ctx, request)
     if data_source.status is EntityStatus.COMPLETED:
-        schema = parse_data_schema(data_source.details["DataSourceSchema"])
+        schema = IngestOutcome.from_details(data_source.details).schema
         check_schema_fits(
             schema,
             model_type,

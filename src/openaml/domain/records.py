@@ -33,9 +33,11 @@ __all__ = [
     "BatchPredictionRequest",
     "DataSourceSpec",
     "EvaluationRequest",
+    "IngestOutcome",
     "ModelType",
     "SchemaHints",
     "SqlOrigin",
+    "TrainedModelOutcome",
     "TrainingRequest",
     "parse_schema_or_hints",
 ]
@@ -380,4 +382,62 @@ class BatchPredictionRequest:
             ml_model_id=data["mlModelId"],
             data_source_id=data["dataSourceId"],
             output_location=data["outputLocation"],
+        )
+
+
+# --- outcomes (what a job stored in ``details``) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What a datasource's ingest job found: the schema in use, sizes and record counts.
+
+    Stored in ``details`` under the member names ``GetDataSource`` shows, so rendering stays a copy.
+    """
+
+    schema: DataSchema
+    data_size_bytes: int
+    number_of_files: int
+    records_read: int
+    valid_records: int
+    invalid_records: int
+    has_statistics: bool
+
+    def to_details(self) -> dict[str, Any]:
+        return {
+            "DataSizeInBytes": self.data_size_bytes,
+            "NumberOfFiles": self.number_of_files,
+            "DataSourceSchema": self.schema.to_json(),
+            "RecordsRead": self.records_read,
+            "ValidRecords": self.valid_records,
+            "InvalidRecords": self.invalid_records,
+            "HasStatistics": self.has_statistics,
+        }
+
+    @classmethod
+    def from_details(cls, details: Mapping[str, Any]) -> IngestOutcome:
+        """The outcome of a COMPLETED datasource (its ``details``)."""
+        return cls(
+            schema=parse_data_schema(details["DataSourceSchema"]),
+            data_size_bytes=int(details.get("DataSizeInBytes") or 0),
+            number_of_files=int(details.get("NumberOfFiles") or 0),
+            records_read=int(details.get("RecordsRead") or 0),
+            valid_records=int(details.get("ValidRecords") or 0),
+            invalid_records=int(details.get("InvalidRecords") or 0),
+            has_statistics=bool(details.get("HasStatistics")),
+        )
+
+
+@dataclass(frozen=True)
+class TrainedModelOutcome:
+    """What scoring needs of a COMPLETED model's ``details``: its training schema and score threshold."""
+
+    schema: DataSchema
+    score_threshold: float
+
+    @classmethod
+    def from_details(cls, details: Mapping[str, Any]) -> TrainedModelOutcome:
+        return cls(
+            schema=parse_data_schema(details["Schema"]),
+            score_threshold=float(details.get("ScoreThreshold", 0.5)),
         )
