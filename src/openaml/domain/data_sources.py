@@ -227,7 +227,7 @@ def run_ingest_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
         context.check_cancelled()
         spec = _read_schema(ctx, spec)  # rows stored before schemas were read at request time
         files = data_files(ctx, spec.data_location)
-        schema = _schema_in_use(files, spec.schema or SchemaHints())
+        schema = _schema_in_use(files, spec.schema if spec.schema is not None else SchemaHints())
         last_report = [0.0]
 
         def progress(bytes_done: int, bytes_total: int) -> None:
