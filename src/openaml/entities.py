@@ -147,7 +147,7 @@ class Resource:
     finished_at: float | None = None
     compute_time_ms: int | None = None
     message: str | None = None
-    #: Normalised creation parameters (wire names), compared for idempotent ``Create*`` calls.
+    #: The typed creation record as JSON (``domain/records.py``), compared for idempotent ``Create*`` calls.
     request: dict[str, Any] = field(default_factory=dict)
     #: What the job produced (sizes, counts, metrics, artifact locations); wire names where shown.
     details: dict[str, Any] = field(default_factory=dict)

@@ -8,15 +8,16 @@ either way.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
+from openaml.domain.records import SGD_MODE, DataSourceSpec, IngestOutcome, TrainingRequest
 from openaml.domain.resources import (
     artifact_uri,
     complete_resource,
@@ -29,21 +30,20 @@ from openaml.domain.resources import (
     wait_until_completed,
     write_job_log,
 )
-from openaml.engine.automl import TrainingProgress, parse_automl_parameters, train_automl
+from openaml.engine.automl import TrainingProgress, train_automl
+from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.ingest import read_frame
-from openaml.engine.data.rearrangement import parse_data_rearrangement
-from openaml.engine.data.schema import AttributeType, DataSchema, parse_data_schema
+from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainingCancelled, save_model
 from openaml.engine.recipes import parse_recipe
-from openaml.engine.sgd import parse_sgd_parameters, train_sgd_model
+from openaml.engine.sgd import train_sgd_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException, LimitExceededException
 from openaml.jobs.worker import JobCancelled, JobContext
 
 TRAIN_JOB = "train_ml_model"
 KIND = ResourceKind.ML_MODEL
-SGD_MODE = "sgd"
 #: The extra ``TrainingParameters`` entry (and Predict ``details`` key) that names the model a COMPLETED
 #: MLModel really is, since the API's ``Algorithm`` enum only knows ``sgd`` (see :func:`true_algorithm`).
 TRUE_ALGORITHM_KEY = "openaml.algorithm"
@@ -54,24 +54,6 @@ TARGET_TYPES = {
     ModelType.MULTICLASS: AttributeType.CATEGORICAL,
     ModelType.REGRESSION: AttributeType.NUMERIC,
 }
-
-
-@dataclass(frozen=True)
-class TrainingPlan:
-    """What a request asks for, validated: the mode and the effective training parameters."""
-
-    mode: str  # "automl" or "sgd"
-    effective_parameters: dict[str, str]
-
-
-def plan_training(parameters: Mapping[str, str], model_type: ModelType, has_recipe: bool) -> TrainingPlan:
-    sgd = parse_sgd_parameters(parameters)
-    effective = sgd.effective()
-    if parameters.get("openaml.algorithms", "").strip().lower() == SGD_MODE or has_recipe:
-        return TrainingPlan(SGD_MODE, effective)
-    parse_automl_parameters(parameters, model_type)
-    effective |= {k: v for k, v in parameters.items() if k.startswith("openaml.")}
-    return TrainingPlan("automl", effective)
 
 
 def true_algorithm(details: Mapping[str, Any]) -> str | None:
@@ -122,30 +104,36 @@ def check_schema_fits(
             )
 
 
-def _recipe_text(ctx: ServiceContext, params: Mapping[str, Any]) -> str | None:
-    if params.get("Recipe"):
-        return str(params["Recipe"])
-    if params.get("RecipeUri"):
-        try:
-            return ctx.objects.read_bytes(params["RecipeUri"]).decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InvalidInputException(f"The recipe at {params['RecipeUri']} is not UTF-8 text.") from exc
-    return None
+def _read_recipe(ctx: ServiceContext, request: TrainingRequest) -> TrainingRequest:
+    """``request`` with the recipe at ``recipe_location`` read (once: at request time)."""
+    if request.recipe_text is not None or not request.recipe_location:
+        return request
+    location = request.recipe_location
+    try:
+        text = ctx.objects.read_bytes(location).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputException(f"The recipe at {location} is not UTF-8 text.") from exc
+    return dataclasses.replace(request, recipe_text=text)
 
 
-def create_ml_model(ctx: ServiceContext, caller: Caller, params: Mapping[str, Any]) -> Resource:
-    model_type = ModelType(params["MLModelType"])
-    data_source_id = params["TrainingDataSourceId"]
+def create_ml_model(
+    ctx: ServiceContext, caller: Caller, *, ml_model_id: str, name: str | None, request: TrainingRequest
+) -> Resource:
+    """Check the request against its datasource (when that is COMPLETED) and create the model.
+
+    ``request`` arrives with its ``Parameters`` parsed (which refused bad ones); the recipe given at
+    a location is read here, once.
+    """
+    model_type = request.model_type
+    data_source_id = request.training_data_source_id
     data_source = get_usable_resource(ctx, ResourceKind.DATA_SOURCE, data_source_id, "Training DataSource")
-    if not data_source.request.get("ComputeStatistics"):
+    if not DataSourceSpec.from_json(data_source.request).compute_statistics:
         raise InvalidInputException(
             f"DataSource {data_source_id} was created without ComputeStatistics=true, which training needs."
         )
-    recipe_text = _recipe_text(ctx, params)
-    parameters = dict(params.get("Parameters") or {})
-    plan_training(parameters, model_type, recipe_text is not None)
+    request = _read_recipe(ctx, request)
     if data_source.status is EntityStatus.COMPLETED:
-        schema = parse_data_schema(data_source.details["DataSourceSchema"])
+        schema = IngestOutcome.from_details(data_source.details).schema
         check_schema_fits(
             schema,
             model_type,
@@ -153,20 +141,13 @@ def create_ml_model(ctx: ServiceContext, caller: Caller, params: Mapping[str, An
             data_sources.load_statistics(ctx, data_source),
             ctx.settings.max_classes,
         )
-        if recipe_text is not None:
-            parse_recipe(recipe_text, schema)
-    request = {
-        "MLModelType": model_type.value,
-        "TrainingDataSourceId": data_source_id,
-        "Parameters": parameters,
-        "Recipe": params.get("Recipe"),
-        "RecipeUri": params.get("RecipeUri"),
-    }
+        if request.recipe_text is not None:
+            parse_recipe(request.recipe_text, schema)
     return create_resource(
         ctx,
         kind=KIND,
-        resource_id=params["MLModelId"],
-        name=params.get("MLModelName"),
+        resource_id=ml_model_id,
+        name=name,
         request=request,
         created_by=caller.user_arn,
         job_type=TRAIN_JOB,
@@ -196,29 +177,21 @@ def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None
     model = ctx.resources.get(KIND, job.resource_id)
     if model is None or model.status not in (EntityStatus.PENDING, EntityStatus.INPROGRESS):
         return
-    request = model.request
-    model_type = ModelType(request["MLModelType"])
+    request = TrainingRequest.from_json(model.request)
+    model_type = request.model_type
     try:
         data_source = wait_until_completed(
-            ctx, ResourceKind.DATA_SOURCE, request["TrainingDataSourceId"], "Training DataSource", context
+            ctx, ResourceKind.DATA_SOURCE, request.training_data_source_id, "Training DataSource", context
         )
         if start_resource(ctx, KIND, model.id, "Reading the training data") is None:
             return
         started_wall, started_cpu = time.monotonic(), time.process_time()
-        schema = parse_data_schema(data_source.details["DataSourceSchema"])
+        data = data_sources.open_input(ctx, data_source)
+        schema = data.schema
         statistics = data_sources.load_statistics(ctx, data_source)
         check_schema_fits(schema, model_type, data_source.id, statistics, ctx.settings.max_classes)
-        recipe_text = _recipe_text(ctx, request)
-        parameters = dict(request.get("Parameters") or {})
-        plan = plan_training(parameters, model_type, recipe_text is not None)
-        spec = data_source.request["DataSpec"]
-        location = data_source.request.get("SnapshotUri") or spec["DataLocationS3"]
-        frame = read_frame(
-            data_sources.data_files(ctx, location),
-            schema,
-            parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
-            require_target=True,
-        )
+        request = _read_recipe(ctx, request)  # rows stored before recipes were read at request time
+        frame = read_frame(data.files, schema, data.rearrangement, require_target=True)
         context.check_cancelled()
 
         def progress(update: TrainingProgress | str) -> None:
@@ -226,19 +199,19 @@ def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None
             report_progress(ctx, KIND, model.id, f"Training: {text}")
 
         details: dict[str, Any] = {
-            "TrainingParameters": plan.effective_parameters,
-            "Mode": plan.mode,
+            "TrainingParameters": dict(request.effective_parameters),
+            "Mode": request.mode,
             "TrainingRecords": len(frame),
         }
-        if plan.mode == SGD_MODE:
+        if not isinstance(request.algorithm_parameters, AutoMLParameters):
             sgd_model = train_sgd_model(
                 frame,
                 schema,
                 model_type,
-                parameters,
-                recipe_text=recipe_text,
+                request.parameters,
+                recipe_text=request.recipe_text,
                 statistics=statistics,
-                seed=int(parameters.get("openaml.seed", 0)),
+                seed=request.seed,
                 should_stop=context.should_stop,
                 progress=progress,
             )
@@ -247,9 +220,13 @@ def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None
             summary = f"Trained Amazon ML's SGD model on {len(frame):,} records."
             log_lines = [f"SGD: {sgd_model.training}", f"model size: {sgd_model.size}"]
         else:
-            automl = parse_automl_parameters(parameters, model_type)
             result = train_automl(
-                frame, schema, model_type, automl, progress=progress, should_stop=context.should_stop
+                frame,
+                schema,
+                model_type,
+                request.algorithm_parameters,
+                progress=progress,
+                should_stop=context.should_stop,
             )
             trained = result.model
             ctx.objects.server_files.write_bytes(
@@ -288,8 +265,8 @@ def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None
                 "mlModelType": model_type.value,
                 "schema": json.loads(schema.to_json()),
                 "trainingDataSourceId": data_source.id,
-                "trainingParameters": plan.effective_parameters,
-                "mode": plan.mode,
+                "trainingParameters": dict(request.effective_parameters),
+                "mode": request.mode,
             },
         )
     except (TrainingCancelled, JobCancelled) as exc:
@@ -311,7 +288,7 @@ def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None
         model.id,
         [
             summary,
-            f"mode: {plan.mode}; parameters: {json.dumps(plan.effective_parameters, sort_keys=True)}",
+            f"mode: {request.mode}; parameters: {json.dumps(request.effective_parameters, sort_keys=True)}",
             f"model size: {size:,} bytes; wall time {details['TrainingSeconds']:.1f} s",
             *log_lines,
         ],

@@ -11,6 +11,7 @@ from typing import Any
 from openaml.domain import batch_predictions as domain
 from openaml.domain import resources
 from openaml.domain.context import ServiceContext
+from openaml.domain.records import BatchPredictionRequest
 from openaml.entities import BATCH_PREDICTIONS, Caller, EntityStatus, ResourceKind
 from openaml.errors import NotFoundException, ResourceNotFoundException
 from openaml.operations.extensions import ExtensionRequest, RawContent
@@ -20,7 +21,17 @@ KIND = ResourceKind.BATCH_PREDICTION
 
 
 def create_batch_prediction(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    return {"BatchPredictionId": domain.create_batch_prediction(ctx, caller, params).id}
+    request = BatchPredictionRequest(
+        params["MLModelId"], params["BatchPredictionDataSourceId"], str(params["OutputUri"])
+    )
+    resource = domain.create_batch_prediction(
+        ctx,
+        caller,
+        batch_prediction_id=params["BatchPredictionId"],
+        name=params.get("BatchPredictionName"),
+        request=request,
+    )
+    return {"BatchPredictionId": resource.id}
 
 
 def _outputs(ctx: ServiceContext, batch_prediction_id: str) -> dict[str, str]:

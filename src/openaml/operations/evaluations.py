@@ -8,6 +8,7 @@ from typing import Any
 from openaml.domain import evaluations as domain
 from openaml.domain import resources
 from openaml.domain.context import ServiceContext
+from openaml.domain.records import EvaluationRequest
 from openaml.entities import EVALUATIONS, Caller, EntityStatus, ResourceKind
 from openaml.errors import ResourceNotFoundException
 from openaml.operations.extensions import ExtensionRequest, RawContent
@@ -17,7 +18,11 @@ KIND = ResourceKind.EVALUATION
 
 
 def create_evaluation(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    return {"EvaluationId": domain.create_evaluation(ctx, caller, params).id}
+    request = EvaluationRequest(params["MLModelId"], params["EvaluationDataSourceId"])
+    resource = domain.create_evaluation(
+        ctx, caller, evaluation_id=params["EvaluationId"], name=params.get("EvaluationName"), request=request
+    )
+    return {"EvaluationId": resource.id}
 
 
 def _report(ctx: ServiceContext, evaluation_id: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from openaml.domain import ml_models as domain
 from openaml.domain import resources
 from openaml.domain.context import ServiceContext
+from openaml.domain.records import ModelType, TrainingRequest
 from openaml.entities import ML_MODELS, Caller, EntityStatus, ResourceKind
 from openaml.errors import InvalidInputException, ResourceNotFoundException
 from openaml.operations.extensions import ExtensionRequest, RawContent
@@ -19,7 +20,17 @@ KIND = ResourceKind.ML_MODEL
 def create_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
     if params.get("Recipe") and params.get("RecipeUri"):
         raise InvalidInputException("Give either Recipe or RecipeUri, not both.")
-    return {"MLModelId": domain.create_ml_model(ctx, caller, params).id}
+    request = TrainingRequest(
+        model_type=ModelType(params["MLModelType"]),
+        training_data_source_id=params["TrainingDataSourceId"],
+        parameters=dict(params.get("Parameters") or {}),
+        recipe=params.get("Recipe") or None,
+        recipe_location=params.get("RecipeUri") or None,
+    )
+    resource = domain.create_ml_model(
+        ctx, caller, ml_model_id=params["MLModelId"], name=params.get("MLModelName"), request=request
+    )
+    return {"MLModelId": resource.id}
 
 
 def _update_fields(ctx: ServiceContext, params: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:

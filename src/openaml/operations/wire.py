@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openaml.domain.ml_models import TRUE_ALGORITHM_KEY, true_algorithm
+from openaml.domain.records import BatchPredictionRequest, DataSourceSpec, SqlOrigin, TrainingRequest
 from openaml.entities import EntityStatus, Resource, ResourceKind, descriptor_of
 
 
@@ -63,26 +64,34 @@ def endpoint_info(resource: Resource, public_url: str) -> dict[str, Any]:
 def data_source_shape(
     resource: Resource, *, verbose: bool = False, log_uri: str | None = None
 ) -> dict[str, Any]:
-    request, details = resource.request, resource.details
+    spec, details = DataSourceSpec.from_json(resource.request), resource.details
     shape = _common(resource) | {
         "DataLocationS3": resource.data_uri,
-        "DataRearrangement": request.get("DataSpec", {}).get("DataRearrangement"),
+        "DataRearrangement": spec.rearrangement_text,
         "DataSizeInBytes": details.get("DataSizeInBytes"),
         "NumberOfFiles": details.get("NumberOfFiles"),
-        "ComputeStatistics": bool(request.get("ComputeStatistics", False)),
-        "RoleARN": request.get("RoleARN"),
+        "ComputeStatistics": spec.compute_statistics,
+        "RoleARN": spec.sql.role_arn if spec.sql is not None else None,
     }
-    for member in ("RDSMetadata", "RedshiftMetadata"):
-        metadata = request.get(member)
-        if metadata is not None:
-            shape[member] = (
-                metadata if verbose else {k: v for k, v in metadata.items() if k != "SelectSqlQuery"}
-            )
+    if spec.sql is not None:
+        member, metadata = sql_metadata(spec.sql)
+        shape[member] = metadata if verbose else {k: v for k, v in metadata.items() if k != "SelectSqlQuery"}
     if log_uri is not None:
         shape["LogUri"] = log_uri
     if verbose and details.get("DataSourceSchema"):
         shape["DataSourceSchema"] = details["DataSourceSchema"]
     return _drop_none(shape)
+
+
+def sql_metadata(origin: SqlOrigin) -> tuple[str, dict[str, Any]]:
+    """``RDSMetadata`` or ``RedshiftMetadata`` (member name, value) of a datasource made from SQL."""
+    common = {"DatabaseUserName": origin.user_name, "SelectSqlQuery": origin.select_sql_query}
+    if origin.engine == "RDS":
+        database = {"InstanceIdentifier": origin.database_identifier, "DatabaseName": origin.database_name}
+        roles = {"ResourceRole": origin.resource_role, "ServiceRole": origin.service_role}
+        return "RDSMetadata", {"Database": database, **common, **roles}
+    database = {"DatabaseName": origin.database_name, "ClusterIdentifier": origin.database_identifier}
+    return "RedshiftMetadata", {"RedshiftDatabase": database, **common}
 
 
 def ml_model_shape(
@@ -93,8 +102,10 @@ def ml_model_shape(
     log_uri: str | None = None,
     for_get: bool = False,
 ) -> dict[str, Any]:
-    request, details = resource.request, resource.details
-    parameters = details.get("TrainingParameters") or request.get("Parameters")
+    details = resource.details
+    parameters = details.get("TrainingParameters") or dict(
+        TrainingRequest.from_json(resource.request).parameters
+    )
     algorithm = true_algorithm(details)
     if algorithm is not None:
         # ``Algorithm`` must stay the API's enum (``sgd``); this entry says what the model really is.
@@ -137,7 +148,7 @@ def batch_prediction_shape(resource: Resource, *, log_uri: str | None = None) ->
         "MLModelId": resource.ml_model_id,
         "BatchPredictionDataSourceId": resource.data_source_id,
         "InputDataLocationS3": resource.data_uri,
-        "OutputUri": resource.request.get("OutputUri"),
+        "OutputUri": BatchPredictionRequest.from_json(resource.request).output_location,
         "TotalRecordCount": details.get("TotalRecordCount"),
         "InvalidRecordCount": details.get("InvalidRecordCount"),
     }
