@@ -12,6 +12,7 @@ model type: AUC (BINARY), macro-F1 (MULTICLASS), RMSE (REGRESSION). Methods:
 * ``flaml``    FLAML 2 ``AutoML`` with ``time_budget`` = ``--budget`` (needs ``pip install flaml``
                plus ``xgboost-cpu<3``; shown as unavailable otherwise).
 * ``sgd``      OpenAML's Amazon ML-compatible SGD mode with the suggested recipe (when importable).
+* ``automl-nocatboost`` (only when named in ``--methods``) our AutoML without the CatBoost family.
 
 Data are read and typed by OpenAML's own data engine (schema inference plus per-dataset fixes).
 The table shows each metric, the fit wall time against the budget for the budgeted methods, and
@@ -43,7 +44,7 @@ import pandas as pd
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from openaml.engine.automl import AutoMLParameters, train_automl
+from openaml.engine.automl import FAMILY_NAMES, AutoMLParameters, train_automl
 from openaml.engine.data.files import DataFile
 from openaml.engine.data.inference import infer_schema
 from openaml.engine.data.ingest import read_frame
@@ -52,7 +53,9 @@ from openaml.engine.models import ModelType, TrainedModel
 
 DEFAULT_DATASETS_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 METHODS = ("automl", "lightgbm", "linear", "flaml", "sgd")
-BUDGETED = ("automl", "flaml")
+#: Methods run only when ``--methods`` names them (ablations of our own AutoML).
+EXTRA_METHODS = ("automl-nocatboost",)
+BUDGETED = ("automl", "flaml", "automl-nocatboost")
 TEST_FRACTION = 0.25
 SEED = 0
 
@@ -135,6 +138,14 @@ Predictor = Callable[[pd.DataFrame], np.ndarray]
 
 def run_automl(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float) -> Predictor:
     params = AutoMLParameters(time_budget_seconds=budget, seed=SEED)
+    return _model_predictor(dataset, train_automl(train, schema, dataset.model_type, params).model)
+
+
+def run_automl_without_catboost(
+    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float
+) -> Predictor:
+    algorithms = tuple(name for name in FAMILY_NAMES if name != "catboost")
+    params = AutoMLParameters(time_budget_seconds=budget, seed=SEED, algorithms=algorithms)
     return _model_predictor(dataset, train_automl(train, schema, dataset.model_type, params).model)
 
 
@@ -281,6 +292,7 @@ RUNNERS: dict[str, Callable[[Dataset, DataSchema, pd.DataFrame, float], Predicto
     "linear": run_linear,
     "flaml": run_flaml,
     "sgd": run_sgd,
+    "automl-nocatboost": run_automl_without_catboost,
 }
 
 
@@ -345,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets-dir", type=Path, default=DEFAULT_DATASETS_DIR)
     args = parser.parse_args(argv)
     chosen = [d for d in DATASETS if args.datasets == "all" or d.name in args.datasets.split(",")]
-    methods = [m for m in METHODS if m in args.methods.split(",")]
+    methods = [m for m in (*METHODS, *EXTRA_METHODS) if m in args.methods.split(",")]
     results: dict[str, dict[str, Outcome]] = {}
     for dataset in chosen:
         frame, schema = load(dataset, args.datasets_dir)

@@ -3,6 +3,7 @@
 All four Amazon ML object types (DataSource, MLModel, Evaluation, BatchPrediction) share one
 life-cycle and one record shape, :class:`Resource`; what differs per type lives in ``request`` (the
 normalised creation parameters, compared for idempotency) and ``details`` (what the job produced).
+The names, members and operations of each kind are declared once, in its :class:`KindDescriptor`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,98 @@ class ResourceKind(enum.StrEnum):
     ML_MODEL = "MLModel"
     EVALUATION = "Evaluation"
     BATCH_PREDICTION = "BatchPrediction"
+
+
+@dataclass(frozen=True)
+class KindDescriptor:
+    """The facts about one resource kind that every layer needs: names, members, operations, words.
+
+    Declared once here (:data:`KIND_DESCRIPTORS`) and read by the domain (data folders), the wire
+    shapes and per-kind handlers of ``operations``, the console and the CLI.
+    """
+
+    kind: ResourceKind
+    #: URL path segment (``/openaml/v1/<collection>/...``, ``/console/<collection>/...``) and
+    #: data-directory folder, e.g. ``"mlmodels"``.
+    collection: str
+    #: The member holding the resource's ID in requests and responses, e.g. ``"MLModelId"``.
+    id_member: str
+    #: The member holding its name in ``Create*`` and ``Update*`` requests, e.g. ``"MLModelName"``.
+    name_member: str
+    #: How a person calls it, capitalised, e.g. ``"ML model"`` (console headings and messages).
+    label: str
+    #: The CLI's command group, e.g. ``"model"``.
+    cli_command: str
+    #: The kind in boto3 method names, e.g. ``"ml_model"`` (``get_ml_model``).
+    snake_name: str
+
+    @property
+    def get_operation(self) -> str:
+        return f"Get{self.kind.value}"
+
+    @property
+    def update_operation(self) -> str:
+        return f"Update{self.kind.value}"
+
+    @property
+    def delete_operation(self) -> str:
+        return f"Delete{self.kind.value}"
+
+    @property
+    def describe_operation(self) -> str:
+        return f"Describe{self.kind.value}s"
+
+
+DATA_SOURCES = KindDescriptor(
+    ResourceKind.DATA_SOURCE,
+    collection="datasources",
+    id_member="DataSourceId",
+    name_member="DataSourceName",
+    label="Datasource",
+    cli_command="datasource",
+    snake_name="data_source",
+)
+ML_MODELS = KindDescriptor(
+    ResourceKind.ML_MODEL,
+    collection="mlmodels",
+    id_member="MLModelId",
+    name_member="MLModelName",
+    label="ML model",
+    cli_command="model",
+    snake_name="ml_model",
+)
+EVALUATIONS = KindDescriptor(
+    ResourceKind.EVALUATION,
+    collection="evaluations",
+    id_member="EvaluationId",
+    name_member="EvaluationName",
+    label="Evaluation",
+    cli_command="evaluation",
+    snake_name="evaluation",
+)
+BATCH_PREDICTIONS = KindDescriptor(
+    ResourceKind.BATCH_PREDICTION,
+    collection="batchpredictions",
+    id_member="BatchPredictionId",
+    name_member="BatchPredictionName",
+    label="Batch prediction",
+    cli_command="batch",
+    snake_name="batch_prediction",
+)
+#: Every kind's descriptor, in the order pages and listings show them.
+KIND_DESCRIPTORS: tuple[KindDescriptor, ...] = (DATA_SOURCES, ML_MODELS, EVALUATIONS, BATCH_PREDICTIONS)
+_BY_KIND = {descriptor.kind: descriptor for descriptor in KIND_DESCRIPTORS}
+_BY_COLLECTION = {descriptor.collection: descriptor for descriptor in KIND_DESCRIPTORS}
+
+
+def descriptor_of(kind: ResourceKind) -> KindDescriptor:
+    """The descriptor of ``kind``."""
+    return _BY_KIND[kind]
+
+
+def descriptor_for_collection(collection: str) -> KindDescriptor | None:
+    """The descriptor whose collection (URL path segment) is ``collection``; None for any other text."""
+    return _BY_COLLECTION.get(collection)
 
 
 class EntityStatus(enum.StrEnum):
@@ -54,7 +147,7 @@ class Resource:
     finished_at: float | None = None
     compute_time_ms: int | None = None
     message: str | None = None
-    #: Normalised creation parameters (wire names), compared for idempotent ``Create*`` calls.
+    #: The typed creation record as JSON (``domain/records.py``), compared for idempotent ``Create*`` calls.
     request: dict[str, Any] = field(default_factory=dict)
     #: What the job produced (sizes, counts, metrics, artifact locations); wire names where shown.
     details: dict[str, Any] = field(default_factory=dict)

@@ -21,11 +21,14 @@ import pytest
 
 from openaml.cli.runtime import build_worker
 from openaml.config import load_settings
-from openaml.domain import batch_predictions, data_sources, ml_models
+from openaml.domain import batch_predictions
 from openaml.domain.context import ServiceContext
 from openaml.domain.resources import start_resource
 from openaml.entities import Caller, EntityStatus, ResourceKind
 from openaml.jobs.queue import AbandonedJob, JobQueue
+from openaml.operations import batch_predictions as batch_prediction_operations
+from openaml.operations import data_sources as data_source_operations
+from openaml.operations import ml_models as ml_model_operations
 
 CALLER = Caller("test", "arn:aws:iam::123456789012:user/test")
 
@@ -62,19 +65,19 @@ def trained_model_and_input(ctx: ServiceContext, folder: Path) -> tuple[str, str
         "DataLocationS3": str(folder / "train.csv"),
         "DataSchema": json.dumps({"targetAttributeName": "y"}),
     }
-    data_sources.create_data_source_from_s3(
-        ctx, CALLER, data_source_id="ds-train", name=None, spec=spec, compute_statistics=True
+    data_source_operations.create_data_source_from_s3(
+        ctx, {"DataSourceId": "ds-train", "DataSpec": spec, "ComputeStatistics": True}, CALLER
     )
     run_all_jobs(ctx)
-    ml_models.create_ml_model(
+    ml_model_operations.create_ml_model(
         ctx,
-        CALLER,
         {
             "MLModelId": "ml-1",
             "MLModelType": "BINARY",
             "TrainingDataSourceId": "ds-train",
             "Parameters": {"openaml.algorithms": "sgd"},
         },
+        CALLER,
     )
     run_all_jobs(ctx)
     assert ctx.resources.get(ResourceKind.ML_MODEL, "ml-1").status is EntityStatus.COMPLETED  # type: ignore[union-attr]
@@ -83,15 +86,15 @@ def trained_model_and_input(ctx: ServiceContext, folder: Path) -> tuple[str, str
 
 def request_batch_and_die_in_it(ctx: ServiceContext, batch_id: str, output_uri: str) -> None:
     """Create the batch prediction, then claim and start its job like a worker that is killed at once."""
-    batch_predictions.create_batch_prediction(
+    batch_prediction_operations.create_batch_prediction(
         ctx,
-        CALLER,
         {
             "BatchPredictionId": batch_id,
             "MLModelId": "ml-1",
             "BatchPredictionDataSourceId": "ds-train",
             "OutputUri": output_uri,
         },
+        CALLER,
     )
     job = JobQueue(ctx.metadata, lease_seconds=0.2).claim("worker-that-is-killed")
     assert job is not None and not isinstance(job, AbandonedJob) and job.resource_id == batch_id

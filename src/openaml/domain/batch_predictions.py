@@ -14,20 +14,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from typing import Any
 
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
 from openaml.domain.ml_models import model_directory
+from openaml.domain.records import (
+    BatchPredictionRequest,
+    DataSourceSpec,
+    IngestOutcome,
+    TrainedModelOutcome,
+    TrainingRequest,
+)
 from openaml.domain.resources import create_resource, get_usable_resource, inherited_tags
 from openaml.engine.batch import ScoringStopped, manifest_json, score_files, scoring_schema
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.files import DataFile
-from openaml.engine.data.rearrangement import parse_data_rearrangement
-from openaml.engine.data.schema import parse_data_schema
-from openaml.engine.models import ModelType, load_model
+from openaml.engine.models import load_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
 from openaml.jobs.worker import JobContext
@@ -70,8 +73,8 @@ def _check_writable(ctx: ServiceContext, output_uri: str) -> None:
 def _check_compatible(model: Resource, data_source: Resource) -> None:
     try:
         scoring_schema(
-            parse_data_schema(data_source.details["DataSourceSchema"]),
-            parse_data_schema(model.details["Schema"]),
+            IngestOutcome.from_details(data_source.details).schema,
+            TrainedModelOutcome.from_details(model.details).schema,
         )
     except DataError as exc:
         raise InvalidInputException(
@@ -79,22 +82,27 @@ def _check_compatible(model: Resource, data_source: Resource) -> None:
         ) from exc
 
 
-def create_batch_prediction(ctx: ServiceContext, caller: Caller, params: Mapping[str, Any]) -> Resource:
-    model = get_usable_resource(ctx, ResourceKind.ML_MODEL, params["MLModelId"], "MLModel")
+def create_batch_prediction(
+    ctx: ServiceContext,
+    caller: Caller,
+    *,
+    batch_prediction_id: str,
+    name: str | None,
+    request: BatchPredictionRequest,
+) -> Resource:
+    model = get_usable_resource(ctx, ResourceKind.ML_MODEL, request.ml_model_id, "MLModel")
     data_source = get_usable_resource(
-        ctx, ResourceKind.DATA_SOURCE, params["BatchPredictionDataSourceId"], "Batch DataSource"
+        ctx, ResourceKind.DATA_SOURCE, request.data_source_id, "Batch DataSource"
     )
-    output_uri = str(params["OutputUri"])
-    _check_writable(ctx, output_uri)
+    _check_writable(ctx, request.output_location)
     if model.status is EntityStatus.COMPLETED and data_source.status is EntityStatus.COMPLETED:
         _check_compatible(model, data_source)
-    request = {"MLModelId": model.id, "BatchPredictionDataSourceId": data_source.id, "OutputUri": output_uri}
     return create_resource(
         ctx,
         kind=KIND,
-        resource_id=params["BatchPredictionId"],
-        name=params.get("BatchPredictionName"),
-        request=request,
+        resource_id=batch_prediction_id,
+        name=name,
+        request=BatchPredictionRequest(model.id, data_source.id, request.output_location),
         created_by=caller.user_arn,
         job_type=BATCH_JOB,
         links={"ml_model_id": model.id, "data_source_id": data_source.id, "data_uri": data_source.data_uri},
@@ -102,11 +110,6 @@ def create_batch_prediction(ctx: ServiceContext, caller: Caller, params: Mapping
             ctx, [(ResourceKind.DATA_SOURCE, data_source.id), (ResourceKind.ML_MODEL, model.id)]
         ),
     )
-
-
-def _input_files(ctx: ServiceContext, data_source: Resource) -> list[DataFile]:
-    spec = data_source.request["DataSpec"]
-    return data_sources.data_files(ctx, data_source.request.get("SnapshotUri") or spec["DataLocationS3"])
 
 
 def discard_unfinished_outputs(
@@ -119,12 +122,15 @@ def discard_unfinished_outputs(
     best effort: what cannot be removed is logged, and the job goes on.
     ``files`` are the input files (looked up from the batch's datasource when not given).
     """
-    output_uri = batch.request["OutputUri"]
+    request = BatchPredictionRequest.from_json(batch.request)
+    output_uri = request.output_location
     if files is None:
-        data_source = ctx.resources.get(
-            ResourceKind.DATA_SOURCE, batch.request["BatchPredictionDataSourceId"]
+        data_source = ctx.resources.get(ResourceKind.DATA_SOURCE, request.data_source_id)
+        files = (
+            []
+            if data_source is None
+            else data_sources.data_files(ctx, DataSourceSpec.from_json(data_source.request).data_location)
         )
-        files = [] if data_source is None else _input_files(ctx, data_source)
     removed = 0
     for uri in [
         *(result_uri(output_uri, batch.id, file.uri) for file in files),
@@ -142,6 +148,13 @@ def discard_unfinished_outputs(
 
 
 def run_batch_prediction_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
+    def dependencies(batch: Resource) -> list[Dependency]:
+        request = BatchPredictionRequest.from_json(batch.request)
+        return [
+            Dependency(ResourceKind.ML_MODEL, request.ml_model_id, "MLModel"),
+            Dependency(ResourceKind.DATA_SOURCE, request.data_source_id, "Batch DataSource"),
+        ]
+
     run_job(
         ctx,
         job,
@@ -150,12 +163,7 @@ def run_batch_prediction_job(ctx: ServiceContext, job: Job, context: JobContext)
         label="batch prediction",
         activity="batch prediction",
         start="Scoring",
-        dependencies=lambda batch: [
-            Dependency(ResourceKind.ML_MODEL, batch.request["MLModelId"], "MLModel"),
-            Dependency(
-                ResourceKind.DATA_SOURCE, batch.request["BatchPredictionDataSourceId"], "Batch DataSource"
-            ),
-        ],
+        dependencies=dependencies,
         stopped=(ScoringStopped,),
         work=lambda started: _score(ctx, started),
     )
@@ -163,11 +171,12 @@ def run_batch_prediction_job(ctx: ServiceContext, job: Job, context: JobContext)
 
 def _score(ctx: ServiceContext, started: StartedJob) -> Outcome:
     batch, (model, data_source) = started.resource, started.dependencies
-    output_uri = batch.request["OutputUri"]
+    output_uri = BatchPredictionRequest.from_json(batch.request).output_location
     ctx.objects.delete(manifest_uri(output_uri, batch.id))
     trained, _ = load_model(model_directory(ctx, model.id))
-    spec = data_source.request["DataSpec"]
-    files = _input_files(ctx, data_source)
+    data = data_sources.open_input(ctx, data_source)
+    trained_outcome = TrainedModelOutcome.from_details(model.details)
+    files = data.files
     if started.job.attempts > 1:
         discard_unfinished_outputs(ctx, batch, files)
     last = [0.0]
@@ -182,15 +191,13 @@ def _score(ctx: ServiceContext, started: StartedJob) -> Outcome:
 
     result = score_files(
         files,
-        parse_data_schema(data_source.details["DataSourceSchema"]),
+        data.schema,
         trained,
-        parse_data_schema(model.details["Schema"]),
-        model_type=ModelType(model.request["MLModelType"]),
+        trained_outcome.schema,
+        model_type=TrainingRequest.from_json(model.request).model_type,
         classes=trained.classes,
-        score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
-        rearrangement=parse_data_rearrangement(spec["DataRearrangement"])
-        if spec.get("DataRearrangement")
-        else None,
+        score_threshold=trained_outcome.score_threshold,
+        rearrangement=data.rearrangement,
         open_output=ctx.objects.open_write,
         output_name_for=output_name,
         workers=SCORING_THREADS,

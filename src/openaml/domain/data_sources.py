@@ -17,6 +17,7 @@ from typing import Any
 
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Outcome, StartedJob, run_job
+from openaml.domain.records import DataSourceSpec, IngestOutcome, SchemaHints, parse_schema_or_hints
 from openaml.domain.resources import artifact_uri, create_resource
 from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile, FileFormat
@@ -24,8 +25,8 @@ from openaml.engine.data.inference import generated_names, looks_like_header
 from openaml.engine.data.ingest import IngestReport, ingest, resolve_schema
 from openaml.engine.data.names import unknown_column_message
 from openaml.engine.data.reading import inspect_file
-from openaml.engine.data.rearrangement import parse_data_rearrangement
-from openaml.engine.data.schema import DataSchema, parse_data_schema
+from openaml.engine.data.rearrangement import Rearrangement
+from openaml.engine.data.schema import DataSchema
 from openaml.engine.data.sql import snapshot_sql_query
 from openaml.entities import Caller, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
@@ -40,68 +41,35 @@ PROGRESS_INTERVAL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
-class SchemaHints:
-    """What a partial ``DataSchema`` (one without attributes) tells inference: roles, not types."""
+class DataInput:
+    """What a job reading a COMPLETED datasource needs: its files, its schema and its rearrangement."""
 
-    target_attribute_name: str | None = None
-    row_id: str | None = None
-    excluded_attribute_names: tuple[str, ...] = ()
+    files: list[DataFile]
+    schema: DataSchema
+    rearrangement: Rearrangement | None
 
 
-def parse_schema_or_hints(text: str) -> DataSchema | SchemaHints:
-    """A full schema, or — for a JSON object without ``attributes`` — the hints for inferring one."""
+def open_input(ctx: ServiceContext, data_source: Resource) -> DataInput:
+    """The input of a COMPLETED datasource: the SQL snapshot or the files at its location, the schema
+    its ingest settled on, and its rearrangement (training, evaluation and batch jobs read it so)."""
+    spec = DataSourceSpec.from_json(data_source.request)
+    return DataInput(
+        files=data_files(ctx, spec.data_location),
+        schema=IngestOutcome.from_details(data_source.details).schema,
+        rearrangement=spec.rearrangement,
+    )
+
+
+def _read_schema(ctx: ServiceContext, spec: DataSourceSpec) -> DataSourceSpec:
+    """``spec`` with the schema at ``schema_location`` read and parsed (once: at request time)."""
+    if spec.schema is not None or not spec.schema_location:
+        return spec
+    location = spec.schema_location
     try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise InvalidInputException(f"DataSchema is not valid JSON: {exc}.") from exc
-    if isinstance(document, dict) and "attributes" not in document and "variables" not in document:
-        allowed = {
-            "version",
-            "targetAttributeName",
-            "targetFieldName",
-            "rowId",
-            "recordAnnotationFieldName",
-            "excludedAttributeNames",
-            "excludedVariableNames",
-            "dataFormat",
-            "dataFileContainsHeader",
-            "rowWeight",
-        }
-        unknown = set(document) - allowed
-        if unknown:
-            raise InvalidInputException(f"DataSchema has unknown keys: {', '.join(sorted(unknown))}.")
-        excluded = document.get("excludedAttributeNames") or document.get("excludedVariableNames") or []
-        return SchemaHints(
-            target_attribute_name=document.get("targetAttributeName") or document.get("targetFieldName"),
-            row_id=document.get("rowId") or document.get("recordAnnotationFieldName"),
-            excluded_attribute_names=tuple(excluded),
-        )
-    return parse_data_schema(text)
-
-
-def _schema_text(ctx: ServiceContext, spec: dict[str, Any]) -> str | None:
-    if spec.get("DataSchema"):
-        return str(spec["DataSchema"])
-    location = spec.get("DataSchemaLocationS3") or spec.get("DataSchemaUri")
-    if location:
-        try:
-            return ctx.objects.read_bytes(location).decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InvalidInputException(f"The schema at {location} is not UTF-8 text.") from exc
-    return None
-
-
-def _check_spec(ctx: ServiceContext, spec: dict[str, Any], *, data_location: str | None) -> None:
-    """Request-time checks: schema and rearrangement JSON, data at an allowed location, and the
-    columns a partial schema names (target, rowId) in the first file's header."""
-    text = _schema_text(ctx, spec)
-    parsed = parse_schema_or_hints(text) if text is not None else None
-    if spec.get("DataRearrangement"):
-        parse_data_rearrangement(spec["DataRearrangement"])
-    if data_location is not None:
-        ctx.objects.list_files(data_location)
-        if isinstance(parsed, SchemaHints):
-            _check_named_columns(ctx, data_location, parsed)
+        text = ctx.objects.read_bytes(location).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputException(f"The schema at {location} is not UTF-8 text.") from exc
+    return dataclasses.replace(spec, schema=parse_schema_or_hints(text))
 
 
 def _check_named_columns(ctx: ServiceContext, location: str, hints: SchemaHints) -> None:
@@ -133,26 +101,35 @@ def _check_named_columns(ctx: ServiceContext, location: str, hints: SchemaHints)
             )
 
 
-def create_data_source_from_s3(
-    ctx: ServiceContext,
-    caller: Caller,
-    *,
-    data_source_id: str,
-    name: str | None,
-    spec: dict[str, Any],
-    compute_statistics: bool,
+def create_data_source(
+    ctx: ServiceContext, caller: Caller, *, data_source_id: str, name: str | None, spec: DataSourceSpec
 ) -> Resource:
-    _check_spec(ctx, spec, data_location=spec["DataLocationS3"])
-    request = {"DataSpec": spec, "ComputeStatistics": compute_statistics}
+    """Check what can be checked now and create the datasource; its ingest job does the rest.
+
+    Request-time checks: the schema (read from its location once, here) and the rearrangement, data at
+    an allowed location, the columns a partial schema names (target, rowId) in the first file's header;
+    for SQL, a configured database and a writable staging location, where the snapshot will go.
+    """
+    spec = _read_schema(ctx, spec)
+    if spec.sql is not None:
+        sql_database_url(ctx, spec.sql.database_identifier)
+        staging = spec.sql.staging_location
+        ctx.objects.check_writable(staging)  # messages name the staging location as the caller gave it
+        snapshot = ctx.objects.resolve(staging.rstrip("/") + f"/{data_source_id}.parquet")
+        spec = dataclasses.replace(spec, snapshot_location=snapshot)
+    else:
+        ctx.objects.list_files(spec.data_location)
+        if isinstance(spec.schema, SchemaHints):
+            _check_named_columns(ctx, spec.data_location, spec.schema)
     return create_resource(
         ctx,
         kind=KIND,
         resource_id=data_source_id,
         name=name,
-        request=request,
+        request=spec,
         created_by=caller.user_arn,
         job_type=INGEST_JOB,
-        links={"data_uri": spec["DataLocationS3"]},
+        links={"data_uri": spec.data_location},
     )
 
 
@@ -165,36 +142,6 @@ def sql_database_url(ctx: ServiceContext, identifier: str) -> str:
             f"callers may query in OPENAML_SQL_DATABASES ({known})."
         )
     return str(databases[identifier])
-
-
-def create_data_source_from_sql(
-    ctx: ServiceContext,
-    caller: Caller,
-    *,
-    data_source_id: str,
-    name: str | None,
-    identifier: str,
-    spec: dict[str, Any],
-    request: dict[str, Any],
-    metadata: dict[str, Any],
-) -> Resource:
-    """A datasource from a SQL query of a configured database, snapshotted to the staging location."""
-    sql_database_url(ctx, identifier)
-    _check_spec(ctx, spec, data_location=None)
-    staging = str(spec["S3StagingLocation"])
-    ctx.objects.check_writable(staging)  # messages name S3StagingLocation as the caller gave it
-    snapshot_uri = ctx.objects.resolve(staging.rstrip("/") + f"/{data_source_id}.parquet")
-    stored_request = {**request, **metadata, "SnapshotUri": snapshot_uri, "SqlDatabase": identifier}
-    return create_resource(
-        ctx,
-        kind=KIND,
-        resource_id=data_source_id,
-        name=name,
-        request=stored_request,
-        created_by=caller.user_arn,
-        job_type=INGEST_JOB,
-        links={"data_uri": snapshot_uri},
-    )
 
 
 def statistics_uri(ctx: ServiceContext, data_source_id: str) -> str:
@@ -276,20 +223,16 @@ def run_ingest_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
 
 def _ingest(ctx: ServiceContext, started: StartedJob) -> Outcome:
     resource = started.resource
-    request = resource.request
-    spec = request["DataSpec"]
-    if "SqlDatabase" in request:
+    spec = DataSourceSpec.from_json(resource.request)
+    if spec.sql is not None:
         started.progress("Running the SQL query and snapshotting its result")
-        url = sql_database_url(ctx, request["SqlDatabase"])
-        with ctx.objects.open_write(request["SnapshotUri"]) as sink:
-            snapshot_sql_query(url, spec["SelectSqlQuery"], sink)
-        location = request["SnapshotUri"]
-    else:
-        location = spec["DataLocationS3"]
+        url = sql_database_url(ctx, spec.sql.database_identifier)
+        with ctx.objects.open_write(spec.data_location) as sink:
+            snapshot_sql_query(url, spec.sql.select_sql_query, sink)
     started.check_cancelled()
-    schema_text = _schema_text(ctx, spec)
-    files = data_files(ctx, location)
-    schema = _schema_in_use(files, parse_schema_or_hints(schema_text) if schema_text else SchemaHints())
+    spec = _read_schema(ctx, spec)  # rows stored before schemas were read at request time
+    files = data_files(ctx, spec.data_location)
+    schema = _schema_in_use(files, spec.schema if spec.schema is not None else SchemaHints())
     last_report = [0.0]
 
     def progress(bytes_done: int, bytes_total: int) -> None:
@@ -301,8 +244,8 @@ def _ingest(ctx: ServiceContext, started: StartedJob) -> Outcome:
     report = ingest(
         files,
         schema,
-        parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
-        compute_statistics=bool(request.get("ComputeStatistics")),
+        spec.rearrangement,
+        compute_statistics=spec.compute_statistics,
         require_target=False,
         max_invalid_records=ctx.settings.max_invalid_records,
         max_logged_invalid=MAX_LOGGED_INVALID_RECORDS,
@@ -330,12 +273,12 @@ def _ingest(ctx: ServiceContext, started: StartedJob) -> Outcome:
 
 
 def _details(report: IngestReport) -> dict[str, Any]:
-    return {
-        "DataSizeInBytes": report.data_size_bytes,
-        "NumberOfFiles": report.number_of_files,
-        "DataSourceSchema": report.schema.to_json(),
-        "RecordsRead": report.records_read,
-        "ValidRecords": report.valid_records,
-        "InvalidRecords": report.invalid_records,
-        "HasStatistics": report.statistics is not None,
-    }
+    return IngestOutcome(
+        schema=report.schema,
+        data_size_bytes=report.data_size_bytes,
+        number_of_files=report.number_of_files,
+        records_read=report.records_read,
+        valid_records=report.valid_records,
+        invalid_records=report.invalid_records,
+        has_statistics=report.statistics is not None,
+    ).to_details()

@@ -20,10 +20,16 @@ from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
 from openaml.domain.ml_models import model_directory
+from openaml.domain.records import (
+    DataSourceSpec,
+    EvaluationRequest,
+    IngestOutcome,
+    TrainedModelOutcome,
+    TrainingRequest,
+)
 from openaml.domain.resources import artifact_uri, create_resource, get_usable_resource, inherited_tags
 from openaml.engine.data.ingest import read_frame
-from openaml.engine.data.rearrangement import parse_data_rearrangement
-from openaml.engine.data.schema import Attribute, DataSchema, parse_data_schema
+from openaml.engine.data.schema import Attribute, DataSchema
 from openaml.engine.evaluation.alerts import DatasourceFacts, evaluation_alerts, schema_differences
 from openaml.engine.evaluation.distribution import target_distribution_from_statistics
 from openaml.engine.evaluation.evaluate import evaluate
@@ -73,12 +79,11 @@ def render_chart(report: Mapping[str, Any], chart: str) -> tuple[bytes, str]:
 
 def check_compatible(model: Resource, data_source: Resource) -> None:
     """Refuse an evaluation datasource that lacks the target or attributes the model needs."""
-    differences = schema_differences(
-        parse_data_schema(model.details["Schema"]), parse_data_schema(data_source.details["DataSourceSchema"])
-    )
+    training_schema = TrainedModelOutcome.from_details(model.details).schema
+    differences = schema_differences(training_schema, IngestOutcome.from_details(data_source.details).schema)
     missing = list(differences.missing_attributes)
     if differences.missing_target:
-        missing.append(str(parse_data_schema(model.details["Schema"]).target_attribute_name))
+        missing.append(str(training_schema.target_attribute_name))
     if missing:
         raise InvalidInputException(
             f"DataSource {data_source.id} cannot evaluate MLModel {model.id}: its schema lacks "
@@ -88,20 +93,21 @@ def check_compatible(model: Resource, data_source: Resource) -> None:
         )
 
 
-def create_evaluation(ctx: ServiceContext, caller: Caller, params: Mapping[str, Any]) -> Resource:
-    model = get_usable_resource(ctx, ResourceKind.ML_MODEL, params["MLModelId"], "MLModel")
+def create_evaluation(
+    ctx: ServiceContext, caller: Caller, *, evaluation_id: str, name: str | None, request: EvaluationRequest
+) -> Resource:
+    model = get_usable_resource(ctx, ResourceKind.ML_MODEL, request.ml_model_id, "MLModel")
     data_source = get_usable_resource(
-        ctx, ResourceKind.DATA_SOURCE, params["EvaluationDataSourceId"], "Evaluation DataSource"
+        ctx, ResourceKind.DATA_SOURCE, request.data_source_id, "Evaluation DataSource"
     )
     if model.status is EntityStatus.COMPLETED and data_source.status is EntityStatus.COMPLETED:
         check_compatible(model, data_source)
-    request = {"MLModelId": model.id, "EvaluationDataSourceId": data_source.id}
     return create_resource(
         ctx,
         kind=KIND,
-        resource_id=params["EvaluationId"],
-        name=params.get("EvaluationName"),
-        request=request,
+        resource_id=evaluation_id,
+        name=name,
+        request=EvaluationRequest(model.id, data_source.id),
         created_by=caller.user_arn,
         job_type=EVALUATE_JOB,
         links={"ml_model_id": model.id, "data_source_id": data_source.id, "data_uri": data_source.data_uri},
@@ -128,11 +134,10 @@ def _facts(
     invalid_records: int,
 ) -> DatasourceFacts:
     statistics = data_sources.load_statistics(ctx, data_source)
-    spec = data_source.request.get("DataSpec", {})
     return DatasourceFacts(
         datasource_id=data_source.id,
         location=data_source.data_uri,
-        rearrangement=spec.get("DataRearrangement"),
+        rearrangement=DataSourceSpec.from_json(data_source.request).rearrangement_text,
         valid_records=valid_records,
         invalid_records=invalid_records,
         schema=schema,
@@ -150,6 +155,13 @@ def _baselines(statistics: Mapping[str, Any] | None) -> tuple[str | None, float 
 
 
 def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
+    def dependencies(evaluation: Resource) -> list[Dependency]:
+        request = EvaluationRequest.from_json(evaluation.request)
+        return [
+            Dependency(ResourceKind.ML_MODEL, request.ml_model_id, "MLModel"),
+            Dependency(ResourceKind.DATA_SOURCE, request.data_source_id, "Evaluation DataSource"),
+        ]
+
     run_job(
         ctx,
         job,
@@ -158,14 +170,7 @@ def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> No
         label="evaluation",
         activity="evaluation",
         start="Scoring the evaluation data",
-        dependencies=lambda evaluation: [
-            Dependency(ResourceKind.ML_MODEL, evaluation.request["MLModelId"], "MLModel"),
-            Dependency(
-                ResourceKind.DATA_SOURCE,
-                evaluation.request["EvaluationDataSourceId"],
-                "Evaluation DataSource",
-            ),
-        ],
+        dependencies=dependencies,
         work=lambda started: _evaluate(ctx, started),
     )
 
@@ -173,19 +178,15 @@ def run_evaluation_job(ctx: ServiceContext, job: Job, context: JobContext) -> No
 def _evaluate(ctx: ServiceContext, started: StartedJob) -> Outcome:
     model, data_source = started.dependencies
     check_compatible(model, data_source)
-    training_schema = parse_data_schema(model.details["Schema"])
-    evaluation_schema = parse_data_schema(data_source.details["DataSourceSchema"])
+    trained_outcome = TrainedModelOutcome.from_details(model.details)
+    training_schema = trained_outcome.schema
+    data = data_sources.open_input(ctx, data_source)
+    evaluation_schema = data.schema
     schema = reading_schema(training_schema, evaluation_schema)
-    spec = data_source.request["DataSpec"]
-    frame = read_frame(
-        data_sources.data_files(ctx, data_source.request.get("SnapshotUri") or spec["DataLocationS3"]),
-        schema,
-        parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
-        require_target=True,
-    )
+    frame = read_frame(data.files, schema, data.rearrangement, require_target=True)
     started.check_cancelled()
     trained, _ = load_model(model_directory(ctx, model.id))
-    model_type = ModelType(model.request["MLModelType"])
+    model_type = TrainingRequest.from_json(model.request).model_type
     target = training_schema.target_attribute_name
     assert target is not None
     training = ctx.resources.get(ResourceKind.DATA_SOURCE, model.data_source_id or "")
@@ -196,7 +197,7 @@ def _evaluate(ctx: ServiceContext, started: StartedJob) -> Outcome:
         frame[target].to_numpy(),
         scores,
         classes=trained.classes,
-        score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
+        score_threshold=trained_outcome.score_threshold,
         majority_class=majority,
         target_mean=mean,
     )

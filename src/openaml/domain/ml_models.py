@@ -8,23 +8,24 @@ either way.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
+from openaml.domain.records import SGD_MODE, DataSourceSpec, IngestOutcome, TrainingRequest
 from openaml.domain.resources import artifact_uri, create_resource, get_usable_resource, inherited_tags
-from openaml.engine.automl import TrainingProgress, parse_automl_parameters, train_automl
+from openaml.engine.automl import TrainingProgress, train_automl
+from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.data.ingest import read_frame
-from openaml.engine.data.rearrangement import parse_data_rearrangement
-from openaml.engine.data.schema import AttributeType, DataSchema, parse_data_schema
+from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainingCancelled, save_model
 from openaml.engine.recipes import parse_recipe
-from openaml.engine.sgd import parse_sgd_parameters, train_sgd_model
+from openaml.engine.sgd import train_sgd_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException, LimitExceededException
 from openaml.jobs.worker import JobCancelled, JobContext
@@ -32,7 +33,6 @@ from openaml.progress import JobProgress
 
 TRAIN_JOB = "train_ml_model"
 KIND = ResourceKind.ML_MODEL
-SGD_MODE = "sgd"
 #: The extra ``TrainingParameters`` entry (and Predict ``details`` key) that names the model a COMPLETED
 #: MLModel really is, since the API's ``Algorithm`` enum only knows ``sgd`` (see :func:`true_algorithm`).
 TRUE_ALGORITHM_KEY = "openaml.algorithm"
@@ -43,24 +43,6 @@ TARGET_TYPES = {
     ModelType.MULTICLASS: AttributeType.CATEGORICAL,
     ModelType.REGRESSION: AttributeType.NUMERIC,
 }
-
-
-@dataclass(frozen=True)
-class TrainingPlan:
-    """What a request asks for, validated: the mode and the effective training parameters."""
-
-    mode: str  # "automl" or "sgd"
-    effective_parameters: dict[str, str]
-
-
-def plan_training(parameters: Mapping[str, str], model_type: ModelType, has_recipe: bool) -> TrainingPlan:
-    sgd = parse_sgd_parameters(parameters)
-    effective = sgd.effective()
-    if parameters.get("openaml.algorithms", "").strip().lower() == SGD_MODE or has_recipe:
-        return TrainingPlan(SGD_MODE, effective)
-    parse_automl_parameters(parameters, model_type)
-    effective |= {k: v for k, v in parameters.items() if k.startswith("openaml.")}
-    return TrainingPlan("automl", effective)
 
 
 def true_algorithm(details: Mapping[str, Any]) -> str | None:
@@ -111,30 +93,36 @@ def check_schema_fits(
             )
 
 
-def _recipe_text(ctx: ServiceContext, params: Mapping[str, Any]) -> str | None:
-    if params.get("Recipe"):
-        return str(params["Recipe"])
-    if params.get("RecipeUri"):
-        try:
-            return ctx.objects.read_bytes(params["RecipeUri"]).decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InvalidInputException(f"The recipe at {params['RecipeUri']} is not UTF-8 text.") from exc
-    return None
+def _read_recipe(ctx: ServiceContext, request: TrainingRequest) -> TrainingRequest:
+    """``request`` with the recipe at ``recipe_location`` read (once: at request time)."""
+    if request.recipe_text is not None or not request.recipe_location:
+        return request
+    location = request.recipe_location
+    try:
+        text = ctx.objects.read_bytes(location).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputException(f"The recipe at {location} is not UTF-8 text.") from exc
+    return dataclasses.replace(request, recipe_text=text)
 
 
-def create_ml_model(ctx: ServiceContext, caller: Caller, params: Mapping[str, Any]) -> Resource:
-    model_type = ModelType(params["MLModelType"])
-    data_source_id = params["TrainingDataSourceId"]
+def create_ml_model(
+    ctx: ServiceContext, caller: Caller, *, ml_model_id: str, name: str | None, request: TrainingRequest
+) -> Resource:
+    """Check the request against its datasource (when that is COMPLETED) and create the model.
+
+    ``request`` arrives with its ``Parameters`` parsed (which refused bad ones); the recipe given at
+    a location is read here, once.
+    """
+    model_type = request.model_type
+    data_source_id = request.training_data_source_id
     data_source = get_usable_resource(ctx, ResourceKind.DATA_SOURCE, data_source_id, "Training DataSource")
-    if not data_source.request.get("ComputeStatistics"):
+    if not DataSourceSpec.from_json(data_source.request).compute_statistics:
         raise InvalidInputException(
             f"DataSource {data_source_id} was created without ComputeStatistics=true, which training needs."
         )
-    recipe_text = _recipe_text(ctx, params)
-    parameters = dict(params.get("Parameters") or {})
-    plan_training(parameters, model_type, recipe_text is not None)
+    request = _read_recipe(ctx, request)
     if data_source.status is EntityStatus.COMPLETED:
-        schema = parse_data_schema(data_source.details["DataSourceSchema"])
+        schema = IngestOutcome.from_details(data_source.details).schema
         check_schema_fits(
             schema,
             model_type,
@@ -142,20 +130,13 @@ def create_ml_model(ctx: ServiceContext, caller: Caller, params: Mapping[str, An
             data_sources.load_statistics(ctx, data_source),
             ctx.settings.max_classes,
         )
-        if recipe_text is not None:
-            parse_recipe(recipe_text, schema)
-    request = {
-        "MLModelType": model_type.value,
-        "TrainingDataSourceId": data_source_id,
-        "Parameters": parameters,
-        "Recipe": params.get("Recipe"),
-        "RecipeUri": params.get("RecipeUri"),
-    }
+        if request.recipe_text is not None:
+            parse_recipe(request.recipe_text, schema)
     return create_resource(
         ctx,
         kind=KIND,
-        resource_id=params["MLModelId"],
-        name=params.get("MLModelName"),
+        resource_id=ml_model_id,
+        name=name,
         request=request,
         created_by=caller.user_arn,
         job_type=TRAIN_JOB,
@@ -182,6 +163,11 @@ def leaderboard_uri(ctx: ServiceContext, ml_model_id: str) -> str:
 
 def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
     """Read the training data, train (AutoML or SGD), store the artifact, complete the model."""
+
+    def dependencies(model: Resource) -> list[Dependency]:
+        request = TrainingRequest.from_json(model.request)
+        return [Dependency(ResourceKind.DATA_SOURCE, request.training_data_source_id, "Training DataSource")]
+
     run_job(
         ctx,
         job,
@@ -190,9 +176,7 @@ def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None
         label="model",
         activity="training",
         start="Reading the training data",
-        dependencies=lambda model: [
-            Dependency(ResourceKind.DATA_SOURCE, model.request["TrainingDataSourceId"], "Training DataSource")
-        ],
+        dependencies=dependencies,
         stopped=(TrainingCancelled, JobCancelled),
         work=lambda started: _train(ctx, started),
     )
@@ -216,41 +200,33 @@ def training_progress(update: TrainingProgress | str) -> JobProgress:
 
 def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
     model, (data_source,) = started.resource, started.dependencies
-    request = model.request
-    model_type = ModelType(request["MLModelType"])
-    schema = parse_data_schema(data_source.details["DataSourceSchema"])
+    request = TrainingRequest.from_json(model.request)
+    model_type = request.model_type
+    data = data_sources.open_input(ctx, data_source)
+    schema = data.schema
     statistics = data_sources.load_statistics(ctx, data_source)
     check_schema_fits(schema, model_type, data_source.id, statistics, ctx.settings.max_classes)
-    recipe_text = _recipe_text(ctx, request)
-    parameters = dict(request.get("Parameters") or {})
-    plan = plan_training(parameters, model_type, recipe_text is not None)
-    spec = data_source.request["DataSpec"]
-    location = data_source.request.get("SnapshotUri") or spec["DataLocationS3"]
-    frame = read_frame(
-        data_sources.data_files(ctx, location),
-        schema,
-        parse_data_rearrangement(spec["DataRearrangement"]) if spec.get("DataRearrangement") else None,
-        require_target=True,
-    )
+    request = _read_recipe(ctx, request)  # rows stored before recipes were read at request time
+    frame = read_frame(data.files, schema, data.rearrangement, require_target=True)
     started.check_cancelled()
 
     def progress(update: TrainingProgress | str) -> None:
         started.progress(training_progress(update))
 
     details: dict[str, Any] = {
-        "TrainingParameters": plan.effective_parameters,
-        "Mode": plan.mode,
+        "TrainingParameters": dict(request.effective_parameters),
+        "Mode": request.mode,
         "TrainingRecords": len(frame),
     }
-    if plan.mode == SGD_MODE:
+    if not isinstance(request.algorithm_parameters, AutoMLParameters):
         sgd_model = train_sgd_model(
             frame,
             schema,
             model_type,
-            parameters,
-            recipe_text=recipe_text,
+            request.parameters,
+            recipe_text=request.recipe_text,
             statistics=statistics,
-            seed=int(parameters.get("openaml.seed", 0)),
+            seed=request.seed,
             should_stop=started.should_stop,
             progress=progress,
         )
@@ -259,9 +235,13 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
         summary = f"Trained Amazon ML's SGD model on {len(frame):,} records."
         log_lines = [f"SGD: {sgd_model.training}", f"model size: {sgd_model.size}"]
     else:
-        automl = parse_automl_parameters(parameters, model_type)
         result = train_automl(
-            frame, schema, model_type, automl, progress=progress, should_stop=started.should_stop
+            frame,
+            schema,
+            model_type,
+            request.algorithm_parameters,
+            progress=progress,
+            should_stop=started.should_stop,
         )
         trained = result.model
         ctx.objects.server_files.write_bytes(
@@ -275,6 +255,8 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
                     "searchRows": result.search_rows,
                     "timings": result.timings.to_dict(),
                     "candidates": result.leaderboard,
+                    "warnings": list(result.warnings),
+                    "splitCheck": result.split_check,
                 }
             ).encode("utf-8"),
         )
@@ -298,8 +280,8 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
             "mlModelType": model_type.value,
             "schema": json.loads(schema.to_json()),
             "trainingDataSourceId": data_source.id,
-            "trainingParameters": plan.effective_parameters,
-            "mode": plan.mode,
+            "trainingParameters": dict(request.effective_parameters),
+            "mode": request.mode,
         },
     )
     details |= {"SizeInBytes": size, "Schema": schema.to_json(), "TrainingSeconds": started.seconds_elapsed()}
@@ -310,7 +292,7 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
         message=summary,
         log_lines=[
             summary,
-            f"mode: {plan.mode}; parameters: {json.dumps(plan.effective_parameters, sort_keys=True)}",
+            f"mode: {request.mode}; parameters: {json.dumps(request.effective_parameters, sort_keys=True)}",
             f"model size: {size:,} bytes; wall time {details['TrainingSeconds']:.1f} s",
             *log_lines,
         ],

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, Self
 
 import regex
 
 from openaml.domain.context import ServiceContext
-from openaml.entities import ALLOWED_TRANSITIONS, EntityStatus, Resource, ResourceKind, ResourceQuery, Tag
+from openaml.entities import (
+    ALLOWED_TRANSITIONS,
+    EntityStatus,
+    Resource,
+    ResourceKind,
+    ResourceQuery,
+    Tag,
+    descriptor_of,
+)
 from openaml.errors import (
     IdempotentParameterMismatchException,
     InvalidInputException,
@@ -24,13 +32,6 @@ from openaml.errors import (
 from openaml.jobs.worker import JobContext
 from openaml.progress import JobProgress
 
-#: The URL path segment and data-directory folder of each resource type.
-COLLECTIONS = {
-    ResourceKind.DATA_SOURCE: "datasources",
-    ResourceKind.ML_MODEL: "mlmodels",
-    ResourceKind.EVALUATION: "evaluations",
-    ResourceKind.BATCH_PREDICTION: "batchpredictions",
-}
 MAX_TAGS_PER_RESOURCE = 50
 #: IDs the API's pattern admits but that cannot name the folder of a resource's files.
 PATH_SEGMENT_IDS = frozenset({".", ".."})
@@ -40,13 +41,22 @@ MAX_MESSAGE_LENGTH = 10240
 _TAG_PATTERN = regex.compile(r"[\p{L}\p{Z}\p{N}_.:/=+\-@%]*")
 
 
+class CreationRecord(Protocol):
+    """A typed creation record (:mod:`openaml.domain.records`), stored as JSON in ``request``."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self: ...
+
+
 def create_resource(
     ctx: ServiceContext,
     *,
     kind: ResourceKind,
     resource_id: str,
     name: str | None,
-    request: dict[str, Any],
+    request: CreationRecord,
     created_by: str,
     job_type: str | None,
     links: Mapping[str, Any] | None = None,
@@ -54,8 +64,8 @@ def create_resource(
 ) -> Resource:
     """Create a PENDING resource and its job in one transaction, or accept an identical repeat.
 
-    ``request`` holds the normalised creation parameters; a second call with the same ID and the
-    same parameters succeeds without starting anything, different parameters fail with
+    ``request`` is the typed creation record (stored as its JSON); a second call with the same ID and an
+    equal record succeeds without starting anything, different parameters fail with
     :class:`IdempotentParameterMismatchException`. ``links`` fills the denormalised filter fields.
     """
     check_resource_id(kind, resource_id)
@@ -68,7 +78,7 @@ def create_resource(
         last_updated_at=now,
         created_by=created_by,
         name=name,
-        request=request,
+        request=request.to_json(),
         **dict(links or {}),
     )
     stored, created = ctx.resources.create(resource, job_type)
@@ -80,7 +90,7 @@ def create_resource(
         raise InvalidInputException(
             f"{kind.value} {resource_id} was deleted; the IDs of deleted objects cannot be reused."
         )
-    if stored.request != request or stored.name != name:
+    if type(request).from_json(stored.request) != request or stored.name != name:
         raise IdempotentParameterMismatchException(
             f"{kind.value} {resource_id} already exists with different parameters; "
             "use a new ID or repeat the original request exactly."
@@ -257,7 +267,7 @@ def check_resource_id(kind: ResourceKind, resource_id: str) -> None:
 def artifact_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, name: str) -> str:
     """Where a resource's job keeps a file (statistics, model, report, log) in the data directory."""
     check_resource_id(kind, resource_id)
-    return ctx.objects.data_uri(COLLECTIONS[kind], resource_id, name)
+    return ctx.objects.data_uri(descriptor_of(kind).collection, resource_id, name)
 
 
 def write_job_log(ctx: ServiceContext, kind: ResourceKind, resource_id: str, lines: Sequence[str]) -> None:

@@ -1,4 +1,7 @@
-"""The BatchPrediction operations, and downloading results through the server."""
+"""The BatchPrediction operations, and downloading results through the server.
+
+Deleting a batch prediction stops a running job; result files already written stay where they are.
+"""
 
 from __future__ import annotations
 
@@ -8,38 +11,27 @@ from typing import Any
 from openaml.domain import batch_predictions as domain
 from openaml.domain import resources
 from openaml.domain.context import ServiceContext
-from openaml.entities import Caller, EntityStatus, ResourceKind
+from openaml.domain.records import BatchPredictionRequest
+from openaml.entities import BATCH_PREDICTIONS, Caller, EntityStatus, ResourceKind
 from openaml.errors import NotFoundException, ResourceNotFoundException
-from openaml.operations import wire
-from openaml.operations.describe import describe
 from openaml.operations.extensions import ExtensionRequest, RawContent
-from openaml.operations.resources import log_uri
+from openaml.operations.kinds import MODEL_AND_DATA_FILTERS, KindHooks, kind_handlers
 
 KIND = ResourceKind.BATCH_PREDICTION
 
 
 def create_batch_prediction(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    return {"BatchPredictionId": domain.create_batch_prediction(ctx, caller, params).id}
-
-
-def get_batch_prediction(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resource = resources.get_resource(ctx, KIND, params["BatchPredictionId"])
-    return wire.batch_prediction_shape(resource, log_uri=log_uri(ctx, KIND, resource.id, caller))
-
-
-def update_batch_prediction(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resources.rename_resource(ctx, KIND, params["BatchPredictionId"], params["BatchPredictionName"])
-    return {"BatchPredictionId": params["BatchPredictionId"]}
-
-
-def delete_batch_prediction(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    """Soft-delete (stopping a running job); result files already written stay where they are."""
-    resources.delete_resource(ctx, KIND, params["BatchPredictionId"])
-    return {"BatchPredictionId": params["BatchPredictionId"]}
-
-
-def describe_batch_predictions(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    return describe(ctx, KIND, params)
+    request = BatchPredictionRequest(
+        params["MLModelId"], params["BatchPredictionDataSourceId"], str(params["OutputUri"])
+    )
+    resource = domain.create_batch_prediction(
+        ctx,
+        caller,
+        batch_prediction_id=params["BatchPredictionId"],
+        name=params.get("BatchPredictionName"),
+        request=request,
+    )
+    return {"BatchPredictionId": resource.id}
 
 
 def _outputs(ctx: ServiceContext, batch_prediction_id: str) -> dict[str, str]:
@@ -69,12 +61,11 @@ def get_result(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -
     return RawContent(ctx.objects.read_bytes(outputs[int(index)]), "application/gzip")
 
 
+#: What this kind's Get/Update/Delete/Describe do beyond what every kind does.
+KIND_HOOKS = KindHooks(filters=MODEL_AND_DATA_FILTERS)
 OPERATIONS = {
     "CreateBatchPrediction": create_batch_prediction,
-    "GetBatchPrediction": get_batch_prediction,
-    "UpdateBatchPrediction": update_batch_prediction,
-    "DeleteBatchPrediction": delete_batch_prediction,
-    "DescribeBatchPredictions": describe_batch_predictions,
+    **kind_handlers(BATCH_PREDICTIONS, KIND_HOOKS),
 }
 EXTENSION_ROUTES = [
     ("GET", "/batchpredictions/{BatchPredictionId}/manifest", get_manifest),

@@ -7,27 +7,28 @@ from typing import Any
 from openaml.domain import data_sources as domain
 from openaml.domain import resources
 from openaml.domain.context import ServiceContext
-from openaml.entities import Caller, EntityStatus, ResourceKind
+from openaml.domain.records import DataSourceSpec, SchemaHints, SqlOrigin
+from openaml.entities import DATA_SOURCES, Caller, EntityStatus, ResourceKind
 from openaml.errors import InvalidInputException, ResourceNotFoundException
-from openaml.operations import wire
-from openaml.operations.describe import describe
 from openaml.operations.extensions import ExtensionRequest, RawContent
-from openaml.operations.resources import log_uri
+from openaml.operations.kinds import KindHooks, kind_handlers
 
 KIND = ResourceKind.DATA_SOURCE
 
 
 def create_data_source_from_s3(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    spec = dict(params["DataSpec"])
+    spec = params["DataSpec"]
     if spec.get("DataSchema") and spec.get("DataSchemaLocationS3"):
         raise InvalidInputException("Give either DataSchema or DataSchemaLocationS3, not both.")
-    resource = domain.create_data_source_from_s3(
-        ctx,
-        caller,
-        data_source_id=params["DataSourceId"],
-        name=params.get("DataSourceName"),
-        spec=spec,
+    record = DataSourceSpec(
         compute_statistics=bool(params.get("ComputeStatistics", False)),
+        location=spec["DataLocationS3"],
+        schema_text=spec.get("DataSchema") or None,
+        schema_location=spec.get("DataSchemaLocationS3") or None,
+        rearrangement_text=spec.get("DataRearrangement") or None,
+    )
+    resource = domain.create_data_source(
+        ctx, caller, data_source_id=params["DataSourceId"], name=params.get("DataSourceName"), spec=record
     )
     return {"DataSourceId": resource.id}
 
@@ -35,90 +36,48 @@ def create_data_source_from_s3(ctx: ServiceContext, params: dict[str, Any], call
 def create_data_source_from_rds(
     ctx: ServiceContext, params: dict[str, Any], caller: Caller
 ) -> dict[str, Any]:
-    spec = dict(params["RDSData"])
-    database = spec["DatabaseInformation"]
-    metadata = {
-        "Database": {
-            "InstanceIdentifier": database["InstanceIdentifier"],
-            "DatabaseName": database["DatabaseName"],
-        },
-        "DatabaseUserName": spec["DatabaseCredentials"]["Username"],
-        "SelectSqlQuery": spec["SelectSqlQuery"],
-        "ResourceRole": spec["ResourceRole"],
-        "ServiceRole": spec["ServiceRole"],
-    }
-    resource = domain.create_data_source_from_sql(
-        ctx,
-        caller,
-        data_source_id=params["DataSourceId"],
-        name=params.get("DataSourceName"),
-        identifier=database["InstanceIdentifier"],
-        spec=_without_password(spec),
-        request={
-            "DataSpec": _without_password(spec),
-            "RoleARN": params["RoleARN"],
-            "ComputeStatistics": bool(params.get("ComputeStatistics", False)),
-        },
-        metadata={"RDSMetadata": metadata},
-    )
-    return {"DataSourceId": resource.id}
+    return _create_from_sql(ctx, params, caller, engine="RDS", spec=params["RDSData"])
 
 
 def create_data_source_from_redshift(
     ctx: ServiceContext, params: dict[str, Any], caller: Caller
 ) -> dict[str, Any]:
-    spec = dict(params["DataSpec"])
+    return _create_from_sql(ctx, params, caller, engine="Redshift", spec=params["DataSpec"])
+
+
+def _create_from_sql(
+    ctx: ServiceContext, params: dict[str, Any], caller: Caller, *, engine: str, spec: dict[str, Any]
+) -> dict[str, Any]:
+    """A datasource from a SQL query of a configured database (RDS instance or Redshift cluster).
+
+    The password is never stored: the server's configured database URL holds the real credentials.
+    """
     database = spec["DatabaseInformation"]
-    metadata = {
-        "RedshiftDatabase": {
-            "DatabaseName": database["DatabaseName"],
-            "ClusterIdentifier": database["ClusterIdentifier"],
-        },
-        "DatabaseUserName": spec["DatabaseCredentials"]["Username"],
-        "SelectSqlQuery": spec["SelectSqlQuery"],
-    }
-    resource = domain.create_data_source_from_sql(
-        ctx,
-        caller,
-        data_source_id=params["DataSourceId"],
-        name=params.get("DataSourceName"),
-        identifier=database["ClusterIdentifier"],
-        spec=_without_password(spec),
-        request={
-            "DataSpec": _without_password(spec),
-            "RoleARN": params["RoleARN"],
-            "ComputeStatistics": bool(params.get("ComputeStatistics", False)),
-        },
-        metadata={"RedshiftMetadata": metadata},
+    identifier = database["InstanceIdentifier"] if engine == "RDS" else database["ClusterIdentifier"]
+    origin = SqlOrigin(
+        engine=engine,
+        database_identifier=identifier,
+        database_name=database["DatabaseName"],
+        user_name=spec["DatabaseCredentials"]["Username"],
+        select_sql_query=spec["SelectSqlQuery"],
+        staging_location=str(spec["S3StagingLocation"]),
+        role_arn=params["RoleARN"],
+        resource_role=spec.get("ResourceRole"),
+        service_role=spec.get("ServiceRole"),
+        subnet_id=spec.get("SubnetId"),
+        security_group_ids=tuple(spec.get("SecurityGroupIds") or ()),
+    )
+    record = DataSourceSpec(
+        compute_statistics=bool(params.get("ComputeStatistics", False)),
+        schema_text=spec.get("DataSchema") or None,
+        schema_location=spec.get("DataSchemaUri") or None,
+        rearrangement_text=spec.get("DataRearrangement") or None,
+        sql=origin,
+    )
+    resource = domain.create_data_source(
+        ctx, caller, data_source_id=params["DataSourceId"], name=params.get("DataSourceName"), spec=record
     )
     return {"DataSourceId": resource.id}
-
-
-def _without_password(spec: dict[str, Any]) -> dict[str, Any]:
-    """The spec as stored: the configured database URL holds the real credentials, never the request."""
-    credentials = {k: v for k, v in spec["DatabaseCredentials"].items() if k != "Password"}
-    return {**spec, "DatabaseCredentials": credentials}
-
-
-def get_data_source(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resource = resources.get_resource(ctx, KIND, params["DataSourceId"])
-    return wire.data_source_shape(
-        resource, verbose=bool(params.get("Verbose")), log_uri=log_uri(ctx, KIND, resource.id, caller)
-    )
-
-
-def update_data_source(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resources.rename_resource(ctx, KIND, params["DataSourceId"], params["DataSourceName"])
-    return {"DataSourceId": params["DataSourceId"]}
-
-
-def delete_data_source(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resources.delete_resource(ctx, KIND, params["DataSourceId"])
-    return {"DataSourceId": params["DataSourceId"]}
-
-
-def describe_data_sources(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    return describe(ctx, KIND, params)
 
 
 # --- extension endpoints -------------------------------------------------------------------------
@@ -149,20 +108,17 @@ def infer_schema(ctx: ServiceContext, request: ExtensionRequest, caller: Caller)
     location = body.get("DataLocationS3")
     if not isinstance(location, str) or not location:
         raise InvalidInputException('The body must be {"DataLocationS3": "<location>", ...}.')
-    hints = domain.SchemaHints(
-        target_attribute_name=body.get("targetAttributeName"), row_id=body.get("rowId")
-    )
+    hints = SchemaHints(target_attribute_name=body.get("targetAttributeName"), row_id=body.get("rowId"))
     return {"DataSchema": domain.infer_schema_preview(ctx, location, hints).to_json()}
 
 
+#: What this kind's Get/Update/Delete/Describe do beyond what every kind does.
+KIND_HOOKS = KindHooks(filters={"DataLocationS3": "data_uri"})
 OPERATIONS = {
     "CreateDataSourceFromS3": create_data_source_from_s3,
     "CreateDataSourceFromRDS": create_data_source_from_rds,
     "CreateDataSourceFromRedshift": create_data_source_from_redshift,
-    "GetDataSource": get_data_source,
-    "UpdateDataSource": update_data_source,
-    "DeleteDataSource": delete_data_source,
-    "DescribeDataSources": describe_data_sources,
+    **kind_handlers(DATA_SOURCES, KIND_HOOKS),
 }
 EXTENSION_ROUTES = [
     ("POST", "/datasources/schema-inference", infer_schema),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,27 +23,14 @@ from openaml.entities import Comparator, ResourceKind, ResourceQuery
 from openaml.errors import InvalidInputException
 from openaml.operations.wire import describe_shape
 
-_COMMON_FILTERS = {
+#: ``FilterVariable`` → the column it compares, for the filters every kind has; each kind adds its own
+#: (the ``filters`` of its :class:`openaml.operations.kinds.KindHooks`).
+COMMON_FILTERS = {
     "CreatedAt": "created_at",
     "LastUpdatedAt": "last_updated_at",
     "Status": "status",
     "Name": "name",
     "IAMUser": "created_by",
-}
-FILTER_COLUMNS: dict[ResourceKind, dict[str, str]] = {
-    ResourceKind.DATA_SOURCE: _COMMON_FILTERS | {"DataLocationS3": "data_uri"},
-    ResourceKind.ML_MODEL: _COMMON_FILTERS
-    | {
-        "TrainingDataSourceId": "data_source_id",
-        "RealtimeEndpointStatus": "endpoint_status",
-        "MLModelType": "ml_model_type",
-        "Algorithm": "algorithm",
-        "TrainingDataURI": "data_uri",
-    },
-    ResourceKind.EVALUATION: _COMMON_FILTERS
-    | {"MLModelId": "ml_model_id", "DataSourceId": "data_source_id", "DataURI": "data_uri"},
-    ResourceKind.BATCH_PREDICTION: _COMMON_FILTERS
-    | {"MLModelId": "ml_model_id", "DataSourceId": "data_source_id", "DataURI": "data_uri"},
 }
 COMPARATORS: tuple[Comparator, ...] = ("EQ", "NE", "GT", "LT", "GE", "LE", "Prefix")
 _TIME_COLUMNS = {"created_at", "last_updated_at"}
@@ -81,9 +69,13 @@ def _decode_token(token: str, query_hash: str) -> tuple[Any, str]:
     return value, str(resource_id)
 
 
-def describe(ctx: ServiceContext, kind: ResourceKind, params: dict[str, Any]) -> dict[str, Any]:
-    """Run a ``Describe*`` request and return ``{"Results": [...], "NextToken"?}``."""
-    filters = FILTER_COLUMNS[kind]
+def describe(
+    ctx: ServiceContext, kind: ResourceKind, params: dict[str, Any], filters: Mapping[str, str]
+) -> dict[str, Any]:
+    """Run a ``Describe*`` request and return ``{"Results": [...], "NextToken"?}``.
+
+    ``filters`` maps each ``FilterVariable`` of the kind to the column it compares.
+    """
     variable = params.get("FilterVariable")
     comparators = {op: params[op] for op in COMPARATORS if op in params}
     if variable is None and comparators:

@@ -8,37 +8,21 @@ from typing import Any
 from openaml.domain import evaluations as domain
 from openaml.domain import resources
 from openaml.domain.context import ServiceContext
-from openaml.entities import Caller, EntityStatus, ResourceKind
+from openaml.domain.records import EvaluationRequest
+from openaml.entities import EVALUATIONS, Caller, EntityStatus, ResourceKind
 from openaml.errors import ResourceNotFoundException
-from openaml.operations import wire
-from openaml.operations.describe import describe
 from openaml.operations.extensions import ExtensionRequest, RawContent
-from openaml.operations.resources import log_uri
+from openaml.operations.kinds import MODEL_AND_DATA_FILTERS, KindHooks, kind_handlers
 
 KIND = ResourceKind.EVALUATION
 
 
 def create_evaluation(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    return {"EvaluationId": domain.create_evaluation(ctx, caller, params).id}
-
-
-def get_evaluation(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resource = resources.get_resource(ctx, KIND, params["EvaluationId"])
-    return wire.evaluation_shape(resource, log_uri=log_uri(ctx, KIND, resource.id, caller))
-
-
-def update_evaluation(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resources.rename_resource(ctx, KIND, params["EvaluationId"], params["EvaluationName"])
-    return {"EvaluationId": params["EvaluationId"]}
-
-
-def delete_evaluation(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resources.delete_resource(ctx, KIND, params["EvaluationId"])
-    return {"EvaluationId": params["EvaluationId"]}
-
-
-def describe_evaluations(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    return describe(ctx, KIND, params)
+    request = EvaluationRequest(params["MLModelId"], params["EvaluationDataSourceId"])
+    resource = domain.create_evaluation(
+        ctx, caller, evaluation_id=params["EvaluationId"], name=params.get("EvaluationName"), request=request
+    )
+    return {"EvaluationId": resource.id}
 
 
 def _report(ctx: ServiceContext, evaluation_id: str) -> dict[str, Any]:
@@ -62,12 +46,11 @@ def get_chart(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) ->
     return RawContent(body, media_type)
 
 
+#: What this kind's Get/Update/Delete/Describe do beyond what every kind does.
+KIND_HOOKS = KindHooks(filters=MODEL_AND_DATA_FILTERS)
 OPERATIONS = {
     "CreateEvaluation": create_evaluation,
-    "GetEvaluation": get_evaluation,
-    "UpdateEvaluation": update_evaluation,
-    "DeleteEvaluation": delete_evaluation,
-    "DescribeEvaluations": describe_evaluations,
+    **kind_handlers(EVALUATIONS, KIND_HOOKS),
 }
 EXTENSION_ROUTES = [
     ("GET", "/evaluations/{EvaluationId}/report", get_report),

@@ -8,12 +8,11 @@ from typing import Any
 from openaml.domain import ml_models as domain
 from openaml.domain import resources
 from openaml.domain.context import ServiceContext
-from openaml.entities import Caller, EntityStatus, ResourceKind
+from openaml.domain.records import ModelType, TrainingRequest
+from openaml.entities import ML_MODELS, Caller, EntityStatus, ResourceKind
 from openaml.errors import InvalidInputException, ResourceNotFoundException
-from openaml.operations import wire
-from openaml.operations.describe import describe
 from openaml.operations.extensions import ExtensionRequest, RawContent
-from openaml.operations.resources import log_uri
+from openaml.operations.kinds import KindHooks, kind_handlers
 
 KIND = ResourceKind.ML_MODEL
 
@@ -21,21 +20,21 @@ KIND = ResourceKind.ML_MODEL
 def create_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
     if params.get("Recipe") and params.get("RecipeUri"):
         raise InvalidInputException("Give either Recipe or RecipeUri, not both.")
-    return {"MLModelId": domain.create_ml_model(ctx, caller, params).id}
-
-
-def get_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    resource = resources.get_resource(ctx, KIND, params["MLModelId"])
-    return wire.ml_model_shape(
-        resource,
-        str(ctx.settings.public_url),
-        verbose=bool(params.get("Verbose")),
-        for_get=True,
-        log_uri=log_uri(ctx, KIND, resource.id, caller),
+    request = TrainingRequest(
+        model_type=ModelType(params["MLModelType"]),
+        training_data_source_id=params["TrainingDataSourceId"],
+        parameters=dict(params.get("Parameters") or {}),
+        recipe=params.get("Recipe") or None,
+        recipe_location=params.get("RecipeUri") or None,
     )
+    resource = domain.create_ml_model(
+        ctx, caller, ml_model_id=params["MLModelId"], name=params.get("MLModelName"), request=request
+    )
+    return {"MLModelId": resource.id}
 
 
-def update_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+def _update_fields(ctx: ServiceContext, params: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """``UpdateMLModel``: the name (kept when not given) and a checked ``ScoreThreshold``."""
     model_id = params["MLModelId"]
     resource = resources.get_resource(ctx, KIND, model_id)
     if "MLModelName" not in params and "ScoreThreshold" not in params:
@@ -50,21 +49,13 @@ def update_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller)
         if not 0.0 <= threshold <= 1.0:
             raise InvalidInputException(f"ScoreThreshold must be between 0 and 1, got {threshold}.")
         extra["details"] = {"ScoreThreshold": threshold, "ScoreThresholdLastUpdatedAt": time.time()}
-    resources.rename_resource(ctx, KIND, model_id, params.get("MLModelName", resource.name), extra)
-    return {"MLModelId": model_id}
+    return params.get("MLModelName", resource.name), extra
 
 
-def delete_ml_model(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    """Soft-delete a model (stopping its training); its real-time endpoint goes with it."""
-    model_id = params["MLModelId"]
+def _deleted_fields(ctx: ServiceContext, model_id: str) -> dict[str, Any]:
+    """``DeleteMLModel`` stops its training (as every delete does) and takes its real-time endpoint down."""
     resource = resources.get_resource(ctx, KIND, model_id)
-    extra = {"endpoint_status": "NONE"} if resource.status is not EntityStatus.DELETED else {}
-    resources.delete_resource(ctx, KIND, model_id, extra)
-    return {"MLModelId": model_id}
-
-
-def describe_ml_models(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    return describe(ctx, KIND, params)
+    return {"endpoint_status": "NONE"} if resource.status is not EntityStatus.DELETED else {}
 
 
 def get_leaderboard(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
@@ -82,11 +73,20 @@ def get_leaderboard(ctx: ServiceContext, request: ExtensionRequest, caller: Call
     )
 
 
+#: What this kind's Get/Update/Delete/Describe do beyond what every kind does.
+KIND_HOOKS = KindHooks(
+    filters={
+        "TrainingDataSourceId": "data_source_id",
+        "RealtimeEndpointStatus": "endpoint_status",
+        "MLModelType": "ml_model_type",
+        "Algorithm": "algorithm",
+        "TrainingDataURI": "data_uri",
+    },
+    update=_update_fields,
+    delete=_deleted_fields,
+)
 OPERATIONS = {
     "CreateMLModel": create_ml_model,
-    "GetMLModel": get_ml_model,
-    "UpdateMLModel": update_ml_model,
-    "DeleteMLModel": delete_ml_model,
-    "DescribeMLModels": describe_ml_models,
+    **kind_handlers(ML_MODELS, KIND_HOOKS),
 }
 EXTENSION_ROUTES = [("GET", "/mlmodels/{MLModelId}/leaderboard", get_leaderboard)]

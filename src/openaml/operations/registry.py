@@ -1,6 +1,8 @@
 """The tables of what the server answers: API operations (wire name → handler) and extension routes.
 
-Every one of the 28 operations of the Amazon ML service model has an entry (a test checks it).
+Every one of the 28 operations of the Amazon ML service model has an entry (a test checks it); the
+``Get``/``Update``/``Delete``/``Describe`` handlers of each kind come from
+:func:`openaml.operations.kinds.kind_handlers`.
 Handlers take the service context, the validated request parameters and the caller, and return the
 response members. Extension routes (under ``/openaml/v1/``) are ``(method, path template, handler)``
 from the modules that own them; see :mod:`openaml.operations.extensions`.
@@ -8,11 +10,6 @@ from the modules that own them; see :mod:`openaml.operations.extensions`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from openaml.domain.context import ServiceContext
-from openaml.entities import Caller
 from openaml.operations import (
     batch_predictions,
     data_sources,
@@ -23,8 +20,7 @@ from openaml.operations import (
     tags,
 )
 from openaml.operations.extensions import ExtensionHandler
-
-Handler = Callable[[ServiceContext, dict[str, Any], Caller], dict[str, Any]]
+from openaml.operations.kinds import Handler as Handler  # re-exported: the API and console type by it
 
 #: Operations cheap enough to run on the event loop: no database or disk work on their usual path.
 INLINE_OPERATIONS = realtime.INLINE_OPERATIONS

@@ -6,8 +6,7 @@ from typing import Any
 
 from openaml.domain import resources as domain
 from openaml.domain.context import ServiceContext
-from openaml.domain.resources import COLLECTIONS
-from openaml.entities import Caller, ResourceKind
+from openaml.entities import Caller, ResourceKind, descriptor_for_collection, descriptor_of
 from openaml.errors import NotFoundException, ResourceNotFoundException
 from openaml.operations.extensions import ExtensionRequest, RawContent
 
@@ -17,15 +16,16 @@ def log_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, caller: C
 
     Like the presigned S3 URLs Amazon ML returned, it opens in a browser or with curl as it is.
     """
-    url = f"{str(ctx.settings.public_url).rstrip('/')}/openaml/v1/{COLLECTIONS[kind]}/{resource_id}/log"
+    collection = descriptor_of(kind).collection
+    url = f"{str(ctx.settings.public_url).rstrip('/')}/openaml/v1/{collection}/{resource_id}/log"
     return ctx.presign(url, caller) if ctx.presign is not None else url
 
 
 def _kind_of(request: ExtensionRequest) -> ResourceKind:
-    kinds = {collection: kind for kind, collection in COLLECTIONS.items()}
-    if request.path["collection"] not in kinds:
+    descriptor = descriptor_for_collection(request.path["collection"])
+    if descriptor is None:
         raise NotFoundException(f"No extension endpoint for {request.path['collection']!r}.")
-    return kinds[request.path["collection"]]
+    return descriptor.kind
 
 
 def get_progress(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:

@@ -6,17 +6,13 @@ with a millisecond fraction, and members without a value are left out (botocore 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from openaml.domain.ml_models import TRUE_ALGORITHM_KEY, true_algorithm
-from openaml.entities import EntityStatus, Resource, ResourceKind
-
-ID_MEMBER = {
-    ResourceKind.DATA_SOURCE: "DataSourceId",
-    ResourceKind.ML_MODEL: "MLModelId",
-    ResourceKind.EVALUATION: "EvaluationId",
-    ResourceKind.BATCH_PREDICTION: "BatchPredictionId",
-}
+from openaml.domain.records import BatchPredictionRequest, DataSourceSpec, SqlOrigin, TrainingRequest
+from openaml.entities import EntityStatus, Resource, ResourceKind, descriptor_of
 
 
 def epoch(value: float | None) -> float | None:
@@ -32,7 +28,7 @@ def _common(resource: Resource) -> dict[str, Any]:
         resource.status is EntityStatus.DELETED and resource.finished_at is not None
     )
     return {
-        ID_MEMBER[resource.kind]: resource.id,
+        descriptor_of(resource.kind).id_member: resource.id,
         "Name": resource.name,
         "Status": resource.status.value,
         "CreatedAt": epoch(resource.created_at),
@@ -68,26 +64,34 @@ def endpoint_info(resource: Resource, public_url: str) -> dict[str, Any]:
 def data_source_shape(
     resource: Resource, *, verbose: bool = False, log_uri: str | None = None
 ) -> dict[str, Any]:
-    request, details = resource.request, resource.details
+    spec, details = DataSourceSpec.from_json(resource.request), resource.details
     shape = _common(resource) | {
         "DataLocationS3": resource.data_uri,
-        "DataRearrangement": request.get("DataSpec", {}).get("DataRearrangement"),
+        "DataRearrangement": spec.rearrangement_text,
         "DataSizeInBytes": details.get("DataSizeInBytes"),
         "NumberOfFiles": details.get("NumberOfFiles"),
-        "ComputeStatistics": bool(request.get("ComputeStatistics", False)),
-        "RoleARN": request.get("RoleARN"),
+        "ComputeStatistics": spec.compute_statistics,
+        "RoleARN": spec.sql.role_arn if spec.sql is not None else None,
     }
-    for member in ("RDSMetadata", "RedshiftMetadata"):
-        metadata = request.get(member)
-        if metadata is not None:
-            shape[member] = (
-                metadata if verbose else {k: v for k, v in metadata.items() if k != "SelectSqlQuery"}
-            )
+    if spec.sql is not None:
+        member, metadata = sql_metadata(spec.sql)
+        shape[member] = metadata if verbose else {k: v for k, v in metadata.items() if k != "SelectSqlQuery"}
     if log_uri is not None:
         shape["LogUri"] = log_uri
     if verbose and details.get("DataSourceSchema"):
         shape["DataSourceSchema"] = details["DataSourceSchema"]
     return _drop_none(shape)
+
+
+def sql_metadata(origin: SqlOrigin) -> tuple[str, dict[str, Any]]:
+    """``RDSMetadata`` or ``RedshiftMetadata`` (member name, value) of a datasource made from SQL."""
+    common = {"DatabaseUserName": origin.user_name, "SelectSqlQuery": origin.select_sql_query}
+    if origin.engine == "RDS":
+        database = {"InstanceIdentifier": origin.database_identifier, "DatabaseName": origin.database_name}
+        roles = {"ResourceRole": origin.resource_role, "ServiceRole": origin.service_role}
+        return "RDSMetadata", {"Database": database, **common, **roles}
+    database = {"DatabaseName": origin.database_name, "ClusterIdentifier": origin.database_identifier}
+    return "RedshiftMetadata", {"RedshiftDatabase": database, **common}
 
 
 def ml_model_shape(
@@ -98,8 +102,10 @@ def ml_model_shape(
     log_uri: str | None = None,
     for_get: bool = False,
 ) -> dict[str, Any]:
-    request, details = resource.request, resource.details
-    parameters = details.get("TrainingParameters") or request.get("Parameters")
+    details = resource.details
+    parameters = details.get("TrainingParameters") or dict(
+        TrainingRequest.from_json(resource.request).parameters
+    )
     algorithm = true_algorithm(details)
     if algorithm is not None:
         # ``Algorithm`` must stay the API's enum (``sgd``); this entry says what the model really is.
@@ -142,7 +148,7 @@ def batch_prediction_shape(resource: Resource, *, log_uri: str | None = None) ->
         "MLModelId": resource.ml_model_id,
         "BatchPredictionDataSourceId": resource.data_source_id,
         "InputDataLocationS3": resource.data_uri,
-        "OutputUri": resource.request.get("OutputUri"),
+        "OutputUri": BatchPredictionRequest.from_json(resource.request).output_location,
         "TotalRecordCount": details.get("TotalRecordCount"),
         "InvalidRecordCount": details.get("InvalidRecordCount"),
     }
@@ -151,12 +157,37 @@ def batch_prediction_shape(resource: Resource, *, log_uri: str | None = None) ->
     return _drop_none(shape)
 
 
+@dataclass(frozen=True)
+class View:
+    """Which variant of a resource's shape to render: a ``Describe*`` result or a ``Get*`` response."""
+
+    public_url: str
+    #: ``Get*`` only: the caller asked for ``Verbose`` (schema, recipe, full SQL query).
+    verbose: bool = False
+    #: ``Get*`` only: the presigned URL of the job log.
+    log_uri: str | None = None
+    #: ``Get*`` rather than ``Describe*`` (``GetMLModel`` has no ``Algorithm``).
+    for_get: bool = False
+
+
+#: How each kind renders its shape for a :class:`View`.
+SHAPES: dict[ResourceKind, Callable[[Resource, View], dict[str, Any]]] = {
+    ResourceKind.DATA_SOURCE: lambda r, view: data_source_shape(
+        r, verbose=view.verbose, log_uri=view.log_uri
+    ),
+    ResourceKind.ML_MODEL: lambda r, view: ml_model_shape(
+        r, view.public_url, verbose=view.verbose, log_uri=view.log_uri, for_get=view.for_get
+    ),
+    ResourceKind.EVALUATION: lambda r, view: evaluation_shape(r, log_uri=view.log_uri),
+    ResourceKind.BATCH_PREDICTION: lambda r, view: batch_prediction_shape(r, log_uri=view.log_uri),
+}
+
+
+def resource_shape(resource: Resource, view: View) -> dict[str, Any]:
+    """The wire shape of any resource, as ``view`` asks."""
+    return SHAPES[resource.kind](resource, view)
+
+
 def describe_shape(resource: Resource, public_url: str) -> dict[str, Any]:
     """The shape of a resource in the ``Results`` of its ``Describe*`` operation."""
-    if resource.kind is ResourceKind.DATA_SOURCE:
-        return data_source_shape(resource)
-    if resource.kind is ResourceKind.ML_MODEL:
-        return ml_model_shape(resource, public_url)
-    if resource.kind is ResourceKind.EVALUATION:
-        return evaluation_shape(resource)
-    return batch_prediction_shape(resource)
+    return resource_shape(resource, View(public_url))

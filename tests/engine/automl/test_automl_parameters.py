@@ -23,7 +23,7 @@ def test_every_key_is_parsed() -> None:
     params = parse_automl_parameters(
         {
             "openaml.timeBudgetSeconds": "90.5",
-            "openaml.algorithms": " LightGBM , linear ",
+            "openaml.algorithms": " LightGBM , linear, CatBoost ",
             "openaml.metric": "BinaryAUC",
             "openaml.seed": "7",
             "openaml.maxTrials": "12",
@@ -31,11 +31,12 @@ def test_every_key_is_parsed() -> None:
             "openaml.searchRowLimit": "5000",
             "openaml.maxEnsembleSize": "3",
             "openaml.maxServingCost": "2.5",
+            "openaml.groupAttribute": "subject",
         }
     )
     assert params == AutoMLParameters(
         time_budget_seconds=90.5,
-        algorithms=("linear", "lightgbm"),
+        algorithms=("linear", "lightgbm", "catboost"),
         metric="auc",
         seed=7,
         max_trials=12,
@@ -43,6 +44,7 @@ def test_every_key_is_parsed() -> None:
         search_row_limit=5000,
         max_ensemble_size=3,
         max_serving_cost=2.5,
+        group_attribute="subject",
     )
 
 

@@ -28,7 +28,7 @@ from openaml.engine.predictors.scoring import RecordScorer
 from .conftest import TypedData
 
 #: What keeps each family's fit short in these tests.
-QUICK = {"lightgbm": {"rounds": 30}, "mlp": {"epochs": 3}}
+QUICK = {"lightgbm": {"rounds": 30}, "catboost": {"rounds": 30}, "mlp": {"epochs": 3}}
 FOREST_SECONDS = 0.3
 
 

@@ -17,42 +17,49 @@ from rich.table import Table
 from openaml.cli.client.command import ClientContext, client_command
 from openaml.cli.client.output import fields_table, rows_table, status_text
 from openaml.cli.client.waiting import Observation, Watch, resource_observation
+from openaml.entities import BATCH_PREDICTIONS, DATA_SOURCES, EVALUATIONS, ML_MODELS, KindDescriptor
 
 
 @dataclass(frozen=True)
 class Kind:
     """One kind of object of the API and how the CLI presents it."""
 
-    #: The API's name, e.g. ``"MLModel"`` (used in ``Get<name>`` and messages).
-    name: str
-    #: The command group, e.g. ``"model"``.
-    command: str
-    id_member: str
-    #: Path segment of the extension endpoints, e.g. ``"mlmodels"``.
-    extension_collection: str
+    descriptor: KindDescriptor
     #: Members shown by ``show`` after the common ones, as ``(label, member)``.
     details: tuple[tuple[str, str], ...] = ()
     #: Extra columns of ``list``, as ``(header, member)``.
     list_columns: tuple[tuple[str, str], ...] = ()
 
     @property
+    def name(self) -> str:
+        """The API's name, e.g. ``"MLModel"`` (used in messages)."""
+        return self.descriptor.kind.value
+
+    @property
+    def command(self) -> str:
+        """The command group, e.g. ``"model"``."""
+        return self.descriptor.cli_command
+
+    @property
+    def id_member(self) -> str:
+        return self.descriptor.id_member
+
+    @property
+    def extension_collection(self) -> str:
+        """Path segment of the extension endpoints, e.g. ``"mlmodels"``."""
+        return self.descriptor.collection
+
+    @property
     def snake_name(self) -> str:
         """``"MLModel"`` → ``"ml_model"``, for boto3 method names."""
-        return {
-            "DataSource": "data_source",
-            "MLModel": "ml_model",
-            "BatchPrediction": "batch_prediction",
-        }.get(self.name, self.name.lower())
+        return self.descriptor.snake_name
 
     def get(self, context: ClientContext, resource_id: str, **params: Any) -> dict[str, Any]:
         return context.client.call(f"get_{self.snake_name}", **{self.id_member: resource_id}, **params)
 
 
 DATA_SOURCE = Kind(
-    "DataSource",
-    "datasource",
-    "DataSourceId",
-    extension_collection="datasources",
+    DATA_SOURCES,
     details=(
         ("location", "DataLocationS3"),
         ("rearrangement", "DataRearrangement"),
@@ -63,10 +70,7 @@ DATA_SOURCE = Kind(
     list_columns=(("location", "DataLocationS3"),),
 )
 ML_MODEL = Kind(
-    "MLModel",
-    "model",
-    "MLModelId",
-    extension_collection="mlmodels",
+    ML_MODELS,
     details=(
         ("type", "MLModelType"),
         ("training datasource", "TrainingDataSourceId"),
@@ -78,18 +82,12 @@ ML_MODEL = Kind(
     list_columns=(("type", "MLModelType"), ("datasource", "TrainingDataSourceId")),
 )
 EVALUATION = Kind(
-    "Evaluation",
-    "evaluation",
-    "EvaluationId",
-    extension_collection="evaluations",
+    EVALUATIONS,
     details=(("model", "MLModelId"), ("datasource", "EvaluationDataSourceId")),
     list_columns=(("model", "MLModelId"), ("datasource", "EvaluationDataSourceId")),
 )
 BATCH_PREDICTION = Kind(
-    "BatchPrediction",
-    "batch",
-    "BatchPredictionId",
-    extension_collection="batchpredictions",
+    BATCH_PREDICTIONS,
     details=(
         ("model", "MLModelId"),
         ("datasource", "BatchPredictionDataSourceId"),

@@ -8,7 +8,7 @@ string-valued like every other entry of the map:
     from 1 to 604800 (7 days, Amazon ML's longest job). The job ends within 1.1 times this budget.
     Default: 60 s plus 1 s per 10,000 data cells (rows × input columns), at most 3600 s.
 ``openaml.algorithms``
-    Comma-separated model families to consider, from ``linear``, ``lightgbm``, ``extra_trees``,
+    Comma-separated model families to consider, from ``linear``, ``lightgbm``, ``catboost``, ``extra_trees``,
     ``random_forest``, ``knn`` and ``mlp`` (or ``all``). Default: all of them.
 ``openaml.metric``
     The validation metric the search optimises. BINARY: ``auc`` (default, Amazon ML's
@@ -24,7 +24,8 @@ string-valued like every other entry of the map:
 ``openaml.validationFolds``
     Internal validation: ``0`` for a stratified 20% holdout, 2 to 10 for stratified k-fold
     cross-validation. Default: 5 folds up to 2,500 rows (3 for wide data), 3 folds up to 10,000
-    rows, a holdout above.
+    rows, a holdout above. With ``openaml.groupAttribute`` the folds or the holdout keep groups
+    whole instead of being stratified; with ``openaml.timeAttribute`` it does not apply.
 ``openaml.searchRowLimit``
     Rows the search works on (1,000 to 10,000,000, default 100,000): larger data is subsampled
     (stratified) for the search, and the chosen ensemble is refit on all rows.
@@ -32,10 +33,23 @@ string-valued like every other entry of the map:
     Most distinct models in the final ensemble (1 to 20, default 5); fewer keep predictions cheap.
 ``openaml.maxServingCost``
     Most real-time cost of the final ensemble (1 to 1000, default 10), the sum of its members'
-    costs relative to a linear model: linear 1, LightGBM 1, MLP 2, random forest, extra trees and
-    k-NN 8 each (about 30 µs per unit for one record on wide data). The best single model is always
+    costs relative to a linear model: linear 1, LightGBM 1, MLP 2, CatBoost 6, random forest, extra
+    trees and k-NN 8 each (about 30 µs per unit for one record on wide data). The best single model is always
     allowed; the limit only stops the ensemble from adding costly members (with the default, an
     ensemble holds at most one forest or k-NN model). 1000 lifts the limit.
+``openaml.groupAttribute``
+    The attribute that says which group a record belongs to (a subject, a patient, a store), when
+    records of one group resemble each other. Validation then keeps every group whole, on the
+    training or the validation side (group k-fold with at most one fold per group, or a 20% group
+    holdout), so that its score predicts the score on new groups. The attribute is not a model input.
+``openaml.timeAttribute``
+    The attribute that orders records in time (a number, or text that sorts in time order such as
+    ISO 8601 dates). Validation is then a holdout of the newest 20% (``openaml.validationFolds`` does
+    not apply). The attribute stays a model input. Not together with ``openaml.groupAttribute``.
+
+With either of them, the best model of the search is also fitted once on a random split of the
+same rows; when its error there is at most three quarters of its error on the honest split, the
+leaderboard warns that a random split would have looked too good (see :mod:`.honesty`).
 
 Keys outside the ``openaml.`` namespace (``sgd.*``) belong to other parts of the service and are
 ignored here; unknown ``openaml.*`` keys and bad values raise ``InvalidInputException``.
@@ -53,13 +67,14 @@ from openaml.engine.models import ModelType
 from openaml.errors import InvalidInputException
 
 NAMESPACE = "openaml."
-FAMILY_NAMES = ("linear", "lightgbm", "extra_trees", "random_forest", "knn", "mlp")
+FAMILY_NAMES = ("linear", "lightgbm", "catboost", "extra_trees", "random_forest", "knn", "mlp")
 MAX_BUDGET_SECONDS = 604_800.0
 _MIN_BUDGET_SECONDS = 1.0
 _DEFAULT_BUDGET_BASE_SECONDS = 60.0
 _DEFAULT_BUDGET_CELLS_PER_SECOND = 10_000
 _DEFAULT_BUDGET_CAP_SECONDS = 3600.0
 _MAX_SEED = 2**31 - 1
+_MAX_ATTRIBUTE_NAME = 1024
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,8 @@ class AutoMLParameters:
     search_row_limit: int = 100_000
     max_ensemble_size: int = 5
     max_serving_cost: float = 10.0
+    group_attribute: str | None = None
+    time_attribute: str | None = None
 
     def budget_for(self, n_rows: int, n_columns: int) -> float:
         """The time budget for data of this shape: the explicit one, or the size-scaled default."""
@@ -109,6 +126,11 @@ def parse_automl_parameters(
         _PARSERS[key][0]: _PARSERS[key][1](NAMESPACE + key, value) for key, value in values.items()
     }
     result = AutoMLParameters(**settings)
+    if result.group_attribute is not None and result.time_attribute is not None:
+        raise InvalidInputException(
+            f"Give {NAMESPACE}groupAttribute or {NAMESPACE}timeAttribute, not both: validation keeps "
+            "either groups apart or the newest records apart."
+        )
     if model_type is not None and result.metric is not None:
         metric_for(result.metric, model_type)
     return result
@@ -148,6 +170,16 @@ def _parse_metric(key: str, text: str) -> str:
         f"{key} {text!r} is not a metric OpenAML knows; use auc, log_loss, accuracy or f1 (BINARY), "
         "macro_f1, accuracy or log_loss (MULTICLASS), rmse, mae or r2 (REGRESSION)."
     )
+
+
+def _parse_attribute_name(key: str, text: str) -> str:
+    name = text.strip()
+    if not name or len(name) > _MAX_ATTRIBUTE_NAME:
+        raise InvalidInputException(
+            f"{key} must name an attribute of the datasource (1 to {_MAX_ATTRIBUTE_NAME} characters); "
+            f"got {text[:_MAX_ATTRIBUTE_NAME]!r}."
+        )
+    return name
 
 
 def _integer_parser(low: int, high: int, *, allowed: tuple[int, ...] = ()) -> Callable[[str, str], int]:
@@ -195,4 +227,6 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "searchRowLimit": ("search_row_limit", _integer_parser(1_000, 10_000_000)),
     "maxEnsembleSize": ("max_ensemble_size", _integer_parser(1, 20)),
     "maxServingCost": ("max_serving_cost", _number_parser(1.0, 1000.0)),
+    "groupAttribute": ("group_attribute", _parse_attribute_name),
+    "timeAttribute": ("time_attribute", _parse_attribute_name),
 }

@@ -41,7 +41,9 @@ class AutoMLResult:
 
     ``validation_score`` is the ensemble's score on the internal validation rows, in
     ``metric_name``'s own scale; ``leaderboard`` lists every candidate best first
-    (see :func:`build_leaderboard`).
+    (see :func:`build_leaderboard`). ``warnings`` are for the person reading the leaderboard (a
+    random split that looks much better than the group- or time-aware validation);
+    ``split_check`` is that comparison (see :mod:`.honesty`), when it was made.
     """
 
     model: TrainedModel
@@ -52,6 +54,8 @@ class AutoMLResult:
     training_rows: int
     search_rows: int
     timings: AutoMLTimings
+    warnings: tuple[str, ...] = ()
+    split_check: dict[str, Any] | None = None
 
 
 def build_leaderboard(

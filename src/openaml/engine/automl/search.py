@@ -14,7 +14,9 @@ trees or training epochs when its part is used up, so a slow configuration is sc
 could train in its time rather than overrunning.
 
 Validation. Candidates are scored on the plan's validation rows: out-of-fold for cross-validation,
-the holdout otherwise, and out-of-bag for the bagged forests (one fit instead of k).
+the holdout otherwise, and out-of-bag for the bagged forests (one fit instead of k). When the plan
+keeps groups or time apart, the best candidate is also fitted once on a random split after the
+portfolio round (see :mod:`.honesty`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from openaml.engine.automl.ensemble import SELECTION_STEPS, select_ensemble
 from openaml.engine.automl.families import FAMILIES, Config, Family, FittedLearner, Task
 from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, Matrix
+from openaml.engine.automl.honesty import SplitCheck, random_split_score
 from openaml.engine.automl.validation import ValidationPlan
 from openaml.engine.metrics import Metric
 from openaml.engine.models import TrainingCancelled, TrainingProgress
@@ -105,6 +108,8 @@ class SearchSetup:
     refit_scale: float
     #: Seconds the finishing steps need besides refitting the members (e.g. re-encoding all rows).
     fixed_reserve: float
+    #: A random holdout of the same rows, when ``plan`` keeps groups or time apart (see :mod:`.honesty`).
+    random_split: ValidationPlan | None = None
 
 
 class ProgressReporter:
@@ -157,6 +162,9 @@ class Search:
         rng = np.random.default_rng(setup.task.seed)
         self._probe_rows = np.sort(rng.permutation(validation_count)[:_PLANNING_ROWS])
         self._fold_cache: dict[tuple[Encoding, int], tuple[Matrix, Labels, Matrix, Labels]] = {}
+        #: The best candidate on a random split against the honest one (set once, if time allows).
+        self.split_check: SplitCheck | None = None
+        self._check_pending = setup.random_split is not None
 
     def run(self) -> list[Candidate]:
         """Search until time, trials or families run out; return every candidate in trial order."""
@@ -166,6 +174,9 @@ class Search:
             if self._failures_in_a_row() >= _MAX_FAILURES_IN_A_ROW:
                 break
             deadline = self.search_deadline()
+            if self._check_pending and not self._portfolio:
+                self._check_pending = False
+                self._check_random_split(deadline)
             choice = self._next_family(deadline)
             if choice is None:
                 break
@@ -173,6 +184,43 @@ class Search:
             self._run_candidate(family, deadline, tuning=tuning)
             self._report("search", self.candidates)
         return self.candidates
+
+    def _check_random_split(self, deadline: float) -> None:
+        """Fit the best candidate once on the random split, if one fold's fit time is left."""
+        setup = self.setup
+        best = min(self._ranked_candidates(), key=Candidate.rank_key, default=None)
+        if best is None or setup.random_split is None:
+            return
+        family = next(family for family in setup.families if family.name == best.family)
+        folds = 1 if family.has_out_of_bag else len(setup.plan.folds)
+        per_fold = best.fit_seconds / folds
+        now = setup.budget.now()
+        if now + per_fold > deadline:
+            return
+        limits = setup.budget.limits(min(deadline, now + max(2 * per_fold, _MIN_TRIAL_SECONDS)))
+        try:
+            score = random_split_score(
+                family,
+                best.config,
+                setup.matrices[family.encoding],
+                setup.y,
+                setup.random_split,
+                setup.task,
+                setup.metric,
+                limits,
+            )
+        except TrainingCancelled:
+            raise
+        except Exception as error:  # only a check: the search goes on without it
+            _log.warning("AutoML random-split check of %s failed: %s", best.family, error, exc_info=True)
+            return
+        self.split_check = SplitCheck(
+            best.family,
+            setup.metric.name,
+            setup.metric.from_loss(best.loss),
+            score,
+            setup.metric.greater_is_better,
+        )
 
     def search_deadline(self) -> float:
         """When the search must stop so that the finishing steps still fit in the budget."""

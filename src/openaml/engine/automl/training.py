@@ -4,7 +4,8 @@ The steps, all inside one time budget (see :mod:`.budget`):
 
 1. Rows without a target are dropped; BINARY targets must be 0/1, MULTICLASS labels become class
    indices (numeric-looking labels in numeric order, others alphabetically).
-2. Data above the search row limit is subsampled (stratified) for the search.
+2. Data above the search row limit is subsampled (stratified) for the search; validation is planned
+   (group- or time-aware when ``openaml.groupAttribute`` or ``openaml.timeAttribute`` is given).
 3. One feature encoder per encoding is fitted on the search rows (unsupervised, so shared by all
    validation folds).
 4. :class:`~.search.Search` tries the portfolio and tunes the best families.
@@ -33,7 +34,14 @@ from openaml.engine.automl.features import Encoding, FeatureEncoder, Matrix
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, build_leaderboard
 from openaml.engine.automl.search import Candidate, ProgressReporter, Search, SearchSetup
-from openaml.engine.automl.validation import choose_folds, plan_validation, stratified_sample
+from openaml.engine.automl.validation import (
+    ValidationPlan,
+    choose_folds,
+    plan_group_validation,
+    plan_time_validation,
+    plan_validation,
+    stratified_sample,
+)
 from openaml.engine.data.schema import Attribute, DataSchema
 from openaml.engine.metrics import Metric, metric_for
 from openaml.engine.models import ModelType, TrainingCancelled, TrainingProgress
@@ -81,18 +89,18 @@ def _train(
         raise InvalidInputException(
             "The datasource has no targetAttributeName, so no model can be trained on it."
         )
-    if not schema.input_attributes:
-        raise InvalidInputException("The data schema has no input attributes to learn from.")
+    attributes = _model_inputs(schema, params)
     metric = metric_for(params.metric, model_type)
     frame, y, classes = _prepare_target(frame, schema.target_attribute_name, model_type)
     report = ProgressReporter(budget, metric, progress)
     report("preparing")
-    inputs = _prepare_search(frame, y, schema.input_attributes, model_type, params, budget, metric)
+    inputs = _prepare_search(frame, y, attributes, model_type, params, budget, metric)
     setup = inputs.setup
     preparation_seconds = budget.elapsed()
 
     search = Search(setup, report)
     candidates = search.run()
+    split_check = search.split_check
     search_deadline_at = search.search_deadline() - budget.start
     reserved = search.reserve_seconds()
     search_seconds = budget.elapsed() - preparation_seconds
@@ -108,7 +116,7 @@ def _train(
     del inputs, setup, search
     if len(y) > task.n_rows:  # the search saw a subsample: encode all rows for the refit
         del matrices
-        encoders, matrices = _encode(frame, schema.input_attributes, set(_encodings(chosen)))
+        encoders, matrices = _encode(frame, attributes, set(_encodings(chosen)))
     members = _refit(chosen, matrices, y, dataclasses.replace(task, n_rows=len(y)), budget)
     model = EnsembleModel(model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members)
     timings = AutoMLTimings(
@@ -132,6 +140,8 @@ def _train(
         training_rows=len(y),
         search_rows=task.n_rows,
         timings=timings,
+        warnings=tuple(filter(None, [split_check.warning(plan.description) if split_check else None])),
+        split_check=split_check.to_dict() if split_check else None,
     )
 
 
@@ -166,11 +176,12 @@ def _prepare_search(
     n_classes = 0 if model_type is ModelType.REGRESSION else int(np.max(y)) + 1
     task = Task.describe(model_type, y_search, n_classes, len(attributes), params.seed, categorical)
     folds = choose_folds(len(y_search), len(attributes), params.validation_folds)
+    plan, random_split = _plan(search_frame, y_search, model_type, params, folds)
     refit_scale = len(y) / len(y_search)
     setup = SearchSetup(
         families=[family for family in families if family.applicable(task)] or families,
         task=task,
-        plan=plan_validation(y_search, model_type, folds, params.seed),
+        plan=plan,
         matrices=matrices,
         y=y_search,
         metric=metric,
@@ -180,8 +191,49 @@ def _prepare_search(
         max_serving_cost=params.max_serving_cost,
         refit_scale=refit_scale,
         fixed_reserve=encoding_seconds * refit_scale * _ENCODING_SAFETY if subsampled else 0.0,
+        random_split=random_split,
     )
     return _SearchInputs(setup, encoders)
+
+
+def _model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribute, ...]:
+    """The attributes the models learn from: the schema's inputs less the group attribute.
+
+    Raises ``InvalidInputException`` when a group or time attribute is not an attribute of the schema
+    other than the target. (Either may be an attribute excluded from the inputs.)
+    """
+    names = {a.name for a in schema.attributes if a.name != schema.target_attribute_name}
+    for key, name in (("groupAttribute", params.group_attribute), ("timeAttribute", params.time_attribute)):
+        if name is not None and name not in names:
+            raise InvalidInputException(
+                f"openaml.{key} {name!r} is not an attribute of the datasource's schema "
+                f"(the target cannot be one); the other attributes are {', '.join(sorted(names))}."
+            )
+    attributes = tuple(a for a in schema.input_attributes if a.name != params.group_attribute)
+    if not attributes:
+        raise InvalidInputException("The data schema has no input attributes to learn from.")
+    return attributes
+
+
+def _plan(
+    frame: pd.DataFrame, y: Labels, model_type: ModelType, params: AutoMLParameters, folds: int
+) -> tuple[ValidationPlan, ValidationPlan | None]:
+    """The validation plan and, when it keeps groups or time apart, a random holdout to compare."""
+    seed = params.seed
+    if params.group_attribute is not None:
+        groups = _column(frame, params.group_attribute)
+        plan = plan_group_validation(groups, folds, seed, params.group_attribute)
+    elif params.time_attribute is not None:
+        plan = plan_time_validation(_column(frame, params.time_attribute), params.time_attribute)
+    else:
+        return plan_validation(y, model_type, folds, seed), None
+    return plan, plan_validation(y, model_type, 0, seed)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name].reset_index(drop=True)
+    return pd.Series([None] * len(frame), dtype=object)
 
 
 def _prepare_target(

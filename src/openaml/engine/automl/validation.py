@@ -3,6 +3,12 @@
 Folds are stratified by class (by target decile for regression) with a seeded round-robin over each
 stratum, which works for any class sizes, even a class with a single row. The same module draws the
 stratified subsample the search works on when the data exceeds the search row limit.
+
+Records that come in groups (``openaml.groupAttribute``: readings of one subject, sales of one
+store) are split group by group: a random split would put records of the same group on both sides
+and validate on groups the model has seen, which overstates how it will do on new ones. Records
+ordered in time (``openaml.timeAttribute``) are validated on the newest share, which is what
+predicting the future from the past looks like.
 """
 
 from __future__ import annotations
@@ -11,8 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from openaml.engine.models import ModelType
+from openaml.errors import InvalidInputException
 
 IndexArray = npt.NDArray[np.intp]
 
@@ -63,6 +72,64 @@ def plan_validation(
         ((all_rows[assignment != 0], holdout),),
         holdout,
         f"{HOLDOUT_FRACTION:.0%} holdout ({len(holdout)} of {n_rows} rows)",
+    )
+
+
+def plan_group_validation(groups: pd.Series, folds: int, seed: int, attribute: str) -> ValidationPlan:
+    """Group k-fold (at most one fold per group), or a 20% group holdout when ``folds`` is 0.
+
+    ``groups`` holds each row's group label; a row without one is a group of its own.
+    """
+    codes, uniques = pd.factorize(groups, use_na_sentinel=True)
+    n_groups = len(uniques)
+    missing = codes < 0
+    codes[missing] = n_groups + np.arange(int(missing.sum()))
+    n_groups += int(missing.sum())
+    if n_groups < 2:
+        raise InvalidInputException(
+            f"openaml.groupAttribute {attribute!r} has a single value, so validation cannot keep groups "
+            "apart; name an attribute with at least two groups, or leave the parameter out."
+        )
+    n_rows = len(codes)
+    rows = np.arange(n_rows)
+    described = f"{n_groups} groups of {attribute!r}"
+    if folds >= 2:
+        parts = min(folds, n_groups)
+        splitter = GroupKFold(n_splits=parts, shuffle=True, random_state=seed)
+        pairs = tuple(
+            (np.sort(train).astype(np.intp), np.sort(valid).astype(np.intp))
+            for train, valid in splitter.split(rows, groups=codes)
+        )
+        return ValidationPlan(
+            pairs, rows, f"{parts}-fold group cross-validation on {n_rows} rows ({described})"
+        )
+    holdout_split = GroupShuffleSplit(n_splits=1, test_size=HOLDOUT_FRACTION, random_state=seed)
+    train, holdout = next(holdout_split.split(rows, groups=codes))
+    train, holdout = np.sort(train).astype(np.intp), np.sort(holdout).astype(np.intp)
+    return ValidationPlan(
+        ((train, holdout),),
+        holdout,
+        f"{HOLDOUT_FRACTION:.0%} group holdout ({len(holdout)} of {n_rows} rows, {described})",
+    )
+
+
+def plan_time_validation(times: pd.Series, attribute: str) -> ValidationPlan:
+    """A holdout of the newest 20% of rows by ``times`` (numbers, or text that sorts in time order such
+    as ISO 8601 dates); rows without a time count as the oldest."""
+    n_rows = len(times)
+    if pd.api.types.is_numeric_dtype(times):
+        keys = pd.to_numeric(times, errors="coerce").to_numpy(dtype=np.float64, na_value=-np.inf)
+        ranks = np.argsort(keys, kind="stable")
+    else:
+        codes, _ = pd.factorize(times.astype("string"), sort=True, use_na_sentinel=True)
+        ranks = np.argsort(codes, kind="stable")  # missing (-1) first
+    newest = max(round(n_rows * HOLDOUT_FRACTION), 1)
+    train, holdout = np.sort(ranks[:-newest]).astype(np.intp), np.sort(ranks[-newest:]).astype(np.intp)
+    return ValidationPlan(
+        ((train, holdout),),
+        holdout,
+        f"time-ordered holdout: the newest {HOLDOUT_FRACTION:.0%} by {attribute!r} "
+        f"({len(holdout)} of {n_rows} rows)",
     )
 
 

@@ -35,7 +35,16 @@ from openaml.errors import InternalServerException
 ARTIFACT_FORMAT_VERSION = 1
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
-_RECORDED_LIBRARIES = ("openaml", "numpy", "pandas", "scikit-learn", "scipy", "lightgbm", "joblib")
+_RECORDED_LIBRARIES = (
+    "openaml",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "lightgbm",
+    "catboost",
+    "joblib",
+)
 _HASH_CHUNK_BYTES = 1 << 20
 
 

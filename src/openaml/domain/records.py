@@ -1,0 +1,443 @@
+"""The typed creation records of each resource kind, stored as JSON in a resource's ``request``.
+
+``operations/`` turns the API's fields into these records once (``Create*``) and renders them back
+(``Get*``/``Describe*``); the domain only ever reads records, never an API field name. A record is a
+frozen dataclass with ``to_json()`` (a JSON-ready dict, tagged with ``record``) and ``from_json()``.
+
+What a caller asked for (compared for idempotent ``Create*`` calls) and what the service derived
+from it once, at request time (a parsed schema, parsed training parameters; fields declared with
+``compare=False``) live side by side: a repeat with the same parameters is equal even when derived
+values were filled in. Rows written before these records held the API's request dict; ``from_json``
+reads them through :mod:`openaml.store.legacy_requests`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from openaml.engine.automl import parse_automl_parameters
+from openaml.engine.automl.parameters import AutoMLParameters
+from openaml.engine.data.rearrangement import Rearrangement, parse_data_rearrangement
+from openaml.engine.data.schema import DataSchema, parse_data_schema
+from openaml.engine.models import ModelType
+from openaml.engine.sgd import parse_sgd_parameters
+from openaml.engine.sgd.parameters import SGDParameters
+from openaml.errors import InvalidInputException
+from openaml.store import legacy_requests
+
+__all__ = [
+    "BatchPredictionRequest",
+    "DataSourceSpec",
+    "EvaluationRequest",
+    "IngestOutcome",
+    "ModelType",
+    "SchemaHints",
+    "SqlOrigin",
+    "TrainedModelOutcome",
+    "TrainingRequest",
+    "parse_schema_or_hints",
+]
+
+RECORD_KEY = "record"
+SGD_MODE = "sgd"
+AUTOML_MODE = "automl"
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchemaHints:
+    """What a partial ``DataSchema`` (one without attributes) tells inference: roles, not types."""
+
+    target_attribute_name: str | None = None
+    row_id: str | None = None
+    excluded_attribute_names: tuple[str, ...] = ()
+
+
+_HINT_KEYS = frozenset(
+    {
+        "version",
+        "targetAttributeName",
+        "targetFieldName",
+        "rowId",
+        "recordAnnotationFieldName",
+        "excludedAttributeNames",
+        "excludedVariableNames",
+        "dataFormat",
+        "dataFileContainsHeader",
+        "rowWeight",
+    }
+)
+
+
+def parse_schema_or_hints(text: str) -> DataSchema | SchemaHints:
+    """A full schema, or — for a JSON object without ``attributes`` — the hints for inferring one."""
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInputException(f"DataSchema is not valid JSON: {exc}.") from exc
+    if isinstance(document, dict) and "attributes" not in document and "variables" not in document:
+        unknown = set(document) - _HINT_KEYS
+        if unknown:
+            raise InvalidInputException(f"DataSchema has unknown keys: {', '.join(sorted(unknown))}.")
+        excluded = document.get("excludedAttributeNames") or document.get("excludedVariableNames") or []
+        return SchemaHints(
+            target_attribute_name=document.get("targetAttributeName") or document.get("targetFieldName"),
+            row_id=document.get("rowId") or document.get("recordAnnotationFieldName"),
+            excluded_attribute_names=tuple(excluded),
+        )
+    return parse_data_schema(text)
+
+
+def _schema_to_json(schema: DataSchema | SchemaHints | None) -> dict[str, Any] | None:
+    if schema is None:
+        return None
+    if isinstance(schema, DataSchema):
+        return {"full": schema.to_json()}
+    return {
+        "hints": {
+            "target": schema.target_attribute_name,
+            "rowId": schema.row_id,
+            "excluded": list(schema.excluded_attribute_names),
+        }
+    }
+
+
+def _schema_from_json(data: Mapping[str, Any] | None) -> DataSchema | SchemaHints | None:
+    if data is None:
+        return None
+    if "full" in data:
+        return parse_data_schema(data["full"])
+    hints = data["hints"]
+    return SchemaHints(hints.get("target"), hints.get("rowId"), tuple(hints.get("excluded") or ()))
+
+
+# --- datasources ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SqlOrigin:
+    """Where a datasource made from a SQL query (RDS or Redshift) takes its data; never a password."""
+
+    engine: str  # "RDS" or "Redshift"
+    database_identifier: str  # the RDS instance or Redshift cluster: a key of OPENAML_SQL_DATABASES
+    database_name: str
+    user_name: str
+    select_sql_query: str
+    staging_location: str
+    role_arn: str
+    resource_role: str | None = None
+    service_role: str | None = None
+    subnet_id: str | None = None
+    security_group_ids: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "databaseIdentifier": self.database_identifier,
+            "databaseName": self.database_name,
+            "userName": self.user_name,
+            "selectSqlQuery": self.select_sql_query,
+            "stagingLocation": self.staging_location,
+            "roleArn": self.role_arn,
+            "resourceRole": self.resource_role,
+            "serviceRole": self.service_role,
+            "subnetId": self.subnet_id,
+            "securityGroupIds": list(self.security_group_ids),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SqlOrigin:
+        return cls(
+            engine=data["engine"],
+            database_identifier=data["databaseIdentifier"],
+            database_name=data["databaseName"],
+            user_name=data["userName"],
+            select_sql_query=data["selectSqlQuery"],
+            staging_location=data["stagingLocation"],
+            role_arn=data["roleArn"],
+            resource_role=data.get("resourceRole"),
+            service_role=data.get("serviceRole"),
+            subnet_id=data.get("subnetId"),
+            security_group_ids=tuple(data.get("securityGroupIds") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class DataSourceSpec:
+    """A datasource's creation record: where the data is, how to read it, and whether to profile it.
+
+    ``schema`` is the schema (or inference hints) given inline or at ``schema_location``, read and
+    parsed once when the datasource is created; ``rearrangement`` is ``rearrangement_text`` parsed.
+    A SQL datasource's data is the query's result, snapshotted to ``snapshot_location``.
+    """
+
+    compute_statistics: bool
+    location: str | None = None
+    schema_text: str | None = None
+    schema_location: str | None = None
+    rearrangement_text: str | None = None
+    sql: SqlOrigin | None = None
+    snapshot_location: str | None = None
+    schema: DataSchema | SchemaHints | None = field(default=None, compare=False)
+    rearrangement: Rearrangement | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.schema is None and self.schema_text:
+            object.__setattr__(self, "schema", parse_schema_or_hints(self.schema_text))
+        if self.rearrangement is None and self.rearrangement_text:
+            object.__setattr__(self, "rearrangement", parse_data_rearrangement(self.rearrangement_text))
+
+    @property
+    def data_location(self) -> str:
+        """Where the records are read from: the SQL snapshot, else the caller's location."""
+        location = self.snapshot_location or self.location
+        assert location is not None, "a datasource has a location or a snapshot"
+        return location
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            RECORD_KEY: "DataSourceSpec",
+            "computeStatistics": self.compute_statistics,
+            "location": self.location,
+            "schemaText": self.schema_text,
+            "schemaLocation": self.schema_location,
+            "rearrangementText": self.rearrangement_text,
+            "sql": self.sql.to_json() if self.sql is not None else None,
+            "snapshotLocation": self.snapshot_location,
+            "schema": _schema_to_json(self.schema),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DataSourceSpec:
+        if data.get(RECORD_KEY) != "DataSourceSpec":
+            data = legacy_requests.data_source_spec(data)
+        return cls(
+            compute_statistics=bool(data.get("computeStatistics")),
+            location=data.get("location"),
+            schema_text=data.get("schemaText"),
+            schema_location=data.get("schemaLocation"),
+            rearrangement_text=data.get("rearrangementText"),
+            sql=SqlOrigin.from_json(data["sql"]) if data.get("sql") else None,
+            snapshot_location=data.get("snapshotLocation"),
+            schema=_schema_from_json(data.get("schema")),
+        )
+
+
+# --- models --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    """An MLModel's creation record, its ``Parameters`` parsed once into the engine's types.
+
+    ``mode`` is ``sgd`` (Amazon ML's model: asked for with ``openaml.algorithms=sgd`` or by giving a
+    recipe) or ``automl``; ``algorithm_parameters`` are the parsed settings of that mode and
+    ``effective_parameters`` what ``TrainingParameters`` echoes. ``recipe_text`` is the recipe given
+    inline or read from ``recipe_location`` at request time.
+    """
+
+    model_type: ModelType
+    training_data_source_id: str
+    parameters: Mapping[str, str]
+    recipe: str | None = None
+    recipe_location: str | None = None
+    recipe_text: str | None = field(default=None, compare=False)
+    mode: str = field(default="", compare=False)
+    algorithm_parameters: AutoMLParameters | SGDParameters = field(
+        default_factory=SGDParameters, compare=False
+    )
+    effective_parameters: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parameters", dict(self.parameters))
+        if self.recipe_text is None and self.recipe:
+            object.__setattr__(self, "recipe_text", self.recipe)
+        if not self.mode:
+            self._parse_parameters()
+
+    def _parse_parameters(self) -> None:
+        """Validate ``parameters`` (both namespaces, whichever mode) and fix the mode and settings."""
+        sgd = parse_sgd_parameters(self.parameters)
+        effective = sgd.effective()
+        wants_sgd = self.parameters.get("openaml.algorithms", "").strip().lower() == SGD_MODE
+        settings: AutoMLParameters | SGDParameters = sgd
+        if wants_sgd or self.recipe or self.recipe_location:
+            mode = SGD_MODE
+        else:
+            mode = AUTOML_MODE
+            settings = parse_automl_parameters(self.parameters, self.model_type)
+            effective |= {k: v for k, v in self.parameters.items() if k.startswith("openaml.")}
+        object.__setattr__(self, "mode", mode)
+        object.__setattr__(self, "algorithm_parameters", settings)
+        object.__setattr__(self, "effective_parameters", effective)
+
+    @property
+    def seed(self) -> int:
+        """The random seed of training (``openaml.seed``, validated at request time)."""
+        if isinstance(self.algorithm_parameters, AutoMLParameters):
+            return self.algorithm_parameters.seed
+        return int(self.parameters.get("openaml.seed", 0))
+
+    def to_json(self) -> dict[str, Any]:
+        settings = self.algorithm_parameters
+        return {
+            RECORD_KEY: "TrainingRequest",
+            "modelType": self.model_type.value,
+            "trainingDataSourceId": self.training_data_source_id,
+            "parameters": dict(self.parameters),
+            "recipe": self.recipe,
+            "recipeLocation": self.recipe_location,
+            "recipeText": self.recipe_text,
+            "mode": self.mode,
+            "algorithmParameters": {
+                name: list(value) if isinstance(value, tuple) else value
+                for name, value in dataclasses.asdict(settings).items()
+            },
+            "effectiveParameters": dict(self.effective_parameters),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TrainingRequest:
+        if data.get(RECORD_KEY) != "TrainingRequest":
+            data = legacy_requests.training_request(data)
+        mode = str(data.get("mode") or "")
+        stored = data.get("algorithmParameters")
+        if not mode or stored is None:  # a legacy row: parse its parameters now
+            return cls(
+                model_type=ModelType(data["modelType"]),
+                training_data_source_id=data["trainingDataSourceId"],
+                parameters=data.get("parameters") or {},
+                recipe=data.get("recipe"),
+                recipe_location=data.get("recipeLocation"),
+            )
+        settings: AutoMLParameters | SGDParameters
+        if mode == SGD_MODE:
+            settings = SGDParameters(**stored)
+        else:
+            settings = AutoMLParameters(**{**stored, "algorithms": tuple(stored["algorithms"])})
+        return cls(
+            model_type=ModelType(data["modelType"]),
+            training_data_source_id=data["trainingDataSourceId"],
+            parameters=data.get("parameters") or {},
+            recipe=data.get("recipe"),
+            recipe_location=data.get("recipeLocation"),
+            recipe_text=data.get("recipeText"),
+            mode=mode,
+            algorithm_parameters=settings,
+            effective_parameters=data.get("effectiveParameters") or {},
+        )
+
+
+# --- evaluations and batch predictions -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationRequest:
+    """An evaluation's creation record: the model and the labelled datasource it scores."""
+
+    ml_model_id: str
+    data_source_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            RECORD_KEY: "EvaluationRequest",
+            "mlModelId": self.ml_model_id,
+            "dataSourceId": self.data_source_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> EvaluationRequest:
+        if data.get(RECORD_KEY) != "EvaluationRequest":
+            data = legacy_requests.evaluation_request(data)
+        return cls(ml_model_id=data["mlModelId"], data_source_id=data["dataSourceId"])
+
+
+@dataclass(frozen=True)
+class BatchPredictionRequest:
+    """A batch prediction's creation record: the model, the datasource it scores, where results go."""
+
+    ml_model_id: str
+    data_source_id: str
+    output_location: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            RECORD_KEY: "BatchPredictionRequest",
+            "mlModelId": self.ml_model_id,
+            "dataSourceId": self.data_source_id,
+            "outputLocation": self.output_location,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BatchPredictionRequest:
+        if data.get(RECORD_KEY) != "BatchPredictionRequest":
+            data = legacy_requests.batch_prediction_request(data)
+        return cls(
+            ml_model_id=data["mlModelId"],
+            data_source_id=data["dataSourceId"],
+            output_location=data["outputLocation"],
+        )
+
+
+# --- outcomes (what a job stored in ``details``) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What a datasource's ingest job found: the schema in use, sizes and record counts.
+
+    Stored in ``details`` under the member names ``GetDataSource`` shows, so rendering stays a copy.
+    """
+
+    schema: DataSchema
+    data_size_bytes: int
+    number_of_files: int
+    records_read: int
+    valid_records: int
+    invalid_records: int
+    has_statistics: bool
+
+    def to_details(self) -> dict[str, Any]:
+        return {
+            "DataSizeInBytes": self.data_size_bytes,
+            "NumberOfFiles": self.number_of_files,
+            "DataSourceSchema": self.schema.to_json(),
+            "RecordsRead": self.records_read,
+            "ValidRecords": self.valid_records,
+            "InvalidRecords": self.invalid_records,
+            "HasStatistics": self.has_statistics,
+        }
+
+    @classmethod
+    def from_details(cls, details: Mapping[str, Any]) -> IngestOutcome:
+        """The outcome of a COMPLETED datasource (its ``details``)."""
+        return cls(
+            schema=parse_data_schema(details["DataSourceSchema"]),
+            data_size_bytes=int(details.get("DataSizeInBytes") or 0),
+            number_of_files=int(details.get("NumberOfFiles") or 0),
+            records_read=int(details.get("RecordsRead") or 0),
+            valid_records=int(details.get("ValidRecords") or 0),
+            invalid_records=int(details.get("InvalidRecords") or 0),
+            has_statistics=bool(details.get("HasStatistics")),
+        )
+
+
+@dataclass(frozen=True)
+class TrainedModelOutcome:
+    """What scoring needs of a COMPLETED model's ``details``: its training schema and score threshold."""
+
+    schema: DataSchema
+    score_threshold: float
+
+    @classmethod
+    def from_details(cls, details: Mapping[str, Any]) -> TrainedModelOutcome:
+        return cls(
+            schema=parse_data_schema(details["Schema"]),
+            score_threshold=float(details.get("ScoreThreshold", 0.5)),
+        )
