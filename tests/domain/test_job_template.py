@@ -1,17 +1,17 @@
 """The job template: one life cycle (skip, wait, start, progress, fail, cancel, complete) for every job body.
 
-In-process: a ServiceContext on a temporary SQLite data directory, a datasource resource whose job runs
+In-process: a ServiceContext on a temporary SQLite data directory (``ctx`` of conftest.py), a datasource resource whose job runs
 a ``work`` function written here instead of the real ingest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
-from openaml.config import load_settings
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
 from openaml.domain.resources import artifact_uri, create_resource, delete_resource, fail_resource
@@ -24,21 +24,31 @@ from openaml.progress import JobProgress
 KIND = ResourceKind.DATA_SOURCE
 
 
+@dataclass(frozen=True)
+class NoRequest:
+    """A creation record with nothing in it: these jobs read no request."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NoRequest:
+        return cls()
+
+
 class Stopped(Exception):
     """What an engine raises when its ``should_stop`` said so."""
 
 
-@pytest.fixture()
-def ctx(tmp_path: Path) -> Iterator[ServiceContext]:
-    context = ServiceContext.from_settings(load_settings(env={}, overrides={"data_dir": tmp_path / "data"}))
-    context.metadata.check_schema(initialize_empty=True)
-    yield context
-    context.close()
-
-
 def new_job(ctx: ServiceContext, resource_id: str) -> Job:
     create_resource(
-        ctx, kind=KIND, resource_id=resource_id, name=None, request={}, created_by="me", job_type="test"
+        ctx,
+        kind=KIND,
+        resource_id=resource_id,
+        name=None,
+        request=NoRequest(),
+        created_by="me",
+        job_type="test",
     )
     job = JobQueue(ctx.metadata).claim("test-worker")
     assert isinstance(job, Job) and job.resource_id == resource_id
