@@ -1,7 +1,7 @@
 """The job template: one life cycle (skip, wait, start, progress, fail, cancel, complete) for every job body.
 
-In-process: a ServiceContext on a temporary SQLite data directory (``ctx`` of conftest.py), a datasource resource whose job runs
-a ``work`` function written here instead of the real ingest.
+In-process: a ServiceContext on a temporary SQLite data directory (``ctx`` of conftest.py), and a
+datasource resource whose job runs a ``work`` function written here instead of the real ingest.
 """
 
 from __future__ import annotations
