@@ -88,10 +88,17 @@ def _present(context: ClientContext, evaluation: dict[str, Any], png: Path | Non
                 f"(it is {evaluation.get('Status')}).",
                 ExitCode.NOT_FOUND,
             )
-        from openaml.cli.client.png import evaluation_png
-
-        evaluation_png(report, png, f"Evaluation {evaluation['EvaluationId']}")
+        download_charts(context, evaluation["EvaluationId"], png)
         context.printer.note(f"Charts written to {png}")
+
+
+def download_charts(context: ClientContext, evaluation_id: str, target: Path) -> Path:
+    """Save the server's picture of every chart of the evaluation (``charts/summary.png``) as ``target``."""
+    try:
+        context.client.download(f"/evaluations/{evaluation_id}/charts/summary.png", target)
+    except OSError as error:
+        raise CliError(f"cannot write {target}: {error.strerror or error}", ExitCode.USAGE) from error
+    return target
 
 
 png_option = click.option(

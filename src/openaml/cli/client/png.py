@@ -1,4 +1,6 @@
-"""``--png FILE`` exports: the statistics' histograms and the evaluation's charts as one PNG picture.
+"""``datasource statistics --png FILE``: the statistics' histograms as one PNG picture.
+
+(The evaluation's charts are drawn by the server, :mod:`openaml.charts`; the CLI downloads them.)
 
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display needed); matplotlib is
 imported only when a picture is asked for, and its absence is reported with the command to install it.
@@ -71,59 +73,3 @@ def statistics_png(statistics: Mapping[str, Any], path: Path, title: str, limit:
     if not attributes:
         raise CliError("these statistics have no histogram or value counts to draw", ExitCode.USAGE)
     return _save(_figure([_attribute_panel(attribute) for attribute in attributes], 4, title, 3.2), path)
-
-
-def _confusion_panel(matrix: Mapping[str, Any]) -> Panel:
-    def draw(axes: Any) -> None:
-        labels = [str(label) for label in matrix.get("labels", [])]
-        counts = matrix.get("counts") or []
-        shares = matrix.get("normalized") or [[c / (sum(row) or 1) for c in row] for row in counts]
-        axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-        ticks = range(len(labels))
-        axes.set_xticks(ticks, labels, rotation=45, ha="right", fontsize=7)
-        axes.set_yticks(ticks, labels, fontsize=7)
-        axes.set_xlabel("predicted class")
-        axes.set_ylabel("true class")
-        axes.set_title("Confusion matrix")
-        if len(labels) <= 20:
-            for row, values in enumerate(counts):
-                for column, count in enumerate(values):
-                    colour = "white" if shares[row][column] > 0.5 else "black"
-                    axes.text(column, row, str(count), ha="center", va="center", fontsize=7, color=colour)
-
-    return draw
-
-
-def _roc_panel(curve: Mapping[str, Any], auc: Any) -> Panel:
-    def draw(axes: Any) -> None:
-        axes.plot(curve.get("fpr", []), curve.get("tpr", []), color="tab:orange", label="model")
-        axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random")
-        axes.set_xlabel("false positive rate")
-        axes.set_ylabel("true positive rate")
-        axes.set_title("ROC curve" + (f" (AUC {float(auc):.3f})" if isinstance(auc, int | float) else ""))
-        axes.legend(loc="lower right", fontsize=7)
-
-    return draw
-
-
-def _residual_panel(histogram: Mapping[str, Any]) -> Panel:
-    def draw(axes: Any) -> None:
-        axes.stairs(histogram.get("counts", []), histogram.get("edges", []), fill=True, color="tab:green")
-        axes.set_xlabel("true − predicted")
-        axes.set_title("Residuals")
-
-    return draw
-
-
-def evaluation_png(report: Mapping[str, Any], path: Path, title: str) -> Path:
-    """The confusion matrix, ROC curve and residual histogram of a report (whichever it has)."""
-    panels: list[Panel] = []
-    if report.get("confusionMatrix"):
-        panels.append(_confusion_panel(report["confusionMatrix"]))
-    if report.get("rocCurve"):
-        panels.append(_roc_panel(report["rocCurve"], (report.get("metrics") or {}).get("BinaryAUC")))
-    if report.get("residualHistogram"):
-        panels.append(_residual_panel(report["residualHistogram"]))
-    if not panels:
-        raise CliError("this evaluation's report has no chart to draw", ExitCode.USAGE)
-    return _save(_figure(panels, 2, title, 5.0), path)
