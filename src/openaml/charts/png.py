@@ -24,6 +24,7 @@ from openaml.charts.figures import (
     residuals_figure,
     roc_curve_figure,
 )
+from openaml.charts.statistics import AttributeFigure, attribute_figures
 from openaml.errors import InvalidInputException
 
 ChartKind = Literal["confusion_matrix", "roc_curve", "residual_histogram", "summary"]
@@ -35,6 +36,8 @@ _READERS: dict[str, Callable[[Mapping[str, Any]], Figure]] = {
 }
 _SUMMARY_COLUMNS = 2
 _SUMMARY_PANEL_INCHES = 5.0
+_STATISTICS_COLUMNS = 4
+_STATISTICS_PANEL_INCHES = 3.2
 
 
 def png_bytes(report: Mapping[str, Any], kind: ChartKind, title: str = "") -> bytes:
@@ -66,9 +69,26 @@ def png_bytes(report: Mapping[str, Any], kind: ChartKind, title: str = "") -> by
     canvas_class(picture)
     for index, figure in enumerate(figures):
         _draw(picture, picture.add_subplot(rows, columns, index + 1), figure)
-    buffer = io.BytesIO()
-    picture.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
+    return _png(picture)
+
+
+def statistics_png_bytes(statistics: Mapping[str, Any], title: str = "") -> bytes:
+    """The histograms (numeric) and top-value bars (others) of the attributes most related to the
+    target, as one PNG picture under ``title`` (errors as :func:`png_bytes`)."""
+    figures = attribute_figures(statistics)
+    if not figures:
+        raise InvalidInputException("These statistics have no histogram or value counts to draw.")
+    figure_class, canvas_class = _matplotlib()
+    columns = min(_STATISTICS_COLUMNS, len(figures))
+    rows = math.ceil(len(figures) / columns)
+    inches = _STATISTICS_PANEL_INCHES
+    picture = figure_class(figsize=(columns * inches, rows * inches * 0.85 + 0.4), layout="constrained")
+    canvas_class(picture)
+    if title:
+        picture.suptitle(title)
+    for index, figure in enumerate(figures):
+        _draw_attribute(picture.add_subplot(rows, columns, index + 1), figure)
+    return _png(picture)
 
 
 def render_png(report: Mapping[str, Any], kind: ChartKind, path: Path | str) -> Path:
@@ -77,6 +97,12 @@ def render_png(report: Mapping[str, Any], kind: ChartKind, path: Path | str) -> 
     target = Path(path)
     target.write_bytes(body)
     return target
+
+
+def _png(picture: Any) -> bytes:
+    buffer = io.BytesIO()
+    picture.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
 
 
 def _matplotlib() -> tuple[Any, Any]:
@@ -141,3 +167,13 @@ def _draw_residuals(axes: Any, figure: ResidualsFigure) -> None:
     axes.set_xlabel(figure.x_label)
     axes.set_ylabel(figure.y_label)
     axes.set_title(figure.title)
+
+
+def _draw_attribute(axes: Any, figure: AttributeFigure) -> None:
+    if figure.edges:
+        axes.stairs(list(figure.counts), list(figure.edges), fill=True, color=style.SERIES)
+        axes.locator_params(axis="x", nbins=4)
+    else:
+        axes.barh(list(figure.values), list(figure.counts), color=style.SERIES)
+    axes.set_title(figure.title, fontsize=8)
+    axes.tick_params(labelsize=7)

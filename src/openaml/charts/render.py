@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from openaml.charts.png import ChartKind, png_bytes
+from openaml.charts.png import ChartKind, png_bytes, statistics_png_bytes
 from openaml.charts.svg import confusion_matrix_svg, residual_histogram_svg, roc_curve_svg
 from openaml.errors import InvalidInputException, NotFoundException
 
@@ -22,6 +22,9 @@ CHART_FILES = tuple(
     for extension in (("svg", "png") if svg is not None else ("png",))
 )
 
+#: The pictures of a datasource's statistics.
+STATISTICS_CHART_FILES = ("histograms.png",)
+
 
 def render_chart(report: Mapping[str, Any], chart: str, title: str = "") -> tuple[bytes, str]:
     """Chart file ``chart`` of ``report`` as (body, media type); ``title`` heads the PNG summary.
@@ -35,8 +38,19 @@ def render_chart(report: Mapping[str, Any], chart: str, title: str = "") -> tupl
     kind, draw_svg = CHARTS[name]
     if extension == "svg" and draw_svg is not None:
         return draw_svg(report).encode("utf-8"), "image/svg+xml"
+    return _png(lambda: png_bytes(report, kind, title if kind == "summary" else ""))
+
+
+def render_statistics_chart(statistics: Mapping[str, Any], chart: str, title: str = "") -> tuple[bytes, str]:
+    """Chart file ``chart`` of a datasource's statistics JSON as (body, media type), errors as above."""
+    if chart not in STATISTICS_CHART_FILES:
+        raise NotFoundException(f"Statistics charts are {', '.join(STATISTICS_CHART_FILES)}.")
+    return _png(lambda: statistics_png_bytes(statistics, title))
+
+
+def _png(draw: Callable[[], bytes]) -> tuple[bytes, str]:
     try:
-        return png_bytes(report, kind, title if kind == "summary" else ""), "image/png"
+        return draw(), "image/png"
     except ModuleNotFoundError as exc:
         raise InvalidInputException(
             f"PNG charts need matplotlib: {exc}. SVG charts work without it."

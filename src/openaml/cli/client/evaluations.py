@@ -12,6 +12,7 @@ from openaml.cli.client.charts import confusion_matrix_table
 from openaml.cli.client.command import ClientContext, client_command, wait_options
 from openaml.cli.client.errors import CliError, ExitCode
 from openaml.cli.client.output import rows_table
+from openaml.cli.client.png import download_picture
 from openaml.cli.client.resources import EVALUATION, add_common_commands, show_table, wait_for
 
 #: Amazon ML's one number per model type, shown first.
@@ -88,17 +89,8 @@ def _present(context: ClientContext, evaluation: dict[str, Any], png: Path | Non
                 f"(it is {evaluation.get('Status')}).",
                 ExitCode.NOT_FOUND,
             )
-        download_charts(context, evaluation["EvaluationId"], png)
+        download_picture(context, f"/evaluations/{evaluation['EvaluationId']}/charts/summary.png", png)
         context.printer.note(f"Charts written to {png}")
-
-
-def download_charts(context: ClientContext, evaluation_id: str, target: Path) -> Path:
-    """Save the server's picture of every chart of the evaluation (``charts/summary.png``) as ``target``."""
-    try:
-        context.client.download(f"/evaluations/{evaluation_id}/charts/summary.png", target)
-    except OSError as error:
-        raise CliError(f"cannot write {target}: {error.strerror or error}", ExitCode.USAGE) from error
-    return target
 
 
 png_option = click.option(

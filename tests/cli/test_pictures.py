@@ -1,4 +1,5 @@
-"""``openaml evaluation create|show --png FILE`` saves the server's picture, byte for byte."""
+"""``openaml evaluation create|show --png FILE`` and ``datasource stats --png FILE`` save the server's
+pictures, byte for byte."""
 
 from __future__ import annotations
 
@@ -73,6 +74,18 @@ def test_the_cli_writes_exactly_the_servers_png(
     assert served.startswith(PNG_SIGNATURE)
     assert created_picture.read_bytes() == served
     assert shown_picture.read_bytes() == served
+
+
+def test_the_cli_writes_exactly_the_servers_statistics_png(
+    server: LiveServer, penguins: dict[str, str], tmp_path: Path
+) -> None:
+    pytest.importorskip("matplotlib")
+    picture = tmp_path / "stats.png"
+    openaml(server, "datasource", "stats", penguins["training"], "--png", str(picture))
+
+    served = signed_get(server, f"/openaml/v1/datasources/{penguins['training']}/charts/histograms.png")
+    assert served.startswith(PNG_SIGNATURE)
+    assert picture.read_bytes() == served
 
 
 def test_a_missing_evaluation_writes_no_picture(server: LiveServer, tmp_path: Path) -> None:
