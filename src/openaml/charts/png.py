@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +34,7 @@ _READERS: dict[str, Callable[[Mapping[str, Any]], Figure]] = {
     "roc_curve": roc_curve_figure,
     "residual_histogram": residuals_figure,
 }
+_SINGLE_CHART_INCHES = (6.4, 5.6)
 _SUMMARY_COLUMNS = 2
 _SUMMARY_PANEL_INCHES = 5.0
 _STATISTICS_COLUMNS = 4
@@ -49,27 +50,12 @@ def png_bytes(report: Mapping[str, Any], kind: ChartKind, title: str = "") -> by
     """
     if kind not in CHART_KINDS:
         raise ValueError(f"unknown chart kind {kind!r}; use one of {', '.join(CHART_KINDS)}")
-    figure_class, canvas_class = _matplotlib()
-    if kind == "summary":
-        figures = report_figures(report)
-        if not figures:
-            raise InvalidInputException("This evaluation report has no chart to draw.")
-        columns = min(_SUMMARY_COLUMNS, len(figures))
-        rows = math.ceil(len(figures) / columns)
-        inches = _SUMMARY_PANEL_INCHES
-        picture = figure_class(figsize=(columns * inches, rows * inches * 0.85 + 0.4), layout="constrained")
-        if title:
-            picture.suptitle(title)
-    else:
-        figures = [_READERS[kind](report)]
-        rows, columns = 1, 1
-        picture = figure_class(figsize=(6.4, 5.6), dpi=100, layout="constrained")
-        if title:
-            picture.suptitle(title)
-    canvas_class(picture)
-    for index, figure in enumerate(figures):
-        _draw(picture, picture.add_subplot(rows, columns, index + 1), figure)
-    return _png(picture)
+    if kind != "summary":
+        return _picture([_READERS[kind](report)], _draw, title=title)
+    figures = report_figures(report)
+    if not figures:
+        raise InvalidInputException("This evaluation report has no chart to draw.")
+    return _picture(figures, _draw, title, _SUMMARY_COLUMNS, _SUMMARY_PANEL_INCHES)
 
 
 def statistics_png_bytes(statistics: Mapping[str, Any], title: str = "") -> bytes:
@@ -78,17 +64,7 @@ def statistics_png_bytes(statistics: Mapping[str, Any], title: str = "") -> byte
     figures = attribute_figures(statistics)
     if not figures:
         raise InvalidInputException("These statistics have no histogram or value counts to draw.")
-    figure_class, canvas_class = _matplotlib()
-    columns = min(_STATISTICS_COLUMNS, len(figures))
-    rows = math.ceil(len(figures) / columns)
-    inches = _STATISTICS_PANEL_INCHES
-    picture = figure_class(figsize=(columns * inches, rows * inches * 0.85 + 0.4), layout="constrained")
-    canvas_class(picture)
-    if title:
-        picture.suptitle(title)
-    for index, figure in enumerate(figures):
-        _draw_attribute(picture.add_subplot(rows, columns, index + 1), figure)
-    return _png(picture)
+    return _picture(figures, _draw_attribute, title, _STATISTICS_COLUMNS, _STATISTICS_PANEL_INCHES)
 
 
 def render_png(report: Mapping[str, Any], kind: ChartKind, path: Path | str) -> Path:
@@ -99,7 +75,30 @@ def render_png(report: Mapping[str, Any], kind: ChartKind, path: Path | str) -> 
     return target
 
 
-def _png(picture: Any) -> bytes:
+def _picture(
+    figures: Sequence[Any],
+    draw: Callable[[Any, Any, Any], None],
+    title: str = "",
+    columns: int = 1,
+    panel_inches: float | None = None,
+) -> bytes:
+    """``figures`` drawn by ``draw(picture, axes, figure)`` in a grid of ``columns``, as PNG bytes.
+
+    Without ``panel_inches`` the picture has the size of a single chart.
+    """
+    figure_class, canvas_class = _matplotlib()
+    columns = max(1, min(columns, len(figures)))
+    rows = math.ceil(len(figures) / columns)
+    if panel_inches is None:
+        size = _SINGLE_CHART_INCHES
+    else:
+        size = (columns * panel_inches, rows * panel_inches * 0.85 + 0.4)
+    picture = figure_class(figsize=size, dpi=100, layout="constrained")
+    canvas_class(picture)
+    if title:
+        picture.suptitle(title)
+    for index, figure in enumerate(figures):
+        draw(picture, picture.add_subplot(rows, columns, index + 1), figure)
     buffer = io.BytesIO()
     picture.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
@@ -169,7 +168,7 @@ def _draw_residuals(axes: Any, figure: ResidualsFigure) -> None:
     axes.set_title(figure.title)
 
 
-def _draw_attribute(axes: Any, figure: AttributeFigure) -> None:
+def _draw_attribute(picture: Any, axes: Any, figure: AttributeFigure) -> None:
     if figure.edges:
         axes.stairs(list(figure.counts), list(figure.edges), fill=True, color=style.SERIES)
         axes.locator_params(axis="x", nbins=4)
