@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +33,7 @@ from openaml.engine.evaluation.distribution import target_distribution_from_stat
 from openaml.engine.evaluation.evaluate import evaluate
 from openaml.engine.models import ModelType, load_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
-from openaml.errors import InvalidInputException, NotFoundException
+from openaml.errors import InvalidInputException
 from openaml.jobs.worker import JobContext
 
 EVALUATE_JOB = "evaluate_ml_model"
@@ -51,30 +49,14 @@ def report_uri(ctx: ServiceContext, evaluation_id: str) -> str:
     return artifact_uri(ctx, KIND, evaluation_id, "report.json")
 
 
-def render_chart(report: Mapping[str, Any], chart: str) -> tuple[bytes, str]:
-    """A report's chart ``confusion-matrix`` or ``roc-curve`` + ``.svg`` or ``.png``: (body, media type)."""
-    from openaml.engine.evaluation.charts import confusion_matrix_svg, roc_curve_svg
+def render_chart(report: Mapping[str, Any], chart: str, title: str = "") -> tuple[bytes, str]:
+    """A report's chart file (``roc-curve.svg``, ``summary.png``...) as (body, media type).
 
-    name, _, extension = chart.partition(".")
-    kinds = {
-        "confusion-matrix": ("confusion_matrix", confusion_matrix_svg),
-        "roc-curve": ("roc_curve", roc_curve_svg),
-    }
-    if name not in kinds or extension not in ("svg", "png"):
-        raise NotFoundException("Charts are confusion-matrix.svg|png and roc-curve.svg|png.")
-    kind, draw_svg = kinds[name]
-    try:
-        if extension == "svg":
-            return draw_svg(report).encode("utf-8"), "image/svg+xml"
-        from openaml.engine.evaluation.png import render_png
+    The pictures are drawn by :mod:`openaml.charts`, one renderer per format.
+    """
+    from openaml.charts.render import render_chart as draw
 
-        with tempfile.TemporaryDirectory() as folder:
-            path = render_png(report, kind, Path(folder) / "chart.png")  # type: ignore[arg-type]
-            return path.read_bytes(), "image/png"
-    except ModuleNotFoundError as exc:
-        raise InvalidInputException(
-            f"PNG charts need matplotlib: {exc}. SVG charts work without it."
-        ) from exc
+    return draw(report, chart, title)
 
 
 def check_compatible(model: Resource, data_source: Resource) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from openaml.charts.render import render_statistics_chart
 from openaml.domain import data_sources as domain
 from openaml.domain import resources
 from openaml.domain.context import ServiceContext
@@ -85,7 +87,21 @@ def _create_from_sql(
 
 def get_statistics(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
     """``GET /openaml/v1/datasources/{DataSourceId}/statistics``: the statistics JSON (docs/statistics.md)."""
-    resource = resources.get_resource(ctx, KIND, request.path["DataSourceId"])
+    return RawContent(_statistics(ctx, request.path["DataSourceId"]), "application/json")
+
+
+def get_statistics_chart(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
+    """``GET /openaml/v1/datasources/{DataSourceId}/charts/histograms.png`` (the CLI's ``stats --png``)."""
+    data_source_id = request.path["DataSourceId"]
+    statistics = json.loads(_statistics(ctx, data_source_id))
+    body, media_type = render_statistics_chart(
+        statistics, request.path["chart"], f"DataSource {data_source_id}"
+    )
+    return RawContent(body, media_type)
+
+
+def _statistics(ctx: ServiceContext, data_source_id: str) -> bytes:
+    resource = resources.get_resource(ctx, KIND, data_source_id)
     if not resource.details.get("HasStatistics"):
         state = (
             "was created without ComputeStatistics"
@@ -93,9 +109,7 @@ def get_statistics(ctx: ServiceContext, request: ExtensionRequest, caller: Calle
             else f"is {resource.status.value}"
         )
         raise ResourceNotFoundException(f"DataSource {resource.id} has no statistics: it {state}.")
-    return RawContent(
-        ctx.objects.server_files.read_bytes(domain.statistics_uri(ctx, resource.id)), "application/json"
-    )
+    return ctx.objects.server_files.read_bytes(domain.statistics_uri(ctx, resource.id))
 
 
 def infer_schema(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
@@ -123,4 +137,5 @@ OPERATIONS = {
 EXTENSION_ROUTES = [
     ("POST", "/datasources/schema-inference", infer_schema),
     ("GET", "/datasources/{DataSourceId}/statistics", get_statistics),
+    ("GET", "/datasources/{DataSourceId}/charts/{chart}", get_statistics_chart),
 ]

@@ -40,9 +40,11 @@ def get_report(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -
 
 
 def get_chart(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
-    """``GET /openaml/v1/evaluations/{id}/charts/{confusion-matrix|roc-curve}.{svg|png}`` for reports."""
-    report = _report(ctx, request.path["EvaluationId"])
-    body, media_type = domain.render_chart(report, request.path["chart"])
+    """``GET /openaml/v1/evaluations/{id}/charts/{chart}``: ``confusion-matrix``, ``roc-curve`` and
+    ``residual-histogram`` as ``.svg`` or ``.png``; ``summary.png`` has every chart (the CLI's ``--png``)."""
+    evaluation_id = request.path["EvaluationId"]
+    report = _report(ctx, evaluation_id)
+    body, media_type = domain.render_chart(report, request.path["chart"], f"Evaluation {evaluation_id}")
     return RawContent(body, media_type)
 
 

@@ -14,6 +14,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from openaml.charts.statistics import correlation_to_target, ordered_attributes
 from openaml.cli.client.output import format_value, titled
 
 _BLOCKS = "▁▂▃▄▅▆▇█"
@@ -62,18 +63,6 @@ def _summary(attribute: Mapping[str, Any]) -> str:
     return ""
 
 
-def _correlation(attribute: Mapping[str, Any]) -> float | None:
-    correlation = attribute.get("correlationToTarget")
-    value = correlation.get("value") if isinstance(correlation, Mapping) else None
-    return float(value) if isinstance(value, int | float) else None
-
-
-def ordered_attributes(statistics: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The attributes, most related to the target first (then in file order)."""
-    attributes = list(statistics.get("attributes") or [])
-    return sorted(attributes, key=lambda attribute: -(_correlation(attribute) or 0.0))
-
-
 def statistics_table(statistics: Mapping[str, Any], limit: int | None = None) -> RenderableType:
     """One row per attribute: type, role, missing, distinct, summary, distribution, relation to target."""
     attributes = ordered_attributes(statistics)
@@ -100,7 +89,7 @@ def statistics_table(statistics: Mapping[str, Any], limit: int | None = None) ->
     table.add_column("min / mean / max or top values", max_width=24)
     table.add_column("distribution", no_wrap=True, min_width=SPARKLINE_WIDTH)
     for attribute in shown:
-        correlation = _correlation(attribute)
+        correlation = correlation_to_target(attribute)
         distinct = attribute.get("distinct")
         table.add_row(
             str(attribute.get("name", "?")),

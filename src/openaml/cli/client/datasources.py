@@ -11,6 +11,7 @@ import click
 from openaml.cli.client.charts import statistics_table, target_table
 from openaml.cli.client.command import ClientContext, client_command, wait_options
 from openaml.cli.client.errors import CliError, ExitCode
+from openaml.cli.client.png import download_picture
 from openaml.cli.client.resources import DATA_SOURCE, add_common_commands, show_table, wait_for
 
 DEFAULT_STATISTICS_ROWS = 30
@@ -160,9 +161,7 @@ def stats(context: ClientContext, datasource_id: str, limit: int, show_all: bool
         renderables.append(target)
     context.printer.emit(statistics, *renderables)
     if png is not None:
-        from openaml.cli.client.png import statistics_png
-
-        statistics_png(statistics, png, f"DataSource {datasource_id}")
+        download_picture(context, f"/datasources/{datasource_id}/charts/histograms.png", png)
         context.printer.note(f"Histograms written to {png}")
 
 

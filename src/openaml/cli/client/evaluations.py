@@ -12,6 +12,7 @@ from openaml.cli.client.charts import confusion_matrix_table
 from openaml.cli.client.command import ClientContext, client_command, wait_options
 from openaml.cli.client.errors import CliError, ExitCode
 from openaml.cli.client.output import rows_table
+from openaml.cli.client.png import download_picture
 from openaml.cli.client.resources import EVALUATION, add_common_commands, show_table, wait_for
 
 #: Amazon ML's one number per model type, shown first.
@@ -88,9 +89,7 @@ def _present(context: ClientContext, evaluation: dict[str, Any], png: Path | Non
                 f"(it is {evaluation.get('Status')}).",
                 ExitCode.NOT_FOUND,
             )
-        from openaml.cli.client.png import evaluation_png
-
-        evaluation_png(report, png, f"Evaluation {evaluation['EvaluationId']}")
+        download_picture(context, f"/evaluations/{evaluation['EvaluationId']}/charts/summary.png", png)
         context.printer.note(f"Charts written to {png}")
 
 

@@ -1,129 +1,22 @@
-"""``--png FILE`` exports: the statistics' histograms and the evaluation's charts as one PNG picture.
+"""``--png FILE``: the server's pictures, saved as they are.
 
-Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display needed); matplotlib is
-imported only when a picture is asked for, and its absence is reported with the command to install it.
+The server draws every chart (``openaml.charts``: one renderer per format, one palette); the CLI only
+downloads them from the signed extension routes, so a picture looks the same in the console, the API
+and the terminal, and the CLI needs no plotting library.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
-from openaml.cli.client.charts import ordered_attributes
+from openaml.cli.client.command import ClientContext
 from openaml.cli.client.errors import CliError, ExitCode
 
-Panel = Callable[[Any], None]
 
-
-def _figure(panels: list[Panel], columns: int, title: str, panel_inches: float) -> Any:
+def download_picture(context: ClientContext, route: str, target: Path) -> Path:
+    """Save ``GET /openaml/v1<route>`` as ``target``; a refused request leaves no file behind."""
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ModuleNotFoundError as error:
-        raise CliError("PNG export needs matplotlib: pip install matplotlib", ExitCode.USAGE) from error
-    columns = max(1, min(columns, len(panels)))
-    rows = math.ceil(len(panels) / columns)
-    figure = Figure(figsize=(columns * panel_inches, rows * panel_inches * 0.85 + 0.4), layout="constrained")
-    FigureCanvasAgg(figure)
-    figure.suptitle(title)
-    for index, draw in enumerate(panels):
-        draw(figure.add_subplot(rows, columns, index + 1))
-    return figure
-
-
-def _save(figure: Any, path: Path) -> Path:
-    try:
-        figure.savefig(path, format="png", dpi=100)
+        context.client.download(route, target)
     except OSError as error:
-        raise CliError(f"cannot write {path}: {error.strerror or error}", ExitCode.USAGE) from error
-    return path
-
-
-def _attribute_panel(attribute: Mapping[str, Any]) -> Panel:
-    def draw(axes: Any) -> None:
-        histogram = (attribute.get("numeric") or {}).get("histogram") or {}
-        edges, counts = histogram.get("edges") or [], histogram.get("counts") or []
-        if counts and len(edges) == len(counts) + 1:
-            axes.stairs(counts, edges, fill=True, color="tab:blue")
-            axes.locator_params(axis="x", nbins=4)
-        else:
-            top_values = (attribute.get("topValues") or [])[:10]
-            axes.barh(
-                [str(entry.get("value")) for entry in reversed(top_values)],
-                [entry.get("count", 0) for entry in reversed(top_values)],
-                color="tab:purple",
-            )
-        axes.set_title(f"{attribute.get('name')} ({attribute.get('type')})", fontsize=8)
-        axes.tick_params(labelsize=7)
-
-    return draw
-
-
-def statistics_png(statistics: Mapping[str, Any], path: Path, title: str, limit: int = 24) -> Path:
-    """Histograms (numeric) and top-value bars (categorical) of the attributes most related to the target."""
-    attributes = [
-        attribute
-        for attribute in ordered_attributes(statistics)
-        if (attribute.get("numeric") or {}).get("histogram") or attribute.get("topValues")
-    ][:limit]
-    if not attributes:
-        raise CliError("these statistics have no histogram or value counts to draw", ExitCode.USAGE)
-    return _save(_figure([_attribute_panel(attribute) for attribute in attributes], 4, title, 3.2), path)
-
-
-def _confusion_panel(matrix: Mapping[str, Any]) -> Panel:
-    def draw(axes: Any) -> None:
-        labels = [str(label) for label in matrix.get("labels", [])]
-        counts = matrix.get("counts") or []
-        shares = matrix.get("normalized") or [[c / (sum(row) or 1) for c in row] for row in counts]
-        axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-        ticks = range(len(labels))
-        axes.set_xticks(ticks, labels, rotation=45, ha="right", fontsize=7)
-        axes.set_yticks(ticks, labels, fontsize=7)
-        axes.set_xlabel("predicted class")
-        axes.set_ylabel("true class")
-        axes.set_title("Confusion matrix")
-        if len(labels) <= 20:
-            for row, values in enumerate(counts):
-                for column, count in enumerate(values):
-                    colour = "white" if shares[row][column] > 0.5 else "black"
-                    axes.text(column, row, str(count), ha="center", va="center", fontsize=7, color=colour)
-
-    return draw
-
-
-def _roc_panel(curve: Mapping[str, Any], auc: Any) -> Panel:
-    def draw(axes: Any) -> None:
-        axes.plot(curve.get("fpr", []), curve.get("tpr", []), color="tab:orange", label="model")
-        axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random")
-        axes.set_xlabel("false positive rate")
-        axes.set_ylabel("true positive rate")
-        axes.set_title("ROC curve" + (f" (AUC {float(auc):.3f})" if isinstance(auc, int | float) else ""))
-        axes.legend(loc="lower right", fontsize=7)
-
-    return draw
-
-
-def _residual_panel(histogram: Mapping[str, Any]) -> Panel:
-    def draw(axes: Any) -> None:
-        axes.stairs(histogram.get("counts", []), histogram.get("edges", []), fill=True, color="tab:green")
-        axes.set_xlabel("true − predicted")
-        axes.set_title("Residuals")
-
-    return draw
-
-
-def evaluation_png(report: Mapping[str, Any], path: Path, title: str) -> Path:
-    """The confusion matrix, ROC curve and residual histogram of a report (whichever it has)."""
-    panels: list[Panel] = []
-    if report.get("confusionMatrix"):
-        panels.append(_confusion_panel(report["confusionMatrix"]))
-    if report.get("rocCurve"):
-        panels.append(_roc_panel(report["rocCurve"], (report.get("metrics") or {}).get("BinaryAUC")))
-    if report.get("residualHistogram"):
-        panels.append(_residual_panel(report["residualHistogram"]))
-    if not panels:
-        raise CliError("this evaluation's report has no chart to draw", ExitCode.USAGE)
-    return _save(_figure(panels, 2, title, 5.0), path)
+        raise CliError(f"cannot write {target}: {error.strerror or error}", ExitCode.USAGE) from error
+    return target

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from openaml.engine.evaluation.charts import confusion_matrix_svg, roc_curve_svg
+from openaml.charts.png import render_png
+from openaml.charts.svg import confusion_matrix_svg, roc_curve_svg
 from openaml.engine.evaluation.evaluate import evaluate
-from openaml.engine.evaluation.png import render_png
 from openaml.engine.models import ModelType
 from openaml.errors import InvalidInputException
 

@@ -1,0 +1,158 @@
+"""SVG pictures of an evaluation report, as plain text: no plotting library needed.
+
+Each function draws one figure of :mod:`.figures` in the look of :mod:`.style`; :mod:`.png` draws the
+same figures with matplotlib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from openaml.charts import style
+from openaml.charts.figures import confusion_matrix_figure, residuals_figure, roc_curve_figure
+
+_FONT = 'font-family="sans-serif"'
+_MAX_CELL = 56.0
+_MATRIX_SIDE = 560.0
+_PLOT = 400.0
+
+
+def confusion_matrix_svg(report: Mapping[str, Any]) -> str:
+    """The report's confusion matrix as an SVG document: a heat map with counts while they fit."""
+    figure = confusion_matrix_figure(report)
+    labels = figure.labels
+    size = len(labels)
+    cell = min(_MAX_CELL, _MATRIX_SIDE / size)
+    font = max(6.0, min(12.0, cell * 0.35))
+    # Room for the class names: beside the rows, and turned upright above the columns.
+    label_room = 0.6 * font * max(len(label) for label in labels) + 10.0
+    left, top = 30.0 + label_room, 70.0 + label_room
+    side = cell * size
+    width, height = max(left + side + 20.0, 360.0), top + side + 20.0
+    parts = [
+        _text(width / 2, 22, figure.title, 14, "middle"),
+        _text(width / 2, 40, figure.subtitle, 11, "middle", style.MUTED_TEXT),
+        _text(left + side / 2, 62, figure.x_label, 12, "middle"),
+        _text(16, top + side / 2, figure.y_label, 12, "middle", rotate=True),
+    ]
+    for row, (counts, shares) in enumerate(zip(figure.counts, figure.shares, strict=True)):
+        y = top + row * cell
+        parts.append(_text(left - 6, y + cell / 2 + font / 3, labels[row], font, "end"))
+        for column, (count, share) in enumerate(zip(counts, shares, strict=True)):
+            x = left + column * cell
+            parts.append(
+                f'<rect x="{x:.2f}" y="{y:.2f}" width="{cell:.2f}" height="{cell:.2f}" '
+                f'fill="{style.share_colour(share)}" stroke="#ffffff" stroke-width="0.5"/>'
+            )
+            if figure.shows_counts:
+                parts.append(
+                    _text(
+                        x + cell / 2,
+                        y + cell / 2 + font / 3,
+                        str(count),
+                        font,
+                        "middle",
+                        style.count_colour(share),
+                    )
+                )
+    for column, label in enumerate(labels):
+        x = left + column * cell + cell / 2 + font / 3
+        parts.append(_text(x, top - 6, label, font, "start", rotate=True))
+    return _document(width, height, parts)
+
+
+def roc_curve_svg(report: Mapping[str, Any]) -> str:
+    """The report's ROC curve as an SVG document, with the AUC in the title."""
+    figure = roc_curve_figure(report)
+    left, top = 60.0, 40.0
+    parts = [_text(left + _PLOT / 2, 24, figure.title, 14, "middle"), *_unit_axes(left, top)]
+    parts += [
+        f'<line x1="{left}" y1="{top + _PLOT}" x2="{left + _PLOT}" y2="{top}" stroke="{style.REFERENCE}" '
+        'stroke-dasharray="4 4"/>',
+        *_axis_titles(left, top, figure.x_label, figure.y_label),
+    ]
+    points = " ".join(f"{left + fpr * _PLOT:.2f},{top + (1 - tpr) * _PLOT:.2f}" for fpr, tpr in figure.points)
+    parts.append(f'<polyline points="{points}" fill="none" stroke="{style.SERIES}" stroke-width="2"/>')
+    return _document(left + _PLOT + 20, top + _PLOT + 50, parts)
+
+
+def residual_histogram_svg(report: Mapping[str, Any]) -> str:
+    """The report's residual histogram (true − predicted) as an SVG document."""
+    figure = residuals_figure(report)
+    left, top = 60.0, 40.0
+    low, high = figure.edges[0], figure.edges[-1]
+    span, tallest = (high - low) or 1.0, max(figure.counts, default=0) or 1
+    parts = [_text(left + _PLOT / 2, 24, figure.title, 14, "middle")]
+    for tick in range(6):
+        share = tick / 5
+        x, y = left + share * _PLOT, top + (1 - share) * _PLOT
+        parts += [
+            f'<line x1="{left}" y1="{y:.2f}" x2="{left + _PLOT}" y2="{y:.2f}" stroke="{style.GRID}"/>',
+            _text(x, top + _PLOT + 16, f"{low + share * span:.3g}", 10, "middle"),
+            _text(left - 6, y + 4, f"{share * tallest:.0f}", 10, "end"),
+        ]
+    for count, start, end in zip(figure.counts, figure.edges, figure.edges[1:], strict=False):
+        x, bar = left + (start - low) / span * _PLOT, count / tallest * _PLOT
+        parts.append(
+            f'<rect x="{x:.2f}" y="{top + _PLOT - bar:.2f}" width="{(end - start) / span * _PLOT:.2f}" '
+            f'height="{bar:.2f}" fill="{style.SERIES}"/>'
+        )
+    parts += [
+        f'<rect x="{left}" y="{top}" width="{_PLOT}" height="{_PLOT}" fill="none" stroke="{style.FRAME}"/>',
+        *_axis_titles(left, top, figure.x_label, figure.y_label),
+    ]
+    return _document(left + _PLOT + 20, top + _PLOT + 50, parts)
+
+
+def _unit_axes(left: float, top: float) -> list[str]:
+    """Grid lines and 0.0–1.0 ticks on both axes, and the frame of a unit square plot."""
+    parts = []
+    for tick in range(6):
+        share = tick / 5
+        x, y = left + share * _PLOT, top + (1 - share) * _PLOT
+        parts += [
+            f'<line x1="{x:.2f}" y1="{top}" x2="{x:.2f}" y2="{top + _PLOT}" stroke="{style.GRID}"/>',
+            f'<line x1="{left}" y1="{y:.2f}" x2="{left + _PLOT}" y2="{y:.2f}" stroke="{style.GRID}"/>',
+            _text(x, top + _PLOT + 16, f"{share:.1f}", 10, "middle"),
+            _text(left - 6, y + 4, f"{share:.1f}", 10, "end"),
+        ]
+    parts.append(
+        f'<rect x="{left}" y="{top}" width="{_PLOT}" height="{_PLOT}" fill="none" stroke="{style.FRAME}"/>'
+    )
+    return parts
+
+
+def _axis_titles(left: float, top: float, x_label: str, y_label: str) -> list[str]:
+    return [
+        _text(left + _PLOT / 2, top + _PLOT + 36, x_label, 12, "middle"),
+        _text(18, top + _PLOT / 2, y_label, 12, "middle", rotate=True),
+    ]
+
+
+def _document(width: float, height: float, parts: list[str]) -> str:
+    body = "\n".join(parts)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}">\n'
+        f'<rect width="100%" height="100%" fill="#ffffff"/>\n{body}\n</svg>\n'
+    )
+
+
+def _text(
+    x: float,
+    y: float,
+    content: str,
+    size: float,
+    anchor: str,
+    colour: str = style.TEXT,
+    *,
+    rotate: bool = False,
+) -> str:
+    """A text element; ``rotate`` turns it by the one column-label rotation around (``x``, ``y``)."""
+    turn = f' transform="rotate(-{style.COLUMN_LABEL_ROTATION} {x:.2f} {y:.2f})"' if rotate else ""
+    return (
+        f'<text x="{x:.2f}" y="{y:.2f}" font-size="{size:.1f}" text-anchor={quoteattr(anchor)} '
+        f'fill="{colour}" {_FONT}{turn}>{escape(content)}</text>'
+    )
