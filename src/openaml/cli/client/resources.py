@@ -7,6 +7,7 @@ written once here and each command group adds them with :func:`add_common_comman
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ import click
 from rich.table import Table
 
 from openaml.cli.client.command import ClientContext, client_command
+from openaml.cli.client.errors import CliError
 from openaml.cli.client.output import fields_table, rows_table, status_text
 from openaml.cli.client.waiting import Observation, Watch, resource_observation
 from openaml.entities import BATCH_PREDICTIONS, DATA_SOURCES, EVALUATIONS, ML_MODELS, KindDescriptor
@@ -124,8 +126,11 @@ def wait_for(context: ClientContext, kind: Kind, resource_id: str, timeout: floa
         final.update(kind.get(context, resource_id))
         progress = None
         if final.get("Status") == "INPROGRESS":
-            report = context.client.get_json(f"/{kind.extension_collection}/{resource_id}/progress")
-            progress = report.get("Progress") if isinstance(report, dict) else None
+            # The bar's fill is a nicety: a server without the progress route (an older OpenAML) or a
+            # passing failure leaves the bar with the status and message of the Get* response.
+            with contextlib.suppress(CliError):
+                report = context.client.get_json(f"/{kind.extension_collection}/{resource_id}/progress")
+                progress = report.get("Progress") if isinstance(report, dict) else None
         return resource_observation(final, progress)
 
     Watch(
