@@ -7,7 +7,7 @@ datasource resource whose job runs a ``work`` function written here instead of t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -199,3 +199,32 @@ def test_an_engine_stop_or_a_deletion_while_working_is_a_cancellation(ctx: Servi
         )
     deleted = ctx.resources.get(KIND, "ds-deleted")
     assert deleted is not None and deleted.status is EntityStatus.DELETED and deleted.details == {}
+
+
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_a_retried_job_first_removes_what_a_killed_run_left_half_written(
+    ctx: ServiceContext, attempt: int
+) -> None:
+    """Issue 13 item 3: when a job is retried after its worker was killed, nothing half-written stays."""
+    job = replace(new_job(ctx, f"ds-retried-{attempt}"), attempts=attempt)
+    folder = ctx.objects.server_files.local_path(ctx.objects.data_uri("datasources", job.resource_id))
+    assert folder is not None
+    (folder / "model").mkdir(parents=True)
+    leftovers = [folder / ".statistics.json.k2j4h1x0.partial", folder / "model" / ".model.x81hq.tmp"]
+    leftovers[0].write_text("{half")
+    leftovers[1].mkdir()
+    (leftovers[1] / "model.joblib").write_bytes(b"half")
+    kept = [folder / "statistics.json", folder / ".finished-hidden-file"]
+    for path in kept:
+        path.write_text("whole")
+    seen: list[bool] = []
+
+    def work(started: StartedJob) -> Outcome:
+        seen.append(any(path.exists() for path in leftovers))
+        return Outcome(details={})
+
+    run(ctx, job, work)
+
+    # A first run may share its folder with nothing unfinished; a retry starts clean.
+    assert seen == [attempt == 1]
+    assert all(path.exists() for path in kept)

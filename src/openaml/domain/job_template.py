@@ -25,6 +25,7 @@ from typing import Any
 from openaml.domain.context import ServiceContext
 from openaml.domain.resources import (
     complete_resource,
+    discard_unfinished_files,
     fail_resource,
     report_progress,
     start_resource,
@@ -141,6 +142,11 @@ def run_job(
         started = start_resource(ctx, kind, resource.id, start)
         if started is None:
             return
+        if job.attempts > 1:  # a killed run may have left temporary files in the resource's folder
+            removed = discard_unfinished_files(ctx, kind, resource.id)
+            log.info(
+                "%s %s: removed %d unfinished file(s) of an earlier run", kind.value, resource.id, removed
+            )
         running = StartedJob(ctx, job, context, started, needed)
         outcome = work(running)
         context.check_cancelled()  # a resource deleted while it worked must not look complete

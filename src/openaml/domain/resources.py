@@ -270,6 +270,13 @@ def artifact_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, name
     return ctx.objects.data_uri(descriptor_of(kind).collection, resource_id, name)
 
 
+def discard_unfinished_files(ctx: ServiceContext, kind: ResourceKind, resource_id: str) -> int:
+    """Remove what a killed run of the resource's job left half-written in its data-directory folder."""
+    check_resource_id(kind, resource_id)
+    folder = ctx.objects.data_uri(descriptor_of(kind).collection, resource_id)
+    return ctx.objects.server_files.discard_unfinished_below(folder)
+
+
 def write_job_log(ctx: ServiceContext, kind: ResourceKind, resource_id: str, lines: Sequence[str]) -> None:
     """Replace the resource's job log (served at its ``LogUri``), each line stamped with the time."""
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -48,6 +48,7 @@ from openaml.store.targets import (
     ObjectInfo,
     S3Target,
     Target,
+    discard_unfinished_below,
     make_private_folders,
 )
 
@@ -252,6 +253,20 @@ class ObjectStore:
         target = self._object_target(uri)
         with _reported_to_caller(uri):
             return target.discard_unfinished_writes()
+
+    def discard_unfinished_below(self, uri: str) -> int:
+        """Remove the temporary files and folders that killed writes left anywhere below a local folder.
+
+        These are the hidden ``.<name>.<random>.partial`` files of :meth:`open_write` and the hidden
+        ``.<name>.<random>.tmp`` staging folders of model artifacts. Meant for a resource's own folder in
+        the data directory when its job is retried: nothing else writes there. Returns how many were
+        removed; an S3 location or a missing folder has none.
+        """
+        location = self._allowed(uri)
+        if not isinstance(location, LocalLocation):
+            return 0
+        with _reported_to_caller(uri):
+            return discard_unfinished_below(location.path)
 
     def delete_prefix(self, uri: str) -> None:
         """Delete the object at the location and everything below it, if anything is there.

@@ -119,6 +119,23 @@ class LocalTarget:
             self._path.unlink(missing_ok=True)
 
 
+def discard_unfinished_below(folder: Path) -> int:
+    """Remove hidden ``*.partial`` files and hidden ``*.tmp`` staging folders below ``folder``."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for entry in list(folder.rglob(".*")):
+        if entry.is_symlink():
+            continue
+        if entry.name.endswith(_TEMPORARY_SUFFIX) and entry.is_file():
+            entry.unlink(missing_ok=True)
+            removed += 1
+        elif entry.name.endswith(".tmp") and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def _walk_visible_files(folder: Path) -> Iterator[tuple[Path, int, bool]]:
     """``(path, size, is_symbolic_link)`` of every file below ``folder``, skipping hidden names.
 
