@@ -5,11 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner, Result
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
@@ -47,34 +45,6 @@ def wait_completed(get: Any) -> dict[str, Any]:
             return response
         time.sleep(0.2)
     raise AssertionError("not COMPLETED in time")
-
-
-@pytest.fixture(scope="module")
-def penguins(server: LiveServer, datasets_dir: Path) -> dict[str, str]:
-    """A 70/30 split of the penguins and an SGD model trained on the 70%, made through boto3."""
-    ml = server.client()
-    suffix = uuid.uuid4().hex[:8]
-    ids = {role: f"cli-{role}-{suffix}" for role in ("training", "evaluation", "model")}
-    for role, complement in (("training", False), ("evaluation", True)):
-        splitting = {"percentBegin": 0, "percentEnd": 70, "complement": complement, "strategy": "random"}
-        ml.create_data_source_from_s3(
-            DataSourceId=ids[role],
-            ComputeStatistics=True,
-            DataSpec={
-                "DataLocationS3": str(datasets_dir / "penguins.csv"),
-                "DataSchema": json.dumps({"targetAttributeName": "species"}),
-                "DataRearrangement": json.dumps({"splitting": splitting}),
-            },
-        )
-    ml.create_ml_model(
-        MLModelId=ids["model"],
-        MLModelType="MULTICLASS",
-        TrainingDataSourceId=ids["training"],
-        Parameters={"openaml.algorithms": "sgd"},
-    )
-    wait_completed(lambda: ml.get_ml_model(MLModelId=ids["model"]))
-    wait_completed(lambda: ml.get_data_source(DataSourceId=ids["evaluation"]))
-    return ids
 
 
 def test_datasource_create_show_stats_list_log_and_delete(

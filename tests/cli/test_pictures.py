@@ -3,14 +3,12 @@ pictures, byte for byte."""
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from tests.support.api import finished, signed_get
+from tests.support.api import signed_get
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
 from openaml.cli import main
@@ -28,33 +26,6 @@ def openaml(server: LiveServer, *args: str) -> Result:
     result = CliRunner().invoke(main, list(args), env=environment)
     assert result.exit_code == 0, result.output
     return result
-
-
-@pytest.fixture(scope="module")
-def penguins(server: LiveServer, datasets_dir: Path) -> dict[str, str]:
-    """A 70/30 split of the penguins and an SGD model trained on the 70%."""
-    ml = server.client()
-    suffix = uuid.uuid4().hex[:8]
-    ids = {role: f"charts-{role}-{suffix}" for role in ("training", "evaluation", "model")}
-    for role, complement in (("training", False), ("evaluation", True)):
-        splitting = {"percentBegin": 0, "percentEnd": 70, "complement": complement, "strategy": "random"}
-        ml.create_data_source_from_s3(
-            DataSourceId=ids[role],
-            ComputeStatistics=True,
-            DataSpec={
-                "DataLocationS3": str(datasets_dir / "penguins.csv"),
-                "DataSchema": json.dumps({"targetAttributeName": "species"}),
-                "DataRearrangement": json.dumps({"splitting": splitting}),
-            },
-        )
-    ml.create_ml_model(
-        MLModelId=ids["model"],
-        MLModelType="MULTICLASS",
-        TrainingDataSourceId=ids["training"],
-        Parameters={"openaml.algorithms": "sgd"},
-    )
-    assert finished(lambda: ml.get_ml_model(MLModelId=ids["model"]))["Status"] == "COMPLETED"
-    return ids
 
 
 def test_the_cli_writes_exactly_the_servers_png(
