@@ -17,6 +17,7 @@ from typing import Any, Literal
 import lightgbm as lgb
 import numpy as np
 import optuna
+import scipy.sparse as sp
 
 from openaml.engine.automl.budget import FitLimits
 from openaml.engine.automl.families.base import (
@@ -65,6 +66,16 @@ class LightGBMLearner:
             return self._single_row.predict(row[0])
         scores = np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
         return scores
+
+    def contributions(self, features: Matrix) -> FloatArray:
+        """Exact TreeSHAP values (LightGBM's ``pred_contrib``): (rows × outputs × (columns + 1)), the
+        last entry of each output its expected raw score; each output's entries sum to its raw score
+        (the log-odds for BINARY, the class scores before the softmax for MULTICLASS)."""
+        dense = (
+            sp.csr_matrix(features).toarray() if sp.issparse(features) else np.asarray(features, np.float64)
+        )
+        values = np.asarray(self.booster.predict(dense, pred_contrib=True, num_threads=1), np.float64)
+        return values.reshape(dense.shape[0], self.booster.num_model_per_iteration(), dense.shape[1] + 1)
 
     @transient_cached_property
     def _single_row(self) -> _SingleRowPredictor:
