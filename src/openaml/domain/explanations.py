@@ -163,6 +163,13 @@ def feature_importance(ctx: ServiceContext, ml_model_id: str) -> dict[str, Any]:
     return result
 
 
+def feature_importance_chart(ctx: ServiceContext, ml_model_id: str, chart: str) -> tuple[bytes, str]:
+    """The picture ``chart`` (``feature-importance.svg``) of the model's feature importance."""
+    from openaml.charts.render import render_importance_chart
+
+    return render_importance_chart(feature_importance(ctx, ml_model_id), chart)
+
+
 def _sample(
     files: list[DataFile], schema: DataSchema, rearrangement: Rearrangement | None, rows: int, *, seed: int
 ) -> pd.DataFrame:
