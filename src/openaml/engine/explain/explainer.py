@@ -35,6 +35,7 @@ from openaml.engine.explain.explanation import Explanations, FloatArray, Space
 from openaml.engine.explain.members import (
     EXPLAINED_FAMILIES,
     UNEXPLAINED_FAMILIES,
+    Fold,
     RawAttribution,
     attribute_member,
     fold_matrix,
@@ -43,6 +44,7 @@ from openaml.engine.explain.members import (
 from openaml.engine.models import ModelType, TrainedModel
 from openaml.engine.predictors.scoring import TypedRecord
 from openaml.engine.recipes.expressions import AttributeInput, Expression
+from openaml.engine.recipes.record_features import RecordFeaturizer
 from openaml.engine.sgd.model import SGDModel
 
 _TINY = 1e-12
@@ -55,7 +57,9 @@ class ModelExplainer:
         self.model = model
         self.attributes = tuple(attributes)
         self.unavailable = _why_unexplainable(model)
-        self._folds: dict[Encoding, sp.csr_matrix] = {}
+        self._folds: dict[Encoding, Fold] = {}
+        self._record_featurizer: RecordFeaturizer | None = None
+        self._sgd_weights: FloatArray | None = None
         single = not isinstance(model, EnsembleModel) or len(model.members) == 1
         if model.model_type is ModelType.REGRESSION:
             self.space = Space.VALUE
@@ -77,14 +81,24 @@ class ModelExplainer:
         self, records: Sequence[TypedRecord], scores: FloatArray | None = None
     ) -> Explanations:
         """:meth:`explain_frame` for typed records (real-time prediction)."""
-        frame = pd.DataFrame.from_records(list(records)) if isinstance(self.model, SGDModel) else None
         if self.model.model_type is ModelType.MULTICLASS and scores is None:
             scorer = getattr(self.model, "predict_records", None)
             scores = scorer(records) if scorer is not None else None
         if isinstance(self.model, SGDModel):
-            assert frame is not None
-            return self._explain_sgd(self.model, frame, scores)
+            return self._explain_sgd(self.model, self._record_features(self.model, records), scores)
         return self._explain_columns(RecordColumns(records), scores)
+
+    def _record_features(self, model: SGDModel, records: Sequence[TypedRecord]) -> sp.csr_matrix:
+        """The SGD model's features of typed records, computed per record as its real-time scoring does."""
+        if self._record_featurizer is None:
+            self._record_featurizer = RecordFeaturizer(model.featurizer)
+        parts = [self._record_featurizer.features(record) for record in records]
+        lengths = [len(indexes) for indexes, _ in parts]
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.intp)
+        indexes = np.concatenate([indexes for indexes, _ in parts]) if parts else np.empty(0, np.intp)
+        values = np.concatenate([values for _, values in parts]) if parts else np.empty(0)
+        width = len(model.featurizer.feature_names_)
+        return sp.csr_matrix((values, indexes, indptr), shape=(len(records), width))
 
     def _explain_columns(self, columns: Columns, scores: FloatArray | None) -> Explanations:
         if self.unavailable is not None:
@@ -113,9 +127,11 @@ class ModelExplainer:
             contributions += member.weight * member_contributions
         return Explanations(self.attributes, self.space, base, contributions)
 
-    def _explain_sgd(self, model: SGDModel, frame: pd.DataFrame, scores: FloatArray | None) -> Explanations:
+    def _explain_sgd(
+        self, model: SGDModel, data: pd.DataFrame | sp.csr_matrix, scores: FloatArray | None
+    ) -> Explanations:
         featurizer = model.featurizer
-        features = featurizer.transform(frame)
+        features = featurizer.transform(data) if isinstance(data, pd.DataFrame) else data
         if Encoding.SCALED not in self._folds:  # the SGD model's one matrix
             sources = [
                 _sources(variable.expression)
@@ -123,9 +139,11 @@ class ModelExplainer:
                 for _ in range(encoder.width)
             ]
             self._folds[Encoding.SCALED] = fold_matrix(sources, self.attributes)
+        if self._sgd_weights is None:
+            self._sgd_weights = sp.csr_matrix(model.coefficients).toarray().T
         raw = linear_attribution(
             features,
-            sp.csr_matrix(model.coefficients).toarray().T,
+            self._sgd_weights,
             model.intercepts,
             getattr(featurizer, "feature_means_", None),
             self._folds[Encoding.SCALED],
@@ -141,7 +159,7 @@ class ModelExplainer:
         assert scores is not None, "MULTICLASS explanations need the model's scores"
         return np.asarray(np.argmax(scores, axis=1), dtype=np.intp)
 
-    def _fold(self, encoding: Encoding) -> sp.csr_matrix:
+    def _fold(self, encoding: Encoding) -> Fold:
         if encoding not in self._folds:
             assert isinstance(self.model, EnsembleModel)
             sources = [[name] for name in self.model.encoders[encoding].column_sources()]

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from openaml.engine.automl.families.catboost import CatBoostLearner
@@ -58,26 +59,64 @@ class RawAttribution:
         return raw
 
 
-def fold_matrix(sources: Sequence[Sequence[str]], attributes: Sequence[str]) -> sp.csr_matrix:
-    """The (columns × attributes) fold of columns whose source attributes are ``sources``."""
+@dataclass(frozen=True)
+class Fold:
+    """How matrix columns become attributes: ``matrix`` (columns × attributes) holds each column's
+    shares; ``owner`` is each column's one attribute when no column is shared (``-1``: none)."""
+
+    matrix: sp.csr_matrix
+    owner: npt.NDArray[np.intp] | None
+
+    @property
+    def attributes(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def dense(self, values: FloatArray) -> FloatArray:
+        """Per-column values (rows × columns) summed into attributes (rows × attributes)."""
+        folded: FloatArray = np.asarray(self.matrix.T @ values.T, dtype=np.float64).T
+        return folded
+
+    def entries(
+        self, rows: npt.NDArray[np.intp], columns: npt.NDArray[np.intp], values: FloatArray, n: int
+    ) -> FloatArray:
+        """Sparse per-column values (``values`` at ``rows``, ``columns``) summed into (n × attributes)."""
+        if self.owner is None:
+            matrix = sp.csr_matrix((values, (rows, columns)), shape=(n, self.matrix.shape[0]))
+            return np.asarray(sp.csr_matrix(matrix @ self.matrix).toarray(), dtype=np.float64)
+        owners = self.owner[columns]
+        kept = owners >= 0
+        flat = np.bincount(
+            rows[kept] * self.attributes + owners[kept], weights=values[kept], minlength=n * self.attributes
+        )
+        return np.asarray(flat, dtype=np.float64).reshape(n, self.attributes)
+
+
+def fold_matrix(sources: Sequence[Sequence[str]], attributes: Sequence[str]) -> Fold:
+    """The fold of columns whose source attributes are ``sources``."""
     position = {name: index for index, name in enumerate(attributes)}
     rows: list[int] = []
     columns: list[int] = []
     shares: list[float] = []
+    owner = np.full(len(sources), -1, dtype=np.intp)
+    shared = False
     for column, names in enumerate(sources):
         known = [position[name] for name in dict.fromkeys(names) if name in position]
+        shared = shared or len(known) > 1
+        if known:
+            owner[column] = known[0]
         for index in known:
             rows.append(column)
             columns.append(index)
             shares.append(1.0 / len(known))
-    return sp.csr_matrix((shares, (rows, columns)), shape=(len(sources), len(attributes)))
+    matrix = sp.csr_matrix((shares, (rows, columns)), shape=(len(sources), len(attributes)))
+    return Fold(matrix, None if shared else owner)
 
 
-def tree_attribution(values: FloatArray, fold: sp.csr_matrix) -> RawAttribution:
+def tree_attribution(values: FloatArray, fold: Fold) -> RawAttribution:
     """Fold SHAP values (rows × outputs × (columns + 1), the last entry the base) into attributes."""
     rows, outputs, width = values.shape
     per_column = values[:, :, : width - 1].reshape(rows * outputs, width - 1)
-    folded = np.asarray(fold.T @ per_column.T, dtype=np.float64).T.reshape(rows, outputs, fold.shape[1])
+    folded = fold.dense(per_column).reshape(rows, outputs, fold.attributes)
     return RawAttribution(np.ascontiguousarray(values[:, :, width - 1]), folded)
 
 
@@ -86,29 +125,38 @@ def linear_attribution(
     weights: FloatArray,
     intercepts: FloatArray,
     reference: FloatArray | None,
-    fold: sp.csr_matrix,
+    fold: Fold,
 ) -> RawAttribution:
     """``w·(x − reference)`` per attribute and ``intercept + w·reference`` for a linear model with
     ``weights`` (outputs × columns); ``reference`` ``None`` means zeros."""
-    matrix = sp.csr_matrix(features, dtype=np.float64)
     weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    reference = np.zeros(matrix.shape[1]) if reference is None else reference
-    outputs = weights.shape[0]
-    contributions = np.empty((matrix.shape[0], outputs, fold.shape[1]))
-    base = np.empty((matrix.shape[0], outputs))
-    for output in range(outputs):
-        weighted = weights[output]
-        shifted = sp.csr_matrix(sp.csr_matrix(matrix.multiply(weighted[None, :])) @ fold).toarray()
-        offset = np.asarray(fold.T @ (weighted * reference), dtype=np.float64)
-        contributions[:, output, :] = shifted - offset
-        base[:, output] = float(np.asarray(intercepts, dtype=np.float64).ravel()[output]) + float(
-            weighted @ reference
+    outputs, width = weights.shape
+    rows = features.shape[0]
+    reference = np.zeros(width) if reference is None else reference
+    weighted_reference = weights * reference  # (outputs × columns)
+    base = np.asarray(intercepts, dtype=np.float64).ravel()[:outputs] + weighted_reference.sum(axis=1)
+    offset = fold.dense(weighted_reference)  # (outputs × attributes)
+    if sp.issparse(features):
+        matrix = sp.csr_matrix(features, dtype=np.float64)
+        row_of = np.repeat(np.arange(rows, dtype=np.intp), np.diff(matrix.indptr))
+        columns = matrix.indices.astype(np.intp)
+        contributions = np.stack(
+            [
+                fold.entries(row_of, columns, matrix.data * weights[output, columns], rows)
+                for output in range(outputs)
+            ],
+            axis=1,
         )
-    return RawAttribution(base, contributions)
+    else:
+        products = np.asarray(features, dtype=np.float64)[:, None, :] * weights[None, :, :]
+        contributions = fold.dense(products.reshape(rows * outputs, width)).reshape(
+            rows, outputs, fold.attributes
+        )
+    return RawAttribution(np.tile(base, (rows, 1)), contributions - offset[None, :, :])
 
 
 def attribute_member(
-    family: str, learner: object, features: Matrix, fold: sp.csr_matrix, reference: FloatArray | None
+    family: str, learner: object, features: Matrix, fold: Fold, reference: FloatArray | None
 ) -> RawAttribution | str:
     """The raw attribution of one AutoML member, or why it has none."""
     if isinstance(learner, LightGBMLearner | CatBoostLearner):
