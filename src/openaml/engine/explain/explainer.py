@@ -36,6 +36,7 @@ from openaml.engine.explain.members import (
     EXPLAINED_FAMILIES,
     UNEXPLAINED_FAMILIES,
     Fold,
+    LinearTerms,
     RawAttribution,
     attribute_member,
     fold_matrix,
@@ -59,7 +60,8 @@ class ModelExplainer:
         self.unavailable = _why_unexplainable(model)
         self._folds: dict[Encoding, Fold] = {}
         self._record_featurizer: RecordFeaturizer | None = None
-        self._sgd_weights: FloatArray | None = None
+        #: The linear models' terms, by model (see :class:`~.members.LinearTerms`).
+        self._terms: dict[int, LinearTerms] = {}
         single = not isinstance(model, EnsembleModel) or len(model.members) == 1
         if model.model_type is ModelType.REGRESSION:
             self.space = Space.VALUE
@@ -120,6 +122,7 @@ class ModelExplainer:
                 matrices[member.encoding],
                 self._fold(member.encoding),
                 encoder.column_means,
+                self._terms,
             )
             assert not isinstance(raw, str), raw
             member_base, member_contributions = self._in_space(raw, chosen)
@@ -139,15 +142,12 @@ class ModelExplainer:
                 for _ in range(encoder.width)
             ]
             self._folds[Encoding.SCALED] = fold_matrix(sources, self.attributes)
-        if self._sgd_weights is None:
-            self._sgd_weights = sp.csr_matrix(model.coefficients).toarray().T
-        raw = linear_attribution(
-            features,
-            self._sgd_weights,
-            model.intercepts,
-            getattr(featurizer, "feature_means_", None),
-            self._folds[Encoding.SCALED],
-        )
+        fold = self._folds[Encoding.SCALED]
+        if not self._terms:
+            weights = sp.csr_matrix(model.coefficients).toarray().T
+            reference = getattr(featurizer, "feature_means_", None)
+            self._terms[id(model)] = LinearTerms.of(weights, model.intercepts, reference, fold)
+        raw = linear_attribution(features, self._terms[id(model)], fold)
         chosen = self._chosen(scores)
         base, contributions = self._in_space(raw, chosen)
         return Explanations(self.attributes, self.space, base, contributions)

@@ -79,16 +79,29 @@ class Fold:
     def entries(
         self, rows: npt.NDArray[np.intp], columns: npt.NDArray[np.intp], values: FloatArray, n: int
     ) -> FloatArray:
-        """Sparse per-column values (``values`` at ``rows``, ``columns``) summed into (n × attributes)."""
+        """Sparse per-column values summed into attributes: ``values`` (outputs × entries) at ``rows``
+        and ``columns`` of an (n × columns) matrix become (n × outputs × attributes)."""
+        outputs = values.shape[0]
         if self.owner is None:
-            matrix = sp.csr_matrix((values, (rows, columns)), shape=(n, self.matrix.shape[0]))
-            return np.asarray(sp.csr_matrix(matrix @ self.matrix).toarray(), dtype=np.float64)
+            return np.stack(
+                [
+                    sp.csr_matrix(
+                        sp.csr_matrix((values[output], (rows, columns)), shape=(n, self.matrix.shape[0]))
+                        @ self.matrix
+                    ).toarray()
+                    for output in range(outputs)
+                ],
+                axis=1,
+            )
         owners = self.owner[columns]
         kept = owners >= 0
+        cells = (rows[kept] * outputs)[None, :] + np.arange(outputs)[:, None]  # (outputs × entries)
         flat = np.bincount(
-            rows[kept] * self.attributes + owners[kept], weights=values[kept], minlength=n * self.attributes
+            (cells * self.attributes + owners[kept][None, :]).ravel(),
+            weights=values[:, kept].ravel(),
+            minlength=n * outputs * self.attributes,
         )
-        return np.asarray(flat, dtype=np.float64).reshape(n, self.attributes)
+        return np.asarray(flat, dtype=np.float64).reshape(n, outputs, self.attributes)
 
 
 def fold_matrix(sources: Sequence[Sequence[str]], attributes: Sequence[str]) -> Fold:
@@ -120,52 +133,69 @@ def tree_attribution(values: FloatArray, fold: Fold) -> RawAttribution:
     return RawAttribution(np.ascontiguousarray(values[:, :, width - 1]), folded)
 
 
-def linear_attribution(
-    features: Matrix,
-    weights: FloatArray,
-    intercepts: FloatArray,
-    reference: FloatArray | None,
-    fold: Fold,
-) -> RawAttribution:
-    """``w·(x − reference)`` per attribute and ``intercept + w·reference`` for a linear model with
-    ``weights`` (outputs × columns); ``reference`` ``None`` means zeros."""
-    weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+@dataclass(frozen=True)
+class LinearTerms:
+    """What a linear model's attribution needs besides the features, computed once per model:
+    ``weights`` (outputs × columns), ``base`` (outputs,) = ``intercept + w·reference`` and ``offset``
+    (outputs × attributes) = ``w·reference`` folded into attributes."""
+
+    weights: FloatArray
+    base: FloatArray
+    offset: FloatArray
+
+    @classmethod
+    def of(
+        cls, weights: FloatArray, intercepts: FloatArray, reference: FloatArray | None, fold: Fold
+    ) -> LinearTerms:
+        """The terms of a model with ``weights`` (outputs × columns, or one output's (columns,)) and
+        ``intercepts``; ``reference`` ``None`` means zeros."""
+        weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+        reference = np.zeros(weights.shape[1]) if reference is None else reference
+        weighted_reference = weights * reference
+        base = np.asarray(intercepts, dtype=np.float64).ravel()[: weights.shape[0]] + weighted_reference.sum(
+            axis=1
+        )
+        return cls(weights, base, fold.dense(weighted_reference))
+
+
+def linear_attribution(features: Matrix, terms: LinearTerms, fold: Fold) -> RawAttribution:
+    """``w·(x − reference)`` per attribute, and the base ``intercept + w·reference``, for every row."""
+    weights = terms.weights
     outputs, width = weights.shape
     rows = features.shape[0]
-    reference = np.zeros(width) if reference is None else reference
-    weighted_reference = weights * reference  # (outputs × columns)
-    base = np.asarray(intercepts, dtype=np.float64).ravel()[:outputs] + weighted_reference.sum(axis=1)
-    offset = fold.dense(weighted_reference)  # (outputs × attributes)
     if sp.issparse(features):
         matrix = sp.csr_matrix(features, dtype=np.float64)
         row_of = np.repeat(np.arange(rows, dtype=np.intp), np.diff(matrix.indptr))
         columns = matrix.indices.astype(np.intp)
-        contributions = np.stack(
-            [
-                fold.entries(row_of, columns, matrix.data * weights[output, columns], rows)
-                for output in range(outputs)
-            ],
-            axis=1,
-        )
+        products = matrix.data[None, :] * weights[:, columns]  # (outputs × non-zeros)
+        contributions = fold.entries(row_of, columns, products, rows)
     else:
         products = np.asarray(features, dtype=np.float64)[:, None, :] * weights[None, :, :]
         contributions = fold.dense(products.reshape(rows * outputs, width)).reshape(
             rows, outputs, fold.attributes
         )
-    return RawAttribution(np.tile(base, (rows, 1)), contributions - offset[None, :, :])
+    return RawAttribution(np.tile(terms.base, (rows, 1)), contributions - terms.offset[None, :, :])
 
 
 def attribute_member(
-    family: str, learner: object, features: Matrix, fold: Fold, reference: FloatArray | None
+    family: str,
+    learner: object,
+    features: Matrix,
+    fold: Fold,
+    reference: FloatArray | None,
+    terms: dict[int, LinearTerms],
 ) -> RawAttribution | str:
-    """The raw attribution of one AutoML member, or why it has none."""
+    """The raw attribution of one AutoML member, or why it has none; ``terms`` caches linear models'
+    :class:`LinearTerms` by learner."""
     if isinstance(learner, LightGBMLearner | CatBoostLearner):
         return tree_attribution(learner.contributions(features), fold)
-    if isinstance(learner, LogisticLearner):
-        learned = np.asarray(learner.model.classes_)
-        if learned.size != max(learner.task.n_classes, 2):
+    if isinstance(learner, LogisticLearner | RidgeLearner):
+        if isinstance(learner, LogisticLearner) and np.asarray(learner.model.classes_).size != max(
+            learner.task.n_classes, 2
+        ):
             return "a linear member never saw every class in training"
-        return linear_attribution(features, learner.model.coef_, learner.model.intercept_, reference, fold)
-    if isinstance(learner, RidgeLearner):
-        return linear_attribution(features, learner.model.coef_, learner.model.intercept_, reference, fold)
+        key = id(learner)
+        if key not in terms:
+            terms[key] = LinearTerms.of(learner.model.coef_, learner.model.intercept_, reference, fold)
+        return linear_attribution(features, terms[key], fold)
     return UNEXPLAINED_FAMILIES.get(family, f"a {family} member has no per-prediction explanation here")
