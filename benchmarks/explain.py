@@ -124,8 +124,14 @@ def bare(model_dir: Path, records: Sequence[dict[str, str]], rounds: int) -> dic
                 started = time.perf_counter()
                 predictor.predict([record], top)
                 times.append(time.perf_counter() - started)
+    trees = [
+        member.learner.booster.num_trees()
+        for member in getattr(model, "members", ())
+        if hasattr(getattr(member, "learner", None), "booster")
+    ]
     return {
         "algorithm": model.algorithm,
+        "lightgbm_trees": trees,
         "explained": "openaml.explanation" in sample,
         "why_not": sample.get("openaml.explanation.unavailable"),
         "plain": percentiles(plain),
@@ -206,7 +212,11 @@ def main() -> None:
             without, with_ = result["plain"][index], result["explained_ms"][index]
             cells.append(f"{without:.2f} → {with_:.2f} ({with_ / without:.2f}×)")
         explained = "yes" if in_process["explained"] else f"no: {in_process['why_not']}"
-        print(f"| {name} | {in_process['algorithm']} | {explained} | " + " | ".join(cells) + " |")
+        trees = in_process["lightgbm_trees"]
+        algorithm = in_process["algorithm"] + (
+            f" (LightGBM trees: {'+'.join(map(str, trees))})" if trees else ""
+        )
+        print(f"| {name} | {algorithm} | {explained} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
