@@ -217,3 +217,19 @@ def test_batch_predictions_of_an_explained_model_write_a_sidecar(
     results = gzip.decompress(Path(result.removeprefix("file://")).read_bytes()).splitlines()
     assert len(explanations) == len(results) - 1 == 40
     assert all(len(entry["top"]) == 2 and entry["space"] == "logodds" for entry in explanations)
+
+
+def test_many_records_in_one_call_are_explained_when_the_body_asks(
+    server: LiveServer, models: dict[str, str]
+) -> None:
+    ml = server.client()
+    ready_endpoint(ml, models["lightgbm"])
+    path = f"/openaml/v1/mlmodels/{models['lightgbm']}/predictions"
+
+    answer = signed_request(server, "POST", path, {"Records": [RECORD, {"sex": "male"}], "Explain": "top=2"})
+    plain = signed_request(server, "POST", path, {"Records": [RECORD]})
+
+    assert answer.status_code == 200
+    explanations = [json.loads(p["details"]["openaml.explanation"]) for p in answer.json()["Predictions"]]
+    assert [len(e["top"]) for e in explanations] == [2, 2]
+    assert "openaml.explanation" not in plain.json()["Predictions"][0]["details"]
