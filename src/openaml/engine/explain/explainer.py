@@ -33,14 +33,13 @@ from openaml.engine.automl.ensemble import EnsembleModel
 from openaml.engine.automl.features import Encoding
 from openaml.engine.explain.explanation import Explanations, FloatArray, Space
 from openaml.engine.explain.members import (
-    EXPLAINED_FAMILIES,
-    UNEXPLAINED_FAMILIES,
     Fold,
     LinearTerms,
     RawAttribution,
     attribute_member,
     fold_matrix,
     linear_attribution,
+    why_unexplained,
 )
 from openaml.engine.models import ModelType, TrainedModel
 from openaml.engine.predictors.scoring import TypedRecord
@@ -103,6 +102,7 @@ class ModelExplainer:
         return sp.csr_matrix((values, indexes, indptr), shape=(len(records), width))
 
     def _explain_columns(self, columns: Columns, scores: FloatArray | None) -> Explanations:
+        """The ensemble's explanations (``ValueError`` for a model that :attr:`unavailable` refuses)."""
         if self.unavailable is not None:
             raise ValueError(self.unavailable)
         model = self.model
@@ -117,14 +117,12 @@ class ModelExplainer:
         for member in model.members:
             encoder = model.encoders[member.encoding]
             raw = attribute_member(
-                member.family,
                 member.learner,
                 matrices[member.encoding],
                 self._fold(member.encoding),
                 encoder.column_means,
                 self._terms,
             )
-            assert not isinstance(raw, str), raw
             member_base, member_contributions = self._in_space(raw, chosen)
             base += member.weight * member_base
             contributions += member.weight * member_contributions
@@ -213,7 +211,7 @@ def _why_unexplainable(model: TrainedModel) -> str | None:
     if not isinstance(model, EnsembleModel):
         return f"the model ({model.algorithm}) has no per-prediction explanation"
     for member in model.members:
-        if member.family not in EXPLAINED_FAMILIES:
-            reason = UNEXPLAINED_FAMILIES.get(member.family, f"a {member.family} member is not explained")
+        reason = why_unexplained(member.family, member.learner)
+        if reason is not None:
             return f"the model's {member.family} member cannot be explained: {reason}"
     return None

@@ -10,8 +10,8 @@ that add up to the raw output — the log-odds (BINARY), the class scores before
   being ``intercept + w·mean``, where ``mean`` is each column's mean over the training data (exact
   SHAP values of a linear model with independent features). Models trained before the means were
   kept use 0 as the reference, which is still exactly additive.
-* Forests, k-NN and MLP members have no exact per-prediction explanation here: :func:`attribute_member`
-  answers why instead.
+* Forests, k-NN and MLP members have no exact per-prediction explanation here: :func:`why_unexplained`
+  says why.
 
 Matrix columns become attributes through a *fold*: a sparse (columns × attributes) matrix whose row
 for a column holds the share of the column's contribution each source attribute gets (1 for one-hot,
@@ -34,8 +34,6 @@ from openaml.engine.automl.families.linear import LogisticLearner, RidgeLearner
 from openaml.engine.automl.features import Matrix
 from openaml.engine.explain.explanation import FloatArray
 
-#: The families whose members are explained per prediction.
-EXPLAINED_FAMILIES = frozenset({"lightgbm", "catboost", "linear"})
 #: Why a family's members are not explained per prediction.
 UNEXPLAINED_FAMILIES = {
     "random_forest": "a random forest has no exact per-prediction explanation here",
@@ -177,25 +175,30 @@ def linear_attribution(features: Matrix, terms: LinearTerms, fold: Fold) -> RawA
     return RawAttribution(np.tile(terms.base, (rows, 1)), contributions - terms.offset[None, :, :])
 
 
+def why_unexplained(family: str, learner: object) -> str | None:
+    """Why one AutoML member's predictions cannot be explained (``None`` when they can)."""
+    if isinstance(learner, LightGBMLearner | CatBoostLearner | RidgeLearner):
+        return None
+    if isinstance(learner, LogisticLearner):
+        if np.asarray(learner.model.classes_).size != max(learner.task.n_classes, 2):
+            return "a linear member never saw every class in training"
+        return None
+    return UNEXPLAINED_FAMILIES.get(family, f"a {family} member has no per-prediction explanation here")
+
+
 def attribute_member(
-    family: str,
     learner: object,
     features: Matrix,
     fold: Fold,
     reference: FloatArray | None,
     terms: dict[int, LinearTerms],
-) -> RawAttribution | str:
-    """The raw attribution of one AutoML member, or why it has none; ``terms`` caches linear models'
-    :class:`LinearTerms` by learner."""
+) -> RawAttribution:
+    """The raw attribution of one AutoML member that :func:`why_unexplained` accepts; ``terms``
+    caches linear models' :class:`LinearTerms` by learner."""
     if isinstance(learner, LightGBMLearner | CatBoostLearner):
         return tree_attribution(learner.contributions(features), fold)
-    if isinstance(learner, LogisticLearner | RidgeLearner):
-        if isinstance(learner, LogisticLearner) and np.asarray(learner.model.classes_).size != max(
-            learner.task.n_classes, 2
-        ):
-            return "a linear member never saw every class in training"
-        key = id(learner)
-        if key not in terms:
-            terms[key] = LinearTerms.of(learner.model.coef_, learner.model.intercept_, reference, fold)
-        return linear_attribution(features, terms[key], fold)
-    return UNEXPLAINED_FAMILIES.get(family, f"a {family} member has no per-prediction explanation here")
+    assert isinstance(learner, LogisticLearner | RidgeLearner), "an explained member"
+    key = id(learner)
+    if key not in terms:
+        terms[key] = LinearTerms.of(learner.model.coef_, learner.model.intercept_, reference, fold)
+    return linear_attribution(features, terms[key], fold)
