@@ -169,6 +169,19 @@ def test_the_model_page_offers_a_prediction_form_from_the_schema(
     assert "Enable real-time predictions" in page
 
 
+def test_the_model_page_shows_the_feature_importance_bar_chart(
+    console: ConsoleClient, sgd_model: str
+) -> None:
+    page = console.get(f"/console/mlmodels/{sgd_model}").text
+    source = re.search(r'<img src="([^"]+feature-importance\.svg)"', page)
+    assert source is not None
+
+    chart = console.get(source.group(1))
+
+    assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
+    assert "Feature importance (mean |contribution|)" in chart.text and ">sex</text>" in chart.text
+
+
 def test_training_with_a_split_creates_the_held_out_evaluation(
     console: ConsoleClient, sgd_model: str, ml: Any, new_id: Callable[[str], str]
 ) -> None:

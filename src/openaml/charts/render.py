@@ -6,7 +6,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from openaml.charts.png import ChartKind, png_bytes, statistics_png_bytes
-from openaml.charts.svg import confusion_matrix_svg, residual_histogram_svg, roc_curve_svg
+from openaml.charts.svg import (
+    confusion_matrix_svg,
+    feature_importance_svg,
+    residual_histogram_svg,
+    roc_curve_svg,
+)
 from openaml.errors import InvalidInputException, NotFoundException
 
 #: Chart name -> (PNG kind, SVG renderer or None where the chart is PNG only).
@@ -24,6 +29,8 @@ CHART_FILES = tuple(
 
 #: The pictures of a datasource's statistics.
 STATISTICS_CHART_FILES = ("histograms.png",)
+#: The pictures of a model's feature importance.
+IMPORTANCE_CHART_FILES = ("feature-importance.svg",)
 
 
 def render_chart(report: Mapping[str, Any], chart: str, title: str = "") -> tuple[bytes, str]:
@@ -46,6 +53,13 @@ def render_statistics_chart(statistics: Mapping[str, Any], chart: str, title: st
     if chart not in STATISTICS_CHART_FILES:
         raise NotFoundException(f"Statistics charts are {', '.join(STATISTICS_CHART_FILES)}.")
     return _png(lambda: statistics_png_bytes(statistics, title))
+
+
+def render_importance_chart(document: Mapping[str, Any], chart: str) -> tuple[bytes, str]:
+    """Chart file ``chart`` of a model's feature-importance JSON as (body, media type)."""
+    if chart not in IMPORTANCE_CHART_FILES:
+        raise NotFoundException(f"Model charts are {', '.join(IMPORTANCE_CHART_FILES)}.")
+    return feature_importance_svg(document).encode("utf-8"), "image/svg+xml"
 
 
 def _png(draw: Callable[[], bytes]) -> tuple[bytes, str]:

@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from openaml.charts import style
 from openaml.charts.figures import confusion_matrix_figure, residuals_figure, roc_curve_figure
+from openaml.charts.importance import importance_figure
 
 _FONT = 'font-family="sans-serif"'
 _MAX_CELL = 56.0
@@ -104,6 +105,39 @@ def residual_histogram_svg(report: Mapping[str, Any]) -> str:
         *_axis_titles(left, top, figure.x_label, figure.y_label),
     ]
     return _document(left + _PLOT + 20, top + _PLOT + 50, parts)
+
+
+def feature_importance_svg(document: Mapping[str, Any]) -> str:
+    """A model's feature importance as an SVG document: one horizontal bar per attribute."""
+    figure = importance_figure(document)
+    bar, gap, font = 18.0, 6.0, 11.0
+    left = 30.0 + 0.6 * font * max(len(label) for label in figure.labels)
+    top = 44.0
+    height = len(figure.labels) * (bar + gap)
+    low = min(0.0, *figure.values)
+    span = (max(0.0, *figure.values) - low) or 1.0
+    zero = left + (0.0 - low) / span * _PLOT
+    parts = [_text(left + _PLOT / 2, 24, figure.title, 14, "middle")]
+    for tick in range(6):
+        share = tick / 5
+        x = left + share * _PLOT
+        parts += [
+            f'<line x1="{x:.2f}" y1="{top}" x2="{x:.2f}" y2="{top + height:.2f}" stroke="{style.GRID}"/>',
+            _text(x, top + height + 16, f"{low + share * span:.3g}", 10, "middle"),
+        ]
+    for row, (label, value) in enumerate(zip(figure.labels, figure.values, strict=True)):
+        y = top + row * (bar + gap) + gap / 2
+        start, end = sorted((zero, left + (value - low) / span * _PLOT))
+        parts += [
+            _text(left - 6, y + bar / 2 + font / 3, label, font, "end"),
+            f'<rect x="{start:.2f}" y="{y:.2f}" width="{end - start:.2f}" height="{bar:.2f}" '
+            f'fill="{style.SERIES}"/>',
+        ]
+    parts += [
+        f'<line x1="{zero:.2f}" y1="{top}" x2="{zero:.2f}" y2="{top + height:.2f}" stroke="{style.FRAME}"/>',
+        _text(left + _PLOT / 2, top + height + 36, figure.x_label, 12, "middle"),
+    ]
+    return _document(left + _PLOT + 20, top + height + 50, parts)
 
 
 def _unit_axes(left: float, top: float) -> list[str]:

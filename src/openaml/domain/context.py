@@ -23,7 +23,9 @@ from openaml.store.resources import ResourceStore
 class RealtimeModels(Protocol):
     """The real-time models one serving process keeps (:class:`openaml.domain.endpoints.EndpointRegistry`)."""
 
-    def predict(self, ml_model_id: str, records: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]: ...
+    def predict(
+        self, ml_model_id: str, records: Sequence[Mapping[str, str]], explain_top: int | None = None
+    ) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 
 from openaml.domain.context import ServiceContext
+from openaml.domain.explanations import attach_explanations, explain_top
 from openaml.domain.ml_models import TRUE_ALGORITHM_KEY, model_directory, true_algorithm
 from openaml.domain.resources import get_resource
 from openaml.engine.data.schema import parse_data_schema
@@ -131,14 +132,17 @@ class EndpointRegistry:
         limit = ctx.settings.endpoint_max_requests_per_second
         self._rate = limit / max(serving_processes, 1) if limit > 0 else None
 
-    def predict(self, ml_model_id: str, records: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
+    def predict(
+        self, ml_model_id: str, records: Sequence[Mapping[str, str]], explain_top: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The predictions of ``records``; ``explain_top`` overrides the model's explanation setting."""
         mounted = self.mounted.get(ml_model_id) or self._mount_on_demand(ml_model_id)
         if mounted.limiter is not None and not mounted.limiter.allow():
             raise LimitExceededException(
                 f"The real-time endpoint of {ml_model_id} is over its limit of "
                 f"{peak_requests_per_second(self.ctx)} requests per second; retry with backoff."
             )
-        return mounted.predictor.predict(records)
+        return mounted.predictor.predict(records, explain_top)
 
     def _mount_on_demand(self, ml_model_id: str) -> MountedModel:
         model = get_resource(self.ctx, KIND, ml_model_id)
@@ -172,6 +176,7 @@ class EndpointRegistry:
                 score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
                 details={TRUE_ALGORITHM_KEY: algorithm} if algorithm else None,
             )
+            attach_explanations(predictor, model)
             mounted = MountedModel(predictor, _RateLimiter(self._rate) if self._rate else None)
             self.mounted[model.id] = mounted
             freeze_long_lived_objects()
@@ -183,7 +188,7 @@ class EndpointRegistry:
         return mounted
 
     def refresh(self) -> None:
-        """Mount new endpoints, drop removed ones, apply changed score thresholds."""
+        """Mount new endpoints, drop removed ones, apply changed score thresholds and explanation settings."""
         wanted: dict[str, Resource] = {}
         cursor = None
         while True:
@@ -209,6 +214,7 @@ class EndpointRegistry:
                     log.exception("cannot mount the real-time endpoint of %s", model.id)
             else:
                 mounted.predictor.score_threshold = float(model.details.get("ScoreThreshold", 0.5))
+                mounted.predictor.explain_top = explain_top(model)
 
     def run_refresher(self, stop: threading.Event) -> None:
         interval = self.ctx.settings.endpoint_refresh_seconds

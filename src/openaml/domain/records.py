@@ -23,6 +23,7 @@ from openaml.engine.automl import parse_automl_parameters
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.data.rearrangement import Rearrangement, parse_data_rearrangement
 from openaml.engine.data.schema import DataSchema, parse_data_schema
+from openaml.engine.explain import parse_explain_setting
 from openaml.engine.models import ModelType
 from openaml.engine.sgd import parse_sgd_parameters
 from openaml.engine.sgd.parameters import SGDParameters
@@ -232,6 +233,10 @@ class DataSourceSpec:
 # --- models --------------------------------------------------------------------------------------
 
 
+#: The ``CreateMLModel`` parameter that asks for explanations of every prediction (``top:5``).
+EXPLAIN_PARAMETER = "openaml.explain"
+
+
 @dataclass(frozen=True)
 class TrainingRequest:
     """An MLModel's creation record, its ``Parameters`` parsed once into the engine's types.
@@ -265,17 +270,27 @@ class TrainingRequest:
         """Validate ``parameters`` (both namespaces, whichever mode) and fix the mode and settings."""
         sgd = parse_sgd_parameters(self.parameters)
         effective = sgd.effective()
+        explain = self.parameters.get(EXPLAIN_PARAMETER)
+        if explain is not None:
+            parse_explain_setting(explain, source=EXPLAIN_PARAMETER)
         wants_sgd = self.parameters.get("openaml.algorithms", "").strip().lower() == SGD_MODE
         settings: AutoMLParameters | SGDParameters = sgd
         if wants_sgd or self.recipe or self.recipe_location:
             mode = SGD_MODE
         else:
             mode = AUTOML_MODE
-            settings = parse_automl_parameters(self.parameters, self.model_type)
+            automl = {k: v for k, v in self.parameters.items() if k != EXPLAIN_PARAMETER}
+            settings = parse_automl_parameters(automl, self.model_type)
             effective |= {k: v for k, v in self.parameters.items() if k.startswith("openaml.")}
         object.__setattr__(self, "mode", mode)
         object.__setattr__(self, "algorithm_parameters", settings)
         object.__setattr__(self, "effective_parameters", effective)
+
+    @property
+    def explain_top(self) -> int:
+        """How many attributes each prediction's explanation lists (``openaml.explain``; 0: none)."""
+        explain = self.parameters.get(EXPLAIN_PARAMETER)
+        return 0 if explain is None else parse_explain_setting(explain, source=EXPLAIN_PARAMETER)
 
     @property
     def seed(self) -> int:

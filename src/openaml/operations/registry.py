@@ -14,6 +14,7 @@ from openaml.operations import (
     batch_predictions,
     data_sources,
     evaluations,
+    explanations,
     ml_models,
     realtime,
     resources,
@@ -24,6 +25,8 @@ from openaml.operations.kinds import Handler as Handler  # re-exported: the API 
 
 #: Operations cheap enough to run on the event loop: no database or disk work on their usual path.
 INLINE_OPERATIONS = realtime.INLINE_OPERATIONS
+#: Request headers an operation reads as parameters (``X-OpenAML-Explain`` of ``Predict``).
+HEADER_PARAMETERS = realtime.HEADER_PARAMETERS
 
 OPERATIONS: dict[str, Handler] = {
     **data_sources.OPERATIONS,
@@ -38,6 +41,7 @@ OPERATIONS: dict[str, Handler] = {
 EXTENSION_ROUTES: list[tuple[str, str, ExtensionHandler]] = [
     *data_sources.EXTENSION_ROUTES,
     *ml_models.EXTENSION_ROUTES,
+    *explanations.EXTENSION_ROUTES,
     *evaluations.EXTENSION_ROUTES,
     *batch_predictions.EXTENSION_ROUTES,
     *realtime.EXTENSION_ROUTES,

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import lightgbm as lgb
 import numpy as np
 import optuna
+import scipy.sparse as sp
 
 from openaml.engine.automl.budget import FitLimits
 from openaml.engine.automl.families.base import (
@@ -46,8 +47,9 @@ _MAX_ROUNDS = 5_000
 _TRAINING_THREADS = 1
 _EARLY_STOPPING_ROUNDS = 50
 _NO_REGULARISATION = 1e-8
-# LightGBM's C API constants: normal prediction (not raw scores or leaves), float64 input.
+# LightGBM's C API constants: normal prediction (not raw scores or leaves), SHAP values, float64 input.
 _PREDICT_NORMAL = 0
+_PREDICT_CONTRIB = 3
 _FLOAT64 = 1
 
 
@@ -66,25 +68,45 @@ class LightGBMLearner:
         scores = np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
         return scores
 
+    def contributions(self, features: Matrix) -> FloatArray:
+        """Exact TreeSHAP values (LightGBM's ``pred_contrib``): (rows × outputs × (columns + 1)), the
+        last entry of each output its expected raw score; each output's entries sum to its raw score
+        (the log-odds for BINARY, the class scores before the softmax for MULTICLASS)."""
+        dense = (
+            sp.csr_matrix(features).toarray() if sp.issparse(features) else np.asarray(features, np.float64)
+        )
+        outputs = self.booster.num_model_per_iteration()
+        if dense.shape[0] == 1 and _HAS_SINGLE_ROW_API:
+            return self._single_row_contributions.predict(dense[0]).reshape(1, outputs, dense.shape[1] + 1)
+        values = np.asarray(self.booster.predict(dense, pred_contrib=True, num_threads=1), np.float64)
+        return values.reshape(dense.shape[0], outputs, dense.shape[1] + 1)
+
     @transient_cached_property
     def _single_row(self) -> _SingleRowPredictor:
         return _SingleRowPredictor(self.booster)
+
+    @transient_cached_property
+    def _single_row_contributions(self) -> _SingleRowPredictor:
+        return _SingleRowPredictor(self.booster, contributions=True)
 
 
 class _SingleRowPredictor:
     """``Booster.predict`` for one dense row, through ``LGBM_BoosterPredictForMatSingleRowFast``: the
     prediction is configured once (same iterations, one thread) and then only scores rows."""
 
-    def __init__(self, booster: lgb.Booster) -> None:
+    def __init__(self, booster: lgb.Booster, *, contributions: bool = False) -> None:
+        """``contributions``: SHAP values (``pred_contrib``) instead of scores."""
         self._booster = booster  # the configuration refers to it: keep it alive as long
         self._handle = ctypes.c_void_p()
         self._outputs = booster.num_model_per_iteration()
+        if contributions:
+            self._outputs *= booster.num_feature() + 1
         self._out_length = ctypes.c_int64()
         iterations = booster.best_iteration if booster.best_iteration > 0 else -1
         _safe_call(
             _LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
                 booster._handle,
-                ctypes.c_int(_PREDICT_NORMAL),
+                ctypes.c_int(_PREDICT_CONTRIB if contributions else _PREDICT_NORMAL),
                 ctypes.c_int(0),
                 ctypes.c_int(iterations),
                 ctypes.c_int(_FLOAT64),
