@@ -276,7 +276,7 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
         summary = f"Trained {trained.algorithm} on {len(frame):,} records: " + (
             f"validation {result.metric_name} {result.validation_score:.4f} ({result.validation})."
             if result.validation_score is not None
-            else f"validated {result.validation}."
+            else f"{result.validation}."
         )
     started.check_cancelled()
     size = save_model(

@@ -126,7 +126,7 @@ def _refit(
         leaderboard=refit_leaderboard(candidates, {m.candidate: m.weight for m in members}),
         metric_name=metric.name,
         validation_score=None,
-        validation=f"nothing (MLModel {parent.ml_model_id}'s ensemble refit on all rows, without search)",
+        validation=f"none: MLModel {parent.ml_model_id}'s ensemble refit on all rows without search",
         training_rows=len(y),
         search_rows=0,
         timings=timings,
