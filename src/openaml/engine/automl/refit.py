@@ -6,6 +6,9 @@ them), every member's family with its configuration and learned settings (boosti
 and the parent's ensemble weights. Nothing is validated — there is no choice to make — so the
 result has no validation score; the time budget only caps the fits (each member gets an equal share
 of it, and one that fails is left out, the other weights rescaled, as in a normal run's final refit).
+A refit costs what fitting the parent's members on all the new rows costs: little for linear and
+boosted members (their rounds are known), most for forests and networks; a member cut short by the
+budget says so on the leaderboard.
 """
 
 from __future__ import annotations
@@ -103,10 +106,12 @@ def _refit(
     ]
     report("refit", candidates)
     members = refit_members(chosen, matrices, y, task, budget)
-    kept = {member.candidate for member in members}
+    kept = {member.candidate: member for member in members}
     for candidate in candidates:
         if candidate.number not in kept:
             candidate.status, candidate.message = "failed", "its refit failed or ran out of time; left out"
+        elif not kept[candidate.number].learner.complete:
+            candidate.message = "cut short at the time budget (fewer trees or epochs than planned)"
     model = EnsembleModel(model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members)
     total = budget.elapsed()
     timings = AutoMLTimings(
