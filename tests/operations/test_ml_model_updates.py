@@ -64,7 +64,10 @@ def test_bad_update_parameters_are_refused_as_invalid_input(ml: Any, titanic: st
     for parameters, expected in cases:
         with pytest.raises(botocore.exceptions.ClientError) as error:
             ml.create_ml_model(
-                MLModelId=new_id("ml"), MLModelType="BINARY", TrainingDataSourceId=titanic, Parameters=parameters
+                MLModelId=new_id("ml"),
+                MLModelType="BINARY",
+                TrainingDataSourceId=titanic,
+                Parameters=parameters,
             )
         assert error.value.response["Error"]["Code"] == "InvalidInputException"
         assert expected in error.value.response["Error"]["Message"]
