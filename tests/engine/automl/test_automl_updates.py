@@ -202,3 +202,20 @@ def test_members_are_read_back_from_an_older_models_leaderboard() -> None:
         ("linear", {"C": 1.0}, {}, 0.25),
     ]
     assert MemberSpec.from_dict(members[0].to_dict()) == members[0]
+
+
+def test_a_multiclass_warm_start_keeps_the_parents_classes(synthetic: Callable[..., TypedData]) -> None:
+    old, schema = synthetic(rows=400, seed=0, target_type=AttributeType.CATEGORICAL)
+    params = AutoMLParameters(time_budget_seconds=4, algorithms=("lightgbm",), max_trials=1)
+    parent_result = train_automl(old, schema, ModelType.MULTICLASS, params)
+    parent = ParentEnsemble("parent", schema, parent_result.members)
+    new, _ = synthetic(rows=400, seed=7, target_type=AttributeType.CATEGORICAL)
+    without_high = new[new["y"] != "high"].reset_index(drop=True)
+
+    child = warm_start_parent(without_high, schema, ModelType.MULTICLASS, params, parent, parent_result.model)
+    assert child.model.classes == parent_result.model.classes
+    assert child.model.predict_scores(new).shape == (len(new), len(parent_result.model.classes or ()))
+
+    new.loc[0, "y"] = "unheard-of"
+    with pytest.raises(InvalidInputException, match="never saw \\(unheard-of\\)"):
+        warm_start_parent(new, schema, ModelType.MULTICLASS, params, parent, parent_result.model)
