@@ -81,9 +81,13 @@ def test_refit_is_the_default_and_trains_the_parents_members_on_the_new_data(
     ctx: ServiceContext, old_data: str, new_data: str
 ) -> None:
     _train(ctx, "churn-1", old_data, FAST | {"openaml.algorithms": "linear,lightgbm"})
-    child = _train(ctx, "churn-2", new_data, {"openaml.parentMLModelId": "churn-1"})
+    # A generous budget (it only caps a refit), so that no member is cut short on a busy machine.
+    child = _train(
+        ctx, "churn-2", new_data, {"openaml.parentMLModelId": "churn-1", "openaml.timeBudgetSeconds": "60"}
+    )
 
     parameters = child.details["TrainingParameters"]
+    assert parameters["openaml.timeBudgetSeconds"] == "60"  # the request's own value wins
     assert parameters["openaml.parentMLModelId"] == "churn-1" and parameters["openaml.updateMode"] == "refit"
     assert parameters["openaml.algorithms"] == "linear,lightgbm"  # inherited from the parent
     parent_board, board = _leaderboard(ctx, "churn-1"), _leaderboard(ctx, "churn-2")
