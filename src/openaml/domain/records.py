@@ -24,7 +24,8 @@ from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.data.rearrangement import Rearrangement, parse_data_rearrangement
 from openaml.engine.data.schema import DataSchema, parse_data_schema
 from openaml.engine.explain import parse_explain_setting
-from openaml.engine.models import ModelType
+from openaml.engine.models import ModelType, ModelUpdate, parse_model_update
+from openaml.engine.models.updates import UPDATE_KEYS
 from openaml.engine.sgd import parse_sgd_parameters
 from openaml.engine.sgd.parameters import SGDParameters
 from openaml.errors import InvalidInputException
@@ -244,7 +245,8 @@ class TrainingRequest:
     ``mode`` is ``sgd`` (Amazon ML's model: asked for with ``openaml.algorithms=sgd`` or by giving a
     recipe) or ``automl``; ``algorithm_parameters`` are the parsed settings of that mode and
     ``effective_parameters`` what ``TrainingParameters`` echoes. ``recipe_text`` is the recipe given
-    inline or read from ``recipe_location`` at request time.
+    inline or read from ``recipe_location`` at request time. ``update`` is the parent model to train
+    from, when ``openaml.parentMLModelId`` names one (see :mod:`openaml.domain.model_updates`).
     """
 
     model_type: ModelType
@@ -269,10 +271,11 @@ class TrainingRequest:
     def _parse_parameters(self) -> None:
         """Validate ``parameters`` (both namespaces, whichever mode) and fix the mode and settings."""
         sgd = parse_sgd_parameters(self.parameters)
-        effective = sgd.effective()
         explain = self.parameters.get(EXPLAIN_PARAMETER)
         if explain is not None:
             parse_explain_setting(explain, source=EXPLAIN_PARAMETER)
+        parse_model_update(self.parameters)
+        effective = sgd.effective() | {k: v for k, v in self.parameters.items() if k in UPDATE_KEYS}
         wants_sgd = self.parameters.get("openaml.algorithms", "").strip().lower() == SGD_MODE
         settings: AutoMLParameters | SGDParameters = sgd
         if wants_sgd or self.recipe or self.recipe_location:
@@ -291,6 +294,11 @@ class TrainingRequest:
         """How many attributes each prediction's explanation lists (``openaml.explain``; 0: none)."""
         explain = self.parameters.get(EXPLAIN_PARAMETER)
         return 0 if explain is None else parse_explain_setting(explain, source=EXPLAIN_PARAMETER)
+
+    @property
+    def update(self) -> ModelUpdate | None:
+        """The parent model and update mode the parameters ask for (validated at request time)."""
+        return parse_model_update(self.parameters)
 
     @property
     def seed(self) -> int:
