@@ -28,8 +28,10 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
+from openaml.domain.captures import CaptureWriter, capture_rate_of
 from openaml.domain.context import ServiceContext
 from openaml.domain.ml_models import TRUE_ALGORITHM_KEY, model_directory, true_algorithm
+from openaml.domain.records import TrainingRequest
 from openaml.domain.resources import get_resource
 from openaml.engine.data.schema import parse_data_schema
 from openaml.engine.models import load_model
@@ -119,6 +121,10 @@ class _RateLimiter:
 class MountedModel:
     predictor: RecordPredictor
     limiter: _RateLimiter | None
+    #: The share of records captured (:mod:`openaml.domain.captures`); 0 = off.
+    capture_rate: float = 0.0
+    #: The attributes a captured record keeps (the model's schema).
+    attribute_names: tuple[str, ...] = ()
 
 
 class EndpointRegistry:
@@ -130,6 +136,7 @@ class EndpointRegistry:
         self._lock = threading.Lock()
         limit = ctx.settings.endpoint_max_requests_per_second
         self._rate = limit / max(serving_processes, 1) if limit > 0 else None
+        self.captures = CaptureWriter(ctx)
 
     def predict(self, ml_model_id: str, records: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
         mounted = self.mounted.get(ml_model_id) or self._mount_on_demand(ml_model_id)
@@ -138,7 +145,12 @@ class EndpointRegistry:
                 f"The real-time endpoint of {ml_model_id} is over its limit of "
                 f"{peak_requests_per_second(self.ctx)} requests per second; retry with backoff."
             )
-        return mounted.predictor.predict(records)
+        predictions = mounted.predictor.predict(records)
+        if mounted.capture_rate > 0.0:
+            self.captures.offer(
+                ml_model_id, mounted.capture_rate, mounted.attribute_names, records, predictions
+            )
+        return predictions
 
     def _mount_on_demand(self, ml_model_id: str) -> MountedModel:
         model = get_resource(self.ctx, KIND, ml_model_id)
@@ -172,7 +184,12 @@ class EndpointRegistry:
                 score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
                 details={TRUE_ALGORITHM_KEY: algorithm} if algorithm else None,
             )
-            mounted = MountedModel(predictor, _RateLimiter(self._rate) if self._rate else None)
+            mounted = MountedModel(
+                predictor,
+                _RateLimiter(self._rate) if self._rate else None,
+                capture_rate=_capture_rate(model),
+                attribute_names=tuple(schema.names),
+            )
             self.mounted[model.id] = mounted
             freeze_long_lived_objects()
         if model.endpoint_status == "UPDATING":
@@ -209,8 +226,12 @@ class EndpointRegistry:
                     log.exception("cannot mount the real-time endpoint of %s", model.id)
             else:
                 mounted.predictor.score_threshold = float(model.details.get("ScoreThreshold", 0.5))
+                mounted.capture_rate = _capture_rate(model)
 
     def run_refresher(self, stop: threading.Event) -> None:
+        """Refresh every ``OPENAML_ENDPOINT_REFRESH_SECONDS`` until ``stop``, writing captures meanwhile."""
+        writer = threading.Thread(target=self.captures.run, args=(stop,), name="capture-writer", daemon=True)
+        writer.start()
         interval = self.ctx.settings.endpoint_refresh_seconds
         while not stop.is_set():
             try:
@@ -218,3 +239,12 @@ class EndpointRegistry:
             except Exception:
                 log.exception("refreshing the real-time endpoints failed")
             stop.wait(interval)
+        writer.join(timeout=10)
+
+
+def _capture_rate(model: Resource) -> float:
+    """The model's capture rate; a stored value that no longer parses turns capture off."""
+    try:
+        return capture_rate_of(TrainingRequest.from_json(model.request).parameters, model.details)
+    except (InvalidInputException, KeyError, TypeError, ValueError):
+        return 0.0

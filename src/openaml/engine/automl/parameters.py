@@ -67,6 +67,8 @@ from openaml.engine.models import ModelType
 from openaml.errors import InvalidInputException
 
 NAMESPACE = "openaml."
+#: ``openaml.*`` keys of ``CreateMLModel`` that configure serving, not AutoML (checked where they are used).
+SERVING_KEYS = frozenset({"captureRate"})
 FAMILY_NAMES = ("linear", "lightgbm", "catboost", "extra_trees", "random_forest", "knn", "mlp")
 MAX_BUDGET_SECONDS = 604_800.0
 _MIN_BUDGET_SECONDS = 1.0
@@ -115,7 +117,11 @@ def parse_automl_parameters(
     With ``model_type`` given, ``openaml.metric`` is also checked against it, so that a request can
     be rejected before any training starts.
     """
-    values = {key[len(NAMESPACE) :]: value for key, value in parameters.items() if key.startswith(NAMESPACE)}
+    values = {
+        key[len(NAMESPACE) :]: value
+        for key, value in parameters.items()
+        if key.startswith(NAMESPACE) and key[len(NAMESPACE) :] not in SERVING_KEYS
+    }
     unknown = sorted(set(values) - set(_PARSERS))
     if unknown:
         known = ", ".join(NAMESPACE + key for key in _PARSERS)

@@ -202,8 +202,10 @@ def _fold(counts: pd.Series, top: Sequence[str]) -> dict[str, float]:
 
 
 def _numbers(column: pd.Series) -> Float64Array:
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    return values[np.isfinite(values)]
+    values = np.asarray(
+        pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64
+    )
+    return np.asarray(values[np.isfinite(values)], dtype=np.float64)
 
 
 def _value_counts(kind: AttributeType, column: pd.Series) -> pd.Series:

@@ -1,0 +1,116 @@
+"""Captured real-time predictions as Parquet: the table one flush writes, and reading them back.
+
+One row per captured record: ``capturedAt`` (UTC timestamp, ms), one string column per attribute of
+the model's schema the record may carry (null when the record left it out), and the prediction:
+``predictedLabel`` (BINARY, MULTICLASS) and ``predictedValue`` (BINARY: the score P(1); MULTICLASS:
+the predicted label's probability; REGRESSION: the value). Column names of the prediction cannot
+collide with attributes: attributes are stored under ``record.<name>``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from openaml.engine.data.schema import DataSchema
+from openaml.engine.drift.report import PredictionSample
+from openaml.engine.predictors.records import records_to_frame
+from openaml.errors import InvalidInputException
+
+#: The ``CreateMLModel`` parameter that turns capture on (see ``openaml.domain.captures``).
+CAPTURE_RATE_PARAMETER = "openaml.captureRate"
+CAPTURED_AT = "capturedAt"
+PREDICTED_LABEL = "predictedLabel"
+PREDICTED_VALUE = "predictedValue"
+RECORD_PREFIX = "record."
+
+
+def parse_capture_rate(text: Any, name: str = CAPTURE_RATE_PARAMETER) -> float:
+    """A capture rate from its text or number: between 0 and 1; anything else is InvalidInputException."""
+    try:
+        rate = float(text)
+    except (TypeError, ValueError):
+        raise InvalidInputException(f"{name} must be a number between 0 and 1; got {text!r}.") from None
+    if not 0.0 <= rate <= 1.0:
+        raise InvalidInputException(f"{name} must be between 0 and 1; got {text!r}.")
+    return rate
+
+
+@dataclass(frozen=True)
+class CapturedPrediction:
+    """One captured Predict: when, the record as sent, and the prediction returned."""
+
+    captured_at: float
+    record: Mapping[str, str]
+    prediction: Mapping[str, Any]
+
+
+def _label_and_value(prediction: Mapping[str, Any]) -> tuple[str | None, float | None]:
+    if "predictedValue" in prediction:
+        return None, float(prediction["predictedValue"])
+    label = prediction.get("predictedLabel")
+    scores = prediction.get("predictedScores") or {}
+    value = scores.get(label) if label is not None else None
+    return (str(label) if label is not None else None), (float(value) if value is not None else None)
+
+
+def capture_table(attribute_names: Sequence[str], captured: Sequence[CapturedPrediction]) -> pa.Table:
+    """The table of one flush (see the module docstring)."""
+    columns: dict[str, pa.Array] = {
+        CAPTURED_AT: pa.array([round(c.captured_at * 1000) for c in captured], type=pa.int64()).cast(
+            pa.timestamp("ms", tz="UTC")
+        ),
+    }
+    for name in attribute_names:
+        columns[RECORD_PREFIX + name] = pa.array([c.record.get(name) for c in captured], type=pa.string())
+    labels, values = (
+        zip(*(_label_and_value(c.prediction) for c in captured), strict=True) if captured else ((), ())
+    )
+    columns[PREDICTED_LABEL] = pa.array(list(labels), type=pa.string())
+    columns[PREDICTED_VALUE] = pa.array(list(values), type=pa.float64())
+    return pa.table(columns)
+
+
+def table_to_parquet(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def read_captures(
+    files: Sequence[bytes], schema: DataSchema, start: float | None, end: float | None, max_rows: int
+) -> tuple[pd.DataFrame, PredictionSample]:
+    """The captured records in ``[start, end)`` (epoch seconds) as a typed frame, and their predictions.
+
+    At most ``max_rows`` rows are kept (a uniform sample when there are more).
+    """
+    tables = [pq.read_table(io.BytesIO(data)) for data in files]
+    if not tables:
+        return records_to_frame([], schema), PredictionSample(np.empty(0), [])
+    table = pa.concat_tables(tables, promote_options="permissive")
+    frame = table.to_pandas()
+    stamps = frame[CAPTURED_AT].astype("int64") / 1e9 if len(frame) else frame[CAPTURED_AT]
+    keep = np.ones(len(frame), dtype=bool)
+    if start is not None:
+        keep &= (stamps >= start).to_numpy()
+    if end is not None:
+        keep &= (stamps < end).to_numpy()
+    frame = frame[keep]
+    if len(frame) > max_rows:
+        frame = frame.sample(n=max_rows, random_state=0)
+    names = [c[len(RECORD_PREFIX) :] for c in frame.columns if c.startswith(RECORD_PREFIX)]
+    records = [
+        {name: value for name, value in zip(names, row, strict=True) if isinstance(value, str)}
+        for row in frame[[RECORD_PREFIX + n for n in names]].itertuples(index=False, name=None)
+    ]
+    typed = records_to_frame(records, schema)
+    values = frame[PREDICTED_VALUE].to_numpy(dtype=np.float64, na_value=np.nan)
+    labels = [str(v) for v in frame[PREDICTED_LABEL] if isinstance(v, str)]
+    return typed, PredictionSample(values[np.isfinite(values)], labels)
