@@ -35,7 +35,7 @@ from openaml.domain.resources import artifact_uri, create_resource, get_usable_r
 from openaml.engine.data.schema import DataSchema
 from openaml.engine.drift.captures import read_captures
 from openaml.engine.drift.report import PredictionSample, Thresholds, compare_frames, compare_predictions
-from openaml.engine.drift.samples import recompute_sample, sample_frame, sample_to_parquet
+from openaml.engine.drift.samples import recompute_sample, sample_to_parquet
 from openaml.engine.models import ModelType, TrainedModel, load_model
 from openaml.entities import Caller, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
@@ -129,19 +129,11 @@ def load_report(ctx: ServiceContext, report: Resource) -> dict[str, Any] | None:
     return json.loads(ctx.objects.server_files.read_bytes(uri))  # type: ignore[no-any-return]
 
 
-def stored_sample(ctx: ServiceContext, data_source: Resource) -> pd.DataFrame | None:
-    """The datasource's stored record sample as a typed frame, None when it has none stored."""
-    uri = data_sources.sample_uri(ctx, data_source.id)
-    if not ctx.objects.server_files.exists(uri):
-        return None
-    return sample_frame(ctx.objects.server_files.read_bytes(uri))
-
-
 def datasource_sample(
     ctx: ServiceContext, data_source: Resource, started: StartedJob | None = None
 ) -> pd.DataFrame:
     """The datasource's record sample; made from its data (and kept) when it has none stored yet."""
-    stored = stored_sample(ctx, data_source)
+    stored = data_sources.stored_sample(ctx, data_source)
     if stored is not None:
         return stored
     if started is not None:
