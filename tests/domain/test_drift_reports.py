@@ -166,6 +166,17 @@ def test_capture_samples_at_the_rate_and_feeds_a_drift_report(
     assert report["rows"]["current"] == written + 2000
     assert report["predictionDrift"]["current"] == "captured real-time predictions"
     assert report["predictionDrift"]["drifted"]  # every captured score is 0.9
+    windowed = _run_report(
+        ctx,
+        "dr-window",
+        DriftReportRequest(
+            baseline_ml_model_id=trained["model"],
+            current_ml_model_id=trained["model"],
+            start=time.time() - 3600,
+            end=time.time() + 3600,
+        ),
+    )
+    assert windowed["rows"]["current"] == written + 2000
     empty_window = DriftReportRequest(
         baseline_ml_model_id=trained["model"], current_ml_model_id=trained["model"], start=1.0, end=2.0
     )

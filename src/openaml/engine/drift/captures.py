@@ -95,13 +95,13 @@ def read_captures(
     if not tables:
         return records_to_frame([], schema), PredictionSample(np.empty(0), [])
     table = pa.concat_tables(tables, promote_options="permissive")
+    stamps = table.column(CAPTURED_AT).cast(pa.int64()).to_numpy() / 1000.0  # epoch seconds
     frame = table.to_pandas()
-    stamps = frame[CAPTURED_AT].astype("int64") / 1e9 if len(frame) else frame[CAPTURED_AT]
     keep = np.ones(len(frame), dtype=bool)
     if start is not None:
-        keep &= (stamps >= start).to_numpy()
+        keep &= stamps >= start
     if end is not None:
-        keep &= (stamps < end).to_numpy()
+        keep &= stamps < end
     frame = frame[keep]
     if len(frame) > max_rows:
         frame = frame.sample(n=max_rows, random_state=0)
