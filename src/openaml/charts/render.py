@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from openaml.charts.png import ChartKind, png_bytes, statistics_png_bytes
-from openaml.charts.svg import confusion_matrix_svg, residual_histogram_svg, roc_curve_svg
+from openaml.charts.svg import confusion_matrix_svg, drift_svg, residual_histogram_svg, roc_curve_svg
 from openaml.errors import InvalidInputException, NotFoundException
 
 #: Chart name -> (PNG kind, SVG renderer or None where the chart is PNG only).
@@ -46,6 +46,14 @@ def render_statistics_chart(statistics: Mapping[str, Any], chart: str, title: st
     if chart not in STATISTICS_CHART_FILES:
         raise NotFoundException(f"Statistics charts are {', '.join(STATISTICS_CHART_FILES)}.")
     return _png(lambda: statistics_png_bytes(statistics, title))
+
+
+def render_drift_chart(report: Mapping[str, Any], chart: str) -> tuple[bytes, str]:
+    """``<attribute>.svg`` of a drift report: the attribute's two distributions overlaid."""
+    attribute, dot, extension = chart.rpartition(".")
+    if not dot or extension != "svg":
+        raise NotFoundException("Drift report charts are <attribute>.svg (or (prediction).svg).")
+    return drift_svg(report, attribute).encode("utf-8"), "image/svg+xml"
 
 
 def _png(draw: Callable[[], bytes]) -> tuple[bytes, str]:

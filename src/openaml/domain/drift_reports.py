@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from openaml.charts.render import render_drift_chart
 from openaml.domain import data_sources
 from openaml.domain.captures import list_capture_files
 from openaml.domain.context import ServiceContext
@@ -127,6 +128,11 @@ def load_report(ctx: ServiceContext, report: Resource) -> dict[str, Any] | None:
     if not ctx.objects.server_files.exists(uri):
         return None
     return json.loads(ctx.objects.server_files.read_bytes(uri))  # type: ignore[no-any-return]
+
+
+def render_chart(report: dict[str, Any], chart: str) -> tuple[bytes, str]:
+    """``<attribute>.svg``: an attribute's baseline and current distributions overlaid (``charts/``)."""
+    return render_drift_chart(report, chart)
 
 
 def datasource_sample(

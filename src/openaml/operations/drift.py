@@ -20,8 +20,8 @@ from openaml.domain import captures, drift_reports, resources
 from openaml.domain.context import ServiceContext
 from openaml.domain.records import DriftReportRequest, TrainingRequest
 from openaml.entities import Caller, EntityStatus, Resource, ResourceKind, ResourceQuery
-from openaml.errors import InvalidInputException
-from openaml.operations.extensions import ExtensionRequest
+from openaml.errors import InvalidInputException, ResourceNotFoundException
+from openaml.operations.extensions import ExtensionRequest, RawContent
 from openaml.operations.wire import epoch
 
 KIND = ResourceKind.DRIFT_REPORT
@@ -176,10 +176,23 @@ def list_drift_reports(ctx: ServiceContext, request: ExtensionRequest, caller: C
     return {"DriftReports": [_shape(r) for r in found]}
 
 
+def get_drift_chart(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
+    """``GET /openaml/v1/driftreports/{DriftReportId}/charts/{chart}``: ``<attribute>.svg``."""
+    resource = resources.get_resource(ctx, KIND, request.path["DriftReportId"])
+    report = drift_reports.load_report(ctx, resource) if resource.status is EntityStatus.COMPLETED else None
+    if report is None:
+        raise ResourceNotFoundException(
+            f"Drift report {resource.id} is {resource.status.value}; its charts exist once it is COMPLETED."
+        )
+    body, media_type = drift_reports.render_chart(report, request.path["chart"])
+    return RawContent(body, media_type)
+
+
 EXTENSION_ROUTES = [
     ("PUT", "/mlmodels/{MLModelId}/capture", put_capture),
     ("GET", "/mlmodels/{MLModelId}/capture", get_capture),
     ("POST", "/driftreports", create_drift_report),
     ("GET", "/driftreports", list_drift_reports),
     ("GET", "/driftreports/{DriftReportId}", get_drift_report),
+    ("GET", "/driftreports/{DriftReportId}/charts/{chart}", get_drift_chart),
 ]
