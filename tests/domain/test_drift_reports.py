@@ -146,13 +146,12 @@ def test_capture_samples_at_the_rate_and_feeds_a_drift_report(
     writer = CaptureWriter(ctx)
     records = _records(io_dir / "shifted.csv", 2000)
     predictions = [{"predictedLabel": "1", "predictedScores": {"1": 0.9}} for _ in records]
-    names = ("x", "z", "color", "y")
-    writer.offer(trained["model"], 0.0, names, records, predictions)
+    writer.offer(trained["model"], 0.0, records, predictions)
     assert writer.flush() == 0
-    writer.offer(trained["model"], 0.25, names, records, predictions)
+    writer.offer(trained["model"], 0.25, records, predictions)
     written = writer.flush()
     assert 400 <= written <= 600  # 2000 records at 25 %: within 5 standard deviations
-    writer.offer(trained["model"], 1.0, names, records, predictions)
+    writer.offer(trained["model"], 1.0, records, predictions)
     assert writer.flush() == 2000
     files = captures.list_capture_files(ctx, trained["model"])
     day = time.strftime("%Y-%m-%d", time.gmtime())
@@ -200,7 +199,7 @@ def test_capture_files_rotate_oldest_first(
     records = _records(io_dir / "same.csv", 100)
     predictions = [{"predictedLabel": "0", "predictedScores": {"0": 0.2}} for _ in records]
     for _ in range(4):
-        writer.offer(trained["model"], 1.0, ("x",), records, predictions)
+        writer.offer(trained["model"], 1.0, records, predictions)
         writer.flush()
     files = captures.list_capture_files(ctx, trained["model"])
     assert len(files) == 4

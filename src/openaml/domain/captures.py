@@ -86,7 +86,7 @@ class CaptureWriter:
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        self._pending: list[tuple[str, tuple[str, ...], CapturedPrediction]] = []
+        self._pending: list[tuple[str, CapturedPrediction]] = []
         self._lock = threading.Lock()
         self._random = random.Random()
         self._sequence = 0
@@ -96,7 +96,6 @@ class CaptureWriter:
         self,
         ml_model_id: str,
         rate: float,
-        attribute_names: tuple[str, ...],
         records: Sequence[Mapping[str, str]],
         predictions: Sequence[Mapping[str, Any]],
     ) -> None:
@@ -110,7 +109,7 @@ class CaptureWriter:
             if len(self._pending) >= self.ctx.settings.capture_buffer_rows:
                 self.dropped += 1
                 continue
-            self._pending.append((ml_model_id, attribute_names, CapturedPrediction(now, record, prediction)))
+            self._pending.append((ml_model_id, CapturedPrediction(now, record, prediction)))
 
     def flush(self) -> int:
         """Write what was captured since the last flush, one file per model; returns the rows written."""
@@ -119,23 +118,23 @@ class CaptureWriter:
             if self.dropped:
                 log.warning("prediction capture: %d captures dropped (buffer full)", self.dropped)
                 self.dropped = 0
-            by_model: dict[str, tuple[tuple[str, ...], list[CapturedPrediction]]] = {}
-            for model_id, names, one in pending:
-                by_model.setdefault(model_id, (names, []))[1].append(one)
-            for model_id, (names, rows) in by_model.items():
+            by_model: dict[str, list[CapturedPrediction]] = {}
+            for model_id, one in pending:
+                by_model.setdefault(model_id, []).append(one)
+            for model_id, rows in by_model.items():
                 try:
-                    self._write(model_id, names, rows)
+                    self._write(model_id, rows)
                     self.rotate(model_id)
                 except Exception:
                     log.exception("writing the captured predictions of %s failed", model_id)
             return len(pending)
 
-    def _write(self, ml_model_id: str, names: tuple[str, ...], captured: list[CapturedPrediction]) -> None:
+    def _write(self, ml_model_id: str, captured: list[CapturedPrediction]) -> None:
         self._sequence += 1
         day = time.strftime("%Y-%m-%d", time.gmtime(captured[0].captured_at))
         name = f"part-{round(time.time() * 1000):013d}-{os.getpid()}-{self._sequence}.parquet"
         uri = self.ctx.objects.data_uri(CAPTURES_FOLDER, ml_model_id, f"date={day}", name)
-        self.ctx.objects.server_files.write_bytes(uri, table_to_parquet(capture_table(names, captured)))
+        self.ctx.objects.server_files.write_bytes(uri, table_to_parquet(capture_table(captured)))
 
     def rotate(self, ml_model_id: str) -> int:
         """Delete a model's oldest capture files while they hold more than the limit; returns how many."""

@@ -123,8 +123,6 @@ class MountedModel:
     limiter: _RateLimiter | None
     #: The share of records captured (:mod:`openaml.domain.captures`); 0 = off.
     capture_rate: float = 0.0
-    #: The attributes a captured record keeps (the model's schema).
-    attribute_names: tuple[str, ...] = ()
 
 
 class EndpointRegistry:
@@ -147,9 +145,7 @@ class EndpointRegistry:
             )
         predictions = mounted.predictor.predict(records)
         if mounted.capture_rate > 0.0:
-            self.captures.offer(
-                ml_model_id, mounted.capture_rate, mounted.attribute_names, records, predictions
-            )
+            self.captures.offer(ml_model_id, mounted.capture_rate, records, predictions)
         return predictions
 
     def _mount_on_demand(self, ml_model_id: str) -> MountedModel:
@@ -188,7 +184,6 @@ class EndpointRegistry:
                 predictor,
                 _RateLimiter(self._rate) if self._rate else None,
                 capture_rate=_capture_rate(model),
-                attribute_names=tuple(schema.names),
             )
             self.mounted[model.id] = mounted
             freeze_long_lived_objects()

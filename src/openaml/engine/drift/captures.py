@@ -1,10 +1,10 @@
 """Captured real-time predictions as Parquet: the table one flush writes, and reading them back.
 
-One row per captured record: ``capturedAt`` (UTC timestamp, ms), one string column per attribute of
-the model's schema the record may carry (null when the record left it out), and the prediction:
-``predictedLabel`` (BINARY, MULTICLASS) and ``predictedValue`` (BINARY: the score P(1); MULTICLASS:
-the predicted label's probability; REGRESSION: the value). Column names of the prediction cannot
-collide with attributes: attributes are stored under ``record.<name>``.
+One row per captured record: ``capturedAt`` (UTC timestamp, ms), ``record`` (the record as sent, as
+JSON text: one column whatever the number of attributes, so a flush costs one ``orjson.dumps`` per
+record — the serving process's thread that writes competes with ``Predict`` for the interpreter), and
+the prediction: ``predictedLabel`` (BINARY, MULTICLASS) and ``predictedValue`` (BINARY: the score P(1);
+MULTICLASS: the predicted label's probability; REGRESSION: the value).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -29,7 +30,7 @@ CAPTURE_RATE_PARAMETER = "openaml.captureRate"
 CAPTURED_AT = "capturedAt"
 PREDICTED_LABEL = "predictedLabel"
 PREDICTED_VALUE = "predictedValue"
-RECORD_PREFIX = "record."
+RECORD = "record"
 
 
 def parse_capture_rate(text: Any, name: str = CAPTURE_RATE_PARAMETER) -> float:
@@ -61,15 +62,14 @@ def _label_and_value(prediction: Mapping[str, Any]) -> tuple[str | None, float |
     return (str(label) if label is not None else None), (float(value) if value is not None else None)
 
 
-def capture_table(attribute_names: Sequence[str], captured: Sequence[CapturedPrediction]) -> pa.Table:
+def capture_table(captured: Sequence[CapturedPrediction]) -> pa.Table:
     """The table of one flush (see the module docstring)."""
     columns: dict[str, pa.Array] = {
         CAPTURED_AT: pa.array([round(c.captured_at * 1000) for c in captured], type=pa.int64()).cast(
             pa.timestamp("ms", tz="UTC")
         ),
+        RECORD: pa.array([orjson.dumps(c.record).decode("utf-8") for c in captured], type=pa.string()),
     }
-    for name in attribute_names:
-        columns[RECORD_PREFIX + name] = pa.array([c.record.get(name) for c in captured], type=pa.string())
     labels, values = (
         zip(*(_label_and_value(c.prediction) for c in captured), strict=True) if captured else ((), ())
     )
@@ -82,6 +82,15 @@ def table_to_parquet(table: pa.Table) -> bytes:
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
+
+
+def _record(text: Any) -> dict[str, str]:
+    """One captured record (string values only: what ``Predict`` accepts)."""
+    try:
+        value = orjson.loads(text) if isinstance(text, str) else {}
+    except orjson.JSONDecodeError:
+        return {}
+    return {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
 
 
 def read_captures(
@@ -105,11 +114,7 @@ def read_captures(
     frame = frame[keep]
     if len(frame) > max_rows:
         frame = frame.sample(n=max_rows, random_state=0)
-    names = [c[len(RECORD_PREFIX) :] for c in frame.columns if c.startswith(RECORD_PREFIX)]
-    records = [
-        {name: value for name, value in zip(names, row, strict=True) if isinstance(value, str)}
-        for row in frame[[RECORD_PREFIX + n for n in names]].itertuples(index=False, name=None)
-    ]
+    records = [_record(text) for text in frame[RECORD]]
     typed = records_to_frame(records, schema)
     values = frame[PREDICTED_VALUE].to_numpy(dtype=np.float64, na_value=np.nan)
     labels = [str(v) for v in frame[PREDICTED_LABEL] if isinstance(v, str)]
