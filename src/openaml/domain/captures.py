@@ -109,7 +109,7 @@ class CaptureWriter:
             if len(self._pending) >= self.ctx.settings.capture_buffer_rows:
                 self.dropped += 1
                 continue
-            self._pending.append((ml_model_id, CapturedPrediction(now, record, prediction)))
+            self._pending.append((ml_model_id, CapturedPrediction.capture(now, record, prediction)))
 
     def flush(self) -> int:
         """Write what was captured since the last flush, one file per model; returns the rows written."""

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -44,13 +43,24 @@ def parse_capture_rate(text: Any, name: str = CAPTURE_RATE_PARAMETER) -> float:
     return rate
 
 
-@dataclass(frozen=True)
-class CapturedPrediction:
-    """One captured Predict: when, the record as sent, and the prediction returned."""
+class CapturedPrediction(NamedTuple):
+    """One captured Predict, already in its stored form: when, the record as JSON, label and value.
+
+    Made on the request path by :meth:`capture`: plain immutable values (no dicts), which the garbage
+    collector stops tracking, so a full capture buffer adds nothing to its collections.
+    """
 
     captured_at: float
-    record: Mapping[str, str]
-    prediction: Mapping[str, Any]
+    record_json: bytes
+    label: str | None
+    value: float | None
+
+    @classmethod
+    def capture(
+        cls, captured_at: float, record: Mapping[str, str], prediction: Mapping[str, Any]
+    ) -> CapturedPrediction:
+        label, value = _label_and_value(prediction)
+        return cls(captured_at, orjson.dumps(record), label, value)
 
 
 def _label_and_value(prediction: Mapping[str, Any]) -> tuple[str | None, float | None]:
@@ -64,18 +74,16 @@ def _label_and_value(prediction: Mapping[str, Any]) -> tuple[str | None, float |
 
 def capture_table(captured: Sequence[CapturedPrediction]) -> pa.Table:
     """The table of one flush (see the module docstring)."""
-    columns: dict[str, pa.Array] = {
-        CAPTURED_AT: pa.array([round(c.captured_at * 1000) for c in captured], type=pa.int64()).cast(
-            pa.timestamp("ms", tz="UTC")
-        ),
-        RECORD: pa.array([orjson.dumps(c.record).decode("utf-8") for c in captured], type=pa.string()),
-    }
-    labels, values = (
-        zip(*(_label_and_value(c.prediction) for c in captured), strict=True) if captured else ((), ())
+    return pa.table(
+        {
+            CAPTURED_AT: pa.array([round(c.captured_at * 1000) for c in captured], type=pa.int64()).cast(
+                pa.timestamp("ms", tz="UTC")
+            ),
+            RECORD: pa.array([c.record_json for c in captured], type=pa.binary()).cast(pa.string()),
+            PREDICTED_LABEL: pa.array([c.label for c in captured], type=pa.string()),
+            PREDICTED_VALUE: pa.array([c.value for c in captured], type=pa.float64()),
+        }
     )
-    columns[PREDICTED_LABEL] = pa.array(list(labels), type=pa.string())
-    columns[PREDICTED_VALUE] = pa.array(list(values), type=pa.float64())
-    return pa.table(columns)
 
 
 def table_to_parquet(table: pa.Table) -> bytes:
