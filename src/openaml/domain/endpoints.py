@@ -238,8 +238,12 @@ class EndpointRegistry:
 
 
 def _capture_rate(model: Resource) -> float:
-    """The model's capture rate; a stored value that no longer parses turns capture off."""
+    """The model's capture rate (read at every refresh, so cheaply: the stored record's parameters as
+    they are, through the typed record only for rows of earlier versions); a bad value turns capture off."""
     try:
-        return capture_rate_of(TrainingRequest.from_json(model.request).parameters, model.details)
+        parameters = model.request.get("parameters")
+        if not isinstance(parameters, dict):
+            parameters = TrainingRequest.from_json(model.request).parameters
+        return capture_rate_of(parameters, model.details)
     except (InvalidInputException, KeyError, TypeError, ValueError):
         return 0.0
