@@ -10,10 +10,18 @@ Per attribute (inputs, and the target when both sides have it):
   with clipping (:mod:`.measures`); ``warning`` at 0.1, ``threshold`` (drifted) at 0.25. The
   normalised Wasserstein distance is reported beside it as ``wasserstein``.
 * CATEGORICAL and BINARY: ``method`` ``jensenShannon`` — the Jensen–Shannon distance of the value
-  distributions (the baseline's 20 most frequent values, every other value as one ``(other)``
-  category); ``warning`` 0.05, ``threshold`` 0.1.
+  distributions (the baseline's 20 most frequent values that it holds at least 5 times and at least
+  0.5 % of the time; every other value — IDs, names — as one ``(other)`` category); ``warning`` 0.05,
+  ``threshold`` 0.1.
 * TEXT: ``jensenShannon`` of the token distributions (the baseline's 50 most frequent tokens plus
   ``(other)``), thresholds as for categories.
+
+Small samples: two samples of one distribution differ by chance, the more so the smaller they are and
+the more bins or categories they have. ``noiseFloor`` is three times a score's expected value for
+such samples (PSI: ``(bins - 1)(1/n + 1/m)``; Jensen–Shannon: the distance of a divergence of
+``(k - 1)/8 · (1/n + 1/m)`` nats); ``warning`` and ``threshold`` are raised to it when they are
+below. With the statistics' samples (tens of thousands of records) it is far below the defaults; with
+a few hundred evaluation records it keeps chance from being reported as drift.
 
 ``missing`` gives each side's share of missing values. An attribute without values on one side is
 reported with ``score`` null and not counted as drifted. ``driftedShare`` is the share of compared
@@ -26,6 +34,7 @@ Jensen–Shannon.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +57,10 @@ OTHER = "(other)"
 TOP_CATEGORIES = 20
 TOP_TOKENS = 50
 HISTOGRAM_BINS = 30
+#: A category is compared on its own when the baseline sample has it at least this often (and at least
+#: this share of its values); rarer ones are compared together, as "(other)".
+MIN_CATEGORY_COUNT = 5
+MIN_CATEGORY_SHARE = 0.005
 PSI = "psi"
 JENSEN_SHANNON = "jensenShannon"
 
@@ -78,6 +91,26 @@ class _Comparison:
     method: str
     score: float | None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: What sampling alone makes the score reach (three times its expected value for two samples of one
+    #: distribution of these sizes); thresholds below it are raised to it.
+    noise_floor: float = 0.0
+
+    def levels(self, thresholds: Thresholds) -> tuple[float, float]:
+        """The warning and alert levels for this comparison: the defaults, or the noise floor above them."""
+        warning, alert = thresholds.for_method(self.method)
+        return max(warning, self.noise_floor), max(alert, self.noise_floor)
+
+
+def _psi_noise(bins: int, n_baseline: int, n_current: int) -> float:
+    """Three times PSI's expectation between two samples of one distribution: (bins - 1)(1/n + 1/m)."""
+    return 3.0 * (bins - 1) * (1.0 / n_baseline + 1.0 / n_current)
+
+
+def _js_noise(categories: int, n_baseline: int, n_current: int) -> float:
+    """The Jensen–Shannon distance (base 2) at three times the divergence's expectation between two
+    samples of one distribution: (k - 1)/8 · (1/n + 1/m) nats."""
+    divergence = 3.0 * (categories - 1) / 8.0 * (1.0 / n_baseline + 1.0 / n_current)
+    return math.sqrt(max(divergence, 0.0) / math.log(2.0))
 
 
 def compare_frames(
@@ -124,7 +157,7 @@ def _entry(
     current: pd.DataFrame,
     thresholds: Thresholds,
 ) -> dict[str, Any]:
-    warning, alert = thresholds.for_method(comparison.method)
+    warning, alert = comparison.levels(thresholds)
     score = comparison.score
     level = (
         "unknown" if score is None else "alert" if score >= alert else "warning" if score >= warning else "ok"
@@ -137,6 +170,7 @@ def _entry(
         "score": score,
         "warning": warning,
         "threshold": alert,
+        "noiseFloor": comparison.noise_floor,
         "drifted": level == "alert",
         "level": level,
         "missing": {"baseline": _missing_share(baseline[name]), "current": _missing_share(current[name])},
@@ -161,6 +195,7 @@ def compare_numbers(baseline: Float64Array, current: Float64Array) -> _Compariso
     if len(baseline) == 0 or len(current) == 0:
         return _Comparison(PSI, None, {"wasserstein": None, "histogram": None})
     edges = quantile_edges(baseline)
+    bins = len(np.unique(np.asarray(edges[1:-1]))) + 1
     return _Comparison(
         PSI,
         population_stability_index(baseline, current, edges),
@@ -169,13 +204,17 @@ def compare_numbers(baseline: Float64Array, current: Float64Array) -> _Compariso
             "quantileEdges": edges,
             "histogram": _histogram(baseline, current),
         },
+        noise_floor=_psi_noise(bins, len(baseline), len(current)),
     )
 
 
 def _compare_counts(baseline: pd.Series, current: pd.Series, keep: int) -> _Comparison:
     if baseline.sum() == 0 or current.sum() == 0:
         return _Comparison(JENSEN_SHANNON, None, {"categories": None})
-    top = [str(v) for v in baseline.sort_values(ascending=False, kind="stable").index[:keep]]
+    # Values too rare in the baseline to compare one by one (an ID, a name) count as "(other)".
+    least = max(MIN_CATEGORY_COUNT, MIN_CATEGORY_SHARE * float(baseline.sum()))
+    ranked = baseline.sort_values(ascending=False, kind="stable")
+    top = [str(v) for v, count in ranked.iloc[:keep].items() if count >= least]
     base = _fold(baseline, top)
     cur = _fold(current, top)
     labels = [*top, OTHER] if (base.get(OTHER, 0) or cur.get(OTHER, 0)) else top
@@ -190,6 +229,7 @@ def _compare_counts(baseline: pd.Series, current: pd.Series, keep: int) -> _Comp
                 "current": [cur.get(v, 0.0) / cur_total for v in labels],
             }
         },
+        noise_floor=_js_noise(len(labels), round(base_total), round(cur_total)) if len(labels) > 1 else 0.0,
     )
 
 
@@ -266,7 +306,7 @@ def compare_predictions(
         comparison = compare_numbers(
             np.asarray(baseline.values, dtype=np.float64), np.asarray(current.values, dtype=np.float64)
         )
-    warning, alert = thresholds.for_method(comparison.method)
+    warning, alert = comparison.levels(thresholds)
     score = comparison.score
     return {
         "modelType": model_type.value,
@@ -277,6 +317,7 @@ def compare_predictions(
         "score": score,
         "warning": warning,
         "threshold": alert,
+        "noiseFloor": comparison.noise_floor,
         "drifted": score is not None and score >= alert,
         **dict(source or {}),
         **comparison.extra,
