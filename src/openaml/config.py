@@ -160,6 +160,27 @@ SETTINGS: tuple[Setting, ...] = (
         "Predict answers LimitExceededException.",
     ),
     Setting(
+        "capture_max_bytes_per_model",
+        "int",
+        256 * 1024 * 1024,
+        "Most bytes of captured predictions (openaml.captureRate) kept per model in the data directory; "
+        "beyond it the oldest capture files are deleted.",
+    ),
+    Setting(
+        "capture_flush_seconds",
+        "float",
+        5.0,
+        "How often each serving process writes the predictions it captured to a Parquet file "
+        "(off the request path).",
+    ),
+    Setting(
+        "capture_buffer_rows",
+        "int",
+        20_000,
+        "Most captured predictions a serving process holds between two writes; more are dropped "
+        "(and counted in the log) rather than slowing Predict down.",
+    ),
+    Setting(
         "job_lease_seconds",
         "float",
         30.0,
@@ -276,6 +297,9 @@ class SettingValues:
     http_workers: int
     endpoint_refresh_seconds: float
     endpoint_max_requests_per_second: int
+    capture_max_bytes_per_model: int
+    capture_flush_seconds: float
+    capture_buffer_rows: int
     job_lease_seconds: float
     job_max_attempts: int
     job_poll_seconds: float

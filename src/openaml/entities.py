@@ -21,6 +21,8 @@ class ResourceKind(enum.StrEnum):
     ML_MODEL = "MLModel"
     EVALUATION = "Evaluation"
     BATCH_PREDICTION = "BatchPrediction"
+    #: OpenAML's own kind (no Amazon ML operations): a drift report, made by a job like the others.
+    DRIFT_REPORT = "DriftReport"
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,18 @@ BATCH_PREDICTIONS = KindDescriptor(
 )
 #: Every kind's descriptor, in the order pages and listings show them.
 KIND_DESCRIPTORS: tuple[KindDescriptor, ...] = (DATA_SOURCES, ML_MODELS, EVALUATIONS, BATCH_PREDICTIONS)
-_BY_KIND = {descriptor.kind: descriptor for descriptor in KIND_DESCRIPTORS}
+#: Drift reports: an extension kind, served only under ``/openaml/v1/driftreports`` (not one of
+#: :data:`KIND_DESCRIPTORS`, which are the Amazon ML kinds every generic page and command lists).
+DRIFT_REPORTS = KindDescriptor(
+    ResourceKind.DRIFT_REPORT,
+    collection="driftreports",
+    id_member="DriftReportId",
+    name_member="DriftReportName",
+    label="Drift report",
+    cli_command="drift",
+    snake_name="drift_report",
+)
+_BY_KIND = {descriptor.kind: descriptor for descriptor in (*KIND_DESCRIPTORS, DRIFT_REPORTS)}
 _BY_COLLECTION = {descriptor.collection: descriptor for descriptor in KIND_DESCRIPTORS}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from openaml.charts.png import ChartKind, png_bytes, statistics_png_bytes
 from openaml.charts.svg import (
     confusion_matrix_svg,
+    drift_svg,
     feature_importance_svg,
     residual_histogram_svg,
     roc_curve_svg,
@@ -60,6 +61,14 @@ def render_importance_chart(document: Mapping[str, Any], chart: str) -> tuple[by
     if chart not in IMPORTANCE_CHART_FILES:
         raise NotFoundException(f"Model charts are {', '.join(IMPORTANCE_CHART_FILES)}.")
     return feature_importance_svg(document).encode("utf-8"), "image/svg+xml"
+
+
+def render_drift_chart(report: Mapping[str, Any], chart: str) -> tuple[bytes, str]:
+    """``<attribute>.svg`` of a drift report: the attribute's two distributions overlaid."""
+    attribute, dot, extension = chart.rpartition(".")
+    if not dot or extension != "svg":
+        raise NotFoundException("Drift report charts are <attribute>.svg (or (prediction).svg).")
+    return drift_svg(report, attribute).encode("utf-8"), "image/svg+xml"
 
 
 def _png(draw: Callable[[], bytes]) -> tuple[bytes, str]:

@@ -1,4 +1,4 @@
-"""SVG pictures of an evaluation report, as plain text: no plotting library needed.
+"""SVG pictures of an evaluation report (and of a drift report), as plain text: no plotting library needed.
 
 Each function draws one figure of :mod:`.figures` in the look of :mod:`.style`; :mod:`.png` draws the
 same figures with matplotlib.
@@ -11,6 +11,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from openaml.charts import style
+from openaml.charts.drift import drift_figure
 from openaml.charts.figures import confusion_matrix_figure, residuals_figure, roc_curve_figure
 from openaml.charts.importance import importance_figure
 
@@ -190,3 +191,49 @@ def _text(
         f'<text x="{x:.2f}" y="{y:.2f}" font-size="{size:.1f}" text-anchor={quoteattr(anchor)} '
         f'fill="{colour}" {_FONT}{turn}>{escape(content)}</text>'
     )
+
+
+def drift_svg(report: Mapping[str, Any], attribute: str) -> str:
+    """One attribute of a drift report: baseline bars filled, current bars outlined, on the same bins."""
+    figure = drift_figure(report, attribute)
+    bins = len(figure.baseline)
+    left, top, width, height = 60.0, 40.0, 520.0, 240.0
+    peak = max((*figure.baseline, *figure.current), default=0.0) or 1.0
+    step = width / max(bins, 1)
+    parts = [_text(left, 22, figure.title, 13, "start")]
+    for tick in range(5):
+        share = peak * tick / 4
+        y = top + height - height * tick / 4
+        parts += [
+            f'<line x1="{left}" y1="{y:.2f}" x2="{left + width}" y2="{y:.2f}" stroke="{style.GRID}"/>',
+            _text(left - 6, y + 4, f"{share:.0%}" if peak >= 0.1 else f"{share:.1%}", 10, "end"),
+        ]
+    for index, (base, current) in enumerate(zip(figure.baseline, figure.current, strict=True)):
+        x = left + index * step
+        base_height, current_height = height * base / peak, height * current / peak
+        parts += [
+            f'<rect x="{x + 1:.2f}" y="{top + height - base_height:.2f}" width="{max(step - 2, 1):.2f}" '
+            f'height="{base_height:.2f}" fill="{style.REFERENCE}" fill-opacity="0.55"/>',
+            f'<rect x="{x + 1:.2f}" y="{top + height - current_height:.2f}" width="{max(step - 2, 1):.2f}" '
+            f'height="{current_height:.2f}" fill="{style.SERIES}" fill-opacity="0.35" '
+            f'stroke="{style.SERIES}"/>',
+        ]
+    if figure.labels:
+        for index, label in enumerate(figure.labels):
+            x = left + (index + 0.5) * step
+            parts.append(_text(x, top + height + 14, label, 10, "end", rotate=True))
+    else:
+        for index in (0, bins // 2, bins):
+            x = left + index * step
+            parts.append(_text(x, top + height + 16, f"{figure.edges[index]:.4g}", 10, "middle"))
+    parts += [
+        f'<rect x="{left}" y="{top}" width="{width}" height="{height}" fill="none" stroke="{style.FRAME}"/>',
+        f'<rect x="{left + width - 150}" y="{top + 6}" width="12" height="12" fill="{style.REFERENCE}" '
+        'fill-opacity="0.55"/>',
+        _text(left + width - 134, top + 16, "baseline", 11, "start"),
+        f'<rect x="{left + width - 76}" y="{top + 6}" width="12" height="12" fill="{style.SERIES}" '
+        f'fill-opacity="0.35" stroke="{style.SERIES}"/>',
+        _text(left + width - 60, top + 16, "current", 11, "start"),
+    ]
+    bottom = top + height + (110 if figure.labels else 30)
+    return _document(left + width + 20, bottom, parts)

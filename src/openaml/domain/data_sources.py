@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Outcome, StartedJob, run_job
 from openaml.domain.records import DataSourceSpec, IngestOutcome, SchemaHints, parse_schema_or_hints
@@ -28,6 +30,7 @@ from openaml.engine.data.reading import inspect_file
 from openaml.engine.data.rearrangement import Rearrangement
 from openaml.engine.data.schema import DataSchema
 from openaml.engine.data.sql import snapshot_sql_query
+from openaml.engine.drift.samples import sample_frame, sample_to_parquet
 from openaml.entities import Caller, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
 from openaml.jobs.worker import JobContext
@@ -148,6 +151,20 @@ def statistics_uri(ctx: ServiceContext, data_source_id: str) -> str:
     return artifact_uri(ctx, KIND, data_source_id, "statistics.json")
 
 
+def sample_uri(ctx: ServiceContext, data_source_id: str) -> str:
+    """Where the statistics' record sample of a datasource is kept (drift reports compare it)."""
+    return artifact_uri(ctx, KIND, data_source_id, "sample.parquet")
+
+
+def stored_sample(ctx: ServiceContext, data_source: Resource) -> pd.DataFrame | None:
+    """The statistics' record sample of a datasource as a typed frame; None when none is stored
+    (ingested without statistics, or before samples were kept)."""
+    uri = sample_uri(ctx, data_source.id)
+    if not ctx.objects.server_files.exists(uri):
+        return None
+    return sample_frame(ctx.objects.server_files.read_bytes(uri))
+
+
 def load_statistics(ctx: ServiceContext, data_source: Resource) -> dict[str, Any] | None:
     """The datasource's statistics JSON, or None when it was created without ComputeStatistics."""
     if not data_source.details.get("HasStatistics"):
@@ -258,6 +275,8 @@ def _ingest(ctx: ServiceContext, started: StartedJob) -> Outcome:
         ctx.objects.server_files.write_bytes(
             statistics_uri(ctx, resource.id), json.dumps(report.statistics).encode("utf-8")
         )
+    if report.sample is not None:
+        ctx.objects.server_files.write_bytes(sample_uri(ctx, resource.id), sample_to_parquet(report.sample))
     message = None
     if report.invalid_records:
         message = (

@@ -28,9 +28,11 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
+from openaml.domain.captures import CaptureWriter, capture_rate_of
 from openaml.domain.context import ServiceContext
 from openaml.domain.explanations import attach_explanations, explain_top
 from openaml.domain.ml_models import TRUE_ALGORITHM_KEY, model_directory, true_algorithm
+from openaml.domain.records import TrainingRequest
 from openaml.domain.resources import get_resource
 from openaml.engine.data.schema import parse_data_schema
 from openaml.engine.models import load_model
@@ -120,6 +122,8 @@ class _RateLimiter:
 class MountedModel:
     predictor: RecordPredictor
     limiter: _RateLimiter | None
+    #: The share of records captured (:mod:`openaml.domain.captures`); 0 = off.
+    capture_rate: float = 0.0
 
 
 class EndpointRegistry:
@@ -131,6 +135,7 @@ class EndpointRegistry:
         self._lock = threading.Lock()
         limit = ctx.settings.endpoint_max_requests_per_second
         self._rate = limit / max(serving_processes, 1) if limit > 0 else None
+        self.captures = CaptureWriter(ctx)
 
     def predict(
         self, ml_model_id: str, records: Sequence[Mapping[str, str]], explain_top: int | None = None
@@ -142,7 +147,10 @@ class EndpointRegistry:
                 f"The real-time endpoint of {ml_model_id} is over its limit of "
                 f"{peak_requests_per_second(self.ctx)} requests per second; retry with backoff."
             )
-        return mounted.predictor.predict(records, explain_top)
+        predictions = mounted.predictor.predict(records, explain_top)
+        if mounted.capture_rate > 0.0:
+            self.captures.offer(ml_model_id, mounted.capture_rate, records, predictions)
+        return predictions
 
     def _mount_on_demand(self, ml_model_id: str) -> MountedModel:
         model = get_resource(self.ctx, KIND, ml_model_id)
@@ -177,7 +185,11 @@ class EndpointRegistry:
                 details={TRUE_ALGORITHM_KEY: algorithm} if algorithm else None,
             )
             attach_explanations(predictor, model)
-            mounted = MountedModel(predictor, _RateLimiter(self._rate) if self._rate else None)
+            mounted = MountedModel(
+                predictor,
+                _RateLimiter(self._rate) if self._rate else None,
+                capture_rate=_capture_rate(model),
+            )
             self.mounted[model.id] = mounted
             freeze_long_lived_objects()
         if model.endpoint_status == "UPDATING":
@@ -215,8 +227,12 @@ class EndpointRegistry:
             else:
                 mounted.predictor.score_threshold = float(model.details.get("ScoreThreshold", 0.5))
                 mounted.predictor.explain_top = explain_top(model)
+                mounted.capture_rate = _capture_rate(model)
 
     def run_refresher(self, stop: threading.Event) -> None:
+        """Refresh every ``OPENAML_ENDPOINT_REFRESH_SECONDS`` until ``stop``, writing captures meanwhile."""
+        writer = threading.Thread(target=self.captures.run, args=(stop,), name="capture-writer", daemon=True)
+        writer.start()
         interval = self.ctx.settings.endpoint_refresh_seconds
         while not stop.is_set():
             try:
@@ -224,3 +240,16 @@ class EndpointRegistry:
             except Exception:
                 log.exception("refreshing the real-time endpoints failed")
             stop.wait(interval)
+        writer.join(timeout=10)
+
+
+def _capture_rate(model: Resource) -> float:
+    """The model's capture rate (read at every refresh, so cheaply: the stored record's parameters as
+    they are, through the typed record only for rows of earlier versions); a bad value turns capture off."""
+    try:
+        parameters = model.request.get("parameters")
+        if not isinstance(parameters, dict):
+            parameters = TrainingRequest.from_json(model.request).parameters
+        return capture_rate_of(parameters, model.details)
+    except (InvalidInputException, KeyError, TypeError, ValueError):
+        return 0.0

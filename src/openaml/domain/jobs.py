@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from openaml.domain import batch_predictions, data_sources, evaluations, ml_models
+from openaml.domain import batch_predictions, data_sources, drift_reports, evaluations, ml_models
 from openaml.domain.context import ServiceContext
 from openaml.domain.resources import fail_resource
 from openaml.entities import Job, ResourceKind
@@ -24,6 +24,7 @@ def job_bodies(ctx: ServiceContext) -> dict[str, JobBody]:
         batch_predictions.BATCH_JOB: lambda job, context: batch_predictions.run_batch_prediction_job(
             ctx, job, context
         ),
+        drift_reports.DRIFT_JOB: lambda job, context: drift_reports.run_drift_job(ctx, job, context),
     }
 
 

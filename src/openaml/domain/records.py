@@ -23,6 +23,7 @@ from openaml.engine.automl import parse_automl_parameters
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.data.rearrangement import Rearrangement, parse_data_rearrangement
 from openaml.engine.data.schema import DataSchema, parse_data_schema
+from openaml.engine.drift.captures import CAPTURE_RATE_PARAMETER, parse_capture_rate
 from openaml.engine.explain import parse_explain_setting
 from openaml.engine.models import ModelType, ModelUpdate, parse_model_update
 from openaml.engine.models.updates import UPDATE_KEYS
@@ -34,6 +35,7 @@ from openaml.store import legacy_requests
 __all__ = [
     "BatchPredictionRequest",
     "DataSourceSpec",
+    "DriftReportRequest",
     "EvaluationRequest",
     "IngestOutcome",
     "ModelType",
@@ -275,6 +277,8 @@ class TrainingRequest:
         if explain is not None:
             parse_explain_setting(explain, source=EXPLAIN_PARAMETER)
         parse_model_update(self.parameters)
+        if CAPTURE_RATE_PARAMETER in self.parameters:
+            parse_capture_rate(self.parameters[CAPTURE_RATE_PARAMETER])
         effective = sgd.effective() | {k: v for k, v in self.parameters.items() if k in UPDATE_KEYS}
         wants_sgd = self.parameters.get("openaml.algorithms", "").strip().lower() == SGD_MODE
         settings: AutoMLParameters | SGDParameters = sgd
@@ -282,8 +286,7 @@ class TrainingRequest:
             mode = SGD_MODE
         else:
             mode = AUTOML_MODE
-            automl = {k: v for k, v in self.parameters.items() if k != EXPLAIN_PARAMETER}
-            settings = parse_automl_parameters(automl, self.model_type)
+            settings = parse_automl_parameters(self.parameters, self.model_type)
             effective |= {k: v for k, v in self.parameters.items() if k.startswith("openaml.")}
         object.__setattr__(self, "mode", mode)
         object.__setattr__(self, "algorithm_parameters", settings)
@@ -463,4 +466,52 @@ class TrainedModelOutcome:
         return cls(
             schema=parse_data_schema(details["Schema"]),
             score_threshold=float(details.get("ScoreThreshold", 0.5)),
+        )
+
+
+# --- drift reports -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DriftReportRequest:
+    """A drift report's creation record: a baseline and a current set of records, and the thresholds.
+
+    The baseline is a model (its training datasource, and its predictions on it) or a datasource; the
+    current set a datasource, or a model's captured real-time records between ``start`` and ``end``
+    (epoch seconds; either open).
+    """
+
+    baseline_ml_model_id: str | None = None
+    baseline_data_source_id: str | None = None
+    current_data_source_id: str | None = None
+    current_ml_model_id: str | None = None
+    start: float | None = None
+    end: float | None = None
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "thresholds", dict(self.thresholds))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            RECORD_KEY: "DriftReportRequest",
+            "baselineMLModelId": self.baseline_ml_model_id,
+            "baselineDataSourceId": self.baseline_data_source_id,
+            "currentDataSourceId": self.current_data_source_id,
+            "currentMLModelId": self.current_ml_model_id,
+            "start": self.start,
+            "end": self.end,
+            "thresholds": dict(self.thresholds),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DriftReportRequest:
+        return cls(
+            baseline_ml_model_id=data.get("baselineMLModelId"),
+            baseline_data_source_id=data.get("baselineDataSourceId"),
+            current_data_source_id=data.get("currentDataSourceId"),
+            current_ml_model_id=data.get("currentMLModelId"),
+            start=data.get("start"),
+            end=data.get("end"),
+            thresholds=data.get("thresholds") or {},
         )

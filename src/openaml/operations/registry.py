@@ -13,6 +13,7 @@ from __future__ import annotations
 from openaml.operations import (
     batch_predictions,
     data_sources,
+    drift,
     evaluations,
     explanations,
     ml_models,
@@ -46,4 +47,5 @@ EXTENSION_ROUTES: list[tuple[str, str, ExtensionHandler]] = [
     *batch_predictions.EXTENSION_ROUTES,
     *realtime.EXTENSION_ROUTES,
     *resources.EXTENSION_ROUTES,
+    *drift.EXTENSION_ROUTES,
 ]

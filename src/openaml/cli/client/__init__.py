@@ -13,6 +13,7 @@ def register(main: click.Group) -> None:
     """Add the client command groups (datasource, model, ..., quickstart) to the ``openaml`` command."""
     from openaml.cli.client.batch import batch
     from openaml.cli.client.datasources import datasource
+    from openaml.cli.client.drift import drift
     from openaml.cli.client.endpoints import endpoint
     from openaml.cli.client.evaluations import evaluation
     from openaml.cli.client.login import login
@@ -20,5 +21,5 @@ def register(main: click.Group) -> None:
     from openaml.cli.client.predict import predict
     from openaml.cli.client.quickstart import quickstart
 
-    for command in (datasource, model, evaluation, endpoint, predict, batch, login, quickstart):
+    for command in (datasource, model, evaluation, endpoint, predict, batch, drift, login, quickstart):
         main.add_command(command)

@@ -70,6 +70,8 @@ from openaml.engine.models.updates import UPDATE_KEYS
 from openaml.errors import InvalidInputException
 
 NAMESPACE = "openaml."
+#: ``openaml.*`` keys of ``CreateMLModel`` that configure serving, not AutoML (checked where they are used).
+SERVING_KEYS = frozenset({"captureRate", "explain"})
 FAMILY_NAMES = ("linear", "lightgbm", "catboost", "extra_trees", "random_forest", "knn", "mlp")
 MAX_BUDGET_SECONDS = 604_800.0
 _MIN_BUDGET_SECONDS = 1.0
@@ -121,7 +123,7 @@ def parse_automl_parameters(
     values = {
         key[len(NAMESPACE) :]: value
         for key, value in parameters.items()
-        if key.startswith(NAMESPACE) and key not in UPDATE_KEYS
+        if key.startswith(NAMESPACE) and key not in UPDATE_KEYS and key[len(NAMESPACE) :] not in SERVING_KEYS
     }
     unknown = sorted(set(values) - set(_PARSERS))
     if unknown:

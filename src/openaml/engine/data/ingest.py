@@ -66,6 +66,8 @@ class IngestReport:
     statistics: dict[str, Any] | None
     data_size_bytes: int
     number_of_files: int
+    #: The statistics' uniform record sample (``StatisticsAccumulator.sample``), None without statistics.
+    sample: pa.Table | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ def ingest(
         statistics=statistics.result() if statistics is not None else None,
         data_size_bytes=total_bytes,
         number_of_files=len(files),
+        sample=statistics.sample() if statistics is not None else None,
     )
 
 

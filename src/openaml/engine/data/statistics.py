@@ -10,7 +10,9 @@ The result is the statistics JSON of the project's contract (``version`` 1). How
 * NUMERIC: ``min``, ``max``, ``mean`` and ``stddev`` (sample, ``n - 1``) are exact. ``quantiles`` come
   from a uniform sample of valid records (50,000 records; 500,000 divided by the number of attributes
   when that is smaller, but at least 1,000): exact when the datasource has no more records than
-  that. ``histogram``: at most 50 equal-width bins with exact counts, from the minimum to the maximum.
+  that. ``quantileEdges``: the 11 edges of 10 equal-frequency bins (the 0, 0.1, ..., 1 quantiles), from
+  the same sample; drift reports bin by them (PSI). ``histogram``: at most 50 equal-width bins with
+  exact counts, from the minimum to the maximum.
 * CATEGORICAL and BINARY ``topValues``: the 10 most frequent values (BINARY as ``"0"``/``"1"``), exact
   while the attribute has at most the distinct capacity of values, else from a Misra–Gries summary
   (counts may fall short by at most records / capacity).
@@ -20,6 +22,10 @@ The result is the statistics JSON of the project's contract (``version`` 1). How
   records containing them. ``distinct`` counts distinct token sequences: values that differ only in
   whitespace count once.
 * The rowId gets ``count``, ``missing`` and ``distinct`` only.
+* ``sampleRows``: how many valid records the uniform record sample above holds. The sample itself (every
+  attribute but the rowId, text cut to 256 characters) is :meth:`StatisticsAccumulator.sample`, which
+  the ingest job stores beside the statistics as ``sample.parquet``: the bounded reservoir drift reports
+  compare (its size is fixed, so memory stays flat however many records are read).
 * ``correlationToTarget`` is the mutual information, in bits, between the attribute and the target,
   estimated on the record sample above. Both sides are discretised: NUMERIC into 10 equal-frequency
   bins, CATEGORICAL into its 20 most frequent sample values plus "other", BINARY as 0/1, a missing
@@ -56,6 +62,7 @@ from openaml.engine.data.sketches import (
 from openaml.engine.data.validation import TypedBatch
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+_EDGE_QUANTILES = np.linspace(0.0, 1.0, 11)
 TOP_VALUES = 10
 TOP_TOKENS = 20
 MAX_TARGET_CLASSES = 100
@@ -155,19 +162,22 @@ class _NumericStats(_AttributeStats):
                 "mean": None,
                 "stddev": None,
                 "quantiles": None,
+                "quantileEdges": None,
                 "histogram": None,
             }
-        quantiles = (
-            {str(q): float(v) for q, v in zip(QUANTILES, np.quantile(sample, QUANTILES), strict=True)}
-            if sample is not None and len(sample)
-            else None
-        )
+        quantiles = edges = None
+        if sample is not None and len(sample):
+            quantiles = {
+                str(q): float(v) for q, v in zip(QUANTILES, np.quantile(sample, QUANTILES), strict=True)
+            }
+            edges = [float(v) for v in np.quantile(sample, _EDGE_QUANTILES)]
         return {
             "min": moments.minimum,
             "max": moments.maximum,
             "mean": moments.mean,
             "stddev": moments.stddev,
             "quantiles": quantiles,
+            "quantileEdges": edges,
             "histogram": self.histogram.result(moments.minimum, moments.maximum, _HISTOGRAM_BINS),
         }
 
@@ -278,12 +288,8 @@ class StatisticsAccumulator:
         self._records = 0
         self._invalid = 0
         self._valid = 0
-        self._sampled = [
-            a.name
-            for a in schema.attributes
-            if a.name != schema.row_id
-            and (a.type is AttributeType.NUMERIC or schema.target_attribute_name is not None)
-        ]
+        # Every attribute but the rowId: mutual information and drift reports both read the sample.
+        self._sampled = [a.name for a in schema.attributes if a.name != schema.row_id]
         self._sample = RowSample(limits.sample_rows, prepare=_shorten_strings)
 
     def _new_stats(self, name: str, kind: AttributeType, limits: StatisticsLimits) -> _AttributeStats:
@@ -311,6 +317,10 @@ class StatisticsAccumulator:
             self._sample.add(valid.select(self._sampled), positions)
         self._valid += valid.num_rows
 
+    def sample(self) -> pa.Table | None:
+        """The uniform sample of valid records (every attribute but the rowId), None when none was valid."""
+        return self._sample.rows()
+
     def result(self) -> dict[str, Any]:
         """The statistics JSON document (a dict ready for ``json.dumps``)."""
         schema = self._schema
@@ -335,6 +345,7 @@ class StatisticsAccumulator:
             "recordsRead": self._records,
             "validRecords": self._valid,
             "invalidRecords": self._invalid,
+            "sampleRows": sample.num_rows if sample is not None else 0,
             "targetAttributeName": target_name,
             "attributes": attributes,
             "target": self._target(sample),
