@@ -14,6 +14,7 @@ from openaml.operations import (
     batch_predictions,
     data_sources,
     evaluations,
+    exports,
     ml_models,
     realtime,
     resources,
@@ -38,6 +39,7 @@ OPERATIONS: dict[str, Handler] = {
 EXTENSION_ROUTES: list[tuple[str, str, ExtensionHandler]] = [
     *data_sources.EXTENSION_ROUTES,
     *ml_models.EXTENSION_ROUTES,
+    *exports.EXTENSION_ROUTES,
     *evaluations.EXTENSION_ROUTES,
     *batch_predictions.EXTENSION_ROUTES,
     *realtime.EXTENSION_ROUTES,

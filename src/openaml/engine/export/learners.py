@@ -75,7 +75,7 @@ def learner_scores(
     if isinstance(learner, ForestLearner):
         return _forest(b, learner, _sparse_missing(b, matrix) if sparse_input else matrix)
     if isinstance(learner, NeighboursLearner):
-        return _sklearn(b, learner.model, matrix, width, learner.task)
+        return _neighbours(b, learner, matrix)
     if isinstance(learner, CatBoostLearner):
         return _catboost(b, learner, matrix, model_type, n_classes)
     raise AssertionError(f"refused before export: {type(learner).__name__}")
@@ -214,26 +214,43 @@ def _forest(b: GraphBuilder, learner: ForestLearner, matrix: str) -> str:
     return scores
 
 
-def _sklearn(b: GraphBuilder, model: Any, source: str, width: int, task: Task) -> str:
-    """A scikit-learn estimator through skl2onnx (in doubles), its probabilities expanded to every class."""
-    from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import DoubleTensorType
-
-    options: dict[int, dict[str, Any]] = {}
+def _neighbours(b: GraphBuilder, learner: NeighboursLearner, matrix: str) -> str:
+    """k-NN as ``NeighboursLearner`` scores a few rows: rank the training rows by squared distance,
+    take the k nearest, compute their distances exactly, weigh them (equally, or by inverse distance
+    with exact matches alone when there are any) and vote or average."""
+    model, task = learner.model, learner.task
+    training = np.asarray(model._fit_X, dtype=np.float64)
+    k = min(int(model.n_neighbors), len(training))
+    squared_norms = b.constant(np.square(training).sum(axis=1)[None, :])
+    products = b.node("MatMul", [matrix, b.constant(training.T)])
+    ranking = b.node("Sub", [squared_norms, b.node("Mul", [products, b.constant(2.0)])])
+    _, nearest = b.node_outputs("TopK", [ranking, b.constant([k])], 2, axis=1, largest=0, sorted=1)
+    rows = b.node("Gather", [b.constant(training), nearest], axis=0)  # (n, k, columns)
+    differences = b.node("Sub", [rows, b.node("Unsqueeze", [matrix, b.constant([1])])])
+    squares = b.node("ReduceSum", [b.node("Mul", [differences, differences]), b.constant([2])], keepdims=0)
+    distances = b.node("Sqrt", [squares])
+    if str(model.weights) == "uniform":
+        weights = b.node("Mul", [distances, b.constant(0.0)])
+        weights = b.node("Add", [weights, b.constant(1.0)])
+    else:
+        exact = b.node("Cast", [b.node("Equal", [distances, b.constant(0.0)])], to=TensorProto.DOUBLE)
+        any_exact = b.node("Greater", [b.node("ReduceMax", [exact], axes=[1], keepdims=1), b.constant(0.0)])
+        weights = b.node("Where", [any_exact, exact, b.node("Div", [b.constant(1.0), distances])])
+    labels = b.node("Gather", [b.constant(np.asarray(model._y)), nearest], axis=0)  # (n, k)
     if task.is_classification:
-        options[id(model)] = {"zipmap": False}
-    converted = convert_sklearn(
-        model,
-        initial_types=[("input", DoubleTensorType([None, width]))],
-        target_opset=CONVERTER_OPSETS,
-        options=options,
-    )
-    names = [output.name for output in converted.graph.output]
-    (scores,) = b.embed(converted, [source], [names[-1]])
-    scores = b.node("Cast", [scores], to=TensorProto.DOUBLE)
-    if task.is_classification:
-        return _expand(b, scores, model.classes_, task)
-    return b.node("Reshape", [scores, b.constant([-1, 1])])
+        width = len(model.classes_)
+        votes = b.node("Equal", [b.node("Unsqueeze", [labels, b.constant([2])]), b.constant(np.arange(width))])
+        weighted = b.node(
+            "Mul",
+            [b.node("Cast", [votes], to=TensorProto.DOUBLE), b.node("Unsqueeze", [weights, b.constant([2])])],
+        )
+        totals = b.node("ReduceSum", [weighted, b.constant([1])], keepdims=0)
+        sums = b.node("ReduceSum", [totals, b.constant([1])], keepdims=1)
+        return _expand(b, b.node("Div", [totals, sums]), model.classes_, task)
+    values = b.node("Cast", [labels], to=TensorProto.DOUBLE)
+    numerator = b.node("ReduceSum", [b.node("Mul", [values, weights]), b.constant([1])], keepdims=1)
+    denominator = b.node("ReduceSum", [weights, b.constant([1])], keepdims=1)
+    return b.node("Div", [numerator, denominator])
 
 
 def _catboost(
@@ -249,7 +266,9 @@ def _catboost(
         os.unlink(path)
     features = b.node("Cast", [matrix], to=TensorProto.FLOAT)
     names = [output.name for output in converted.graph.output]
-    wanted = "probabilities" if model_type is not ModelType.REGRESSION else names[0]
+    wanted = names[0]
+    if model_type is not ModelType.REGRESSION:  # the probabilities before CatBoost's ZipMap
+        wanted = next(node.input[0] for node in converted.graph.node if node.op_type == "ZipMap")
     (scores,) = b.embed(converted, [features], [wanted])
     scores = b.node("Cast", [scores], to=TensorProto.DOUBLE)
     if model_type is ModelType.REGRESSION:
