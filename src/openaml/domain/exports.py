@@ -59,7 +59,9 @@ def refusals(model: TrainedModel, export_format: str) -> list[str]:
     return onnx_refusals(model) if export_format == "onnx" else lightgbm_refusals(model)
 
 
-def create_export(ctx: ServiceContext, caller: Caller, ml_model_id: str, export_format: str) -> dict[str, Any]:
+def create_export(
+    ctx: ServiceContext, caller: Caller, ml_model_id: str, export_format: str
+) -> dict[str, Any]:
     """Check the model and format, record a PENDING export and queue its job; return the manifest."""
     if export_format not in FORMATS:
         raise InvalidInputException(f"format must be one of {', '.join(FORMATS)}; got {export_format!r}.")

@@ -69,15 +69,18 @@ def encoder_refusals(encoder: FeatureEncoder) -> list[str]:
     return reasons
 
 
-def attribute_inputs(builder: GraphBuilder, encoders: Mapping[Encoding, FeatureEncoder]) -> dict[str, str]:
-    """One graph input per attribute the encoders read, named by the attribute; name → tensor."""
-    inputs: dict[str, str] = {}
+def attribute_inputs(
+    builder: GraphBuilder, encoders: Mapping[Encoding, FeatureEncoder], attribute_order: list[str]
+) -> dict[str, str]:
+    """One graph input per attribute the encoders read, named by the attribute and in
+    ``attribute_order`` (the schema's); name → tensor."""
+    kinds: dict[str, int] = {}
     for encoder in encoders.values():
-        for name in encoder._numeric:
-            inputs.setdefault(name, TensorProto.DOUBLE)  # type: ignore[arg-type]
-        for name in (*encoder._category_attributes, *encoder._text):
-            inputs.setdefault(name, TensorProto.STRING)  # type: ignore[arg-type]
-    return {name: builder.add_input(name, int(kind)) for name, kind in inputs.items()}
+        kinds.update(dict.fromkeys(encoder._numeric, TensorProto.DOUBLE))
+        kinds.update(dict.fromkeys((*encoder._category_attributes, *encoder._text), TensorProto.STRING))
+    ordered = [name for name in attribute_order if name in kinds]
+    ordered += [name for name in kinds if name not in ordered]
+    return {name: builder.add_input(name, kinds[name]) for name in ordered}
 
 
 class EncoderGraph:
@@ -119,9 +122,7 @@ class EncoderGraph:
             centred = self.b.node("Sub", [imputed, self.b.constant(encoder._means[None, :])])
             blocks.append(self.b.node("Div", [centred, self.b.constant(encoder._scales[None, :])]))
             if len(encoder._indicator_columns):
-                chosen = self.b.node(
-                    "Gather", [missing, self.b.constant(encoder._indicator_columns)], axis=1
-                )
+                chosen = self.b.node("Gather", [missing, self.b.constant(encoder._indicator_columns)], axis=1)
                 blocks.append(self.b.node("Cast", [chosen], to=TensorProto.DOUBLE))
         for name in encoder._categorical:
             blocks.append(self._one_hot(name, encoder._categories[name]))

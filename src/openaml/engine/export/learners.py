@@ -128,7 +128,9 @@ def _network(b: GraphBuilder, learner: NeuralNetworkLearner, matrix: str) -> str
     return _expand(b, probabilities, model.classes_, learner.task)
 
 
-def _lightgbm(b: GraphBuilder, learner: LightGBMLearner, matrix: str, width: int, model_type: ModelType) -> str:
+def _lightgbm(
+    b: GraphBuilder, learner: LightGBMLearner, matrix: str, width: int, model_type: ModelType
+) -> str:
     import onnxmltools
     from onnxmltools.convert.common.data_types import FloatTensorType
 
@@ -166,12 +168,21 @@ def _forest(b: GraphBuilder, learner: ForestLearner, matrix: str) -> str:
     model, task = learner.model, learner.task
     trees = [estimator.tree_ for estimator in model.estimators_]
     outputs = len(model.classes_) if task.is_classification else 1
-    nodes: dict[str, list[Any]] = {
+    nodes: dict[str, Any] = {
         key: []
         for key in (
-            "nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_modes", "nodes_values",
-            "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
-            "target_treeids", "target_nodeids", "target_ids", "target_weights",
+            "nodes_treeids",
+            "nodes_nodeids",
+            "nodes_featureids",
+            "nodes_modes",
+            "nodes_values",
+            "nodes_truenodeids",
+            "nodes_falsenodeids",
+            "nodes_missing_value_tracks_true",
+            "target_treeids",
+            "target_nodeids",
+            "target_ids",
+            "target_weights",
         )
     }
     for tree_id, tree in enumerate(trees):
@@ -239,7 +250,9 @@ def _neighbours(b: GraphBuilder, learner: NeighboursLearner, matrix: str) -> str
     labels = b.node("Gather", [b.constant(np.asarray(model._y)), nearest], axis=0)  # (n, k)
     if task.is_classification:
         width = len(model.classes_)
-        votes = b.node("Equal", [b.node("Unsqueeze", [labels, b.constant([2])]), b.constant(np.arange(width))])
+        votes = b.node(
+            "Equal", [b.node("Unsqueeze", [labels, b.constant([2])]), b.constant(np.arange(width))]
+        )
         weighted = b.node(
             "Mul",
             [b.node("Cast", [votes], to=TensorProto.DOUBLE), b.node("Unsqueeze", [weights, b.constant([2])])],

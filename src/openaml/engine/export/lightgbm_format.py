@@ -42,7 +42,9 @@ def lightgbm_refusals(model: TrainedModel) -> list[str]:
     """Why ``model`` cannot be exported in the ``lightgbm`` format (empty when it can)."""
     if not isinstance(model, EnsembleModel):
         return [f"the lightgbm format holds LightGBM models; this model is {model.algorithm}"]
-    others = sorted({member.family for member in model.members if not isinstance(member.learner, LightGBMLearner)})
+    others = sorted(
+        {member.family for member in model.members if not isinstance(member.learner, LightGBMLearner)}
+    )
     if others:
         return [f"the lightgbm format holds LightGBM-only models; this ensemble also has {', '.join(others)}"]
     encoder = model.encoders[Encoding.TREE]

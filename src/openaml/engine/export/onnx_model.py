@@ -66,11 +66,13 @@ def export_onnx(
 ) -> bytes:
     """The serialised ONNX model of ``model`` (call :func:`onnx_refusals` first: it must be empty)."""
     if onnx_refusals(model):
-        raise ValueError("the model has features that do not convert exactly: " + "; ".join(onnx_refusals(model)))
+        raise ValueError(
+            "the model has features that do not convert exactly: " + "; ".join(onnx_refusals(model))
+        )
     assert isinstance(model, EnsembleModel)
     builder = GraphBuilder()
     used = {member.encoding: model.encoders[member.encoding] for member in model.members}
-    inputs = attribute_inputs(builder, used)
+    inputs = attribute_inputs(builder, used, [attribute.name for attribute in schema.attributes])
     encoders = EncoderGraph(builder, inputs)
     one_row = pd.DataFrame(index=range(1))
     matrices: dict[Encoding, tuple[str, int, bool]] = {}
@@ -94,12 +96,16 @@ def export_onnx(
         "openaml.algorithm": model.algorithm,
         "openaml.schema": schema.to_json(),
         "openaml.inputs": json.dumps(
-            [{"name": name, "attributeType": attributes.get(name)} | INPUT_ENCODINGS[attributes.get(name, "NUMERIC")]
-             for name in inputs]
+            [
+                {"name": name, "attributeType": attributes.get(name)}
+                | INPUT_ENCODINGS[attributes.get(name, "NUMERIC")]
+                for name in inputs
+            ]
         ),
         **(metadata or {}),
     }
-    return builder.model(properties).SerializeToString()
+    serialised: bytes = builder.model(properties).SerializeToString()
+    return serialised
 
 
 def _outputs(builder: GraphBuilder, total: str, model: EnsembleModel, threshold: float | None) -> None:
@@ -127,6 +133,7 @@ def _outputs(builder: GraphBuilder, total: str, model: EnsembleModel, threshold:
     clipped = b.node("Clip", [flat, b.constant(0.0), b.constant(1.0)])
     b.add_output(clipped, "score", TensorProto.DOUBLE, [None])
     positive = b.node("GreaterOrEqual", [clipped, b.constant(0.5 if threshold is None else threshold)])
-    labels = b.node("Where", [positive, b.constant(np.array(["1"], object)), b.constant(np.array(["0"], object))])
+    labels = b.node(
+        "Where", [positive, b.constant(np.array(["1"], object)), b.constant(np.array(["0"], object))]
+    )
     b.add_output(labels, "label", TensorProto.STRING, [None])
-
