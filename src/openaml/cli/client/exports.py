@@ -27,7 +27,8 @@ _POLL_SECONDS = 0.5
 @click.argument("model_id", metavar="ID")
 @click.option("--format", "export_format", type=click.Choice(FORMATS), default="onnx", show_default=True)
 @click.option(
-    "--output",
+    "--file",
+    "file_path",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Where to write the file (default: <ID>.onnx or <ID>-lightgbm.zip).",
 )
@@ -35,7 +36,7 @@ _POLL_SECONDS = 0.5
     "--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Give up after."
 )
 def export_command(
-    context: ClientContext, model_id: str, export_format: str, output: Path | None, timeout: float | None
+    context: ClientContext, model_id: str, export_format: str, file_path: Path | None, timeout: float | None
 ) -> None:
     """Export model ID, wait for the parity check and download the file (exit 5 if it fails)."""
     created = context.client.post_json(f"/mlmodels/{model_id}/exports", {"format": export_format})
@@ -44,7 +45,7 @@ def export_command(
         raise CliError(
             f"Export {export['ExportId']} of {model_id} FAILED: {export.get('Message')}", ExitCode.FAILED
         )
-    target = output or Path(f"{model_id}{SUFFIXES[export_format]}")
+    target = file_path or Path(f"{model_id}{SUFFIXES[export_format]}")
     size = context.client.download(f"/mlmodels/{model_id}/exports/{export['ExportId']}/file", target)
     result = export | {"File": str(target)}
     parity = export.get("Parity") or {}
