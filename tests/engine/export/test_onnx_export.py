@@ -209,3 +209,15 @@ def test_the_lightgbm_format_holds_the_boosters_and_the_pipeline() -> None:
     assert lightgbm_refusals(mixed) == [
         "the lightgbm format holds LightGBM-only models; this ensemble also has random_forest"
     ]
+
+
+def test_parity_fails_when_the_graph_scores_differently() -> None:
+    data = synthetic_data()
+    model = ensemble_of(["lightgbm"], data, ModelType.BINARY)
+    other = ensemble_of(["linear"], without(synthetic_data(seed=1), "note"), ModelType.BINARY)
+    exported = export_onnx(other, without(data, "note")[1], score_threshold=0.5)
+
+    report = check_parity(model, exported, data[0].drop(columns="y"), score_threshold=0.5, source="test")
+
+    assert report.label_agreement < 0.999 and not report.passed
+    assert report.to_json()["passed"] is False and report.to_json()["minLabelAgreement"] == 0.999
