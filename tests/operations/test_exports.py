@@ -102,23 +102,38 @@ def test_an_onnx_export_runs_as_a_job_reports_parity_and_downloads_presigned(
     assert session.get_modelmeta().custom_metadata_map["openaml.mlModelId"] == model_id
 
 
+def test_an_sgd_model_exports_too(server: LiveServer, models: dict[str, str]) -> None:
+    model_id = models["sgd"]
+    status, created = signed_request(
+        server, "POST", f"/openaml/v1/mlmodels/{model_id}/exports", {"format": "onnx"}
+    )
+    assert status == 200, created
+
+    export = wait_for_export(server, model_id, created["ExportId"])
+
+    assert export["Status"] == "COMPLETED", export["Message"]
+    assert export["Parity"]["labelAgreement"] == 1.0 and export["Parity"]["maxAbsScoreDifference"] < 1e-9
+
+
 def test_exports_that_cannot_be_exact_are_refused_up_front(
     server: LiveServer, models: dict[str, str]
 ) -> None:
     sgd = f"/openaml/v1/mlmodels/{models['sgd']}/exports"
-    status, refused = signed_request(server, "POST", sgd, {"format": "onnx"})
+    status, refused = signed_request(server, "POST", sgd, {"format": "lightgbm"})
     assert status == 400 and refused["__type"] == "InvalidInputException"
-    assert "cannot be exported as onnx exactly" in refused["message"] and "SGD" in refused["message"]
+    assert "cannot be exported as lightgbm exactly" in refused["message"] and "sgd" in refused["message"]
 
     status, refused = signed_request(server, "POST", sgd, {"format": "pickle"})
     assert status == 400 and "format must be one of onnx, lightgbm" in refused["message"]
+    status, refused = signed_request(server, "POST", sgd, None)
+    assert status == 400 and refused["__type"] == "InvalidInputException"
 
     status, missing = signed_request(
         server, "POST", "/openaml/v1/mlmodels/no-such-model/exports", {"format": "onnx"}
     )
     assert status in (400, 404) and missing["__type"] == "ResourceNotFoundException"
-    status, listing = signed_request(server, "GET", sgd)
-    assert status == 200 and listing == {"Exports": []}
+    status, listing = signed_request(server, "GET", f"/openaml/v1/mlmodels/{models['automl']}/exports")
+    assert status == 200 and all(export["Format"] in ("onnx", "lightgbm") for export in listing["Exports"])
 
 
 def test_the_cli_exports_waits_and_downloads(
@@ -141,5 +156,7 @@ def test_the_cli_exports_waits_and_downloads(
     archive = zipfile.ZipFile(io.BytesIO(target.read_bytes()))
     assert "pipeline.json" in archive.namelist() and "booster-0.txt" in archive.namelist()
 
-    refused = CliRunner().invoke(main, ["model", "export", models["sgd"]], env=environment)
-    assert refused.exit_code != 0 and "cannot be exported as onnx exactly" in refused.output
+    refused = CliRunner().invoke(
+        main, ["model", "export", models["sgd"], "--format", "lightgbm"], env=environment
+    )
+    assert refused.exit_code != 0 and "cannot be exported as lightgbm exactly" in refused.output

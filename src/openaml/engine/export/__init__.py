@@ -5,6 +5,7 @@ Modules:
 * :mod:`.graph` — a small ONNX graph builder (names, constants, embedded converter output).
 * :mod:`.features` — the AutoML feature encoders as ONNX nodes, and what they cannot express.
 * :mod:`.learners` — every AutoML family's learner as ONNX nodes.
+* :mod:`.sgd` — Amazon ML's SGD model (recipe variables and the linear score) as ONNX nodes.
 * :mod:`.onnx_model` — :func:`export_onnx`: inputs, pipeline, members, blend, metadata.
 * :mod:`.lightgbm_format` — :func:`export_lightgbm`: booster text files and the pipeline as JSON.
 * :mod:`.parity` — :func:`check_parity`: the native model and the ONNX graph on the same rows.

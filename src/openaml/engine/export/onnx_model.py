@@ -1,5 +1,8 @@
 """A whole trained model as one ONNX graph: schema inputs, feature pipeline, every member, the blend.
 
+AutoML ensembles go through :mod:`.features` and :mod:`.learners`; Amazon ML's SGD models through
+:mod:`.sgd` (the recipe's variables straight into the linear score).
+
 The graph's inputs are the model's input attributes, one each, shaped (rows, 1): NUMERIC and BINARY
 as ``double`` with NaN for a missing value, CATEGORICAL and TEXT as ``string`` with ``""`` for a
 missing value. Its outputs:
@@ -30,7 +33,10 @@ from openaml.engine.data.schema import DataSchema
 from openaml.engine.export.features import EncoderGraph, attribute_inputs, encoder_refusals
 from openaml.engine.export.graph import GraphBuilder
 from openaml.engine.export.learners import learner_refusal, learner_scores
+from openaml.engine.export.sgd import recipe_attributes, sgd_refusals, sgd_scores
 from openaml.engine.models import ModelType, TrainedModel
+from openaml.engine.recipes.expressions import ValueKind
+from openaml.engine.sgd import SGDModel
 
 #: How each attribute type enters the graph (``openaml.inputs`` in the metadata).
 INPUT_ENCODINGS = {
@@ -43,11 +49,10 @@ INPUT_ENCODINGS = {
 
 def onnx_refusals(model: TrainedModel) -> list[str]:
     """Why ``model`` cannot be exported to ONNX exactly (empty when it can)."""
+    if isinstance(model, SGDModel):
+        return sgd_refusals(model)
     if not isinstance(model, EnsembleModel):
-        return [
-            f"{model.algorithm} models (Amazon ML's SGD mode and its recipes) have no ONNX converter "
-            "yet; only AutoML models are exported"
-        ]
+        return [f"{model.algorithm} models have no ONNX converter"]
     used = {member.encoding for member in model.members}
     reasons = [reason for encoding in used for reason in encoder_refusals(model.encoders[encoding])]
     for member in model.members:
@@ -69,10 +74,22 @@ def export_onnx(
         raise ValueError(
             "the model has features that do not convert exactly: " + "; ".join(onnx_refusals(model))
         )
-    assert isinstance(model, EnsembleModel)
     builder = GraphBuilder()
+    order = [attribute.name for attribute in schema.attributes]
+    if isinstance(model, SGDModel):
+        kinds = recipe_attributes(model)
+        numeric = (ValueKind.NUMERIC, ValueKind.BINARY)
+        inputs = {
+            name: builder.add_input(
+                name, TensorProto.DOUBLE if kinds[name] in numeric else TensorProto.STRING
+            )
+            for name in sorted(kinds, key=lambda name: order.index(name) if name in order else len(order))
+        }
+        _outputs(builder, sgd_scores(builder, model, inputs), model, score_threshold)
+        return _serialised(builder, model, schema, inputs, score_threshold, metadata)
+    assert isinstance(model, EnsembleModel)
     used = {member.encoding: model.encoders[member.encoding] for member in model.members}
-    inputs = attribute_inputs(builder, used, [attribute.name for attribute in schema.attributes])
+    inputs = attribute_inputs(builder, used, order)
     encoders = EncoderGraph(builder, inputs)
     one_row = pd.DataFrame(index=range(1))
     matrices: dict[Encoding, tuple[str, int, bool]] = {}
@@ -88,6 +105,18 @@ def export_onnx(
         total = weighted if total is None else builder.node("Add", [total, weighted])
     assert total is not None, "an ensemble always has members"
     _outputs(builder, total, model, score_threshold)
+    return _serialised(builder, model, schema, inputs, score_threshold, metadata)
+
+
+def _serialised(
+    builder: GraphBuilder,
+    model: TrainedModel,
+    schema: DataSchema,
+    inputs: Mapping[str, str],
+    score_threshold: float | None,
+    metadata: Mapping[str, str] | None,
+) -> bytes:
+    """The finished graph with its metadata (see the module docstring), serialised."""
     attributes = {attribute.name: attribute.type.value for attribute in schema.attributes}
     properties = {
         "openaml.modelType": model.model_type.value,
@@ -108,7 +137,7 @@ def export_onnx(
     return serialised
 
 
-def _outputs(builder: GraphBuilder, total: str, model: EnsembleModel, threshold: float | None) -> None:
+def _outputs(builder: GraphBuilder, total: str, model: TrainedModel, threshold: float | None) -> None:
     """The blend's final step (``EnsembleModel._blend``) and the ``score`` and ``label`` outputs."""
     b = builder
     if model.model_type is ModelType.MULTICLASS:
