@@ -61,11 +61,8 @@ def encoder_refusals(encoder: FeatureEncoder) -> list[str]:
         ]
     for name in encoder._text:
         for vectorizer in encoder._texts[name]._vectorizers:
-            if vectorizer.analyzer != "word":
-                reasons.append(
-                    f"text attribute {name!r} uses character n-grams ({vectorizer.analyzer}), which "
-                    "no ONNX converter computes as scikit-learn does"
-                )
+            if vectorizer.analyzer not in ("word", "char_wb"):
+                reasons.append(f"text attribute {name!r} uses {vectorizer.analyzer} n-grams, not converted")
     return reasons
 
 
@@ -175,6 +172,51 @@ class EncoderGraph:
             )
         return self._lower[name]
 
+    def _word_tokens(self, name: str) -> str:
+        """scikit-learn's word tokens of the lower-cased text, (rows × most tokens), padded."""
+        return self.b.node(
+            "Tokenizer",
+            [self.lower(name)],
+            domain="com.microsoft",
+            mark=0,
+            mincharnum=1,
+            pad_value=_PAD,
+            tokenexp=WORD_TOKENS,
+        )
+
+    def _padded_characters(self, name: str) -> str:
+        """The characters ``char_wb`` reads: each whitespace-separated word of the lower-cased text
+        with a space on either side, words one after the other (rows × characters).
+
+        An n-gram across two words holds the two adjacent spaces, which no ``char_wb`` n-gram holds,
+        so counting n-grams over this sequence counts exactly those within words; missing words (the
+        padding of shorter rows) become two spaces too.
+        """
+        words = self.b.node(
+            "Tokenizer",
+            [self.lower(name)],
+            domain="com.microsoft",
+            mark=0,
+            mincharnum=1,
+            pad_value="",
+            tokenexp=_WORDS,
+        )
+        space = self.b.constant(np.array(" ", dtype=object))
+        padded = self.b.node("StringConcat", [self.b.node("StringConcat", [space, words]), space])
+        characters = self.b.node(
+            "Tokenizer",
+            [padded],
+            domain="com.microsoft",
+            mark=0,
+            mincharnum=1,
+            pad_value=_PAD,
+            tokenexp=_CHARACTERS,
+        )
+        shape = self.b.node(
+            "Concat", [self.b.node("Shape", [self.inputs[name]], end=1), self.b.constant([-1])], axis=0
+        )
+        return self.b.node("Reshape", [characters, shape])
+
     def _count_tokens(self, text: str, pattern: str) -> str:
         tokens = self.b.node(
             "Tokenizer",
@@ -202,30 +244,25 @@ class EncoderGraph:
         return self._concat([self._count_tokens(flat, _CHARACTERS), self._count_tokens(flat, _WORDS)])
 
     def _tfidf(self, name: str, vectorizer: TfidfVectorizer) -> str:
-        """One fitted word n-gram TF-IDF vectorizer (see the module docstring)."""
+        """One fitted TF-IDF vectorizer, word or ``char_wb`` n-grams (see the module docstring)."""
         low, high = vectorizer.ngram_range
-        if vectorizer.token_pattern != r"(?u)\b\w\w+\b" or not vectorizer.lowercase:
-            raise AssertionError("the encoders use scikit-learn's default tokens")
-        grams: dict[int, list[tuple[str, int]]] = {n: [] for n in range(low, high + 1)}
+        if not vectorizer.lowercase or (
+            vectorizer.analyzer == "word" and vectorizer.token_pattern != r"(?u)\b\w\w+\b"
+        ):
+            raise AssertionError("the encoders use scikit-learn's default tokens, lower-cased")
+        words = vectorizer.analyzer == "word"
+        grams: dict[int, list[tuple[str, int]]] = {n: [] for n in range(1, high + 1)}
         for term, column in vectorizer.vocabulary_.items():
-            grams[len(term.split(" "))].append((term, int(column)))
+            grams[len(term.split(" ")) if words else len(term)].append((term, int(column)))
         pool: list[str] = []
-        counts: list[int] = []
+        counts: list[int] = []  # where the n-grams of each length 1..high start in the pool
         indexes: list[int] = []
-        for n in range(low, high + 1):
+        for n in range(1, high + 1):
             counts.append(len(pool))
             for term, column in sorted(grams[n], key=lambda item: item[1]):
-                pool += term.split(" ")
+                pool += term.split(" ") if words else list(term)
                 indexes.append(column)
-        tokens = self.b.node(
-            "Tokenizer",
-            [self.lower(name)],
-            domain="com.microsoft",
-            mark=0,
-            mincharnum=1,
-            pad_value=_PAD,
-            tokenexp=WORD_TOKENS,
-        )
+        tokens = self._word_tokens(name) if words else self._padded_characters(name)
         frequencies = self.b.node(
             "TfIdfVectorizer",
             [tokens],

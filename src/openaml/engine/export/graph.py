@@ -15,10 +15,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-#: The opsets the exported graph declares: ONNX 15 (what onnxmltools supports, so that converted
-#: graphs keep their meaning), ONNX-ML 4 (tensor-valued LabelEncoder), Microsoft's contrib domain
-#: for ``Tokenizer`` (onnxruntime implements it).
-OPSETS = {"": 15, "ai.onnx.ml": 4, "com.microsoft": 1}
+#: The opsets the exported graph declares: ONNX 20 (``StringConcat``), ONNX-ML 4 (tensor-valued
+#: LabelEncoder), Microsoft's contrib domain for ``Tokenizer`` (onnxruntime implements it). The
+#: converters' graphs (opset 15) use only operators whose meaning did not change up to 20.
+OPSETS = {"": 20, "ai.onnx.ml": 4, "com.microsoft": 1}
 #: What embedded converters are asked to target.
 CONVERTER_OPSETS = {"": 15, "ai.onnx.ml": 3}
 

@@ -44,7 +44,7 @@ def learner_refusal(learner: FittedLearner) -> str | None:
             return "a CatBoost member reads categorical features, which CatBoost's ONNX export refuses"
         return None
     if isinstance(learner, NeighboursLearner) and sp.issparse(learner.model._fit_X):
-        return "a k-NN member keeps sparse training rows, which skl2onnx's k-NN converter does not take"
+        return "a k-NN member keeps sparse training rows (text), which its ONNX graph does not take"
     supported = (LogisticLearner, RidgeLearner, NeuralNetworkLearner, ForestLearner, NeighboursLearner)
     if isinstance(learner, supported):
         return None
@@ -245,7 +245,9 @@ def _neighbours(b: GraphBuilder, learner: NeighboursLearner, matrix: str) -> str
         weights = b.node("Add", [weights, b.constant(1.0)])
     else:
         exact = b.node("Cast", [b.node("Equal", [distances, b.constant(0.0)])], to=TensorProto.DOUBLE)
-        any_exact = b.node("Greater", [b.node("ReduceMax", [exact], axes=[1], keepdims=1), b.constant(0.0)])
+        any_exact = b.node(
+            "Greater", [b.node("ReduceMax", [exact, b.constant([1])], keepdims=1), b.constant(0.0)]
+        )
         weights = b.node("Where", [any_exact, exact, b.node("Div", [b.constant(1.0), distances])])
     labels = b.node("Gather", [b.constant(np.asarray(model._y)), nearest], axis=0)  # (n, k)
     if task.is_classification:
