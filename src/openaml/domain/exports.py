@@ -174,6 +174,7 @@ def _run_one(ctx: ServiceContext, context: JobContext, manifest: dict[str, Any])
         manifest = _update(ctx, manifest, FileName=name, SizeInBytes=len(content))
         _finish(ctx, manifest, EntityStatus.COMPLETED, f"Exported as {export_format}.")
     except JobCancelled:
+        _finish(ctx, manifest, EntityStatus.FAILED, f"Export stopped: MLModel {ml_model_id} was deleted.")
         raise
     except Exception as error:  # the model stays COMPLETED; only this export fails, with the reason
         if not isinstance(error, InvalidInputException):
