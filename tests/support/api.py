@@ -46,3 +46,22 @@ def signed_request(server: LiveServer, method: str, path: str, body: Any = None)
     request = AWSRequest(method=method, url=server.url + path, data=data, headers=headers)
     SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), "machinelearning", "us-east-1").add_auth(request)
     return httpx.request(method, server.url + path, content=data, headers=dict(request.headers.items()))
+
+
+def signed_json_request(server: LiveServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """Status and decoded JSON body of a SigV4-signed extension request (errors included)."""
+    import json
+    import urllib.error
+
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    headers = {"Content-Type": "application/json"} if data is not None else {}
+    request = AWSRequest(method=method, url=server.url + path, data=data, headers=headers)
+    SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), "machinelearning", "us-east-1").add_auth(request)
+    prepared = urllib.request.Request(
+        server.url + path, data=data, headers=dict(request.headers.items()), method=method
+    )
+    try:
+        with urllib.request.urlopen(prepared) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

@@ -54,6 +54,20 @@ class JobQueue:
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
 
+    def enqueue(self, job_type: str, kind: ResourceKind, resource_id: str) -> None:
+        """Queue one more job for an existing resource (work on a finished resource, e.g. a model export)."""
+        with self.metadata.session() as session:
+            session.add(
+                JobRow(
+                    job_type=job_type,
+                    resource_kind=kind.value,
+                    resource_id=resource_id,
+                    state=JobState.QUEUED.value,
+                    attempts=0,
+                    created_at=time.time(),
+                )
+            )
+
     def claim(self, worker_id: str, now: float | None = None) -> Job | AbandonedJob | None:
         """Take the oldest runnable job for ``worker_id``.
 

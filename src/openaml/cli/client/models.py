@@ -10,6 +10,7 @@ from rich.console import Group
 
 from openaml.cli.client.command import ClientContext, client_command, wait_options
 from openaml.cli.client.errors import CliError, ExitCode
+from openaml.cli.client.exports import export_command
 from openaml.cli.client.output import rows_table, status_text
 from openaml.cli.client.resources import ML_MODEL, add_common_commands, show_table, wait_for
 
@@ -272,3 +273,4 @@ def wait_command(context: ClientContext, model_id: str, timeout: float | None) -
 
 
 add_common_commands(model, ML_MODEL)
+model.add_command(export_command)
