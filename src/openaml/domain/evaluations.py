@@ -26,7 +26,6 @@ from openaml.domain.records import (
     TrainingRequest,
 )
 from openaml.domain.resources import artifact_uri, create_resource, get_usable_resource, inherited_tags
-from openaml.engine.data.ingest import read_frame
 from openaml.engine.data.schema import Attribute, DataSchema
 from openaml.engine.evaluation.alerts import DatasourceFacts, evaluation_alerts, schema_differences
 from openaml.engine.evaluation.distribution import target_distribution_from_statistics
@@ -165,7 +164,7 @@ def _evaluate(ctx: ServiceContext, started: StartedJob) -> Outcome:
     data = data_sources.open_input(ctx, data_source)
     evaluation_schema = data.schema
     schema = reading_schema(training_schema, evaluation_schema)
-    frame = read_frame(data.files, schema, data.rearrangement, require_target=True)
+    frame = data_sources.read_input_frame(ctx, dataclasses.replace(data, schema=schema), require_target=True)
     started.check_cancelled()
     trained, _ = load_model(model_directory(ctx, model.id))
     model_type = TrainingRequest.from_json(model.request).model_type

@@ -21,7 +21,6 @@ from openaml.domain.records import SGD_MODE, DataSourceSpec, IngestOutcome, Trai
 from openaml.domain.resources import artifact_uri, create_resource, get_usable_resource, inherited_tags
 from openaml.engine.automl import TrainingProgress, train_automl
 from openaml.engine.automl.parameters import AutoMLParameters
-from openaml.engine.data.ingest import read_frame
 from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainingCancelled, save_model
 from openaml.engine.recipes import parse_recipe
@@ -207,7 +206,7 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
     statistics = data_sources.load_statistics(ctx, data_source)
     check_schema_fits(schema, model_type, data_source.id, statistics, ctx.settings.max_classes)
     request = _read_recipe(ctx, request)  # rows stored before recipes were read at request time
-    frame = read_frame(data.files, schema, data.rearrangement, require_target=True)
+    frame = data_sources.read_input_frame(ctx, data, require_target=True)
     started.check_cancelled()
 
     def progress(update: TrainingProgress | str) -> None:
