@@ -80,7 +80,9 @@ def connect(settings: ClusterSettings) -> Iterator[Cluster]:
     try:
         yield Cluster(client, settings)
     finally:
-        client.close(timeout=settings.timeout_seconds)
+        # A client whose scheduler is gone cannot close cleanly; that must not hide why the job failed.
+        with contextlib.suppress(Exception):
+            client.close(timeout=settings.timeout_seconds)
 
 
 class Cluster:
@@ -137,7 +139,7 @@ class Cluster:
                 reported = done
                 on_done(done)
             if done == len(futures):
-                return [future.result() for future in futures]
+                return [self._result(future) for future in futures]
             if should_stop is not None and should_stop():
                 raise ClusterStopped()
             if self._client.status == "running":
@@ -151,6 +153,23 @@ class Cluster:
                     "scheduler and create the resource again."
                 )
             time.sleep(POLL_SECONDS)
+
+    def _result(self, future: Any) -> Any:
+        """A finished task's result; a task the scheduler gave up on fails the job with a message."""
+        from distributed import KilledWorker
+
+        if future.status == "cancelled":  # the client lost its scheduler (or the task was cancelled)
+            raise ClusterUnavailable(
+                f"The connection to the Dask scheduler at {self._settings.scheduler} was lost while the job "
+                "ran, so the job was stopped. Check the scheduler, then create the resource again."
+            )
+        try:
+            return future.result()
+        except KilledWorker as exc:
+            raise ClusterUnavailable(
+                f"A Dask task of this job killed every worker that ran it ({exc}); a worker likely ran out "
+                "of memory. Give the workers more memory or split the data into smaller files."
+            ) from exc
 
     def _cancel(self, futures: list[Any]) -> None:
         if self._client.status == "running":
