@@ -102,8 +102,8 @@ def _assert_same_statistics(ours: dict[str, Any], theirs: dict[str, Any]) -> Non
             assert correlation["value"] == pytest.approx(expected_correlation["value"], abs=1e-9)
 
 
-def _run_everything(ml: Any, bucket: str, tag: str) -> dict[str, Any]:
-    """Ingest, train, evaluate and batch-predict on one server; what each step produced."""
+def _start_everything(ml: Any, bucket: str, tag: str) -> None:
+    """Ask one server to ingest, train, evaluate and batch-predict (the jobs wait for each other)."""
     train, test, unlabelled = f"ds-train-{tag}", f"ds-test-{tag}", f"ds-in-{tag}"
     _datasource(ml, train, f"s3://{bucket}/train/", '{"percentBegin": 0, "percentEnd": 70}')
     _datasource(ml, test, f"s3://{bucket}/train/", '{"percentBegin": 70, "percentEnd": 100}')
@@ -121,8 +121,12 @@ def _run_everything(ml: Any, bucket: str, tag: str) -> dict[str, Any]:
         BatchPredictionDataSourceId=unlabelled,
         OutputUri=f"s3://{bucket}/out-{tag}/",
     )
+
+
+def _finished_everything(ml: Any, tag: str) -> dict[str, Any]:
+    """What each step of :func:`_start_everything` produced, once all are done."""
     done = {
-        "train": finished(lambda: ml.get_data_source(DataSourceId=train)),
+        "train": finished(lambda: ml.get_data_source(DataSourceId=f"ds-train-{tag}")),
         "model": finished(lambda: ml.get_ml_model(MLModelId=f"ml-{tag}")),
         "evaluation": finished(lambda: ml.get_evaluation(EvaluationId=f"ev-{tag}")),
         "batch": finished(lambda: ml.get_batch_prediction(BatchPredictionId=f"bp-{tag}")),
@@ -142,8 +146,10 @@ def test_jobs_on_the_cluster_match_the_local_jobs(
     _upload_parts(server_s3, bucket, "train", labelled=True)
     _upload_parts(server_s3, bucket, "score", labelled=False)
 
-    local = _run_everything(ml, bucket, "local")
-    remote = _run_everything(dask_server.client(), bucket, "dask")
+    _start_everything(ml, bucket, "local")
+    _start_everything(dask_server.client(), bucket, "dask")  # both servers work at the same time
+    local = _finished_everything(ml, "local")
+    remote = _finished_everything(dask_server.client(), "dask")
 
     _assert_same_statistics(_statistics(dask_server, "ds-train-dask"), _statistics(server, "ds-train-local"))
     for key in ("NumberOfFiles", "DataSizeInBytes"):
