@@ -95,7 +95,7 @@ def _train(
     report = ProgressReporter(budget, metric, progress)
     report("preparing")
     inputs = _prepare_search(frame, y, attributes, model_type, params, budget, metric)
-    setup = inputs.setup
+    setup, notes = inputs.setup, inputs.notes
     preparation_seconds = budget.elapsed()
 
     search = Search(setup, report)
@@ -140,7 +140,8 @@ def _train(
         training_rows=len(y),
         search_rows=task.n_rows,
         timings=timings,
-        warnings=tuple(filter(None, [split_check.warning(plan.description) if split_check else None])),
+        warnings=notes
+        + tuple(filter(None, [split_check.warning(plan.description) if split_check else None])),
         split_check=split_check.to_dict() if split_check else None,
     )
 
@@ -151,6 +152,8 @@ class _SearchInputs:
 
     setup: SearchSetup
     encoders: dict[Encoding, FeatureEncoder]
+    #: Why families were left out (shown with the leaderboard's warnings).
+    notes: tuple[str, ...] = ()
 
 
 def _prepare_search(
@@ -165,7 +168,7 @@ def _prepare_search(
     """Subsample the rows for the search, fit the encoders and plan the validation."""
     search_rows = stratified_sample(y, model_type, params.search_row_limit, params.seed)
     subsampled = len(search_rows) < len(y)
-    families = [FAMILIES[name] for name in params.algorithms]
+    families, notes = _families_that_scale([FAMILIES[name] for name in params.algorithms], len(y))
     started = time.monotonic()
     search_frame = frame.iloc[search_rows] if subsampled else frame
     encoders, matrices = _encode(search_frame, attributes, {family.encoding for family in families})
@@ -193,7 +196,24 @@ def _prepare_search(
         fixed_reserve=encoding_seconds * refit_scale * _ENCODING_SAFETY if subsampled else 0.0,
         random_split=random_split,
     )
-    return _SearchInputs(setup, encoders)
+    return _SearchInputs(setup, encoders, notes)
+
+
+def _families_that_scale(families: list[Family], rows: int) -> tuple[list[Family], tuple[str, ...]]:
+    """The families whose refit on ``rows`` records fits one machine, and a note for each one left out.
+
+    When none would be left, all are kept (the caller asked for them alone).
+    """
+    kept = [f for f in families if f.max_training_rows is None or rows <= f.max_training_rows]
+    if not kept:
+        return families, ()
+    notes = tuple(
+        f"{family.name} was not tried: {rows:,} training records are more than it is refit on "
+        f"({family.max_training_rows:,})."
+        for family in families
+        if family not in kept
+    )
+    return kept, notes
 
 
 def _model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribute, ...]:
