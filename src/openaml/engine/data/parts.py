@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.files import DataFile
-from openaml.engine.data.ingest import IngestReport, first_reasons, iter_typed_batches
+from openaml.engine.data.ingest import IngestReport, first_reasons, iter_typed_batches, prefetched
 from openaml.engine.data.reading import DEFAULT_BLOCK_SIZE, count_records
 from openaml.engine.data.rearrangement import Rearrangement
 from openaml.engine.data.schema import DataSchema
@@ -96,7 +96,8 @@ def ingest_part(
     )
     result = PartIngest(0, 0, 0, [], statistics)
     try:
-        for batch in _batches(part, schema, rearrangement, options, limits.max_logged_invalid, limits):
+        batches = _batches(part, schema, rearrangement, options, limits.max_logged_invalid, limits)
+        for batch in prefetched(batches):  # reading overlaps with statistics, as in one pass
             result.records += batch.records
             result.invalid += batch.invalid_records
             result.valid += int(batch.valid.sum())
