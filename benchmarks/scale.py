@@ -129,6 +129,7 @@ def run_stage(stage: str, mode: str, folder: Path, args: argparse.Namespace) -> 
     from openaml.engine.models.artifact import load_model, save_model
 
     files = [DataFile.from_path(path) for path in sorted(folder.glob("part-*.csv"))]
+    models = Path(args.model_dir) if args.model_dir else folder
     schema = resolve_schema(files, None, target_attribute_name=TARGET, row_id="id")
     memory = PeakMemory().__enter__()
     cluster = None
@@ -161,9 +162,9 @@ def run_stage(stage: str, mode: str, folder: Path, args: argparse.Namespace) -> 
         result = train_automl(frame, schema, ModelType.BINARY, params)
         records = len(frame)
         extra["validation_score"] = result.validation_score
-        save_model(result.model, folder / f"model-{mode}", {"rows": records})
+        save_model(result.model, models / f"model-{mode}", {"rows": records})
     else:
-        model, _ = load_model(folder / "model-local")
+        model, _ = load_model(models / "model-local")
         model_schema = schema
         outputs = folder / f"out-{mode}"
         outputs.mkdir(exist_ok=True)
@@ -228,6 +229,12 @@ def main() -> None:
     parser.add_argument("--dask-workers", type=int, default=2)
     parser.add_argument("--stages", nargs="+", default=["ingest", "train", "batch"])
     parser.add_argument("--modes", nargs="+", default=["local", "dask"])
+    parser.add_argument(
+        "--model-dir",
+        default=None,
+        help="where training saves its models and batch loads model-local (default: the data folder); "
+        "lets a batch run at many rows reuse a model trained at fewer",
+    )
     parser.add_argument("--child", nargs=3, metavar=("STAGE", "MODE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -248,7 +255,7 @@ def main() -> None:
             )
             for stage in args.stages:
                 for mode in args.modes:
-                    if stage == "batch" and not (folder / "model-local").exists():
+                    if stage == "batch" and not (Path(args.model_dir or folder) / "model-local").exists():
                         continue
                     command = [
                         sys.executable,
@@ -261,6 +268,7 @@ def main() -> None:
                         str(args.budget),
                         "--dask-workers",
                         str(args.dask_workers),
+                        *(["--model-dir", args.model_dir] if args.model_dir else []),
                     ]
                     done = subprocess.run(command, capture_output=True, text=True, check=False)
                     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
