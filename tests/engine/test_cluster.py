@@ -53,3 +53,37 @@ def test_an_unreachable_scheduler_is_named_in_the_error() -> None:
         connect(ClusterSettings(address, timeout_seconds=1)),
     ):
         pass
+
+
+_SCHEDULER_PROCESS = """
+import time
+from distributed import LocalCluster
+cluster = LocalCluster(
+    n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None
+)
+print(cluster.scheduler_address, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.dask
+def test_a_scheduler_lost_while_tasks_run_stops_the_wait_with_a_message() -> None:
+    """A scheduler killed mid-job ends the wait with ClusterUnavailable, never a job stuck forever."""
+    import subprocess
+    import sys
+    import threading
+
+    process = subprocess.Popen([sys.executable, "-c", _SCHEDULER_PROCESS], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        address = process.stdout.readline().strip()
+        with connect(ClusterSettings(address, timeout_seconds=3)) as cluster:
+            threading.Timer(1.0, process.kill).start()
+            with pytest.raises(
+                ClusterUnavailable,
+                match=r"scheduler at tcp://127\.0\.0\.1:[0-9]+ (was lost|stopped answering)",
+            ):
+                cluster.map(_slow, [1])
+    finally:
+        process.kill()
+        process.wait()

@@ -92,11 +92,6 @@ class Cluster:
         self._client = client
         self._settings = settings
 
-    @property
-    def workers(self) -> int:
-        """How many workers the scheduler has now (at least 1)."""
-        return max(1, len(self._client.scheduler_info(n_workers=-1).get("workers", {})))
-
     def share(self, value: Any) -> Any:
         """``value`` sent once to every worker; pass the result to :meth:`map` instead of the value."""
         return self._client.scatter(value, broadcast=True, hash=False)
