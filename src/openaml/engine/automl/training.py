@@ -285,7 +285,10 @@ def _prepare_target(
         labels = values[present].astype(str).to_numpy()
         classes = _ordered_labels(np.unique(labels))
         y = pd.Series(labels).map({label: index for index, label in enumerate(classes)}).to_numpy(np.int64)
-    rows = frame.loc[present].reset_index(drop=True)
+    # Typed frames read for training hold only rows with a target: no copy of (possibly) millions of
+    # rows then. Nothing here changes the frame in place, so sharing it with the caller is safe.
+    whole = bool(present.all()) and frame.index.equals(pd.RangeIndex(len(frame)))
+    rows = frame if whole else frame.loc[present].reset_index(drop=True)
     _check_training_rows(y, model_type, target)
     return rows, y, classes
 
