@@ -96,12 +96,16 @@ def read_frame_on_cluster(
     rearrangement: Rearrangement | None,
     *,
     require_target: bool,
+    should_stop: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
-    """All valid selected records as one typed frame, each file read and typed on a worker."""
+    """All valid selected records as one typed frame, each file read and typed on a worker.
+
+    Raises :class:`~openaml.engine.cluster.ClusterStopped` when ``should_stop`` turns true.
+    """
     options = ValidationOptions(require_target=require_target)
     with connect(settings) as cluster:
         parts = _plan(cluster, files, schema, rearrangement)
-        tables = cluster.map(read_part, parts, schema, rearrangement, options)
+        tables = cluster.map(read_part, parts, schema, rearrangement, options, should_stop=should_stop)
     for table in tables:
         if isinstance(table, str):
             raise DataError(table)

@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Outcome, StartedJob, run_job
 from openaml.domain.records import DataSourceSpec, IngestOutcome, SchemaHints, parse_schema_or_hints
 from openaml.domain.resources import artifact_uri, create_resource
+from openaml.engine.cluster import ClusterStopped
 from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile, FileFormat
 from openaml.engine.data.inference import generated_names, looks_like_header
@@ -35,7 +37,7 @@ from openaml.engine.data.schema import DataSchema
 from openaml.engine.data.sql import snapshot_sql_query
 from openaml.entities import Caller, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
-from openaml.jobs.worker import JobContext
+from openaml.jobs.worker import JobCancelled, JobContext
 from openaml.progress import JobProgress
 
 log = logging.getLogger(__name__)
@@ -65,15 +67,30 @@ def open_input(ctx: ServiceContext, data_source: Resource) -> DataInput:
     )
 
 
-def read_input_frame(ctx: ServiceContext, data: DataInput, *, require_target: bool) -> pd.DataFrame:
+def read_input_frame(
+    ctx: ServiceContext,
+    data: DataInput,
+    *,
+    require_target: bool,
+    should_stop: Callable[[], bool] | None = None,
+) -> pd.DataFrame:
     """All valid selected records of a datasource as one typed frame (contract 2), read by the job
-    worker, or file by file on the Dask cluster when one is configured."""
+    worker, or file by file on the Dask cluster when one is configured (whose tasks are cancelled,
+    and :class:`JobCancelled` raised, when ``should_stop`` turns true)."""
     cluster = cluster_settings(ctx)
     if cluster is None:
         return read_frame(data.files, data.schema, data.rearrangement, require_target=require_target)
-    return read_frame_on_cluster(
-        cluster, data.files, data.schema, data.rearrangement, require_target=require_target
-    )
+    try:
+        return read_frame_on_cluster(
+            cluster,
+            data.files,
+            data.schema,
+            data.rearrangement,
+            require_target=require_target,
+            should_stop=should_stop,
+        )
+    except ClusterStopped as exc:
+        raise JobCancelled("the job was cancelled while its data was read on the Dask cluster") from exc
 
 
 def _read_schema(ctx: ServiceContext, spec: DataSourceSpec) -> DataSourceSpec:

@@ -164,7 +164,9 @@ def _evaluate(ctx: ServiceContext, started: StartedJob) -> Outcome:
     data = data_sources.open_input(ctx, data_source)
     evaluation_schema = data.schema
     schema = reading_schema(training_schema, evaluation_schema)
-    frame = data_sources.read_input_frame(ctx, dataclasses.replace(data, schema=schema), require_target=True)
+    frame = data_sources.read_input_frame(
+        ctx, dataclasses.replace(data, schema=schema), require_target=True, should_stop=started.should_stop
+    )
     started.check_cancelled()
     trained, _ = load_model(model_directory(ctx, model.id))
     model_type = TrainingRequest.from_json(model.request).model_type

@@ -206,7 +206,7 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
     statistics = data_sources.load_statistics(ctx, data_source)
     check_schema_fits(schema, model_type, data_source.id, statistics, ctx.settings.max_classes)
     request = _read_recipe(ctx, request)  # rows stored before recipes were read at request time
-    frame = data_sources.read_input_frame(ctx, data, require_target=True)
+    frame = data_sources.read_input_frame(ctx, data, require_target=True, should_stop=started.should_stop)
     started.check_cancelled()
 
     def progress(update: TrainingProgress | str) -> None:
