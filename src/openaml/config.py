@@ -217,6 +217,29 @@ SETTINGS: tuple[Setting, ...] = (
         32 * 1024,
         "Largest request line plus headers (bytes); a longer head is answered 431 and the connection closed.",
     ),
+    Setting(
+        "dask_scheduler",
+        "str",
+        None,
+        "Address of an existing Dask `distributed` scheduler (e.g. tcp://10.0.0.5:8786). When set, "
+        "datasource ingest and statistics, the training data read and batch predictions run per input "
+        "file on its workers (see docs/scale.md); unset, everything runs in the job worker as before.",
+    ),
+    Setting(
+        "dask_timeout_seconds",
+        "float",
+        30.0,
+        "How long a job waits to connect to the Dask scheduler, or for a lost scheduler to come back, "
+        "before it fails with a message saying so.",
+    ),
+    Setting(
+        "dask_retries",
+        "int",
+        2,
+        "How often a Dask task that raised an unexpected error (e.g. a dropped S3 connection) is run "
+        "again. A task whose worker died is rescheduled by the scheduler itself "
+        "(distributed.scheduler.allowed-failures).",
+    ),
     Setting("log_level", "str", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
 )
 
@@ -309,6 +332,9 @@ class SettingValues:
     max_request_bytes: int
     header_timeout_seconds: float
     max_header_bytes: int
+    dask_scheduler: str | None
+    dask_timeout_seconds: float
+    dask_retries: int
     log_level: str
     # --- end of generated declarations ---
 

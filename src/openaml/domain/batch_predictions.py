@@ -18,6 +18,7 @@ import logging
 import time
 
 from openaml.domain import data_sources
+from openaml.domain.cluster import cluster_settings, score_on_cluster
 from openaml.domain.context import ServiceContext
 from openaml.domain.explanations import write_batch_explanations
 from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
@@ -31,6 +32,7 @@ from openaml.domain.records import (
 )
 from openaml.domain.resources import create_resource, get_usable_resource, inherited_tags
 from openaml.engine.batch import ScoringStopped, manifest_json, score_files, scoring_schema
+from openaml.engine.batch.parts import ScoringPlan
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.files import DataFile
 from openaml.engine.explain.sidecar import sidecar_uri
@@ -194,22 +196,41 @@ def _score(ctx: ServiceContext, started: StartedJob) -> Outcome:
     def output_name(file: DataFile) -> str:
         return result_uri(output_uri, batch.id, file.uri)
 
-    result = score_files(
-        files,
-        data.schema,
-        trained,
-        trained_outcome.schema,
-        model_type=TrainingRequest.from_json(model.request).model_type,
-        classes=trained.classes,
-        score_threshold=trained_outcome.score_threshold,
-        rearrangement=data.rearrangement,
-        open_output=ctx.objects.open_write,
-        output_name_for=output_name,
-        workers=SCORING_THREADS,
-        should_stop=started.should_stop,
-        progress=progress,
-        max_logged_invalid=MAX_LOGGED_INVALID,
-    )
+    cluster = cluster_settings(ctx)
+    if cluster is not None:
+        plan = ScoringPlan(
+            schema=data.schema,
+            model_schema=trained_outcome.schema,
+            model_type=TrainingRequest.from_json(model.request).model_type,
+            classes=trained.classes,
+            score_threshold=trained_outcome.score_threshold,
+            rearrangement=data.rearrangement,
+            open_output=ctx.objects.open_write,
+            max_logged_invalid=MAX_LOGGED_INVALID,
+        )
+        outputs = [output_name(file) for file in files]
+        for uri in outputs:  # checked here too: the workers' store checks them again before writing
+            ctx.objects.resolve(uri)
+        result = score_on_cluster(
+            cluster, files, outputs, plan, trained, progress=progress, should_stop=started.should_stop
+        )
+    else:
+        result = score_files(
+            files,
+            data.schema,
+            trained,
+            trained_outcome.schema,
+            model_type=TrainingRequest.from_json(model.request).model_type,
+            classes=trained.classes,
+            score_threshold=trained_outcome.score_threshold,
+            rearrangement=data.rearrangement,
+            open_output=ctx.objects.open_write,
+            output_name_for=output_name,
+            workers=SCORING_THREADS,
+            should_stop=started.should_stop,
+            progress=progress,
+            max_logged_invalid=MAX_LOGGED_INVALID,
+        )
     started.check_cancelled()  # a batch prediction deleted while scoring must not look complete
     explained, explanation_lines = write_batch_explanations(
         ctx,

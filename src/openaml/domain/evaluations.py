@@ -27,7 +27,6 @@ from openaml.domain.records import (
     TrainingRequest,
 )
 from openaml.domain.resources import artifact_uri, create_resource, get_usable_resource, inherited_tags
-from openaml.engine.data.ingest import read_frame
 from openaml.engine.data.schema import Attribute, DataSchema
 from openaml.engine.drift.report import compare_frames
 from openaml.engine.evaluation.alerts import DatasourceFacts, evaluation_alerts, schema_differences
@@ -169,7 +168,9 @@ def _evaluate(ctx: ServiceContext, started: StartedJob) -> Outcome:
     data = data_sources.open_input(ctx, data_source)
     evaluation_schema = data.schema
     schema = reading_schema(training_schema, evaluation_schema)
-    frame = read_frame(data.files, schema, data.rearrangement, require_target=True)
+    frame = data_sources.read_input_frame(
+        ctx, dataclasses.replace(data, schema=schema), require_target=True, should_stop=started.should_stop
+    )
     started.check_cancelled()
     trained, _ = load_model(model_directory(ctx, model.id))
     model_type = TrainingRequest.from_json(model.request).model_type

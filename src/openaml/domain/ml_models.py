@@ -23,7 +23,6 @@ from openaml.domain.resources import create_resource, get_usable_resource, inher
 from openaml.engine.automl import TrainingProgress, train_automl
 from openaml.engine.automl.lineage import check_compatible_schema
 from openaml.engine.automl.parameters import AutoMLParameters
-from openaml.engine.data.ingest import read_frame
 from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainingCancelled, save_model
 from openaml.engine.recipes import parse_recipe
@@ -205,7 +204,7 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
     parent = model_updates.parent_of(ctx, request)
     if parent is not None:
         check_compatible_schema(model_updates.parent_schema(parent), schema, parent.id, data_source.id)
-    frame = read_frame(data.files, schema, data.rearrangement, require_target=True)
+    frame = data_sources.read_input_frame(ctx, data, require_target=True, should_stop=started.should_stop)
     started.check_cancelled()
 
     def progress(update: TrainingProgress | str) -> None:

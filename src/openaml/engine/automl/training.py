@@ -104,6 +104,7 @@ def _train(
     setup = dataclasses.replace(
         inputs.setup, start_from=tuple((member.family, member.config) for member in start_from)
     )
+    notes = inputs.notes
     preparation_seconds = budget.elapsed()
 
     search = Search(setup, report)
@@ -148,7 +149,8 @@ def _train(
         training_rows=len(y),
         search_rows=task.n_rows,
         timings=timings,
-        warnings=tuple(filter(None, [split_check.warning(plan.description) if split_check else None])),
+        warnings=notes
+        + tuple(filter(None, [split_check.warning(plan.description) if split_check else None])),
         split_check=split_check.to_dict() if split_check else None,
         members=member_specs(chosen, members),
     )
@@ -177,6 +179,8 @@ class _SearchInputs:
 
     setup: SearchSetup
     encoders: dict[Encoding, FeatureEncoder]
+    #: Why families were left out (shown with the leaderboard's warnings).
+    notes: tuple[str, ...] = ()
 
 
 def _prepare_search(
@@ -191,7 +195,7 @@ def _prepare_search(
     """Subsample the rows for the search, fit the encoders and plan the validation."""
     search_rows = stratified_sample(y, model_type, params.search_row_limit, params.seed)
     subsampled = len(search_rows) < len(y)
-    families = [FAMILIES[name] for name in params.algorithms]
+    families, notes = _families_that_scale([FAMILIES[name] for name in params.algorithms], len(y))
     started = time.monotonic()
     search_frame = frame.iloc[search_rows] if subsampled else frame
     encoders, matrices = encode(search_frame, attributes, {family.encoding for family in families})
@@ -219,7 +223,24 @@ def _prepare_search(
         fixed_reserve=encoding_seconds * refit_scale * _ENCODING_SAFETY if subsampled else 0.0,
         random_split=random_split,
     )
-    return _SearchInputs(setup, encoders)
+    return _SearchInputs(setup, encoders, notes)
+
+
+def _families_that_scale(families: list[Family], rows: int) -> tuple[list[Family], tuple[str, ...]]:
+    """The families whose refit on ``rows`` records fits one machine, and a note for each one left out.
+
+    When none would be left, all are kept (the caller asked for them alone).
+    """
+    kept = [f for f in families if f.max_training_rows is None or rows <= f.max_training_rows]
+    if not kept:
+        return families, ()
+    notes = tuple(
+        f"{family.name} was not tried: {rows:,} training records are more than it is refit on "
+        f"({family.max_training_rows:,})."
+        for family in families
+        if family not in kept
+    )
+    return kept, notes
 
 
 def model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribute, ...]:
@@ -291,7 +312,10 @@ def prepare_target(
         labels = values[present].astype(str).to_numpy()
         classes = _ordered_labels(np.unique(labels))
         y = pd.Series(labels).map({label: index for index, label in enumerate(classes)}).to_numpy(np.int64)
-    rows = frame.loc[present].reset_index(drop=True)
+    # Typed frames read for training hold only rows with a target: no copy of (possibly) millions of
+    # rows then. Nothing here changes the frame in place, so sharing it with the caller is safe.
+    whole = bool(present.all()) and frame.index.equals(pd.RangeIndex(len(frame)))
+    rows = frame if whole else frame.loc[present].reset_index(drop=True)
     _check_training_rows(y, model_type, target)
     return rows, y, classes
 

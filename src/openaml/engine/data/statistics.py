@@ -33,6 +33,10 @@ The result is the statistics JSON of the project's contract (``version`` 1). How
   the target and the presence of one of the attribute's 100 most frequent tokens. A CATEGORICAL target
   keeps its 100 most frequent classes. Records whose target is missing are left out. It is null for the
   target, the rowId, and when there is no target.
+* Statistics computed per file on Dask workers are merged (:meth:`StatisticsAccumulator.merge`): every
+  figure keeps its guarantee, the record sample is drawn from all files alike (row keys hash the
+  file's number and the record's position in it), and histogram bins may differ from a one-pass
+  run by the values within 1/1024 of the range of a bin edge (see :mod:`.sketches`).
 * ``target.distribution``: the target's value counts (BINARY as ``"0"``/``"1"``); for a NUMERIC target
   the counts of its values when it has at most 100 distinct values, else empty (see ``numeric``).
 """
@@ -72,6 +76,8 @@ _MI_CATEGORIES = 20
 _MI_TEXT_TOKENS = 100
 _SAMPLE_TEXT_CHARS = 256
 _SEQUENCE_BASE = np.uint64(0x100000001B3)
+#: Record positions of part ``p`` start at ``p << 40`` (a part may hold up to 2**40 records).
+_PART_POSITION_BITS = 40
 
 IntArray = npt.NDArray[np.int64]
 Float64Array = npt.NDArray[np.float64]
@@ -119,6 +125,17 @@ class _AttributeStats:
     def _add_present(self, present: pa.Array) -> None:
         self.distinct.add(hash_strings(pc.unique(present) if self.distinct.is_exact else present))
 
+    def merge(self, other: _AttributeStats) -> None:
+        """Take in ``other``, the same attribute's statistics over other records."""
+        self.count += other.count
+        self.missing += other.missing
+        self.invalid += other.invalid
+        self.distinct.merge(other.distinct)
+        self._merge_more(other)
+
+    def _merge_more(self, other: Any) -> None:
+        """Merge the type-specific accumulators (``other`` is of this class)."""
+
     def result(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -152,6 +169,17 @@ class _NumericStats(_AttributeStats):
                 self.values[value] = self.values.get(value, 0) + count
             if len(self.values) > MAX_TARGET_CLASSES:
                 self.values = None
+
+    def _merge_more(self, other: _NumericStats) -> None:
+        self.moments.merge(other.moments)
+        self.histogram.merge(other.histogram)
+        if self.values is None or other.values is None:
+            self.values = None
+            return
+        for value, count in other.values.items():
+            self.values[value] = self.values.get(value, 0) + count
+        if len(self.values) > MAX_TARGET_CLASSES:
+            self.values = None
 
     def numeric(self, sample: Float64Array | None) -> dict[str, Any]:
         moments = self.moments
@@ -195,6 +223,9 @@ class _BinaryStats(_AttributeStats):
     def _add_present(self, present: pa.Array) -> None:
         self.ones += int(np.count_nonzero(present.to_numpy() == 1.0))
 
+    def _merge_more(self, other: _BinaryStats) -> None:
+        self.ones += other.ones
+
     def top_values(self) -> list[dict[str, Any]]:
         counts = [("1", self.ones), ("0", self.count - self.ones)]
         return [{"value": v, "count": c} for v, c in sorted(counts, key=lambda item: -item[1]) if c]
@@ -215,6 +246,9 @@ class _CategoricalStats(_AttributeStats):
         values = counts.field("values")
         self.values.add(values.to_pylist(), counts.field("counts").to_pylist())
         self.distinct.add(hash_strings(values))
+
+    def _merge_more(self, other: _CategoricalStats) -> None:
+        self.values.merge(other.values)
 
     def top_values(self, limit: int = TOP_VALUES) -> list[dict[str, Any]]:
         return [{"value": value, "count": count} for value, count in self.values.most_common(limit)]
@@ -264,6 +298,20 @@ class _TextStats(_AttributeStats):
         self.shortest_token = shortest
         self.longest_token = max(self.longest_token, lengths["max"])
 
+    def _merge_more(self, other: _TextStats) -> None:
+        self.token_counts.merge(other.token_counts)
+        self.token_records.merge(other.token_records)
+        self.distinct_tokens.merge(other.distinct_tokens)
+        self.tokens += other.tokens
+        self.per_record.merge(other.per_record)
+        if other.shortest_token is not None:
+            self.shortest_token = (
+                other.shortest_token
+                if self.shortest_token is None
+                else min(self.shortest_token, other.shortest_token)
+            )
+        self.longest_token = max(self.longest_token, other.longest_token)
+
     def text(self) -> dict[str, Any]:
         records = dict(self.token_records.most_common(len(self.token_records)))
         return {
@@ -281,8 +329,10 @@ class _TextStats(_AttributeStats):
 class StatisticsAccumulator:
     """Collects the statistics of a datasource from its typed batches, in bounded memory."""
 
-    def __init__(self, schema: DataSchema, limits: StatisticsLimits | None = None) -> None:
+    def __init__(self, schema: DataSchema, limits: StatisticsLimits | None = None, *, part: int = 0) -> None:
+        """``part`` numbers the accumulators whose results will be merged (one per file on a cluster)."""
         self._schema = schema
+        self._first_position = part << _PART_POSITION_BITS
         limits = limits or StatisticsLimits.for_schema(schema)
         self._stats = {a.name: self._new_stats(a.name, a.type, limits) for a in schema.attributes}
         self._records = 0
@@ -313,13 +363,23 @@ class StatisticsAccumulator:
         for name, stats in self._stats.items():
             stats.add(valid.column(name))
         if self._sampled and valid.num_rows:
-            positions = np.arange(self._valid, self._valid + valid.num_rows, dtype=np.int64)
+            first = self._first_position + self._valid
+            positions = np.arange(first, first + valid.num_rows, dtype=np.int64)
             self._sample.add(valid.select(self._sampled), positions)
         self._valid += valid.num_rows
 
     def sample(self) -> pa.Table | None:
         """The uniform sample of valid records (every attribute but the rowId), None when none was valid."""
         return self._sample.rows()
+
+    def merge(self, other: StatisticsAccumulator) -> None:
+        """Take in ``other``: the same schema's statistics over other records (another ``part``)."""
+        self._records += other._records
+        self._invalid += other._invalid
+        self._valid += other._valid
+        for name, stats in self._stats.items():
+            stats.merge(other._stats[name])
+        self._sample.merge(other._sample)
 
     def result(self) -> dict[str, Any]:
         """The statistics JSON document (a dict ready for ``json.dumps``)."""
