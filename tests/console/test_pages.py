@@ -290,6 +290,28 @@ def test_an_automl_model_shows_its_ensemble_and_not_the_sgd_defaults(
     assert "<code>openaml.timeBudgetSeconds</code>" in parameters.group(0)
 
 
+def test_a_model_trained_from_a_parent_names_it_and_the_update_mode(
+    console: ConsoleClient, server: LiveServer, long_class_model: LongClassModel
+) -> None:
+    ml = server.client()
+    child_id = f"{long_class_model.model_id}-refit"
+    ml.create_ml_model(
+        MLModelId=child_id,
+        MLModelType="MULTICLASS",
+        TrainingDataSourceId=long_class_model.data_source_id,
+        Parameters={"openaml.parentMLModelId": long_class_model.model_id},
+    )
+    deadline = time.monotonic() + 120
+    while ml.get_ml_model(MLModelId=child_id)["Status"] != "COMPLETED":
+        assert time.monotonic() < deadline, "the refit did not finish in time"
+        time.sleep(0.3)
+    page = console.get(f"/console/mlmodels/{child_id}").text
+    line = re.search(r'<p id="update-mode">(.*?)</p>', page, re.S)
+    assert line is not None, "the leaderboard names the parent"
+    assert f'href="/console/mlmodels/{long_class_model.model_id}"' in line.group(1)
+    assert "<strong>refit</strong>" in line.group(1)
+
+
 def test_an_sgd_model_shows_its_sgd_parameters(console: ConsoleClient, sgd_model: str) -> None:
     page = console.get(f"/console/mlmodels/{sgd_model}").text
     assert '<dd id="algorithm">Amazon ML&#39;s SGD model (linear)</dd>' in page

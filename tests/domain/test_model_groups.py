@@ -33,6 +33,7 @@ def group(ctx: ServiceContext, io_dir: Path) -> str:
     spec = DataSourceSpec(compute_statistics=True, location=str(data.parent) + "/", schema_text=HINTS)
     data_sources.create_data_source(ctx, CALLER, data_source_id="ds", name=None, spec=spec)
     _model(ctx, "m")
+    run_jobs(ctx)  # a parent must be COMPLETED
     _model(ctx, "m.v2", parent="m")
     run_jobs(ctx)
     return "m"

@@ -29,15 +29,16 @@ def group(server: LiveServer, ml: Any) -> dict[str, str]:
     ml.create_ml_model(
         MLModelId=group_id, MLModelType="BINARY", TrainingDataSourceId=f"{group_id}-ds", Parameters=SGD
     )
+    got = finished(lambda: ml.get_ml_model(MLModelId=group_id))  # a parent must be COMPLETED
+    assert got["Status"] == "COMPLETED", got.get("Message")
     ml.create_ml_model(
         MLModelId=f"{group_id}.v2",
         MLModelType="BINARY",
         TrainingDataSourceId=f"{group_id}-ds",
         Parameters={**SGD, "openaml.parentMLModelId": group_id},
     )
-    for model_id in (group_id, f"{group_id}.v2"):
-        got = finished(lambda m=model_id: ml.get_ml_model(MLModelId=m))
-        assert got["Status"] == "COMPLETED", got.get("Message")
+    got = finished(lambda: ml.get_ml_model(MLModelId=f"{group_id}.v2"))
+    assert got["Status"] == "COMPLETED", got.get("Message")
     return {"group": group_id, "ds": f"{group_id}-ds"}
 
 
@@ -160,7 +161,7 @@ def test_a_version_must_be_named_by_its_number_and_the_parent_must_exist(
     g = group["group"]
     for model_id, parameters, words in [
         (f"{g}.v7", {**SGD, "openaml.parentMLModelId": g}, f"{g}.v3"),
-        (f"{g}-x", {**SGD, "openaml.parentMLModelId": "no-such-model"}, "names no MLModel"),
+        (f"{g}-x", {**SGD, "openaml.parentMLModelId": "no-such-model"}, "does not exist"),
         (f"{g}-y", {**SGD, "openaml.parentMLModelId": g, "openaml.updateMode": "magic"}, "refit"),
         (f"{g}.v3", SGD, "openaml.parentMLModelId"),
     ]:

@@ -11,15 +11,17 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from openaml.domain import data_sources, model_groups
+from openaml.domain import data_sources, model_groups, model_updates
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
+from openaml.domain.model_files import leaderboard_uri as leaderboard_uri
+from openaml.domain.model_files import model_directory as model_directory
 from openaml.domain.records import SGD_MODE, DataSourceSpec, IngestOutcome, TrainingRequest
-from openaml.domain.resources import artifact_uri, create_resource, get_usable_resource, inherited_tags
+from openaml.domain.resources import create_resource, get_usable_resource, inherited_tags
 from openaml.engine.automl import TrainingProgress, train_automl
+from openaml.engine.automl.lineage import check_compatible_schema
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.data.ingest import read_frame
 from openaml.engine.data.schema import AttributeType, DataSchema
@@ -121,8 +123,11 @@ def create_ml_model(
             f"DataSource {data_source_id} was created without ComputeStatistics=true, which training needs."
         )
     request = _read_recipe(ctx, request)
+    schema = None
     if data_source.status is EntityStatus.COMPLETED:
         schema = IngestOutcome.from_details(data_source.details).schema
+    request = model_updates.prepare_update(ctx, request, schema, data_source_id)
+    if schema is not None:
         check_schema_fits(
             schema,
             model_type,
@@ -176,16 +181,6 @@ def _create(
     )
 
 
-def model_directory(ctx: ServiceContext, ml_model_id: str) -> Path:
-    path = ctx.objects.server_files.local_path(artifact_uri(ctx, KIND, ml_model_id, "model"))
-    assert path is not None, "the data directory is local"
-    return path
-
-
-def leaderboard_uri(ctx: ServiceContext, ml_model_id: str) -> str:
-    return artifact_uri(ctx, KIND, ml_model_id, "leaderboard.json")
-
-
 def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
     """Read the training data, train (AutoML or SGD), store the artifact, complete the model."""
 
@@ -232,12 +227,16 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
     statistics = data_sources.load_statistics(ctx, data_source)
     check_schema_fits(schema, model_type, data_source.id, statistics, ctx.settings.max_classes)
     request = _read_recipe(ctx, request)  # rows stored before recipes were read at request time
+    parent = model_updates.parent_of(ctx, request)
+    if parent is not None:
+        check_compatible_schema(model_updates.parent_schema(parent), schema, parent.id, data_source.id)
     frame = read_frame(data.files, schema, data.rearrangement, require_target=True)
     started.check_cancelled()
 
     def progress(update: TrainingProgress | str) -> None:
         started.progress(training_progress(update))
 
+    members: dict[str, Any] = {}
     details: dict[str, Any] = {
         "TrainingParameters": dict(request.effective_parameters),
         "Mode": request.mode,
@@ -260,15 +259,21 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
         summary = f"Trained Amazon ML's SGD model on {len(frame):,} records."
         log_lines = [f"SGD: {sgd_model.training}", f"model size: {sgd_model.size}"]
     else:
-        result = train_automl(
-            frame,
-            schema,
-            model_type,
-            request.algorithm_parameters,
-            progress=progress,
-            should_stop=started.should_stop,
-        )
+        if parent is None:
+            result = train_automl(
+                frame,
+                schema,
+                model_type,
+                request.algorithm_parameters,
+                progress=progress,
+                should_stop=started.should_stop,
+            )
+        else:
+            result = model_updates.train_from_parent(
+                ctx, parent, request, frame, schema, progress=progress, should_stop=started.should_stop
+            )
         trained = result.model
+        members = model_updates.members_metadata(result.members)
         ctx.objects.server_files.write_bytes(
             leaderboard_uri(ctx, model.id),
             json.dumps(
@@ -282,6 +287,7 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
                     "candidates": result.leaderboard,
                     "warnings": list(result.warnings),
                     "splitCheck": result.split_check,
+                    **_lineage(request),
                 }
             ).encode("utf-8"),
         )
@@ -292,9 +298,10 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
             "ValidationScore": result.validation_score,
         }
         log_lines = [f"candidate {entry}" for entry in result.leaderboard[:20]]
-        summary = (
-            f"Trained {trained.algorithm} on {len(frame):,} records: validation {result.metric_name} "
-            f"{result.validation_score:.4f} ({result.validation})."
+        summary = f"Trained {trained.algorithm} on {len(frame):,} records: " + (
+            f"validation {result.metric_name} {result.validation_score:.4f} ({result.validation})."
+            if result.validation_score is not None
+            else f"{result.validation}."
         )
     started.check_cancelled()
     size = save_model(
@@ -307,6 +314,8 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
             "trainingDataSourceId": data_source.id,
             "trainingParameters": dict(request.effective_parameters),
             "mode": request.mode,
+            **members,
+            **_lineage(request),
         },
     )
     details |= {"SizeInBytes": size, "Schema": schema.to_json(), "TrainingSeconds": started.seconds_elapsed()}
@@ -322,3 +331,15 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
             *log_lines,
         ],
     )
+
+
+def _lineage(request: TrainingRequest) -> dict[str, str]:
+    """``parentMLModelId`` and ``updateMode`` of a model trained from a parent (for its leaderboard and
+    manifest); nothing for others."""
+    effective = request.effective_parameters
+    if request.update is None or model_updates.PARENT_KEY not in effective:
+        return {}
+    return {
+        "parentMLModelId": effective[model_updates.PARENT_KEY],
+        "updateMode": effective[model_updates.UPDATE_MODE_KEY],
+    }

@@ -23,7 +23,8 @@ from openaml.engine.automl import parse_automl_parameters
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.data.rearrangement import Rearrangement, parse_data_rearrangement
 from openaml.engine.data.schema import DataSchema, parse_data_schema
-from openaml.engine.models import ModelType
+from openaml.engine.models import ModelType, ModelUpdate, parse_model_update
+from openaml.engine.models.updates import UPDATE_KEYS
 from openaml.engine.sgd import parse_sgd_parameters
 from openaml.engine.sgd.parameters import SGDParameters
 from openaml.errors import InvalidInputException
@@ -232,9 +233,9 @@ class DataSourceSpec:
 # --- models --------------------------------------------------------------------------------------
 
 
-#: ``CreateMLModel`` parameters about a model's place in its model group (``domain/model_groups.py``):
-#: checked there, echoed in ``TrainingParameters``, never handed to the training engine's parsers.
-LIFECYCLE_PARAMETERS = frozenset({"openaml.parentMLModelId", "openaml.updateMode"})
+#: ``CreateMLModel`` parameters about a model's parent and place in its model group
+#: (``domain/model_groups.py``, ``domain/model_updates.py``), echoed in ``TrainingParameters``.
+LIFECYCLE_PARAMETERS = frozenset(UPDATE_KEYS)
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,8 @@ class TrainingRequest:
     ``mode`` is ``sgd`` (Amazon ML's model: asked for with ``openaml.algorithms=sgd`` or by giving a
     recipe) or ``automl``; ``algorithm_parameters`` are the parsed settings of that mode and
     ``effective_parameters`` what ``TrainingParameters`` echoes. ``recipe_text`` is the recipe given
-    inline or read from ``recipe_location`` at request time.
+    inline or read from ``recipe_location`` at request time. ``update`` is the parent model to train
+    from, when ``openaml.parentMLModelId`` names one (see :mod:`openaml.domain.model_updates`).
     """
 
     model_type: ModelType
@@ -269,21 +271,24 @@ class TrainingRequest:
     def _parse_parameters(self) -> None:
         """Validate ``parameters`` (both namespaces, whichever mode) and fix the mode and settings."""
         sgd = parse_sgd_parameters(self.parameters)
-        effective = sgd.effective()
+        parse_model_update(self.parameters)
+        effective = sgd.effective() | {k: v for k, v in self.parameters.items() if k in UPDATE_KEYS}
         wants_sgd = self.parameters.get("openaml.algorithms", "").strip().lower() == SGD_MODE
         settings: AutoMLParameters | SGDParameters = sgd
-        lifecycle = {k: v for k, v in self.parameters.items() if k in LIFECYCLE_PARAMETERS}
         if wants_sgd or self.recipe or self.recipe_location:
             mode = SGD_MODE
         else:
             mode = AUTOML_MODE
-            training = {k: v for k, v in self.parameters.items() if k not in LIFECYCLE_PARAMETERS}
-            settings = parse_automl_parameters(training, self.model_type)
+            settings = parse_automl_parameters(self.parameters, self.model_type)
             effective |= {k: v for k, v in self.parameters.items() if k.startswith("openaml.")}
-        effective |= lifecycle
         object.__setattr__(self, "mode", mode)
         object.__setattr__(self, "algorithm_parameters", settings)
         object.__setattr__(self, "effective_parameters", effective)
+
+    @property
+    def update(self) -> ModelUpdate | None:
+        """The parent model and update mode the parameters ask for (validated at request time)."""
+        return parse_model_update(self.parameters)
 
     @property
     def seed(self) -> int:

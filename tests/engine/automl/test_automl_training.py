@@ -34,6 +34,7 @@ LEADERBOARD_KEYS = {
     "ensembleWeight",
     "status",
     "message",
+    "origin",
 }
 
 

@@ -60,6 +60,8 @@ def leaderboard_table(leaderboard: dict[str, Any]) -> Any:
         f" (top {min(len(candidates), LEADERBOARD_ROWS)} of {len(leaderboard.get('candidates', []))}"
         f" candidates, and every one of the {members} ensemble members)"
     )
+    if leaderboard.get("updateMode"):
+        title += f"; trained from {leaderboard.get('parentMLModelId')} by {leaderboard['updateMode']}"
     return rows_table(
         ["rank", "family", leaderboard.get("metric") or "score", "fit s", "weight"],
         (

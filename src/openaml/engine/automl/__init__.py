@@ -14,6 +14,9 @@ Modules:
 * :mod:`.ensemble` — greedy ensemble selection and :class:`EnsembleModel`.
 * :mod:`.training` — :func:`train_automl`, the whole run.
 * :mod:`.result` — :class:`AutoMLResult`, the leaderboard and the timings.
+* :mod:`.lineage` — a model's members as configuration (kept in its artifact) for its children.
+* :mod:`.refit` — the ``refit`` update mode: a parent's ensemble fitted again, without search.
+* :mod:`.warmstart` — the ``warmstart`` update mode: a LightGBM parent's trees boosted further.
 """
 
 from openaml.engine.automl.ensemble import EnsembleModel

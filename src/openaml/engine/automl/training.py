@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +31,7 @@ from openaml.engine.automl.ensemble import EnsembleMember, EnsembleModel, select
 from openaml.engine.automl.families import FAMILIES, Family, Task
 from openaml.engine.automl.families.base import Labels
 from openaml.engine.automl.features import Encoding, FeatureEncoder, Matrix
+from openaml.engine.automl.lineage import MemberSpec
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, build_leaderboard
 from openaml.engine.automl.search import Candidate, ProgressReporter, Search, SearchSetup
@@ -63,8 +64,12 @@ def train_automl(
     *,
     progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
+    start_from: Sequence[MemberSpec] = (),
 ) -> AutoMLResult:
     """Train an ensemble for ``schema``'s target on the typed ``frame`` within the time budget.
+
+    ``start_from`` (a parent model's members, best first) are the first configurations the search
+    tries, each as its family's first trial (the ``research`` update mode).
 
     Raises ``InvalidInputException`` for targets that do not fit ``model_type`` or a metric that
     does not apply, and :class:`~openaml.engine.models.TrainingCancelled` when ``should_stop()``
@@ -73,7 +78,7 @@ def train_automl(
     # Multi-threaded BLAS is many times slower than one thread on a busy machine (measured 10x for
     # logistic regression on 2 shared cores); tree learners get their threads explicitly instead.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _train(frame, schema, model_type, params, progress, should_stop)
+        return _train(frame, schema, model_type, params, progress, should_stop, start_from)
 
 
 def _train(
@@ -83,19 +88,22 @@ def _train(
     params: AutoMLParameters,
     progress: ProgressCallback | None,
     should_stop: Callable[[], bool] | None,
+    start_from: Sequence[MemberSpec],
 ) -> AutoMLResult:
     budget = Budget(params.budget_for(len(frame), len(schema.input_attributes)), should_stop)
     if schema.target_attribute_name is None:
         raise InvalidInputException(
             "The datasource has no targetAttributeName, so no model can be trained on it."
         )
-    attributes = _model_inputs(schema, params)
+    attributes = model_inputs(schema, params)
     metric = metric_for(params.metric, model_type)
-    frame, y, classes = _prepare_target(frame, schema.target_attribute_name, model_type)
+    frame, y, classes = prepare_target(frame, schema.target_attribute_name, model_type)
     report = ProgressReporter(budget, metric, progress)
     report("preparing")
     inputs = _prepare_search(frame, y, attributes, model_type, params, budget, metric)
-    setup = inputs.setup
+    setup = dataclasses.replace(
+        inputs.setup, start_from=tuple((member.family, member.config) for member in start_from)
+    )
     preparation_seconds = budget.elapsed()
 
     search = Search(setup, report)
@@ -116,8 +124,8 @@ def _train(
     del inputs, setup, search
     if len(y) > task.n_rows:  # the search saw a subsample: encode all rows for the refit
         del matrices
-        encoders, matrices = _encode(frame, attributes, set(_encodings(chosen)))
-    members = _refit(chosen, matrices, y, dataclasses.replace(task, n_rows=len(y)), budget)
+        encoders, matrices = encode(frame, attributes, set(_encodings(chosen)))
+    members = refit_members(chosen, matrices, y, dataclasses.replace(task, n_rows=len(y)), budget)
     model = EnsembleModel(model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members)
     timings = AutoMLTimings(
         budget_seconds=budget.seconds,
@@ -142,6 +150,24 @@ def _train(
         timings=timings,
         warnings=tuple(filter(None, [split_check.warning(plan.description) if split_check else None])),
         split_check=split_check.to_dict() if split_check else None,
+        members=member_specs(chosen, members),
+    )
+
+
+def member_specs(
+    chosen: list[tuple[Candidate, float]], members: list[EnsembleMember]
+) -> tuple[MemberSpec, ...]:
+    """The refit members as configuration, in the ensemble's order, with their final weights."""
+    by_number = {candidate.number: candidate for candidate, _ in chosen}
+    return tuple(
+        MemberSpec(
+            family=member.family,
+            weight=member.weight,
+            config=dict(by_number[member.candidate].config),
+            refit_config=dict(by_number[member.candidate].refit_config),
+            candidate=member.candidate,
+        )
+        for member in members
     )
 
 
@@ -168,7 +194,7 @@ def _prepare_search(
     families = [FAMILIES[name] for name in params.algorithms]
     started = time.monotonic()
     search_frame = frame.iloc[search_rows] if subsampled else frame
-    encoders, matrices = _encode(search_frame, attributes, {family.encoding for family in families})
+    encoders, matrices = encode(search_frame, attributes, {family.encoding for family in families})
     encoding_seconds = time.monotonic() - started
     y_search = y[search_rows]
     tree_encoder = encoders.get(Encoding.TREE)
@@ -176,7 +202,7 @@ def _prepare_search(
     n_classes = 0 if model_type is ModelType.REGRESSION else int(np.max(y)) + 1
     task = Task.describe(model_type, y_search, n_classes, len(attributes), params.seed, categorical)
     folds = choose_folds(len(y_search), len(attributes), params.validation_folds)
-    plan, random_split = _plan(search_frame, y_search, model_type, params, folds)
+    plan, random_split = plan_validation_split(search_frame, y_search, model_type, params, folds)
     refit_scale = len(y) / len(y_search)
     setup = SearchSetup(
         families=[family for family in families if family.applicable(task)] or families,
@@ -196,7 +222,7 @@ def _prepare_search(
     return _SearchInputs(setup, encoders)
 
 
-def _model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribute, ...]:
+def model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribute, ...]:
     """The attributes the models learn from: the schema's inputs less the group attribute.
 
     Raises ``InvalidInputException`` when a group or time attribute is not an attribute of the schema
@@ -215,7 +241,7 @@ def _model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribu
     return attributes
 
 
-def _plan(
+def plan_validation_split(
     frame: pd.DataFrame, y: Labels, model_type: ModelType, params: AutoMLParameters, folds: int
 ) -> tuple[ValidationPlan, ValidationPlan | None]:
     """The validation plan and, when it keeps groups or time apart, a random holdout to compare."""
@@ -236,7 +262,7 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), dtype=object)
 
 
-def _prepare_target(
+def prepare_target(
     frame: pd.DataFrame, target: str, model_type: ModelType
 ) -> tuple[pd.DataFrame, Labels, tuple[str, ...] | None]:
     """Rows with a usable target, the encoded target and the class labels."""
@@ -297,9 +323,10 @@ def _check_training_rows(y: Labels, model_type: ModelType, target: str) -> None:
         )
 
 
-def _encode(
+def encode(
     frame: pd.DataFrame, attributes: tuple[Attribute, ...], encodings: set[Encoding]
 ) -> tuple[dict[Encoding, FeatureEncoder], dict[Encoding, Matrix]]:
+    """Encoders for ``encodings`` fitted on ``frame``, and ``frame``'s matrix in each encoding."""
     encoders = {encoding: FeatureEncoder(attributes, encoding).fit(frame) for encoding in sorted(encodings)}
     return encoders, {encoding: encoder.transform(frame) for encoding, encoder in encoders.items()}
 
@@ -343,7 +370,7 @@ def _raise_no_candidate(candidates: list[Candidate]) -> None:
     raise InternalServerException(f"Every candidate model failed to train: {'; '.join(reasons)}")
 
 
-def _refit(
+def refit_members(
     chosen: list[tuple[Candidate, float]],
     matrices: dict[Encoding, Matrix],
     y: Labels,

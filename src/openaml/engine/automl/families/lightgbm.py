@@ -1,12 +1,14 @@
 """Gradient-boosted trees with LightGBM: the workhorse of tabular AutoML.
 
 The zero-shot portfolio follows AutoGluon's tuned LightGBM presets (default, extra-trees, the large
-128-leaf model) plus a strongly regularised small-leaf variant for small and wide data; on wide
-data fewer histogram bins and half the features per tree make each tree several times cheaper.
-Boosting rounds are chosen on the validation fold (early stopping) and the refit reuses their
-mean. Prediction uses one thread, which keeps single-record latency low under load. A single row
-(real-time prediction) goes through LightGBM's single-row C API (:class:`_SingleRowPredictor`):
-``Booster.predict`` sets up a predictor on every call, which costs more than scoring one row.
+128-leaf model) plus a strongly regularised small-leaf variant for small and wide data; on wide data
+fewer histogram bins and half the features per tree make each tree several times cheaper. Boosting
+rounds are chosen on the validation fold (early stopping) and the refit reuses their mean.
+:meth:`LightGBMFamily.continue_boosting` adds trees to a fitted booster (``init_model``: the
+``warmstart`` update mode, see :mod:`..warmstart`). Prediction uses one thread, which keeps
+single-record latency low under load. A single row (real-time prediction) goes through LightGBM's
+single-row C API (:class:`_SingleRowPredictor`): ``Booster.predict`` sets up a predictor on every call,
+which costs more than scoring one row.
 """
 
 from __future__ import annotations
@@ -178,6 +180,39 @@ class LightGBMFamily(Family):
         limits: FitLimits,
         validation: tuple[Matrix, Labels] | None = None,
     ) -> FittedLearner:
+        return self._boost(features, y, config, task, limits, validation, None)
+
+    def continue_boosting(
+        self,
+        learner: LightGBMLearner,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        rounds: int,
+        validation: tuple[Matrix, Labels] | None = None,
+    ) -> LightGBMLearner:
+        """A new learner: ``learner``'s trees followed by at most ``rounds`` more, boosted on ``features``.
+
+        ``features`` must be in the encoding ``learner`` was trained on (the same fitted encoder).
+        With ``validation``, early stopping picks how many new rounds to keep; the returned
+        learner's ``refit_config`` counts the new rounds only.
+        """
+        return self._boost(
+            features, y, config | {"rounds": rounds}, task, limits, validation, learner.booster
+        )
+
+    def _boost(
+        self,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        validation: tuple[Matrix, Labels] | None,
+        init_model: lgb.Booster | None,
+    ) -> LightGBMLearner:
         params = _booster_params(config, task, min(limits.threads, _TRAINING_THREADS))
         categorical: list[int] | Literal["auto"] = list(task.categorical_columns) or "auto"
         weights = balanced_sample_weights(y, task) if config.get("class_weight") == "balanced" else None
@@ -202,16 +237,22 @@ class LightGBMFamily(Family):
                 lgb.early_stopping(_EARLY_STOPPING_ROUNDS, first_metric_only=True, verbose=False)
             )
             callbacks.append(lgb.record_evaluation(history))
+        initial = init_model.current_iteration() if init_model is not None else 0
         booster = lgb.train(
-            params, train_set, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks
+            params,
+            train_set,
+            num_boost_round=rounds,
+            valid_sets=valid_sets,
+            callbacks=callbacks,
+            init_model=init_model,
         )
-        best = booster.current_iteration()
+        best = booster.current_iteration() - initial
         if history:
             # The objective's own loss on the validation fold (log loss or L2): lower is better.
             losses = next(iter(next(iter(history.values())).values()))
             best = int(np.argmin(losses)) + 1
-        if best < booster.current_iteration():
-            booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+        if initial + best < booster.current_iteration():
+            booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=initial + best))
         return LightGBMLearner(booster, max(best, 1), complete=not deadline.reached)
 
 
