@@ -167,6 +167,7 @@ def small_group(server: LiveServer) -> str:
         ({"holdout": {"rule": "time", "attribute": "day"}}, "not supported yet"),
         ({"holdout": {"rule": "newest"}}, "time, random"),
         ({"holdout": {"percent": 95}}, "between 1 and 90"),
+        ({"holdout": {"percent": 0}}, "between 1 and 90"),
         ({"promotion": "sometimes"}, "manual or auto"),
         ({"updateMode": "magic"}, "refit"),
         ({"parameters": {"openaml.updateMode": "refit"}}, "the retrain sets them"),

@@ -160,8 +160,9 @@ class RetrainSpec:
                 '"holdout.attribute" is not supported yet: the time rule takes the newest records in file '
                 "order (files in name order); name the files in time order, e.g. month-2026-07.csv."
             )
+        given = _field(holdout, "percent", "Percent")
         percent = _number(
-            _field(holdout, "percent", "Percent") or _field(body, "openaml.holdoutPercent"), "holdout.percent"
+            given if given is not None else _field(body, "openaml.holdoutPercent"), "holdout.percent"
         )
         percent = DEFAULT_HOLDOUT_PERCENT if percent is None else percent
         if not 1.0 <= percent <= 90.0:
