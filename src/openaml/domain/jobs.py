@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import logging
 
-from openaml.domain import batch_predictions, data_sources, drift_reports, evaluations, exports, ml_models
+from openaml.domain import (
+    batch_predictions,
+    data_sources,
+    drift_reports,
+    evaluations,
+    exports,
+    ml_models,
+    retrains,
+)
 from openaml.domain.context import ServiceContext
 from openaml.domain.resources import fail_resource
 from openaml.entities import Job, ResourceKind
@@ -26,6 +34,7 @@ def job_bodies(ctx: ServiceContext) -> dict[str, JobBody]:
             ctx, job, context
         ),
         drift_reports.DRIFT_JOB: lambda job, context: drift_reports.run_drift_job(ctx, job, context),
+        retrains.COMPARE_JOB: lambda job, context: retrains.run_compare_job(ctx, job, context),
     }
 
 
@@ -37,6 +46,9 @@ def fail_abandoned_job(ctx: ServiceContext, job: Job) -> None:
     """
     if job.job_type == exports.EXPORT_JOB:
         exports.fail_unfinished_exports(ctx, job.resource_id, f"Export failed: {job.error}")
+        return
+    if job.job_type == retrains.COMPARE_JOB:  # the challenger model itself is done; the retrain fails
+        retrains.fail_retrain(ctx, job.resource_id, f"The comparison failed: {job.error}")
         return
     fail_resource(ctx, job.resource_kind, job.resource_id, f"Processing failed: {job.error}")
     batch = ctx.resources.get(job.resource_kind, job.resource_id)
@@ -51,6 +63,11 @@ def fail_crashed_job(ctx: ServiceContext, job: Job, error: str) -> None:
     """A job body raised something unexpected: fail its resource with a message, never leave it running."""
     if job.job_type == exports.EXPORT_JOB:
         exports.fail_unfinished_exports(ctx, job.resource_id, f"Export failed: internal error ({error}).")
+        return
+    if job.job_type == retrains.COMPARE_JOB:
+        retrains.fail_retrain(
+            ctx, job.resource_id, f"The comparison failed because of an internal error ({error})."
+        )
         return
     fail_resource(
         ctx,

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from openaml.domain import model_groups
 from openaml.domain.context import ServiceContext
 from openaml.domain.model_files import leaderboard_uri, model_directory
 from openaml.domain.records import SGD_MODE, TrainingRequest
@@ -46,13 +47,13 @@ MEMBERS_KEY = "members"
 
 
 def resolve_parent(ctx: ServiceContext, parent_id: str) -> Resource:
-    """The MLModel ``openaml.parentMLModelId`` names: here a plain MLModelId.
+    """The MLModel ``openaml.parentMLModelId`` names: an MLModelId, a model group's ID (its champion) or
+    a version name ``<group>.v<N>`` (:func:`openaml.domain.model_groups.resolve`).
 
-    The one place that turns the parameter into a model, at request time and in the job (model
-    groups resolve a group ID or alias to a version here).
+    The one place that turns the parameter into a model, at request time and in the job.
     """
     try:
-        return get_resource(ctx, KIND, parent_id)
+        return get_resource(ctx, KIND, model_groups.resolve(ctx, parent_id).ml_model_id)
     except ResourceNotFoundException:
         raise InvalidInputException(
             f"{PARENT_KEY} names MLModel {parent_id}, which does not exist."

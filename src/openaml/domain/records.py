@@ -238,6 +238,9 @@ class DataSourceSpec:
 
 #: The ``CreateMLModel`` parameter that asks for explanations of every prediction (``top:5``).
 EXPLAIN_PARAMETER = "openaml.explain"
+#: ``CreateMLModel`` parameters about a model's parent and place in its model group
+#: (``domain/model_groups.py``, ``domain/model_updates.py``), echoed in ``TrainingParameters``.
+LIFECYCLE_PARAMETERS = frozenset(UPDATE_KEYS)
 
 
 @dataclass(frozen=True)

@@ -54,20 +54,6 @@ class JobQueue:
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
 
-    def enqueue(self, job_type: str, kind: ResourceKind, resource_id: str) -> None:
-        """Queue one more job for an existing resource (work on a finished resource, e.g. a model export)."""
-        with self.metadata.session() as session:
-            session.add(
-                JobRow(
-                    job_type=job_type,
-                    resource_kind=kind.value,
-                    resource_id=resource_id,
-                    state=JobState.QUEUED.value,
-                    attempts=0,
-                    created_at=time.time(),
-                )
-            )
-
     def claim(self, worker_id: str, now: float | None = None) -> Job | AbandonedJob | None:
         """Take the oldest runnable job for ``worker_id``.
 
@@ -113,6 +99,22 @@ class JobQueue:
                 session.flush()
                 return _to_entity(row)
         return None
+
+    def enqueue(self, job_type: str, kind: ResourceKind, resource_id: str) -> int:
+        """Queue one more job on an existing resource (a later step, or work on a finished one such as an
+        export); its ID."""
+        with self.metadata.session() as session:
+            row = JobRow(
+                job_type=job_type,
+                resource_kind=kind.value,
+                resource_id=resource_id,
+                state=JobState.QUEUED.value,
+                attempts=0,
+                created_at=time.time(),
+            )
+            session.add(row)
+            session.flush()
+            return row.id
 
     def heartbeat(self, job: Job, worker_id: str) -> bool:
         """Renew the lease; False means the job is no longer ours (cancelled or taken over)."""
