@@ -17,6 +17,7 @@ from openaml.operations import (
     ml_models,
     realtime,
     resources,
+    schedules,
     tags,
 )
 from openaml.operations.extensions import ExtensionHandler
@@ -42,4 +43,5 @@ EXTENSION_ROUTES: list[tuple[str, str, ExtensionHandler]] = [
     *batch_predictions.EXTENSION_ROUTES,
     *realtime.EXTENSION_ROUTES,
     *resources.EXTENSION_ROUTES,
+    *schedules.EXTENSION_ROUTES,
 ]
