@@ -33,3 +33,23 @@ def signed_get(server: LiveServer, path: str) -> bytes:
         urllib.request.Request(server.url + path, headers=dict(request.headers.items()))
     ) as response:
         return response.read()  # type: ignore[no-any-return]
+
+
+def signed_json(server: LiveServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """``method path`` on ``server`` with a JSON body, SigV4-signed with the test key pair: the HTTP
+    status and the decoded answer (the error envelope too)."""
+    import json
+    import urllib.error
+
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    headers = {"Content-Type": "application/json"} if data is not None else {}
+    request = AWSRequest(method=method, url=server.url + path, data=data, headers=headers)
+    SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), "machinelearning", "us-east-1").add_auth(request)
+    prepared = urllib.request.Request(
+        server.url + path, data=data, headers=dict(request.headers.items()), method=method
+    )
+    try:
+        with urllib.request.urlopen(prepared) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

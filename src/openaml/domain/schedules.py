@@ -332,3 +332,12 @@ class ScheduleRunner:
 def default_check_retrain() -> CheckRetrain | None:
     """The model groups' check of a retrain request (wired in once that module exists)."""
     return None
+
+
+def _retrain_unavailable(ctx: ServiceContext, group: str, body: Mapping[str, Any], caller: Caller) -> str:
+    raise InvalidInputException(f"Retraining {group} is not available on this server yet.")
+
+
+def default_start_retrain() -> StartRetrain:
+    """The model groups' retrain starter (wired in once that module exists)."""
+    return _retrain_unavailable
