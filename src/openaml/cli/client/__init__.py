@@ -19,6 +19,7 @@ def register(main: click.Group) -> None:
     from openaml.cli.client.models import model
     from openaml.cli.client.predict import predict
     from openaml.cli.client.quickstart import quickstart
+    from openaml.cli.client.schedules import schedule
 
-    for command in (datasource, model, evaluation, endpoint, predict, batch, login, quickstart):
+    for command in (datasource, model, evaluation, endpoint, predict, batch, login, quickstart, schedule):
         main.add_command(command)
