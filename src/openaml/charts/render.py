@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from openaml.charts.png import ChartKind, png_bytes, statistics_png_bytes
-from openaml.charts.svg import confusion_matrix_svg, residual_histogram_svg, roc_curve_svg
+from openaml.charts.comparison import ComparisonFigure
+from openaml.charts.png import ChartKind, comparison_png_bytes, png_bytes, statistics_png_bytes
+from openaml.charts.svg import comparison_svg, confusion_matrix_svg, residual_histogram_svg, roc_curve_svg
 from openaml.errors import InvalidInputException, NotFoundException
 
 #: Chart name -> (PNG kind, SVG renderer or None where the chart is PNG only).
@@ -24,6 +25,8 @@ CHART_FILES = tuple(
 
 #: The pictures of a datasource's statistics.
 STATISTICS_CHART_FILES = ("histograms.png",)
+#: The pictures of a champion–challenger comparison.
+COMPARISON_CHART_FILES = ("comparison.svg", "comparison.png")
 
 
 def render_chart(report: Mapping[str, Any], chart: str, title: str = "") -> tuple[bytes, str]:
@@ -46,6 +49,15 @@ def render_statistics_chart(statistics: Mapping[str, Any], chart: str, title: st
     if chart not in STATISTICS_CHART_FILES:
         raise NotFoundException(f"Statistics charts are {', '.join(STATISTICS_CHART_FILES)}.")
     return _png(lambda: statistics_png_bytes(statistics, title))
+
+
+def render_comparison_chart(figure: ComparisonFigure, chart: str) -> tuple[bytes, str]:
+    """Chart file ``chart`` (``comparison.svg`` or ``.png``) of a champion–challenger comparison."""
+    if chart not in COMPARISON_CHART_FILES:
+        raise NotFoundException(f"Comparison charts are {', '.join(COMPARISON_CHART_FILES)}.")
+    if chart.endswith(".svg"):
+        return comparison_svg(figure).encode("utf-8"), "image/svg+xml"
+    return _png(lambda: comparison_png_bytes(figure))
 
 
 def _png(draw: Callable[[], bytes]) -> tuple[bytes, str]:
