@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -35,21 +37,16 @@ def signed_get(server: LiveServer, path: str) -> bytes:
         return response.read()  # type: ignore[no-any-return]
 
 
-def signed_json(server: LiveServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    """``method path`` on ``server`` with a JSON body, SigV4-signed with the test key pair: the HTTP
-    status and the decoded answer (the error envelope too)."""
-    import json
-    import urllib.error
-
-    data = None if body is None else json.dumps(body).encode("utf-8")
-    headers = {"Content-Type": "application/json"} if data is not None else {}
-    request = AWSRequest(method=method, url=server.url + path, data=data, headers=headers)
+def signed_request(server: LiveServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """``(status, decoded JSON)`` of a SigV4-signed extension request with a JSON body."""
+    data = json.dumps(body).encode() if body is not None else b""
+    request = AWSRequest(method=method, url=server.url + path, data=data)
     SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), "machinelearning", "us-east-1").add_auth(request)
-    prepared = urllib.request.Request(
-        server.url + path, data=data, headers=dict(request.headers.items()), method=method
+    http = urllib.request.Request(
+        server.url + path, data=data or None, method=method, headers=dict(request.headers.items())
     )
     try:
-        with urllib.request.urlopen(prepared) as response:
-            return response.status, json.loads(response.read())
+        with urllib.request.urlopen(http) as response:
+            return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+        return error.code, json.loads(error.read() or b"null")

@@ -16,6 +16,7 @@ from openaml.config import Settings
 from openaml.entities import Caller
 from openaml.jobs.queue import JobQueue
 from openaml.store.metadata import MetadataStore
+from openaml.store.model_groups import ModelGroupStore
 from openaml.store.objects import ObjectStore
 from openaml.store.resources import ResourceStore
 
@@ -59,6 +60,11 @@ class ServiceContext:
             ),
             objects=objects,
         )
+
+    @property
+    def model_groups(self) -> ModelGroupStore:
+        """Model groups: versions, aliases, their history and retrains (a view of ``metadata``)."""
+        return ModelGroupStore(self.metadata)
 
     def serving(self, presign: Callable[[str, Caller], str], endpoints: RealtimeModels) -> ServiceContext:
         """This context with the HTTP server's URL signer and real-time models (the same stores)."""

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from openaml.domain import data_sources
+from openaml.domain import data_sources, model_groups
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
 from openaml.domain.records import SGD_MODE, DataSourceSpec, IngestOutcome, TrainingRequest
@@ -27,7 +27,7 @@ from openaml.engine.models import ModelType, TrainingCancelled, save_model
 from openaml.engine.recipes import parse_recipe
 from openaml.engine.sgd import train_sgd_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
-from openaml.errors import InvalidInputException, LimitExceededException
+from openaml.errors import InternalServerException, InvalidInputException, LimitExceededException
 from openaml.jobs.worker import JobCancelled, JobContext
 from openaml.progress import JobProgress
 
@@ -132,6 +132,30 @@ def create_ml_model(
         )
         if request.recipe_text is not None:
             parse_recipe(request.recipe_text, schema)
+    version = model_groups.new_version(
+        ctx, ml_model_id=ml_model_id, parameters=request.parameters, created_by=caller.access_key_id
+    )
+    try:
+        return _create(ctx, caller, ml_model_id, name, request, data_source, version)
+    except InternalServerException:
+        if version is None or ctx.model_groups.version(version.group_id, version.version) is None:
+            raise
+        raise InvalidInputException(
+            f"Version {version.version} of model group {version.group_id} was taken by another request "
+            "meanwhile; repeat the request (with the next version's name if you named it <group>.v<N>)."
+        ) from None
+
+
+def _create(
+    ctx: ServiceContext,
+    caller: Caller,
+    ml_model_id: str,
+    name: str | None,
+    request: TrainingRequest,
+    data_source: Resource,
+    version: model_groups.NewVersion | None,
+) -> Resource:
+    model_type, data_source_id = request.model_type, data_source.id
     return create_resource(
         ctx,
         kind=KIND,
@@ -140,6 +164,7 @@ def create_ml_model(
         request=request,
         created_by=caller.user_arn,
         job_type=TRAIN_JOB,
+        also=version.writer if version is not None else None,
         links={
             "data_uri": data_source.data_uri,
             "data_source_id": data_source_id,

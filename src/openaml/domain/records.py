@@ -232,6 +232,11 @@ class DataSourceSpec:
 # --- models --------------------------------------------------------------------------------------
 
 
+#: ``CreateMLModel`` parameters about a model's place in its model group (``domain/model_groups.py``):
+#: checked there, echoed in ``TrainingParameters``, never handed to the training engine's parsers.
+LIFECYCLE_PARAMETERS = frozenset({"openaml.parentMLModelId", "openaml.updateMode"})
+
+
 @dataclass(frozen=True)
 class TrainingRequest:
     """An MLModel's creation record, its ``Parameters`` parsed once into the engine's types.
@@ -267,12 +272,15 @@ class TrainingRequest:
         effective = sgd.effective()
         wants_sgd = self.parameters.get("openaml.algorithms", "").strip().lower() == SGD_MODE
         settings: AutoMLParameters | SGDParameters = sgd
+        lifecycle = {k: v for k, v in self.parameters.items() if k in LIFECYCLE_PARAMETERS}
         if wants_sgd or self.recipe or self.recipe_location:
             mode = SGD_MODE
         else:
             mode = AUTOML_MODE
-            settings = parse_automl_parameters(self.parameters, self.model_type)
+            training = {k: v for k, v in self.parameters.items() if k not in LIFECYCLE_PARAMETERS}
+            settings = parse_automl_parameters(training, self.model_type)
             effective |= {k: v for k, v in self.parameters.items() if k.startswith("openaml.")}
+        effective |= lifecycle
         object.__setattr__(self, "mode", mode)
         object.__setattr__(self, "algorithm_parameters", settings)
         object.__setattr__(self, "effective_parameters", effective)

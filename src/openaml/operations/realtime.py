@@ -74,3 +74,5 @@ OPERATIONS = {
 }
 INLINE_OPERATIONS = frozenset({"Predict"})
 EXTENSION_ROUTES = [("POST", "/mlmodels/{MLModelId}/predictions", predict_many)]
+#: Routes whose model ID the serving registry resolves itself, in memory (like Predict's).
+SELF_RESOLVING_ROUTES = frozenset({"/mlmodels/{MLModelId}/predictions"})

@@ -15,6 +15,7 @@ from openaml.operations import (
     data_sources,
     evaluations,
     ml_models,
+    model_groups,
     realtime,
     resources,
     schedules,
@@ -22,26 +23,36 @@ from openaml.operations import (
 )
 from openaml.operations.extensions import ExtensionHandler
 from openaml.operations.kinds import Handler as Handler  # re-exported: the API and console type by it
+from openaml.operations.model_ids import resolving_operations, resolving_routes
 
 #: Operations cheap enough to run on the event loop: no database or disk work on their usual path.
 INLINE_OPERATIONS = realtime.INLINE_OPERATIONS
 
-OPERATIONS: dict[str, Handler] = {
-    **data_sources.OPERATIONS,
-    **ml_models.OPERATIONS,
-    **evaluations.OPERATIONS,
-    **realtime.OPERATIONS,
-    **batch_predictions.OPERATIONS,
-    **tags.OPERATIONS,
-}
+#: Every operation; a group ID or version name given as an MLModelId is resolved first (model_ids.py).
+OPERATIONS: dict[str, Handler] = resolving_operations(
+    {
+        **data_sources.OPERATIONS,
+        **ml_models.OPERATIONS,
+        **evaluations.OPERATIONS,
+        **realtime.OPERATIONS,
+        **batch_predictions.OPERATIONS,
+        **tags.OPERATIONS,
+    }
+)
 
 #: Every extension route: ``(method, path template, handler)``.
 EXTENSION_ROUTES: list[tuple[str, str, ExtensionHandler]] = [
-    *data_sources.EXTENSION_ROUTES,
-    *ml_models.EXTENSION_ROUTES,
-    *evaluations.EXTENSION_ROUTES,
-    *batch_predictions.EXTENSION_ROUTES,
-    *realtime.EXTENSION_ROUTES,
-    *resources.EXTENSION_ROUTES,
+    *resolving_routes(
+        [
+            *data_sources.EXTENSION_ROUTES,
+            *ml_models.EXTENSION_ROUTES,
+            *evaluations.EXTENSION_ROUTES,
+            *batch_predictions.EXTENSION_ROUTES,
+            *realtime.EXTENSION_ROUTES,
+            *resources.EXTENSION_ROUTES,
+        ],
+        unresolved=realtime.SELF_RESOLVING_ROUTES,
+    ),
+    *model_groups.EXTENSION_ROUTES,
     *schedules.EXTENSION_ROUTES,
 ]

@@ -117,6 +117,77 @@ class SignInFailureRow(Base):
     __table_args__ = (Index("ix_sign_in_failures_last_failed", "last_failed_at"),)
 
 
+class ModelVersionRow(Base):
+    """One version of a model group: which MLModel resource is version ``version`` of ``group_id``.
+
+    Version 1 of a group is the MLModel whose ID is the group's; it has a row only once the group has
+    a second version (a model never retrained needs no row at all).
+    """
+
+    __tablename__ = "model_versions"
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ml_model_id: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The group or version the model was trained from (``openaml.parentMLModelId``); None for version 1.
+    parent_ml_model_id: Mapped[str | None] = mapped_column(String(64))
+    update_mode: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(256))
+
+
+class ModelAliasRow(Base):
+    """A named pointer of a model group at one of its versions (``champion``, ``challenger``, ...)."""
+
+    __tablename__ = "model_aliases"
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(String(128))
+
+
+class ModelAliasChangeRow(Base):
+    """One change of an alias: who moved it, when, why, and the comparison behind it (if any)."""
+
+    __tablename__ = "model_alias_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(String(64))
+    alias: Mapped[str] = mapped_column(String(64))
+    from_version: Mapped[int | None] = mapped_column(Integer)
+    to_version: Mapped[int | None] = mapped_column(Integer)
+    changed_at: Mapped[float] = mapped_column(Float)
+    changed_by: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: The retrain's comparison (metric and both scores) when the change came from one.
+    comparison: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_model_alias_history_group", "group_id", "id"),)
+
+
+class ModelRetrainRow(Base):
+    """A retrain of a model group: its request, where it stands, and the comparison it produced.
+
+    Its ID is the challenger's MLModelId; its job runs on that MLModel resource.
+    """
+
+    __tablename__ = "model_retrains"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(128))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_model_retrains_group", "group_id", "created_at"),)
+
+
 class ScheduleRow(Base):
     """A retraining schedule (see :class:`openaml.entities.Schedule`).
 
