@@ -25,17 +25,16 @@ CHAMPION = "champion"
 def versions_table(view: dict[str, Any]) -> Any:
     """A group's versions, oldest first, with their status and the aliases that point at them."""
     return rows_table(
-        ["version", "MLModelId", "status", "aliases", "mode", "parent", "created", "endpoint"],
+        ["version", "MLModelId", "status", "aliases", "mode", "created", "endpoint"],
         (
             [
-                version.get("VersionName"),
+                f"v{version.get('Version')}",
                 version.get("MLModelId"),
                 status_text(version.get("Status")),
                 Text(", ".join(version.get("Aliases") or []) or "-", style="bold green")
                 if CHAMPION in (version.get("Aliases") or [])
                 else ", ".join(version.get("Aliases") or []),
                 version.get("UpdateMode"),
-                version.get("ParentMLModelId"),
                 moment(version.get("CreatedAt")),
                 version.get("EndpointStatus"),
             ]
@@ -43,6 +42,10 @@ def versions_table(view: dict[str, Any]) -> Any:
         ),
         title=f"Model group {view.get('GroupId')}",
     )
+
+
+def _short(version: Any) -> str | None:
+    return None if version is None else f"v{version}"
 
 
 def history_table(history: dict[str, Any]) -> Any:
@@ -53,8 +56,8 @@ def history_table(history: dict[str, Any]) -> Any:
             [
                 moment(change.get("ChangedAt")),
                 change.get("Alias"),
-                change.get("FromVersionName"),
-                change.get("ToVersionName"),
+                _short(change.get("FromVersion")),
+                _short(change.get("ToVersion")),
                 change.get("ChangedBy"),
                 change.get("Reason"),
             ]
