@@ -21,6 +21,7 @@ from openaml.console import (
     data_sources,
     evaluations,
     ml_models,
+    model_groups,
     resources,
     training,
 )
@@ -94,6 +95,7 @@ def console_routes(ctx: ServiceContext, key_pairs: Iterable[KeyPairLike]) -> lis
         *data_sources.routes(console),
         *training.routes(console),
         *ml_models.routes(console),
+        *model_groups.routes(console),
         *evaluations.routes(console),
         *batch_predictions.routes(console),
         *resources.routes(console),
