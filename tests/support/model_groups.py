@@ -1,8 +1,8 @@
 """A small time-ordered binary dataset that drifts month by month, one CSV file per month.
 
 The retrain tests train on the first months and append later ones as new files under the same prefix.
-The target depends on ``x1`` with a threshold that moves every month, so a model trained on old months
-gets worse on new ones and a retrained one can win.
+The target is ``x1 + w * x2 > 0`` with a weight ``w`` that moves from -1 (month 1) to +1 (month 9), so
+a model trained on old months ranks new records worse (lower AUC) and a retrained one can win.
 """
 
 from __future__ import annotations
@@ -36,9 +36,8 @@ def write_months(folder: Path, months: range, rows_per_month: int = 150, seed: i
         rng = np.random.default_rng(seed * 100 + month)
         x1 = rng.normal(0.0, 1.0, rows_per_month)
         x2 = rng.normal(0.0, 1.0, rows_per_month)
-        # The boundary drifts: from x1 > -1 in month 1 to x1 > +1.4 by month 9.
-        threshold = -1.0 + 0.3 * (month - 1)
-        label = ((x1 + 0.2 * x2 + rng.normal(0, 0.15, rows_per_month)) > threshold).astype(int)
+        weight = -1.0 + 0.25 * (month - 1)
+        label = ((x1 + weight * x2 + rng.normal(0, 0.15, rows_per_month)) > 0).astype(int)
         day = (month - 1) * 30 + np.sort(rng.integers(0, 30, rows_per_month))
         lines = ["day,x1,x2,label"] + [
             f"{d},{a:.4f},{b:.4f},{c}" for d, a, b, c in zip(day, x1, x2, label, strict=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from openaml.domain import batch_predictions, data_sources, evaluations, ml_models
+from openaml.domain import batch_predictions, data_sources, evaluations, ml_models, retrains
 from openaml.domain.context import ServiceContext
 from openaml.domain.resources import fail_resource
 from openaml.entities import Job, ResourceKind
@@ -24,6 +24,7 @@ def job_bodies(ctx: ServiceContext) -> dict[str, JobBody]:
         batch_predictions.BATCH_JOB: lambda job, context: batch_predictions.run_batch_prediction_job(
             ctx, job, context
         ),
+        retrains.COMPARE_JOB: lambda job, context: retrains.run_compare_job(ctx, job, context),
     }
 
 
@@ -32,6 +33,9 @@ def fail_abandoned_job(ctx: ServiceContext, job: Job) -> None:
 
     A batch prediction's unfinished output files of the killed runs are removed too (no retry will).
     """
+    if job.job_type == retrains.COMPARE_JOB:  # the challenger model itself is done; the retrain fails
+        retrains.fail_retrain(ctx, job.resource_id, f"The comparison failed: {job.error}")
+        return
     fail_resource(ctx, job.resource_kind, job.resource_id, f"Processing failed: {job.error}")
     batch = ctx.resources.get(job.resource_kind, job.resource_id)
     if job.resource_kind is ResourceKind.BATCH_PREDICTION and batch is not None:
@@ -43,6 +47,11 @@ def fail_abandoned_job(ctx: ServiceContext, job: Job) -> None:
 
 def fail_crashed_job(ctx: ServiceContext, job: Job, error: str) -> None:
     """A job body raised something unexpected: fail its resource with a message, never leave it running."""
+    if job.job_type == retrains.COMPARE_JOB:
+        retrains.fail_retrain(
+            ctx, job.resource_id, f"The comparison failed because of an internal error ({error})."
+        )
+        return
     fail_resource(
         ctx,
         job.resource_kind,

@@ -19,7 +19,7 @@ is setting ``champion`` to the earlier version.
 
 ``GET /openaml/v1/mlmodels/{GroupId}/history`` → ``{"GroupId", "Changes": [{"Id", "Alias",
 "FromVersion", "ToVersion", "FromVersionName", "ToVersionName", "ChangedAt" (epoch seconds),
-"ChangedBy" (access key ID, or "openaml:retrain <RetrainId>" for an automatic promotion), "Reason",
+"ChangedBy" (access key ID; for a retrain's automatic change, of whoever started the retrain), "Reason",
 "Comparison" (null, or the retrain's comparison, shape in :mod:`openaml.operations.retrains`)}]}``,
 newest first.
 """

@@ -18,6 +18,7 @@ from openaml.operations import (
     model_groups,
     realtime,
     resources,
+    retrains,
     schedules,
     tags,
 )
@@ -54,5 +55,6 @@ EXTENSION_ROUTES: list[tuple[str, str, ExtensionHandler]] = [
         unresolved=realtime.SELF_RESOLVING_ROUTES,
     ),
     *model_groups.EXTENSION_ROUTES,
+    *retrains.EXTENSION_ROUTES,
     *schedules.EXTENSION_ROUTES,
 ]
