@@ -66,3 +66,23 @@ def test_versions_promote_rollback_and_history(server: LiveServer, two_versions:
         "rolled back with openaml model rollback"
         in succeeded(openaml(server, "model", "history", group)).stdout
     )
+
+
+def test_retrain_waits_for_the_comparison_and_reports_the_promotion(
+    server: LiveServer, two_versions: str
+) -> None:
+    group = two_versions
+    retrained = as_json(
+        openaml(
+            server,
+            *("model", "retrain", group, "--holdout", "time", "--holdout-percent", "30"),
+            *("--promotion", "auto", "--min-improvement", "-1", "-o", "json"),
+        )
+    )
+    assert retrained["Status"] == "COMPLETED" and retrained["Promoted"] is True, retrained
+    assert retrained["ChallengerVersion"] == f"{group}.v3"
+    assert retrained["Comparison"]["ChallengerWins"] is True
+    shown = succeeded(openaml(server, "model", "retrain-status", group, retrained["RetrainId"]))
+    assert f"promoted: champion is now {group}.v3" in shown.stdout
+    versions = as_json(openaml(server, "model", "versions", group, "-o", "json"))
+    assert versions["Aliases"]["champion"] == f"{group}.v3"

@@ -12,7 +12,7 @@ from typing import Any
 from openaml.config import Settings
 from openaml.domain.context import ServiceContext
 from openaml.domain.jobs import fail_abandoned_job, fail_crashed_job, job_bodies
-from openaml.domain.schedules import ScheduleRunner, default_start_retrain
+from openaml.domain.schedules import ScheduleRunner, start_group_retrain
 from openaml.jobs.worker import Worker
 
 
@@ -48,7 +48,7 @@ def build_worker(ctx: ServiceContext) -> Worker:
         on_abandoned=lambda job: fail_abandoned_job(ctx, job),
         on_crash=lambda job, error: fail_crashed_job(ctx, job, error),
         poll_seconds=float(ctx.settings.job_poll_seconds),
-        tick=ScheduleRunner(ctx, default_start_retrain()).run_due,
+        tick=ScheduleRunner(ctx, start_group_retrain).run_due,
         tick_seconds=float(ctx.settings.schedule_poll_seconds),
     )
 

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
 
+from openaml.domain import model_groups, retrains
 from openaml.domain.context import ServiceContext
 from openaml.entities import Caller, Schedule, ScheduleRun, ScheduleRunOutcome, ScheduleState
 from openaml.errors import (
@@ -56,9 +57,10 @@ RECENT_RUNS = 20
 #: Starts one retrain of a group: ``(ctx, group, retrain request body, caller) -> retrain ID``. Raises an
 #: :class:`~openaml.errors.OpenAMLError` with the reason when the request cannot be started.
 StartRetrain = Callable[[ServiceContext, str, Mapping[str, Any], Caller], str]
-#: Checks a retrain request body for a group at schedule creation: ``(ctx, group, body)``; raises an
-#: :class:`~openaml.errors.OpenAMLError` (``InvalidInputException``, ``ResourceNotFoundException``).
-CheckRetrain = Callable[[ServiceContext, str, Mapping[str, Any]], None]
+#: Checks a retrain request body for a group at schedule creation: ``(ctx, group, body) -> group ID``
+#: (the group a version name or version ID names); raises an :class:`~openaml.errors.OpenAMLError`
+#: (``InvalidInputException``, ``ResourceNotFoundException``).
+CheckRetrain = Callable[[ServiceContext, str, Mapping[str, Any]], str]
 
 
 @dataclass(frozen=True)
@@ -151,17 +153,17 @@ def create_schedule(
 
     Creating it again with the same ID and the same parameters returns it unchanged; other
     parameters give an ``IdempotentParameterMismatchException``. ``check_retrain`` checks the group
-    and the retrain body as a retrain request would (so a bad one is refused now, not at 3 a.m.).
+    and the retrain body as a retrain request would (so a bad one is refused now, not at 3 a.m.); the
+    schedule keeps the group's ID even when a version of it was named.
     """
     now = time.time() if now is None else now
     schedule_id = spec.schedule_id if spec.schedule_id is not None else f"sch-{uuid.uuid4().hex[:12]}"
     _check_id(schedule_id)
     check_cron(spec.cron, spec.timezone)
-    if check_retrain is not None:
-        check_retrain(ctx, spec.ml_model_id, spec.retrain)
+    group = spec.ml_model_id if check_retrain is None else check_retrain(ctx, spec.ml_model_id, spec.retrain)
     schedule = Schedule(
         id=schedule_id,
-        ml_model_id=spec.ml_model_id,
+        ml_model_id=group,
         cron=spec.cron,
         timezone=spec.timezone,
         retrain=dict(spec.retrain),
@@ -329,15 +331,13 @@ class ScheduleRunner:
         )
 
 
-def default_check_retrain() -> CheckRetrain | None:
-    """The model groups' check of a retrain request (wired in once that module exists)."""
-    return None
+def check_group_retrain(ctx: ServiceContext, group: str, body: Mapping[str, Any]) -> str:
+    """The group ``group`` names, once it exists and ``body`` reads as a retrain request."""
+    group_id = model_groups.require_group(ctx, group)
+    retrains.RetrainSpec.from_body(dict(body))
+    return group_id
 
 
-def _retrain_unavailable(ctx: ServiceContext, group: str, body: Mapping[str, Any], caller: Caller) -> str:
-    raise InvalidInputException(f"Retraining {group} is not available on this server yet.")
-
-
-def default_start_retrain() -> StartRetrain:
-    """The model groups' retrain starter (wired in once that module exists)."""
-    return _retrain_unavailable
+def start_group_retrain(ctx: ServiceContext, group: str, body: Mapping[str, Any], caller: Caller) -> str:
+    """Start a retrain of ``group`` exactly as ``POST /openaml/v1/mlmodels/{group}/retrain`` would."""
+    return retrains.start_retrain(ctx, caller, group, retrains.RetrainSpec.from_body(dict(body))).id

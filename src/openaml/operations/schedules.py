@@ -109,7 +109,7 @@ def spec_from_body(body: Any) -> domain.ScheduleSpec:
 
 def create_schedule(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
     schedule = domain.create_schedule(
-        ctx, spec_from_body(request.body), caller, check_retrain=domain.default_check_retrain()
+        ctx, spec_from_body(request.body), caller, check_retrain=domain.check_group_retrain
     )
     return _with_last_run(ctx, schedule)
 

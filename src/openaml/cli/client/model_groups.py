@@ -16,8 +16,7 @@ from rich.text import Text
 
 from openaml.cli.client.command import ClientContext, client_command
 from openaml.cli.client.errors import CliError, ExitCode
-from openaml.cli.client.output import rows_table, status_text
-from openaml.cli.client.schedules import moment
+from openaml.cli.client.output import from_epoch, rows_table, status_text
 
 CHAMPION = "champion"
 
@@ -35,7 +34,7 @@ def versions_table(view: dict[str, Any]) -> Any:
                 if CHAMPION in (version.get("Aliases") or [])
                 else ", ".join(version.get("Aliases") or []),
                 version.get("UpdateMode"),
-                moment(version.get("CreatedAt")),
+                from_epoch(version.get("CreatedAt")),
                 version.get("EndpointStatus"),
             ]
             for version in view.get("Versions", [])
@@ -54,7 +53,7 @@ def history_table(history: dict[str, Any]) -> Any:
         ["when", "alias", "from", "to", "by", "reason"],
         (
             [
-                moment(change.get("ChangedAt")),
+                from_epoch(change.get("ChangedAt")),
                 change.get("Alias"),
                 _short(change.get("FromVersion")),
                 _short(change.get("ToVersion")),

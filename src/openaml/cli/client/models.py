@@ -13,6 +13,7 @@ from openaml.cli.client.errors import CliError, ExitCode
 from openaml.cli.client.model_groups import add_group_commands
 from openaml.cli.client.output import rows_table, status_text
 from openaml.cli.client.resources import ML_MODEL, add_common_commands, show_table, wait_for
+from openaml.cli.client.retraining import add_retrain_command
 
 MODEL_TYPES = ("BINARY", "MULTICLASS", "REGRESSION")
 #: The ``TrainingParameters`` entry that says what a trained model really is (docs/models.md).
@@ -223,3 +224,4 @@ def wait_command(context: ClientContext, model_id: str, timeout: float | None) -
 
 add_common_commands(model, ML_MODEL)
 add_group_commands(model)
+add_retrain_command(model)

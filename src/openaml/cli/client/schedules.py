@@ -6,7 +6,6 @@ The commands call the ``/openaml/v1/schedules`` extension routes (signed like ev
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -18,16 +17,12 @@ from rich.text import Text
 
 from openaml.cli.client.command import ClientContext, client_command
 from openaml.cli.client.errors import CliError, ExitCode
-from openaml.cli.client.output import fields_table, rows_table
+from openaml.cli.client.output import fields_table, from_epoch, rows_table
+from openaml.cli.client.retraining import retrain_body, retrain_options
 
 SCHEDULES = "/schedules"
 OUTCOME_STYLES = {"STARTED": "green", "FAILED": "bold red", "CLAIMED": "yellow"}
 STATE_STYLES = {"ENABLED": "green", "PAUSED": "yellow"}
-
-
-def moment(epoch: float | None) -> datetime.datetime | None:
-    """An epoch time of the extension API as a local ``datetime`` (shown like the API's times)."""
-    return None if epoch is None else datetime.datetime.fromtimestamp(epoch).astimezone()
 
 
 def runs_table(runs: list[dict[str, Any]], title: str = "Runs (newest first)") -> Any:
@@ -35,8 +30,8 @@ def runs_table(runs: list[dict[str, Any]], title: str = "Runs (newest first)") -
         ["due", "started", "outcome", "retrain", "skipped", "message"],
         (
             [
-                moment(run.get("DueAt")),
-                moment(run.get("StartedAt")),
+                from_epoch(run.get("DueAt")),
+                from_epoch(run.get("StartedAt")),
                 Text(str(run.get("Outcome")), style=OUTCOME_STYLES.get(str(run.get("Outcome")), "")),
                 run.get("RetrainId"),
                 run.get("Skipped"),
@@ -63,7 +58,7 @@ def schedule_fields(schedule: dict[str, Any]) -> Any:
                 "state",
                 Text(str(schedule.get("State")), style=STATE_STYLES.get(str(schedule.get("State")), "")),
             ),
-            ("next run", moment(schedule.get("NextRunAt")) or "never"),
+            ("next run", from_epoch(schedule.get("NextRunAt")) or "never"),
             (
                 "last run",
                 f"{last.get('Outcome')} {last.get('RetrainId') or last.get('Message') or ''}".strip()
@@ -71,7 +66,7 @@ def schedule_fields(schedule: dict[str, Any]) -> Any:
                 else None,
             ),
             ("retrain", json.dumps(schedule.get("Retrain") or {})),
-            ("created", moment(schedule.get("CreatedAt"))),
+            ("created", from_epoch(schedule.get("CreatedAt"))),
             ("created by", schedule.get("CreatedByIamUser")),
         ]
     )
@@ -106,6 +101,7 @@ def retrain_body_option(function: Callable[..., Any]) -> Callable[..., Any]:
     "--cron", required=True, metavar="EXPR", help="Five cron fields, e.g. '0 3 * * 1' (Mondays 03:00)."
 )
 @click.option("--timezone", default="UTC", show_default=True, help="IANA time zone the cron is read in.")
+@retrain_options
 @retrain_body_option
 def create(
     context: ClientContext,
@@ -114,10 +110,17 @@ def create(
     cron: str,
     timezone: str,
     retrain_json: Path | None,
+    **options: Any,
 ) -> None:
-    """Create schedule ID: retrain GROUP at each due time of the cron expression."""
-    retrain: dict[str, Any] = {}
+    """Create schedule ID: retrain GROUP at each due time of the cron expression.
+
+    Each run sends the retrain options given here (as `openaml model retrain` does), or the body in
+    --retrain-json.
+    """
+    retrain = retrain_body(**options)
     if retrain_json is not None:
+        if retrain:
+            raise CliError("Give the retrain options or --retrain-json, not both.", ExitCode.USAGE)
         try:
             retrain = json.loads(retrain_json.read_text(encoding="utf-8"))
         except ValueError as error:
@@ -153,7 +156,7 @@ def list_command(context: ClientContext, group: str | None) -> None:
                     item.get("MLModelId"),
                     item.get("Cron"),
                     Text(str(item.get("State")), style=STATE_STYLES.get(str(item.get("State")), "")),
-                    moment(item.get("NextRunAt")),
+                    from_epoch(item.get("NextRunAt")),
                     (item.get("LastRun") or {}).get("Outcome"),
                 ]
                 for item in schedules
