@@ -15,6 +15,7 @@ from openaml.engine.models import ModelType
 from openaml.errors import InvalidInputException, NotFoundException
 
 SVG = "{http://www.w3.org/2000/svg}"
+LOWER_IS_BETTER = {"BinaryLogLoss", "RegressionRMSE", "RegressionMAE"}
 
 
 def binary_report(noise: float) -> dict[str, Any]:
@@ -32,7 +33,11 @@ def regression_report(noise: float) -> dict[str, Any]:
 
 def test_each_metric_of_both_reports_with_its_winner() -> None:
     figure = comparison_figure(
-        binary_report(0.8), binary_report(0.4), challenger_label="churn.v2", promotion_metric="auc"
+        binary_report(0.8),
+        binary_report(0.4),
+        lower_is_better=LOWER_IS_BETTER,
+        challenger_label="churn.v2",
+        promotion_metric="auc",
     )
     rows = {row.metric: row for row in figure.rows}
     assert "BinaryAUC" in rows and "BinaryScoreThreshold" not in rows and "BaselineBinaryAUC" not in rows
@@ -43,7 +48,10 @@ def test_each_metric_of_both_reports_with_its_winner() -> None:
 
 def test_lower_is_better_metrics_pick_the_smaller_error() -> None:
     figure = comparison_figure(
-        regression_report(0.2), regression_report(0.5), promotion_metric="RegressionRMSE"
+        regression_report(0.2),
+        regression_report(0.5),
+        lower_is_better=LOWER_IS_BETTER,
+        promotion_metric="RegressionRMSE",
     )
     rmse = next(row for row in figure.rows if row.metric == "RegressionRMSE")
     assert rmse.champion < rmse.challenger and rmse.winner == "champion" and figure.decides(rmse)
@@ -51,7 +59,11 @@ def test_lower_is_better_metrics_pick_the_smaller_error() -> None:
 
 def test_svg_names_every_metric_both_models_and_marks_the_promotion_metric() -> None:
     figure = comparison_figure(
-        binary_report(0.8), binary_report(0.4), challenger_label="churn.v2", promotion_metric="auc"
+        binary_report(0.8),
+        binary_report(0.4),
+        lower_is_better=LOWER_IS_BETTER,
+        challenger_label="churn.v2",
+        promotion_metric="auc",
     )
     body, media_type = render_comparison_chart(figure, "comparison.svg")
     assert media_type == "image/svg+xml"
@@ -62,10 +74,10 @@ def test_svg_names_every_metric_both_models_and_marks_the_promotion_metric() -> 
 
 def test_png_and_refusals() -> None:
     pytest.importorskip("matplotlib")
-    figure = comparison_figure(binary_report(0.8), binary_report(0.4))
+    figure = comparison_figure(binary_report(0.8), binary_report(0.4), lower_is_better=LOWER_IS_BETTER)
     body, media_type = render_comparison_chart(figure, "comparison.png")
     assert media_type == "image/png" and body.startswith(b"\x89PNG")
     with pytest.raises(NotFoundException):
         render_comparison_chart(figure, "comparison.gif")
     with pytest.raises(InvalidInputException, match="no metric in common"):
-        comparison_figure(binary_report(0.5), regression_report(0.5))
+        comparison_figure(binary_report(0.5), regression_report(0.5), lower_is_better=LOWER_IS_BETTER)

@@ -4,20 +4,18 @@ A retrain evaluates the champion and the challenger on the same holdout; the cha
 evaluation reports (contract 5 of docs/contracts.md) and shows, for every metric both reports have, the
 two values side by side. Metrics have different scales (AUC in 0–1, RMSE in the target's unit), so each
 metric's bars are scaled to that metric's larger value; the value itself is written beside each bar.
+Which metrics are better when lower is the caller's to say (the retrain's comparison rule), so the
+chart and the promotion never disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from openaml.errors import InvalidInputException
 
-#: Metrics where a smaller value is the better model (all others: larger is better).
-LOWER_IS_BETTER = frozenset(
-    {"BinaryLogLoss", "MulticlassLogLoss", "RegressionRMSE", "RegressionMAE", "RegressionMedianAbsoluteError"}
-)
 #: Report metrics that describe the setting or a baseline, not the model's quality.
 _NOT_COMPARED_PREFIXES = ("Baseline",)
 _NOT_COMPARED = frozenset({"BinaryScoreThreshold"})
@@ -30,10 +28,7 @@ class MetricComparison:
     metric: str
     champion: float
     challenger: float
-
-    @property
-    def lower_is_better(self) -> bool:
-        return self.metric in LOWER_IS_BETTER
+    lower_is_better: bool = False
 
     @property
     def winner(self) -> Literal["champion", "challenger"] | None:
@@ -89,14 +84,20 @@ def comparison_figure(
     champion: Mapping[str, Any],
     challenger: Mapping[str, Any],
     *,
+    lower_is_better: Collection[str],
     champion_label: str = "champion",
     challenger_label: str = "challenger",
     promotion_metric: str | None = None,
 ) -> ComparisonFigure:
-    """The chart of two evaluation reports of the same holdout; ``InvalidInputException`` when they
-    share no metric (e.g. reports of different model types)."""
+    """The chart of two evaluation reports of the same holdout, ``lower_is_better`` naming the metrics
+    where the smaller value wins; ``InvalidInputException`` when the reports share no metric (e.g.
+    reports of different model types)."""
     first, second = _numbers(champion), _numbers(challenger)
-    rows = tuple(MetricComparison(name, first[name], second[name]) for name in first if name in second)
+    rows = tuple(
+        MetricComparison(name, first[name], second[name], name in lower_is_better)
+        for name in first
+        if name in second
+    )
     if not rows:
         raise InvalidInputException(
             "The champion's and the challenger's evaluation reports have no metric in common to compare."

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from openaml.operations import (
     batch_predictions,
+    comparison_charts,
     data_sources,
     evaluations,
     ml_models,
@@ -57,4 +58,5 @@ EXTENSION_ROUTES: list[tuple[str, str, ExtensionHandler]] = [
     *model_groups.EXTENSION_ROUTES,
     *retrains.EXTENSION_ROUTES,
     *schedules.EXTENSION_ROUTES,
+    *comparison_charts.EXTENSION_ROUTES,
 ]
