@@ -209,3 +209,14 @@ def test_deleting_a_schedule_removes_it_and_its_runs(service_context: ServiceCon
 
 def test_cron_in_words() -> None:
     assert schedules.explain_cron("0 3 * * 1-5") == "At 03:00 on Monday through Friday"
+
+
+def test_a_due_time_that_already_ran_is_passed_over_not_run_again(service_context: ServiceContext) -> None:
+    nightly(service_context, at("2026-03-01 12:00"))
+    starter = RecordingStarter()
+    ScheduleRunner(service_context, starter, clock=FakeClock(at("2026-03-02 03:00"))).run_due()
+    # Bring the schedule back to the due time that already ran (only a clock set back could).
+    schedules.run_schedule_now(service_context, "nightly", now=at("2026-03-02 03:00"))
+    assert ScheduleRunner(service_context, starter, clock=FakeClock(at("2026-03-02 03:01"))).run_due() == []
+    assert len(starter.calls) == 1
+    assert schedules.get_schedule(service_context, "nightly").next_run_at == at("2026-03-03 03:00")

@@ -13,8 +13,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from openaml.entities import Caller, Schedule, ScheduleRun, ScheduleRunOutcome, ScheduleState
+from openaml.errors import InternalServerException
 from openaml.store.metadata import MetadataStore
 from openaml.store.tables import ScheduleRow, ScheduleRunRow
+
+
+def _is_conflict(error: InternalServerException) -> bool:
+    """Whether a failed transaction broke a unique or primary key (the session wraps driver errors)."""
+    return isinstance(error.__cause__, IntegrityError)
 
 
 def _schedule(row: ScheduleRow) -> Schedule:
@@ -73,8 +79,10 @@ class ScheduleStore:
                     )
                 )
             return True
-        except IntegrityError:  # created by a concurrent request between the check and the insert
-            return False
+        except InternalServerException as error:
+            if not _is_conflict(error):
+                raise
+            return False  # created by a concurrent request between the check and the insert
 
     def get(self, schedule_id: str) -> Schedule | None:
         with self._metadata.session(write=False) as session:
@@ -156,7 +164,17 @@ class ScheduleStore:
                 session.add(row)
                 session.flush()
                 return _run(row)
-        except IntegrityError:  # this due time already has its run (only if next_run_at was set back)
+        except InternalServerException as error:
+            if not _is_conflict(error):
+                raise
+            # This due time already has its run (only if next_run_at was set back to it): move on
+            # without running it again, so the schedule cannot stay stuck on it.
+            with self._metadata.session() as session:
+                session.execute(
+                    update(ScheduleRow)
+                    .where(ScheduleRow.id == schedule.id, ScheduleRow.next_run_at == due_at)
+                    .values(next_run_at=next_run_at)
+                )
             return None
 
     def record_outcome(
