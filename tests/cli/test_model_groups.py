@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from tests.cli.test_client_commands import as_json, openaml, succeeded
@@ -69,7 +70,7 @@ def test_versions_promote_rollback_and_history(server: LiveServer, two_versions:
 
 
 def test_retrain_waits_for_the_comparison_and_reports_the_promotion(
-    server: LiveServer, two_versions: str
+    server: LiveServer, two_versions: str, tmp_path: Path
 ) -> None:
     group = two_versions
     retrained = as_json(
@@ -82,7 +83,11 @@ def test_retrain_waits_for_the_comparison_and_reports_the_promotion(
     assert retrained["Status"] == "COMPLETED" and retrained["Promoted"] is True, retrained
     assert retrained["ChallengerVersion"] == f"{group}.v3"
     assert retrained["Comparison"]["ChallengerWins"] is True
-    shown = succeeded(openaml(server, "model", "retrain-status", group, retrained["RetrainId"]))
+    picture = tmp_path / "comparison.png"
+    shown = succeeded(
+        openaml(server, "model", "retrain-status", group, retrained["RetrainId"], "--png", str(picture))
+    )
     assert f"promoted: champion is now {group}.v3" in shown.stdout
+    assert picture.read_bytes().startswith(b"\x89PNG")
     versions = as_json(openaml(server, "model", "versions", group, "-o", "json"))
     assert versions["Aliases"]["champion"] == f"{group}.v3"

@@ -10,6 +10,7 @@ recorded, then shows both scores on the shared holdout and whether ``champion`` 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -19,6 +20,7 @@ from rich.text import Text
 from openaml.cli.client.command import ClientContext, client_command, wait_options
 from openaml.cli.client.errors import CliError, ExitCode
 from openaml.cli.client.output import fields_table
+from openaml.cli.client.png import download_picture
 from openaml.cli.client.waiting import Observation, Watch
 
 UPDATE_MODES = ("refit", "research", "warmstart")
@@ -135,6 +137,21 @@ def retrain_summary(retrain: dict[str, Any]) -> Any:
     return Group(fields_table(rows), outcome)
 
 
+png_option = click.option(
+    "--png",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the champion-vs-challenger chart (the server's picture) as FILE.",
+)
+
+
+def _present(context: ClientContext, retrain: dict[str, Any], png: Path | None) -> None:
+    context.printer.emit(retrain, retrain_summary(retrain))
+    if png is not None and retrain.get("Comparison"):
+        route = f"/mlmodels/{retrain['GroupId']}/retrains/{retrain['RetrainId']}/charts/comparison.png"
+        download_picture(context, route, png)
+        context.printer.note(f"Comparison chart written to {png}")
+
+
 def add_retrain_command(model: click.Group) -> None:
     """Add ``retrain`` to the ``model`` command group."""
 
@@ -142,9 +159,15 @@ def add_retrain_command(model: click.Group) -> None:
     @client_command
     @click.argument("group", metavar="GROUP")
     @retrain_options
+    @png_option
     @wait_options
     def retrain(
-        context: ClientContext, group: str, wait: bool, timeout: float | None, **options: Any
+        context: ClientContext,
+        group: str,
+        wait: bool,
+        timeout: float | None,
+        png: Path | None,
+        **options: Any,
     ) -> None:
         """Retrain GROUP: a challenger version and both models evaluated on one shared holdout."""
         started = context.client.post_json(f"/mlmodels/{group}/retrain", retrain_body(**options))
@@ -167,13 +190,13 @@ def add_retrain_command(model: click.Group) -> None:
             timeout,
             resume_hint=f"follow it with `{follow}`",
         ).run()
-        context.printer.emit(finished, retrain_summary(finished))
+        _present(context, finished, png)
 
     @model.command("retrain-status")
     @client_command
     @click.argument("group", metavar="GROUP")
     @click.argument("retrain_id", metavar="RETRAIN")
-    def retrain_status(context: ClientContext, group: str, retrain_id: str) -> None:
+    @png_option
+    def retrain_status(context: ClientContext, group: str, retrain_id: str, png: Path | None) -> None:
         """Show a retrain: its versions, the comparison on the shared holdout, and the promotion."""
-        answer = context.client.get_json(f"/mlmodels/{group}/retrains/{retrain_id}")
-        context.printer.emit(answer, retrain_summary(answer))
+        _present(context, context.client.get_json(f"/mlmodels/{group}/retrains/{retrain_id}"), png)
