@@ -112,6 +112,7 @@ def test_create_run_by_a_worker_pause_resume_and_delete(scheduling_server: LiveS
         scheduling_server, "GET", f"/openaml/v1/mlmodels/{group}/retrains/{group}.v2"
     )
     assert status == 200 and retrain["Request"]["holdout"] == {"rule": "time", "percent": 25.0}
+    assert run["Retrain"]["Status"] in ("PENDING", "INPROGRESS", "COMPLETED")
     assert ran["NextRunAt"] == created["NextRunAt"]  # the cron goes on where it was
     time.sleep(0.5)  # both workers have looked again by now
     assert len(signed_request(scheduling_server, "GET", f"{SCHEDULES}/weekly-churn")[1]["Runs"]) == 1

@@ -219,6 +219,18 @@ def schedule_runs(ctx: ServiceContext, schedule_id: str, limit: int = RECENT_RUN
     return _store(ctx).runs(schedule_id, limit)
 
 
+def retrain_state(ctx: ServiceContext, schedule: Schedule, run: ScheduleRun) -> dict[str, Any] | None:
+    """How the retrain a run started stands now: ``{"Status", "Promoted", "Message"}`` of the retrain
+    (``None`` when the run started none, or the retrain or its group is gone)."""
+    if run.retrain_id is None:
+        return None
+    try:
+        retrain = retrains.get_retrain(ctx, schedule.ml_model_id, run.retrain_id)
+    except OpenAMLError:
+        return None
+    return {key: retrain.get(key) for key in ("Status", "Promoted", "Message")}
+
+
 def delete_schedule(ctx: ServiceContext, schedule_id: str) -> None:
     """Delete a schedule and its run history; retrains it started go on."""
     if not _store(ctx).remove(schedule_id):

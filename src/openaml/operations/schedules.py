@@ -19,7 +19,10 @@ The creation body: ``{"ScheduleId": "nightly" (optional), "MLModelId": "churn", 
 A schedule answers ``{"ScheduleId", "MLModelId", "Cron", "CronDescription", "Timezone", "Retrain",
 "State" (ENABLED|PAUSED), "NextRunAt", "CreatedAt", "LastUpdatedAt", "CreatedByIamUser", "LastRun"}``
 and a run ``{"RunId", "DueAt", "StartedAt", "Skipped", "Outcome" (CLAIMED|STARTED|FAILED),
-"RetrainId", "Message"}``; times are epoch seconds, like the API's ``CreatedAt``.
+"RetrainId", "Message", "Retrain"}``, where ``Outcome`` says whether the run could start its retrain
+and ``Retrain`` how that retrain stands now (``{"Status", "Promoted", "Message"}`` of ``GET
+.../retrains/{RetrainId}``; ``null`` without one); times are epoch seconds, like the API's
+``CreatedAt``.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from openaml.operations.extensions import ExtensionHandler, ExtensionRequest
 _CREATE_FIELDS = ("ScheduleId", "MLModelId", "Cron", "Timezone", "Retrain")
 
 
-def run_shape(run: ScheduleRun) -> dict[str, Any]:
+def run_shape(ctx: ServiceContext, schedule: Schedule, run: ScheduleRun) -> dict[str, Any]:
     return {
         "RunId": run.id,
         "DueAt": run.due_at,
@@ -45,10 +48,11 @@ def run_shape(run: ScheduleRun) -> dict[str, Any]:
         "Outcome": run.outcome.value,
         "RetrainId": run.retrain_id,
         "Message": run.message,
+        "Retrain": domain.retrain_state(ctx, schedule, run),
     }
 
 
-def schedule_shape(schedule: Schedule, last_run: ScheduleRun | None) -> dict[str, Any]:
+def schedule_shape(ctx: ServiceContext, schedule: Schedule, last_run: ScheduleRun | None) -> dict[str, Any]:
     return {
         "ScheduleId": schedule.id,
         "MLModelId": schedule.ml_model_id,
@@ -61,13 +65,13 @@ def schedule_shape(schedule: Schedule, last_run: ScheduleRun | None) -> dict[str
         "CreatedAt": schedule.created_at,
         "LastUpdatedAt": schedule.last_updated_at,
         "CreatedByIamUser": schedule.created_by.user_arn,
-        "LastRun": None if last_run is None else run_shape(last_run),
+        "LastRun": None if last_run is None else run_shape(ctx, schedule, last_run),
     }
 
 
 def _with_last_run(ctx: ServiceContext, schedule: Schedule) -> dict[str, Any]:
     runs = domain.schedule_runs(ctx, schedule.id, limit=1)
-    return schedule_shape(schedule, runs[0] if runs else None)
+    return schedule_shape(ctx, schedule, runs[0] if runs else None)
 
 
 def _text(body: Mapping[str, Any], name: str, *, required: bool) -> str | None:
@@ -123,8 +127,8 @@ def get_schedule(ctx: ServiceContext, request: ExtensionRequest, caller: Caller)
     schedule = domain.get_schedule(ctx, request.path["ScheduleId"])
     runs = domain.schedule_runs(ctx, schedule.id)
     return {
-        **schedule_shape(schedule, runs[0] if runs else None),
-        "Runs": [run_shape(run) for run in runs],
+        **schedule_shape(ctx, schedule, runs[0] if runs else None),
+        "Runs": [run_shape(ctx, schedule, run) for run in runs],
     }
 
 

@@ -27,13 +27,14 @@ STATE_STYLES = {"ENABLED": "green", "PAUSED": "yellow"}
 
 def runs_table(runs: list[dict[str, Any]], title: str = "Runs (newest first)") -> Any:
     return rows_table(
-        ["due", "started", "outcome", "retrain", "skipped", "message"],
+        ["due", "started", "outcome", "retrain", "retrain status", "skipped", "message"],
         (
             [
                 from_epoch(run.get("DueAt")),
                 from_epoch(run.get("StartedAt")),
                 Text(str(run.get("Outcome")), style=OUTCOME_STYLES.get(str(run.get("Outcome")), "")),
                 run.get("RetrainId"),
+                (run.get("Retrain") or {}).get("Status"),
                 run.get("Skipped"),
                 run.get("Message"),
             ]
