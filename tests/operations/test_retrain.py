@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from tests.operations.test_realtime import ready_endpoint, wait_for
 from tests.support.api import finished, signed_request
 from tests.support.model_groups import SCHEMA, write_months
 from tests.support.server import ACCESS_KEY_ID, LiveServer
+from tests.support.workers import kill_job_workers, wait_for_job_workers
 
 SGD = {"openaml.algorithms": "sgd", "sgd.maxPasses": "3"}
 RECORD = {"day": "250", "x1": "0.4", "x2": "0.9"}
@@ -186,3 +188,53 @@ def test_a_bad_retrain_request_is_refused_before_anything_is_created(
 def test_retraining_an_unknown_group_is_not_found(server: LiveServer) -> None:
     status, error = signed_request(server, "POST", "/openaml/v1/mlmodels/no-such-group/retrain", {})
     assert status == 404 and error["__type"] == "ResourceNotFoundException"
+
+
+def test_a_retrain_survives_killed_job_workers(tmp_path: Path) -> None:
+    """Job workers killed (``kill -9``) while the retrain's jobs run: the retried jobs finish it.
+
+    Slow (~45 s on a shared machine) for a reason: its own server, and the supervisor restarts a killed
+    worker after a back-off that doubles with each kill (1 + 2 + 4 s).
+    """
+    scratch = tmp_path / "io"
+    group = "killed"
+    write_months(scratch / group, range(1, 4), rows_per_month=80)
+    live = LiveServer(
+        tmp_path / "data",
+        workers=1,
+        scratch=scratch,
+        env={
+            "OPENAML_DATA_ROOTS": str(scratch),
+            "OPENAML_JOB_LEASE_SECONDS": "1",
+            "OPENAML_JOB_MAX_ATTEMPTS": "6",
+        },
+    ).start()
+    try:
+        ml = live.client()
+        ml.create_data_source_from_s3(
+            DataSourceId="killed-ds",
+            ComputeStatistics=True,
+            DataSpec={"DataLocationS3": f"{scratch / group}/", "DataSchema": SCHEMA},
+        )
+        ml.create_ml_model(
+            MLModelId=group, MLModelType="BINARY", TrainingDataSourceId="killed-ds", Parameters=SGD
+        )
+        assert finished(lambda: ml.get_ml_model(MLModelId=group))["Status"] == "COMPLETED"
+        write_months(scratch / group, range(4, 6), rows_per_month=80)
+        status, started = signed_request(
+            live, "POST", f"/openaml/v1/mlmodels/{group}/retrain", {"promotion": "auto", "minImprovement": -1}
+        )
+        assert status == 200, started
+        killed: list[int] = []
+        for _ in range(3):
+            killed += kill_job_workers(live)
+            wait_for_job_workers(live, 1, other_than=killed)
+        path = f"/openaml/v1/mlmodels/{group}/retrains/{started['RetrainId']}"
+        done = wait_for(
+            lambda: (r := signed_request(live, "GET", path)[1])["Status"] in ("COMPLETED", "FAILED") and r,
+            timeout=300,
+        )
+        assert done["Status"] == "COMPLETED", done["Message"]
+        assert done["Promoted"] is True and ml.get_ml_model(MLModelId=group)["MLModelId"] == f"{group}.v2"
+    finally:
+        live.stop()
