@@ -191,6 +191,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("job_poll_seconds", "float", 0.5, "How often an idle worker looks for new jobs."),
     Setting(
+        "schedule_poll_seconds",
+        "float",
+        10.0,
+        "How often each job worker looks for retraining schedules that are due (docs/lifecycle.md).",
+    ),
+    Setting(
         "max_invalid_records", "int", 10_000, "A datasource fails when more records than this are invalid."
     ),
     Setting("max_record_bytes", "int", 100 * 1024, "Largest accepted record (bytes)."),
@@ -326,6 +332,7 @@ class SettingValues:
     job_lease_seconds: float
     job_max_attempts: int
     job_poll_seconds: float
+    schedule_poll_seconds: float
     max_invalid_records: int
     max_record_bytes: int
     max_classes: int

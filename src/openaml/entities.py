@@ -231,3 +231,57 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
+
+
+class ScheduleState(enum.StrEnum):
+    """Whether a retraining schedule's due times start retrains (``ENABLED``) or pass (``PAUSED``)."""
+
+    ENABLED = "ENABLED"
+    PAUSED = "PAUSED"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A cron schedule that retrains a model group (see :mod:`openaml.domain.schedules`).
+
+    ``retrain`` is the body of ``POST /openaml/v1/mlmodels/{group}/retrain`` that each run sends;
+    ``next_run_at`` is the next due time (epoch seconds; ``None`` when the expression never fires again).
+    """
+
+    id: str
+    ml_model_id: str
+    cron: str
+    timezone: str
+    retrain: Mapping[str, Any]
+    state: ScheduleState
+    next_run_at: float | None
+    created_at: float
+    last_updated_at: float
+    created_by: Caller
+
+
+class ScheduleRunOutcome(enum.StrEnum):
+    """How one due time of a schedule went: the retrain was started, or could not be."""
+
+    #: Claimed by a worker, which has not recorded the start yet (or died before it could).
+    CLAIMED = "CLAIMED"
+    STARTED = "STARTED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class ScheduleRun:
+    """One run of a schedule: the due time it ran for, the retrain it started, and how that went.
+
+    ``skipped`` counts the later due times that had passed too when it ran (the server was down):
+    they are folded into this one run instead of each starting a retrain.
+    """
+
+    id: int
+    schedule_id: str
+    due_at: float
+    started_at: float
+    skipped: int
+    outcome: ScheduleRunOutcome
+    retrain_id: str | None = None
+    message: str | None = None

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from openaml.charts.png import ChartKind, png_bytes, statistics_png_bytes
+from openaml.charts.comparison import ComparisonFigure
+from openaml.charts.png import ChartKind, comparison_png_bytes, png_bytes, statistics_png_bytes
 from openaml.charts.svg import (
+    comparison_svg,
     confusion_matrix_svg,
     drift_svg,
     feature_importance_svg,
@@ -32,6 +34,8 @@ CHART_FILES = tuple(
 STATISTICS_CHART_FILES = ("histograms.png",)
 #: The pictures of a model's feature importance.
 IMPORTANCE_CHART_FILES = ("feature-importance.svg",)
+#: The pictures of a champion–challenger comparison.
+COMPARISON_CHART_FILES = ("comparison.svg", "comparison.png")
 
 
 def render_chart(report: Mapping[str, Any], chart: str, title: str = "") -> tuple[bytes, str]:
@@ -69,6 +73,15 @@ def render_drift_chart(report: Mapping[str, Any], chart: str) -> tuple[bytes, st
     if not dot or extension != "svg":
         raise NotFoundException("Drift report charts are <attribute>.svg (or (prediction).svg).")
     return drift_svg(report, attribute).encode("utf-8"), "image/svg+xml"
+
+
+def render_comparison_chart(figure: ComparisonFigure, chart: str) -> tuple[bytes, str]:
+    """Chart file ``chart`` (``comparison.svg`` or ``.png``) of a champion–challenger comparison."""
+    if chart not in COMPARISON_CHART_FILES:
+        raise NotFoundException(f"Comparison charts are {', '.join(COMPARISON_CHART_FILES)}.")
+    if chart.endswith(".svg"):
+        return comparison_svg(figure).encode("utf-8"), "image/svg+xml"
+    return _png(lambda: comparison_png_bytes(figure))
 
 
 def _png(draw: Callable[[], bytes]) -> tuple[bytes, str]:

@@ -11,6 +11,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from openaml.charts import style
+from openaml.charts.comparison import ComparisonFigure
 from openaml.charts.drift import drift_figure
 from openaml.charts.figures import confusion_matrix_figure, residuals_figure, roc_curve_figure
 from openaml.charts.importance import importance_figure
@@ -141,6 +142,62 @@ def feature_importance_svg(document: Mapping[str, Any]) -> str:
     return _document(left + _PLOT + 20, top + height + 50, parts)
 
 
+_METRIC_LABEL_WIDTH = 210.0
+_BAR_HEIGHT = 14.0
+_ROW_GAP = 14.0
+
+
+def comparison_svg(figure: ComparisonFigure) -> str:
+    """Champion and challenger metrics as an SVG document: two bars per metric, each metric scaled to
+    its larger value, the value written at the end of each bar and the better one in bold."""
+    left, top, bar_room = 20.0 + _METRIC_LABEL_WIDTH, 78.0, 300.0
+    width = left + bar_room + 90.0
+    row_height = 2 * _BAR_HEIGHT + _ROW_GAP
+    parts = [
+        _text(width / 2, 22, figure.title, 14, "middle"),
+        _text(width / 2, 40, figure.subtitle, 11, "middle", style.MUTED_TEXT),
+    ]
+    legend_x = left
+    for label, colour in (
+        (figure.champion_label, style.CHAMPION),
+        (figure.challenger_label, style.CHALLENGER),
+    ):
+        parts += [
+            f'<rect x="{legend_x:.2f}" y="52" width="12" height="12" fill="{colour}"/>',
+            _text(legend_x + 16, 62, label, 11, "start"),
+        ]
+        legend_x += 30 + 7 * len(label)
+    for index, row in enumerate(figure.rows):
+        y = top + index * row_height
+        scale = max(abs(row.champion), abs(row.challenger)) or 1.0
+        marker = "★ " if figure.decides(row) else ""
+        parts += [
+            _text(left - 8, y + _BAR_HEIGHT, marker + row.metric, 11, "end"),
+            _text(left - 8, y + 2 * _BAR_HEIGHT, figure.direction(row), 9, "end", style.MUTED_TEXT),
+        ]
+        for offset, (who, value, colour) in enumerate(
+            (("champion", row.champion, style.CHAMPION), ("challenger", row.challenger, style.CHALLENGER))
+        ):
+            bar_y = y + offset * _BAR_HEIGHT
+            length = max(value, 0.0) / scale * bar_room
+            parts.append(
+                f'<rect x="{left:.2f}" y="{bar_y:.2f}" width="{length:.2f}" height="{_BAR_HEIGHT - 2:.2f}" '
+                f'fill="{colour}"><title>{escape(f"{who}: {value:.6g}")}</title></rect>'
+            )
+            parts.append(
+                _text(
+                    left + length + 4,
+                    bar_y + _BAR_HEIGHT - 3,
+                    f"{value:.4g}",
+                    10,
+                    "start",
+                    bold=row.winner == who,
+                )
+            )
+    height = top + len(figure.rows) * row_height + 10
+    return _document(width, height, parts)
+
+
 def _unit_axes(left: float, top: float) -> list[str]:
     """Grid lines and 0.0–1.0 ticks on both axes, and the frame of a unit square plot."""
     parts = []
@@ -184,12 +241,14 @@ def _text(
     colour: str = style.TEXT,
     *,
     rotate: bool = False,
+    bold: bool = False,
 ) -> str:
     """A text element; ``rotate`` turns it by the one column-label rotation around (``x``, ``y``)."""
     turn = f' transform="rotate(-{style.COLUMN_LABEL_ROTATION} {x:.2f} {y:.2f})"' if rotate else ""
+    weight = ' font-weight="bold"' if bold else ""
     return (
         f'<text x="{x:.2f}" y="{y:.2f}" font-size="{size:.1f}" text-anchor={quoteattr(anchor)} '
-        f'fill="{colour}" {_FONT}{turn}>{escape(content)}</text>'
+        f'fill="{colour}" {_FONT}{turn}{weight}>{escape(content)}</text>'
     )
 
 

@@ -22,6 +22,7 @@ from openaml.console import (
     drift,
     evaluations,
     ml_models,
+    model_groups,
     resources,
     training,
 )
@@ -96,6 +97,7 @@ def console_routes(ctx: ServiceContext, key_pairs: Iterable[KeyPairLike]) -> lis
         *training.routes(console),
         *ml_models.routes(console),
         *drift.routes(console),
+        *model_groups.routes(console),
         *evaluations.routes(console),
         *batch_predictions.routes(console),
         *resources.routes(console),

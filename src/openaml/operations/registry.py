@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from openaml.operations import (
     batch_predictions,
+    comparison_charts,
     data_sources,
     drift,
     evaluations,
@@ -22,6 +23,7 @@ from openaml.operations import (
     realtime,
     resources,
     retrains,
+    schedules,
     tags,
 )
 from openaml.operations.extensions import ExtensionHandler
@@ -63,4 +65,6 @@ EXTENSION_ROUTES: list[tuple[str, str, ExtensionHandler]] = [
     *model_groups.EXTENSION_ROUTES,
     *retrains.EXTENSION_ROUTES,
     *drift.EXTENSION_ROUTES,
+    *schedules.EXTENSION_ROUTES,
+    *comparison_charts.EXTENSION_ROUTES,
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -186,3 +186,48 @@ class ModelRetrainRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_model_retrains_group", "group_id", "created_at"),)
+
+
+class ScheduleRow(Base):
+    """A retraining schedule (see :class:`openaml.entities.Schedule`).
+
+    ``next_run_at`` is also the claim token: a worker takes a due time by moving it forward with a
+    compare-and-set update, so each due time is taken by exactly one worker.
+    """
+
+    __tablename__ = "schedules"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ml_model_id: Mapped[str] = mapped_column(String(64))
+    cron: Mapped[str] = mapped_column(String(256))
+    timezone: Mapped[str] = mapped_column(String(64))
+    retrain: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    next_run_at: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+    last_updated_at: Mapped[float] = mapped_column(Float)
+    created_by_key: Mapped[str] = mapped_column(String(128))
+    created_by_arn: Mapped[str] = mapped_column(String(256))
+
+    __table_args__ = (Index("ix_schedules_state_next_run", "state", "next_run_at"),)
+
+
+class ScheduleRunRow(Base):
+    """One run of a schedule (see :class:`openaml.entities.ScheduleRun`); one per due time."""
+
+    __tablename__ = "schedule_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float] = mapped_column(Float)
+    skipped: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    retrain_id: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["schedule_id"], ["schedules.id"]),
+        UniqueConstraint("schedule_id", "due_at", name="uq_schedule_runs_due"),
+        Index("ix_schedule_runs_schedule", "schedule_id", "due_at"),
+    )

@@ -20,6 +20,8 @@ def register(main: click.Group) -> None:
     from openaml.cli.client.models import model
     from openaml.cli.client.predict import predict
     from openaml.cli.client.quickstart import quickstart
+    from openaml.cli.client.schedules import schedule
 
-    for command in (datasource, model, evaluation, endpoint, predict, batch, drift, login, quickstart):
+    commands = (datasource, model, evaluation, endpoint, predict, batch, drift, login, quickstart, schedule)
+    for command in commands:
         main.add_command(command)

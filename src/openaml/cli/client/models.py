@@ -1,4 +1,4 @@
-"""``openaml model create|list|show|wait|delete|log``."""
+"""``openaml model create|list|show|wait|delete|log`` and the model-group commands (:mod:`.model_groups`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from rich.console import Group
 from openaml.cli.client.command import ClientContext, client_command, wait_options
 from openaml.cli.client.errors import CliError, ExitCode
 from openaml.cli.client.exports import export_command
+from openaml.cli.client.model_groups import add_group_commands
 from openaml.cli.client.output import rows_table, status_text
 from openaml.cli.client.resources import ML_MODEL, add_common_commands, show_table, wait_for
+from openaml.cli.client.retraining import add_retrain_command
 
 MODEL_TYPES = ("BINARY", "MULTICLASS", "REGRESSION")
 #: The ``TrainingParameters`` entry that says what a trained model really is (docs/models.md).
@@ -199,7 +201,7 @@ def _present(context: ClientContext, model: dict[str, Any], *, importance: bool 
 
 @click.group("model")
 def model() -> None:
-    """MLModels: train (AutoML or Amazon ML's SGD), inspect, wait for, delete."""
+    """MLModels: train (AutoML or Amazon ML's SGD), inspect, wait for, delete; versions and aliases."""
 
 
 @model.command("create")
@@ -274,3 +276,5 @@ def wait_command(context: ClientContext, model_id: str, timeout: float | None) -
 
 add_common_commands(model, ML_MODEL)
 model.add_command(export_command)
+add_group_commands(model)
+add_retrain_command(model)
