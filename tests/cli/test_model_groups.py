@@ -30,14 +30,15 @@ def two_versions(server: LiveServer) -> str:
     ml.create_ml_model(
         MLModelId=group, MLModelType="BINARY", TrainingDataSourceId=f"{group}-ds", Parameters=SGD
     )
+    # A parent must be COMPLETED before a model can be trained from it.
+    assert finished(lambda: ml.get_ml_model(MLModelId=group))["Status"] == "COMPLETED"
     ml.create_ml_model(
         MLModelId=f"{group}.v2",
         MLModelType="BINARY",
         TrainingDataSourceId=f"{group}-ds",
         Parameters={**SGD, "openaml.parentMLModelId": group},
     )
-    for model_id in (group, f"{group}.v2"):
-        assert finished(lambda m=model_id: ml.get_ml_model(MLModelId=m))["Status"] == "COMPLETED"
+    assert finished(lambda: ml.get_ml_model(MLModelId=f"{group}.v2"))["Status"] == "COMPLETED"
     return group
 
 
