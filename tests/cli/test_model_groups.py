@@ -11,6 +11,8 @@ from tests.support.api import finished
 from tests.support.model_groups import SCHEMA, write_months
 from tests.support.server import LiveServer
 
+from openaml.cli.client.retraining import retrain_body
+
 SGD = {"openaml.algorithms": "sgd", "sgd.maxPasses": "2"}
 
 
@@ -92,3 +94,9 @@ def test_retrain_waits_for_the_comparison_and_reports_the_promotion(
     assert picture.read_bytes().startswith(b"\x89PNG")
     versions = as_json(openaml(server, "model", "versions", group, "-o", "json"))
     assert versions["Aliases"]["champion"] == f"{group}.v3"
+
+
+def test_the_retrain_options_name_a_holdout_attribute() -> None:
+    body = retrain_body(holdout="time", holdout_percent=25, holdout_attribute="date")
+    assert body == {"holdout": {"rule": "time", "percent": 25, "attribute": "date"}}
+    assert retrain_body(holdout="random") == {"holdout": {"rule": "random"}}

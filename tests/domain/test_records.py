@@ -13,6 +13,7 @@ from openaml.domain.records import (
     ModelType,
     SchemaHints,
     SqlOrigin,
+    TimeSplitOrigin,
     TrainingRequest,
 )
 from openaml.engine.automl.parameters import AutoMLParameters
@@ -97,6 +98,20 @@ def test_a_legacy_sql_request_dict_still_loads_and_reads_from_its_snapshot() -> 
     )
     assert spec.data_location == "file:///staging/ds.parquet"
     assert DataSourceSpec.from_json(spec.to_json()) == spec
+
+
+def test_a_time_split_part_reads_from_its_snapshot_and_round_trips() -> None:
+    origin = TimeSplitOrigin(
+        "s3://b/data/", ("s3://b/data/a.csv", "s3://b/data/b.csv"), "date", 25.0, "holdout"
+    )
+    spec = DataSourceSpec(
+        compute_statistics=True,
+        location="s3://b/data/",
+        snapshot_location="/srv/u/x.parquet",
+        time_split=origin,
+    )
+    assert spec.data_location == "/srv/u/x.parquet"
+    assert DataSourceSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
 
 
 def test_a_training_request_is_parsed_at_construction_and_stored_parsed() -> None:

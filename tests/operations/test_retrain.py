@@ -9,18 +9,24 @@ answer names one of the two versions.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from tests.operations.test_realtime import ready_endpoint, wait_for
 from tests.support.api import finished, signed_json_request
 from tests.support.model_groups import SCHEMA, write_months
 from tests.support.server import ACCESS_KEY_ID, LiveServer
 from tests.support.workers import kill_job_workers, wait_for_job_workers
+
+from openaml.domain.retrains import SPLITS_FOLDER
 
 SGD = {"openaml.algorithms": "sgd", "sgd.maxPasses": "3"}
 RECORD = {"day": "250", "x1": "0.4", "x2": "0.9"}
@@ -164,7 +170,9 @@ def small_group(server: LiveServer) -> str:
     ("body", "words"),
     [
         ({"promotionMetric": "RegressionRMSE"}, "does not apply to a BINARY model"),
-        ({"holdout": {"rule": "time", "attribute": "day"}}, "not supported yet"),
+        ({"holdout": {"rule": "time", "attribute": "dya"}}, "Did you mean 'day'?"),
+        ({"holdout": {"rule": "time", "attribute": "label"}}, "needs a date or numeric column"),
+        ({"holdout": {"rule": "random", "attribute": "day"}}, "time rule only"),
         ({"holdout": {"rule": "newest"}}, "time, random"),
         ({"holdout": {"percent": 95}}, "between 1 and 90"),
         ({"holdout": {"percent": 0}}, "between 1 and 90"),
@@ -184,6 +192,76 @@ def test_a_bad_retrain_request_is_refused_before_anything_is_created(
     assert retrains["Retrains"] == []
     _, versions = signed_json_request(server, "GET", f"/openaml/v1/mlmodels/{small_group}/versions")
     assert len(versions["Versions"]) == 1
+
+
+DATED_SCHEMA = json.dumps(
+    {
+        "version": "1.0",
+        "targetAttributeName": "label",
+        "dataFormat": "CSV",
+        "dataFileContainsHeader": True,
+        "attributes": [
+            {"attributeName": "date", "attributeType": "CATEGORICAL"},
+            {"attributeName": "x1", "attributeType": "NUMERIC"},
+            {"attributeName": "label", "attributeType": "BINARY"},
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize("storage", ["local", "s3"])
+def test_a_time_holdout_by_a_date_column_holds_the_newest_records_whatever_the_file_order(
+    server: LiveServer, ml: Any, request: pytest.FixtureRequest, storage: str
+) -> None:
+    """Files whose order is not time order (the newest dates in the first file, shuffled rows), on disk
+    or under an S3 prefix; the split is written to the server's own uploads folder either way."""
+    assert server.scratch is not None
+    group = f"dated-{uuid.uuid4().hex[:8]}"
+    rng = np.random.default_rng(3)
+    days = rng.permutation(80)  # 80 distinct dates, shuffled over two files
+    files = {}
+    for name, chunk in (("a.csv", days[:40]), ("b.csv", days[40:])):
+        lines = [f"{date(2026, 1, 1) + timedelta(days=int(d))},{d / 80:.3f},{int(d % 3 == 0)}" for d in chunk]
+        files[name] = "date,x1,label\n" + "\n".join(lines) + "\n"
+    if storage == "s3":
+        s3 = request.getfixturevalue("server_s3")
+        s3.create_bucket(Bucket=group)
+        for name, text in files.items():
+            s3.put_object(Bucket=group, Key=f"data/{name}", Body=text.encode())
+        folder = f"s3://{group}/data"
+    else:
+        (server.scratch / group).mkdir()
+        for name, text in files.items():
+            (server.scratch / group / name).write_text(text)
+        folder = str(server.scratch / group)
+    ml.create_data_source_from_s3(
+        DataSourceId=f"{group}-ds",
+        ComputeStatistics=True,
+        DataSpec={"DataLocationS3": f"{folder}/", "DataSchema": DATED_SCHEMA},
+    )
+    ml.create_ml_model(
+        MLModelId=group, MLModelType="BINARY", TrainingDataSourceId=f"{group}-ds", Parameters=SGD
+    )
+    assert finished(lambda: ml.get_ml_model(MLModelId=group))["Status"] == "COMPLETED"
+    status, error = signed_json_request(
+        server, "POST", f"/openaml/v1/mlmodels/{group}/retrain", {"holdout": {"attribute": "Dates"}}
+    )
+    assert status == 400 and "Did you mean 'date'?" in error["message"]
+
+    done = _retrain(server, group, {"holdout": {"rule": "time", "attribute": "date", "percent": 25}})
+    assert done["Status"] == "COMPLETED", done["Message"]
+    assert done["Request"]["holdout"] == {"rule": "time", "percent": 25, "attribute": "date"}
+    holdout = ml.get_data_source(DataSourceId=done["HoldoutDataSourceId"])
+    training = ml.get_data_source(DataSourceId=done["TrainingDataSourceId"])
+    frames = {
+        role: pd.read_parquet(
+            server.data_dir / "uploads" / SPLITS_FOLDER / f"{source['DataSourceId']}.parquet"
+        )
+        for role, source in (("holdout", holdout), ("training", training))
+    }
+    assert len(frames["holdout"]) == 20 and len(frames["training"]) == 60
+    assert frames["holdout"]["date"].min() > frames["training"]["date"].max() == "2026-03-01"
+    assert holdout["DataSizeInBytes"] > 0 and holdout["DataLocationS3"].endswith(".parquet")
 
 
 def test_retraining_an_unknown_group_is_not_found(server: LiveServer) -> None:

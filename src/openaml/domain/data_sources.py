@@ -35,6 +35,7 @@ from openaml.engine.data.reading import inspect_file
 from openaml.engine.data.rearrangement import Rearrangement
 from openaml.engine.data.schema import DataSchema
 from openaml.engine.data.sql import snapshot_sql_query
+from openaml.engine.data.time_split import write_time_split
 from openaml.engine.drift.samples import sample_frame, sample_to_parquet
 from openaml.entities import Caller, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
@@ -151,6 +152,8 @@ def create_data_source(
         ctx.objects.check_writable(staging)  # messages name the staging location as the caller gave it
         snapshot = ctx.objects.resolve(staging.rstrip("/") + f"/{data_source_id}.parquet")
         spec = dataclasses.replace(spec, snapshot_location=snapshot)
+    elif spec.time_split is not None:
+        ctx.objects.check_writable(spec.data_location.rsplit("/", 1)[0])
     else:
         ctx.objects.list_files(spec.data_location)
         if isinstance(spec.schema, SchemaHints):
@@ -276,6 +279,8 @@ def _ingest(ctx: ServiceContext, started: StartedJob) -> Outcome:
         url = sql_database_url(ctx, spec.sql.database_identifier)
         with ctx.objects.open_write(spec.data_location) as sink:
             snapshot_sql_query(url, spec.sql.select_sql_query, sink)
+    elif spec.time_split is not None:
+        _write_time_split(ctx, started, spec)
     started.check_cancelled()
     spec = _read_schema(ctx, spec)  # rows stored before schemas were read at request time
     files = data_files(ctx, spec.data_location)
@@ -338,6 +343,19 @@ def _ingest(ctx: ServiceContext, started: StartedJob) -> Outcome:
         log_lines=_log_lines(report, None),
         report_compute_time=report.statistics is not None,
     )
+
+
+def _write_time_split(ctx: ServiceContext, started: StartedJob, spec: DataSourceSpec) -> None:
+    """Write this datasource's part of a time split by a column to its snapshot location."""
+    origin = spec.time_split
+    assert origin is not None and isinstance(spec.schema, DataSchema)
+    started.progress(f"Finding the newest {origin.percent:g} % of the records by {origin.attribute!r}")
+    listed = set(origin.files)
+    files = [file for file in data_files(ctx, origin.location) if file.uri in listed]
+    if len(files) < len(listed):
+        raise DataError(f"Files at {origin.location} were removed while the retrain was running.")
+    with ctx.objects.open_write(spec.data_location) as sink:
+        write_time_split(files, spec.schema, origin.attribute, origin.percent, origin.part, sink)  # type: ignore[arg-type]
 
 
 def _details(report: IngestReport) -> dict[str, Any]:

@@ -173,12 +173,46 @@ class SqlOrigin:
 
 
 @dataclass(frozen=True)
+class TimeSplitOrigin:
+    """A datasource that is one part of a time split by a column of other files (a retrain's holdout or
+    training set): its ingest job writes the part to the datasource's snapshot location first
+    (:mod:`openaml.engine.data.time_split`). ``files`` are the input's files, listed at request time so
+    that both parts split the same records."""
+
+    location: str
+    files: tuple[str, ...]
+    attribute: str
+    percent: float
+    part: str  # "training" or "holdout"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "files": list(self.files),
+            "attribute": self.attribute,
+            "percent": self.percent,
+            "part": self.part,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TimeSplitOrigin:
+        return cls(
+            location=str(data["location"]),
+            files=tuple(str(uri) for uri in data["files"]),
+            attribute=str(data["attribute"]),
+            percent=float(data["percent"]),
+            part=str(data["part"]),
+        )
+
+
+@dataclass(frozen=True)
 class DataSourceSpec:
     """A datasource's creation record: where the data is, how to read it, and whether to profile it.
 
     ``schema`` is the schema (or inference hints) given inline or at ``schema_location``, read and
     parsed once when the datasource is created; ``rearrangement`` is ``rearrangement_text`` parsed.
-    A SQL datasource's data is the query's result, snapshotted to ``snapshot_location``.
+    A SQL datasource's data is the query's result, snapshotted to ``snapshot_location``; so is a
+    ``time_split`` datasource's (its part of a split of other files).
     """
 
     compute_statistics: bool
@@ -188,6 +222,7 @@ class DataSourceSpec:
     rearrangement_text: str | None = None
     sql: SqlOrigin | None = None
     snapshot_location: str | None = None
+    time_split: TimeSplitOrigin | None = None
     schema: DataSchema | SchemaHints | None = field(default=None, compare=False)
     rearrangement: Rearrangement | None = field(default=None, compare=False)
 
@@ -214,6 +249,7 @@ class DataSourceSpec:
             "rearrangementText": self.rearrangement_text,
             "sql": self.sql.to_json() if self.sql is not None else None,
             "snapshotLocation": self.snapshot_location,
+            "timeSplit": self.time_split.to_json() if self.time_split is not None else None,
             "schema": _schema_to_json(self.schema),
         }
 
@@ -229,6 +265,7 @@ class DataSourceSpec:
             rearrangement_text=data.get("rearrangementText"),
             sql=SqlOrigin.from_json(data["sql"]) if data.get("sql") else None,
             snapshot_location=data.get("snapshotLocation"),
+            time_split=TimeSplitOrigin.from_json(data["timeSplit"]) if data.get("timeSplit") else None,
             schema=_schema_from_json(data.get("schema")),
         )
 

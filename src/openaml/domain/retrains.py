@@ -11,7 +11,12 @@ order the FIFO job queue runs them in:
    ``time``: the newest ``percent`` % of the records in file order (files in name order, then record
    order; name files so that this is time order, e.g. ``month-2026-07.csv``), or ``random``: a seeded
    random ``percent`` % (seed: the challenger's ID). Both are Amazon ML ``DataRearrangement`` splits of
-   the same location, so the two sets never overlap;
+   the same location, so the two sets never overlap. **``time`` with an ``attribute``** (a date or
+   numeric column, checked against the schema at request time) holds out the newest ``percent`` % by
+   that column instead, whatever the file order: a rearrangement can only slice by position, so the
+   two datasources are :class:`~openaml.domain.records.TimeSplitOrigin` parts whose ingest jobs find
+   the cut and write their part as Parquet to ``uploads/openaml-retrain-splits/`` of the data directory
+   (:mod:`openaml.engine.data.time_split`; records without a value go to training);
 2. the challenger, version ``<group>.v<N>``: ``CreateMLModel`` with the champion's model type,
    parameters and recipe, plus ``openaml.parentMLModelId`` (the champion's MLModelId) and
    ``openaml.updateMode`` (how the engine trains from the parent) and any ``parameters`` given;
@@ -39,6 +44,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from openaml.domain import data_sources, evaluations, ml_models, model_groups, promotion
 from openaml.domain.context import ServiceContext
 from openaml.domain.records import (
@@ -46,19 +53,25 @@ from openaml.domain.records import (
     DataSourceSpec,
     EvaluationRequest,
     IngestOutcome,
+    TimeSplitOrigin,
     TrainingRequest,
 )
 from openaml.domain.resources import add_tags, get_resource, wait_until_completed
+from openaml.engine.data.names import unknown_column_message
+from openaml.engine.data.schema import AttributeType, parse_data_schema
 from openaml.engine.models import ModelType
 from openaml.entities import Caller, EntityStatus, Job, ResourceKind, Tag
 from openaml.errors import InvalidInputException, ResourceNotFoundException
 from openaml.jobs.worker import JobCancelled, JobContext
 from openaml.store.model_groups import RetrainRecord
+from openaml.store.objects import UPLOADS_FOLDER
 
 COMPARE_JOB = "compare_model_versions"
 HOLDOUT_RULES = ("time", "random")
 PROMOTIONS = ("manual", "auto")
 DEFAULT_HOLDOUT_PERCENT = 20.0
+#: Where, under the data directory's uploads folder, a time split by a column writes its two parts.
+SPLITS_FOLDER = "openaml-retrain-splits"
 DEFAULT_METRICS = {
     ModelType.BINARY: "BinaryAUC",
     ModelType.MULTICLASS: "MulticlassAvgFScore",
@@ -130,6 +143,8 @@ class RetrainSpec:
     data_source_id: str | None = None
     holdout_rule: str = "time"
     holdout_percent: float = DEFAULT_HOLDOUT_PERCENT
+    #: The time rule's date or numeric column; None: file order.
+    holdout_attribute: str | None = None
     update_mode: str = model_groups.DEFAULT_UPDATE_MODE
     promotion: str = "manual"
     promotion_metric: str | None = None
@@ -155,11 +170,9 @@ class RetrainSpec:
             raise InvalidInputException(
                 f'"holdout.rule" must be one of {", ".join(HOLDOUT_RULES)}; got {rule!r}.'
             )
-        if _field(holdout, "attribute", "Attribute") is not None:
-            raise InvalidInputException(
-                '"holdout.attribute" is not supported yet: the time rule takes the newest records in file '
-                "order (files in name order); name the files in time order, e.g. month-2026-07.csv."
-            )
+        attribute = _text(_field(holdout, "attribute", "Attribute"), "holdout.attribute")
+        if attribute is not None and rule != "time":
+            raise InvalidInputException('"holdout.attribute" applies to the time rule only.')
         given = _field(holdout, "percent", "Percent")
         percent = _number(
             given if given is not None else _field(body, "openaml.holdoutPercent"), "holdout.percent"
@@ -193,6 +206,7 @@ class RetrainSpec:
             data_source_id=_text(_field(body, "dataSourceId", "DataSourceId"), "dataSourceId"),
             holdout_rule=rule,
             holdout_percent=percent,
+            holdout_attribute=attribute,
             update_mode=(mode or model_groups.DEFAULT_UPDATE_MODE).lower(),
             promotion=promotion_rule,
             promotion_metric=_text(
@@ -207,7 +221,11 @@ class RetrainSpec:
         return {
             "location": self.location,
             "dataSourceId": self.data_source_id,
-            "holdout": {"rule": self.holdout_rule, "percent": self.holdout_percent},
+            "holdout": {
+                "rule": self.holdout_rule,
+                "percent": self.holdout_percent,
+                **({"attribute": self.holdout_attribute} if self.holdout_attribute else {}),
+            },
             "updateMode": self.update_mode,
             "promotion": self.promotion,
             "promotionMetric": self.promotion_metric,
@@ -245,6 +263,68 @@ def _splits(spec: RetrainSpec, seed: str) -> tuple[str, str]:
         }
         training = {**holdout, "complement": True}
     return json.dumps({"splitting": training}), json.dumps({"splitting": holdout})
+
+
+def _data_source_specs(
+    ctx: ServiceContext,
+    spec: RetrainSpec,
+    location: str,
+    schema_text: str,
+    ids: Mapping[str, str],
+    challenger: str,
+    sample: pd.DataFrame | None,
+) -> dict[str, DataSourceSpec]:
+    """The training and holdout datasources' specs: ``DataRearrangement`` splits of ``location``, or,
+    for a time rule by a column, the two parts of a split their ingest jobs write (module docstring)."""
+    if spec.holdout_attribute is None:
+        split_training, split_holdout = _splits(spec, challenger)
+        return {
+            ids["trainingDataSourceId"]: DataSourceSpec(
+                compute_statistics=True,
+                location=location,
+                schema_text=schema_text,
+                rearrangement_text=split_training,
+            ),
+            ids["holdoutDataSourceId"]: DataSourceSpec(
+                compute_statistics=True,
+                location=location,
+                schema_text=schema_text,
+                rearrangement_text=split_holdout,
+            ),
+        }
+    parsed = parse_data_schema(schema_text)
+    attribute = spec.holdout_attribute
+    kinds = {a.name: a.type for a in parsed.attributes}
+    if attribute not in kinds:
+        raise InvalidInputException(
+            unknown_column_message("holdout attribute", attribute, parsed.names, f"a column of {location}")
+        )
+    if kinds[attribute] is AttributeType.BINARY:
+        raise InvalidInputException(
+            f"The holdout attribute {attribute!r} is BINARY; the time rule needs a date or numeric column."
+        )
+    if kinds[attribute] is not AttributeType.NUMERIC and sample is not None and attribute in sample:
+        values = sample[attribute].dropna().astype(str).str.strip()
+        values = values[values != ""]
+        if len(values) and pd.to_datetime(values, errors="coerce", utc=True, format="mixed").isna().all():
+            raise InvalidInputException(
+                f"The holdout attribute {attribute!r} holds neither numbers nor dates (e.g. "
+                f"{str(values.iloc[0])[:40]!r}); the time rule needs a date or numeric column."
+            )
+    files = tuple(file.uri for file in data_sources.data_files(ctx, location))
+    specs = {}
+    for key, part in (("trainingDataSourceId", "training"), ("holdoutDataSourceId", "holdout")):
+        data_source_id = ids[key]
+        specs[data_source_id] = DataSourceSpec(
+            compute_statistics=True,
+            location=location,
+            schema_text=schema_text,
+            snapshot_location=ctx.objects.data_uri(
+                UPLOADS_FOLDER, SPLITS_FOLDER, f"{data_source_id}.parquet"
+            ),
+            time_split=TimeSplitOrigin(location, files, attribute, spec.holdout_percent, part),
+        )
+    return specs
 
 
 def start_retrain(ctx: ServiceContext, caller: Caller, group: str, spec: RetrainSpec) -> RetrainRecord:
@@ -304,19 +384,18 @@ def start_retrain(ctx: ServiceContext, caller: Caller, group: str, spec: Retrain
         training.model_type, ids["trainingDataSourceId"], parameters, recipe=training.recipe_text
     )
     tag = [Tag(model_groups.GROUP_TAG, group_id)]
-    split_training, split_holdout = _splits(spec, challenger)
-    for data_source_id, split, role in (
-        (ids["trainingDataSourceId"], split_training, "training data"),
-        (ids["holdoutDataSourceId"], split_holdout, "holdout"),
+    sample = data_sources.stored_sample(ctx, source) if spec.holdout_attribute is not None else None
+    specs = _data_source_specs(ctx, spec, location, schema, ids, challenger, sample)
+    for data_source_id, role in (
+        (ids["trainingDataSourceId"], "training data"),
+        (ids["holdoutDataSourceId"], "holdout"),
     ):
         data_sources.create_data_source(
             ctx,
             caller,
             data_source_id=data_source_id,
             name=f"{group_id} retrain {challenger}: {role}",
-            spec=DataSourceSpec(
-                compute_statistics=True, location=location, schema_text=schema, rearrangement_text=split
-            ),
+            spec=specs[data_source_id],
         )
         add_tags(ctx, ResourceKind.DATA_SOURCE, data_source_id, tag)
     # The model reserves version N (atomically); the evaluations and the comparison follow it.

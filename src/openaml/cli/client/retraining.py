@@ -49,6 +49,11 @@ _RETRAIN_OPTIONS = (
         help="Holdout size (default 20).",
     ),
     click.option(
+        "--holdout-attribute",
+        metavar="COLUMN",
+        help="time: the newest records by this date or numeric column (default: file order).",
+    ),
+    click.option(
         "--promotion", type=click.Choice(PROMOTIONS), help="auto: champion moves when the challenger wins."
     ),
     click.option("--promotion-metric", metavar="METRIC", help="e.g. BinaryAUC, RegressionRMSE."),
@@ -75,6 +80,7 @@ def retrain_body(
     mode: str | None = None,
     holdout: str | None = None,
     holdout_percent: float | None = None,
+    holdout_attribute: str | None = None,
     promotion: str | None = None,
     promotion_metric: str | None = None,
     min_improvement: float | None = None,
@@ -89,7 +95,7 @@ def retrain_body(
         if not separator or not key:
             raise CliError(f"--param takes KEY=VALUE, not {entry!r}", ExitCode.USAGE)
         parameters[key] = value
-    rule = {"rule": holdout, "percent": holdout_percent}
+    rule = {"rule": holdout, "percent": holdout_percent, "attribute": holdout_attribute}
     body: dict[str, Any] = {
         "location": location,
         "dataSourceId": datasource_id,
