@@ -92,6 +92,10 @@ class AutoMLParameters:
     max_serving_cost: float = 10.0
     group_attribute: str | None = None
     time_attribute: str | None = None
+    #: Engine switches (no request key): k-fold bagged members and the stacking layer where they
+    #: apply (see :mod:`.bagging` and :mod:`.stacking`); off only for ablations and tests.
+    bagging: bool = True
+    stacking: bool = True
 
     def budget_for(self, n_rows: int, n_columns: int) -> float:
         """The time budget for data of this shape: the explicit one, or the size-scaled default."""

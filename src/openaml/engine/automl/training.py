@@ -9,9 +9,11 @@ The steps, all inside one time budget (see :mod:`.budget`):
 3. One feature encoder per encoding is fitted on the search rows (unsupervised, so shared by all
    validation folds).
 4. :class:`~.search.Search` tries the portfolio and tunes the best families.
-5. Greedy ensemble selection over the kept validation scores, within the time left for refits.
-6. The members are refit on all rows (re-encoded first if the search saw a subsample); a refit that
-   reaches the refit deadline keeps the part it has trained.
+5. Greedy ensemble selection over the kept validation scores, within the time left for refits;
+   members are bagged where that applies (:mod:`.bagging`), and one stacking layer
+   (:mod:`.stacking`) replaces the weighted average when it validates better.
+6. The members that are not bagged are refit on all rows (re-encoded first if the search saw a
+   subsample); a refit that reaches the refit deadline keeps the part it has trained.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from openaml.engine.automl.bagging import BaggedLearner, bagging_applies
 from openaml.engine.automl.budget import Budget
 from openaml.engine.automl.ensemble import EnsembleMember, EnsembleModel, select_ensemble
 from openaml.engine.automl.families import FAMILIES, Family, Task
@@ -34,6 +37,7 @@ from openaml.engine.automl.features import Encoding, FeatureEncoder, Matrix
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, build_leaderboard
 from openaml.engine.automl.search import Candidate, ProgressReporter, Search, SearchSetup
+from openaml.engine.automl.stacking import Stacker, fit_stacker
 from openaml.engine.automl.validation import (
     ValidationPlan,
     choose_folds,
@@ -51,6 +55,7 @@ _log = logging.getLogger(__name__)
 
 MIN_TRAINING_ROWS = 10
 _ENCODING_SAFETY = 1.5
+_REFIT_SAFETY = 1.25
 
 ProgressCallback = Callable[[TrainingProgress], None]
 
@@ -106,9 +111,12 @@ def _train(
     search_seconds = budget.elapsed() - preparation_seconds
 
     report("ensemble", candidates)
-    chosen, validation_score = _choose_ensemble(
+    chosen, validation_score, blend_loss = _choose_ensemble(
         candidates, setup.y[setup.plan.validation_rows], metric, setup
     )
+    stacked = _stack(chosen, setup, blend_loss) if params.stacking else None
+    if stacked is not None:
+        validation_score = metric.from_loss(stacked[1])
     ensemble_seconds = budget.elapsed() - preparation_seconds - search_seconds
 
     report("refit", candidates)
@@ -118,7 +126,10 @@ def _train(
         del matrices
         encoders, matrices = _encode(frame, attributes, set(_encodings(chosen)))
     members = _refit(chosen, matrices, y, dataclasses.replace(task, n_rows=len(y)), budget)
-    model = EnsembleModel(model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members)
+    stacker = stacked[0] if stacked is not None and len(members) == len(chosen) else None
+    model = EnsembleModel(
+        model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members, stacker
+    )
     timings = AutoMLTimings(
         budget_seconds=budget.seconds,
         preparation_seconds=preparation_seconds,
@@ -133,7 +144,13 @@ def _train(
     )
     return AutoMLResult(
         model=model,
-        leaderboard=build_leaderboard(candidates, {m.candidate: m.weight for m in members}, metric),
+        leaderboard=build_leaderboard(
+            candidates,
+            {m.candidate: m.weight for m in members},
+            metric,
+            {m.candidate: m.learner.folds for m in members if isinstance(m.learner, BaggedLearner)},
+        ),
+        ensemble=_describe_ensemble(members, stacker),
         metric_name=metric.name,
         validation_score=validation_score,
         validation=plan.description,
@@ -178,6 +195,9 @@ def _prepare_search(
     folds = choose_folds(len(y_search), len(attributes), params.validation_folds)
     plan, random_split = _plan(search_frame, y_search, model_type, params, folds)
     refit_scale = len(y) / len(y_search)
+    bagging = bagging_applies(
+        enabled=params.bagging, cross_validation=plan.is_cross_validation, subsampled=subsampled
+    )
     setup = SearchSetup(
         families=[family for family in families if family.applicable(task)] or families,
         task=task,
@@ -192,6 +212,7 @@ def _prepare_search(
         refit_scale=refit_scale,
         fixed_reserve=encoding_seconds * refit_scale * _ENCODING_SAFETY if subsampled else 0.0,
         random_split=random_split,
+        bagging=bagging,
     )
     return _SearchInputs(setup, encoders)
 
@@ -310,8 +331,10 @@ def _encodings(chosen: list[tuple[Candidate, float]]) -> list[Encoding]:
 
 def _choose_ensemble(
     candidates: list[Candidate], y_valid: Labels, metric: Metric, setup: SearchSetup
-) -> tuple[list[tuple[Candidate, float]], float]:
-    """The ensemble members with their weights, best first, and the ensemble's validation score."""
+) -> tuple[list[tuple[Candidate, float]], float, float]:
+    """The ensemble members with their weights, best first, the ensemble's validation score and loss.
+
+    The members are also marked bagged or not (:meth:`SearchSetup.mark_bagged`)."""
     pool = sorted((c for c in candidates if c.ok and c.predictions is not None), key=Candidate.rank_key)
     if not pool:
         _raise_no_candidate(candidates)
@@ -329,9 +352,53 @@ def _choose_ensemble(
         serving_costs=[FAMILIES[candidate.family].serving_cost for candidate in pool],
         serving_cost_limit=setup.max_serving_cost,
     )
-    blended = sum(weight * predictions[index] for index, weight in weights.items())
-    score = metric.compute(y_valid, np.asarray(blended, dtype=np.float64))
-    return [(pool[index], weight) for index, weight in sorted(weights.items())], score
+    blended = np.asarray(sum(weight * predictions[index] for index, weight in weights.items()), np.float64)
+    chosen = [(pool[index], weight) for index, weight in sorted(weights.items())]
+    setup.mark_bagged([candidate for candidate, _ in chosen])
+    loss = metric.loss(y_valid, blended)
+    return chosen, metric.from_loss(loss), loss
+
+
+def _stack(
+    chosen: list[tuple[Candidate, float]], setup: SearchSetup, blend_loss: float
+) -> tuple[Stacker, float] | None:
+    """The stacking layer over the members' validation scores, if it beats the blend in the time left
+    before the refits (see :mod:`.stacking`)."""
+    refits = sum(candidate.refit_cost for candidate, _ in chosen)
+    deadline = setup.budget.end - setup.fixed_reserve - refits * _REFIT_SAFETY
+    if any(candidate.predictions is None for candidate, _ in chosen):
+        return None
+    try:
+        return fit_stacker(
+            [
+                candidate.predictions.astype(np.float64)
+                for candidate, _ in chosen
+                if candidate.predictions is not None
+            ],
+            setup.y[setup.plan.validation_rows],
+            setup.metric,
+            setup.task.model_type,
+            setup.task.n_classes,
+            blend_loss,
+            setup.task.seed,
+            lambda: setup.budget.now() >= deadline,
+        )
+    except TrainingCancelled:
+        raise
+    except Exception as error:  # the weighted average is the ensemble then
+        _log.warning("AutoML stacking failed: %s", error, exc_info=True)
+        return None
+
+
+def _describe_ensemble(members: list[EnsembleMember], stacker: Stacker | None) -> str:
+    """``weighted average of 3 members (2 bagged over 5 folds)`` or the stacked equivalent."""
+    bagged = [m.learner.folds for m in members if isinstance(m.learner, BaggedLearner)]
+    count = f"{len(members)} member{'s' if len(members) != 1 else ''}"
+    how = stacker.description if stacker is not None else "weighted average"
+    text = f"{how}: {count}" if stacker is not None else f"{how} of {count}"
+    if bagged:
+        text += f" ({len(bagged)} bagged over {max(bagged)} folds)"
+    return text
 
 
 def _raise_no_candidate(candidates: list[Candidate]) -> None:
@@ -366,9 +433,12 @@ def _refit(
         limits = budget.limits(now + max(budget.refit_deadline - now, 0.0) * share)
         config = candidate.config | candidate.refit_config
         try:
-            learner = candidate.final_learner or family.fit(
-                matrices[family.encoding], y, config, task, limits
-            )
+            if candidate.final_learner is not None:
+                learner = candidate.final_learner
+            elif candidate.bagged and candidate.fold_learners is not None:
+                learner = BaggedLearner(candidate.fold_learners, candidate.refit_config)
+            else:
+                learner = family.fit(matrices[family.encoding], y, config, task, limits)
         except TrainingCancelled:
             raise
         except Exception as error:  # the other members still make a model
