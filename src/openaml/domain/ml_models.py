@@ -21,6 +21,7 @@ from openaml.domain.records import SGD_MODE, DataSourceSpec, IngestOutcome, Trai
 from openaml.domain.resources import artifact_uri, create_resource, get_usable_resource, inherited_tags
 from openaml.engine.automl import TrainingProgress, train_automl
 from openaml.engine.automl.parameters import AutoMLParameters
+from openaml.engine.automl.validation import check_validation_attributes
 from openaml.engine.data.ingest import read_frame
 from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainingCancelled, save_model
@@ -132,6 +133,9 @@ def create_ml_model(
         )
         if request.recipe_text is not None:
             parse_recipe(request.recipe_text, schema)
+        settings = request.algorithm_parameters
+        if isinstance(settings, AutoMLParameters):
+            check_validation_attributes(schema, settings.group_attribute, settings.time_attribute)
     return create_resource(
         ctx,
         kind=KIND,
@@ -257,6 +261,7 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
                     "candidates": result.leaderboard,
                     "warnings": list(result.warnings),
                     "splitCheck": result.split_check,
+                    "ensemble": result.ensemble,
                 }
             ).encode("utf-8"),
         )

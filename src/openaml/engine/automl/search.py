@@ -15,8 +15,8 @@ could train in its time rather than overrunning.
 
 Validation. Candidates are scored on the plan's validation rows: out-of-fold for cross-validation,
 the holdout otherwise, and out-of-bag for the bagged forests (one fit instead of k). When the plan
-keeps groups or time apart, the best candidate is also fitted once on a random split after the
-portfolio round (see :mod:`.honesty`).
+keeps groups or time apart, the best candidate is also fitted once on a random split as soon as
+every family's first portfolio configuration has been tried (see :mod:`.honesty`).
 
 Bagging. When it applies (:mod:`.bagging`), a candidate whose folds all finished keeps its fold
 models while it belongs to the ensemble the search plans; the members that would be bagged need no
@@ -191,6 +191,8 @@ class Search:
             {family.name: len(family.portfolio(setup.task)) for family in setup.families}
         )
         self._tuning_step = 0
+        #: Portfolio entries left once every family's first configuration has been tried.
+        self._after_first_round = len(self._portfolio) - len(setup.families)
         self._planned_members: list[Candidate] = []
         self._planning_seconds = 0.0
         validation_count = len(setup.plan.validation_rows)
@@ -209,7 +211,7 @@ class Search:
             if self._failures_in_a_row() >= _MAX_FAILURES_IN_A_ROW:
                 break
             deadline = self.search_deadline()
-            if self._check_pending and not self._portfolio:
+            if self._check_pending and len(self._portfolio) <= self._after_first_round:
                 self._check_pending = False
                 self._check_random_split(deadline)
             choice = self._next_family(deadline)

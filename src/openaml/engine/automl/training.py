@@ -40,6 +40,7 @@ from openaml.engine.automl.search import Candidate, ProgressReporter, Search, Se
 from openaml.engine.automl.stacking import Stacker, fit_stacker
 from openaml.engine.automl.validation import (
     ValidationPlan,
+    check_validation_attributes,
     choose_folds,
     plan_group_validation,
     plan_time_validation,
@@ -68,17 +69,18 @@ def train_automl(
     *,
     progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> AutoMLResult:
     """Train an ensemble for ``schema``'s target on the typed ``frame`` within the time budget.
 
     Raises ``InvalidInputException`` for targets that do not fit ``model_type`` or a metric that
     does not apply, and :class:`~openaml.engine.models.TrainingCancelled` when ``should_stop()``
-    turns true.
+    turns true. ``clock`` is the budget's clock (tests simulate time with it).
     """
     # Multi-threaded BLAS is many times slower than one thread on a busy machine (measured 10x for
     # logistic regression on 2 shared cores); tree learners get their threads explicitly instead.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _train(frame, schema, model_type, params, progress, should_stop)
+        return _train(frame, schema, model_type, params, progress, should_stop, clock)
 
 
 def _train(
@@ -88,8 +90,9 @@ def _train(
     params: AutoMLParameters,
     progress: ProgressCallback | None,
     should_stop: Callable[[], bool] | None,
+    clock: Callable[[], float],
 ) -> AutoMLResult:
-    budget = Budget(params.budget_for(len(frame), len(schema.input_attributes)), should_stop)
+    budget = Budget(params.budget_for(len(frame), len(schema.input_attributes)), should_stop, clock)
     if schema.target_attribute_name is None:
         raise InvalidInputException(
             "The datasource has no targetAttributeName, so no model can be trained on it."
@@ -223,13 +226,7 @@ def _model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribu
     Raises ``InvalidInputException`` when a group or time attribute is not an attribute of the schema
     other than the target. (Either may be an attribute excluded from the inputs.)
     """
-    names = {a.name for a in schema.attributes if a.name != schema.target_attribute_name}
-    for key, name in (("groupAttribute", params.group_attribute), ("timeAttribute", params.time_attribute)):
-        if name is not None and name not in names:
-            raise InvalidInputException(
-                f"openaml.{key} {name!r} is not an attribute of the datasource's schema "
-                f"(the target cannot be one); the other attributes are {', '.join(sorted(names))}."
-            )
+    check_validation_attributes(schema, params.group_attribute, params.time_attribute)
     attributes = tuple(a for a in schema.input_attributes if a.name != params.group_attribute)
     if not attributes:
         raise InvalidInputException("The data schema has no input attributes to learn from.")
