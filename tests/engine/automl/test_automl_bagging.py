@@ -251,7 +251,7 @@ def test_an_ensemble_with_a_stacker_predicts_through_it() -> None:
     )
     model: Any = result.model
     scores = model.predict_scores(frame.head(10))
-    stacker = Stacker(ModelType.REGRESSION, 0, _Doubling())  # type: ignore[arg-type]
+    stacker = Stacker(ModelType.REGRESSION, 0, _Doubling())
     model.stacker = stacker
     assert np.allclose(model.predict_scores(frame.head(10)), 2 * scores)
 
