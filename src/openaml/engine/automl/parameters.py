@@ -36,7 +36,8 @@ string-valued like every other entry of the map:
     costs relative to a linear model: linear 1, LightGBM 1, MLP 2, CatBoost 6, random forest, extra
     trees and k-NN 8 each (about 30 µs per unit for one record on wide data). The best single model is always
     allowed; the limit only stops the ensemble from adding costly members (with the default, an
-    ensemble holds at most one forest or k-NN model). 1000 lifts the limit.
+    ensemble holds at most one forest or k-NN model). A bagged member costs its family's cost once
+    per fold model it serves (see :mod:`.bagging`). 1000 lifts the limit.
 ``openaml.groupAttribute``
     The attribute that says which group a record belongs to (a subject, a patient, a store), when
     records of one group resemble each other. Validation then keeps every group whole, on the
