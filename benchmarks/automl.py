@@ -143,7 +143,9 @@ Predictor = Callable[[pd.DataFrame], np.ndarray]
 
 def run_automl(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float) -> Predictor:
     params = AutoMLParameters(time_budget_seconds=budget, seed=SEED)
-    return _model_predictor(dataset, train_automl(train, schema, dataset.model_type, params).model)
+    result = train_automl(train, schema, dataset.model_type, params)
+    print(f"{dataset.name:10s} automl    ensemble: {result.ensemble}", file=sys.stderr)
+    return _model_predictor(dataset, result.model)
 
 
 def run_automl_without_catboost(
