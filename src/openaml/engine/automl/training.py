@@ -32,7 +32,7 @@ from openaml.engine.automl.bagging import BaggedLearner, bagging_applies
 from openaml.engine.automl.budget import Budget
 from openaml.engine.automl.ensemble import EnsembleMember, EnsembleModel, select_ensemble
 from openaml.engine.automl.families import FAMILIES, Family, Task
-from openaml.engine.automl.families.base import Labels
+from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, FeatureEncoder, Matrix
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, build_leaderboard
@@ -331,29 +331,76 @@ def _choose_ensemble(
 ) -> tuple[list[tuple[Candidate, float]], float, float]:
     """The ensemble members with their weights, best first, the ensemble's validation score and loss.
 
-    The members are also marked bagged or not (:meth:`SearchSetup.mark_bagged`)."""
+    Selection runs with the members' own serving costs and the refit time left; the members are then
+    bagged where the serving-cost limit allows (:meth:`SearchSetup.mark_bagged`). When bagging
+    applies and there is time, selection also runs a second time as if every candidate that can be
+    bagged were bagged (k times its serving cost, no refit time): that ensemble is taken when it
+    validates better — typically when refits no longer fit in the time left.
+    """
     pool = sorted((c for c in candidates if c.ok and c.predictions is not None), key=Candidate.rank_key)
     if not pool:
         _raise_no_candidate(candidates)
     predictions = [
         candidate.predictions.astype(np.float64) for candidate in pool if candidate.predictions is not None
     ]
-    time_left = setup.budget.end - setup.budget.now() - setup.fixed_reserve
-    weights = select_ensemble(
+    folds = len(setup.plan.folds)
+    started = setup.budget.now()
+    time_left = setup.budget.end - started - setup.fixed_reserve
+    refit_costs = [candidate.refit_cost for candidate in pool]
+    serving = [FAMILIES[candidate.family].serving_cost for candidate in pool]
+    weights = _select(predictions, y_valid, metric, setup, refit_costs, time_left, serving)
+    loss = _blend_loss(predictions, weights, y_valid, metric)
+    all_bagged = False
+    selection_seconds = setup.budget.now() - started
+    refits = sum(refit_costs[index] for index in weights)
+    if setup.bagging and time_left - selection_seconds * _REFIT_SAFETY > refits * _REFIT_SAFETY:
+        bagged_weights = _select(
+            predictions,
+            y_valid,
+            metric,
+            setup,
+            [0.0 if c.baggable else c.refit_cost for c in pool],
+            time_left - selection_seconds,
+            [cost * folds if c.baggable else cost for c, cost in zip(pool, serving, strict=True)],
+        )
+        bagged_loss = _blend_loss(predictions, bagged_weights, y_valid, metric)
+        if bagged_loss < loss:
+            weights, loss, all_bagged = bagged_weights, bagged_loss, True
+    chosen = [(pool[index], weight) for index, weight in sorted(weights.items())]
+    for candidate in pool:
+        candidate.bagged = False
+    if all_bagged:
+        for candidate, _ in chosen:
+            candidate.bagged = candidate.baggable
+    else:
+        setup.mark_bagged([candidate for candidate, _ in chosen])
+    return chosen, metric.from_loss(loss), loss
+
+
+def _select(
+    predictions: list[FloatArray],
+    y_valid: Labels,
+    metric: Metric,
+    setup: SearchSetup,
+    refit_costs: list[float],
+    time_left: float,
+    serving_costs: list[float],
+) -> dict[int, float]:
+    return select_ensemble(
         predictions,
         y_valid,
         metric,
         max_members=setup.max_ensemble_size,
-        costs=[candidate.refit_cost for candidate in pool],
+        costs=refit_costs,
         cost_limit=max(time_left, 0.0),
-        serving_costs=[FAMILIES[candidate.family].serving_cost for candidate in pool],
+        serving_costs=serving_costs,
         serving_cost_limit=setup.max_serving_cost,
     )
+
+
+def _blend_loss(predictions: list[FloatArray], weights: dict[int, float], y: Labels, metric: Metric) -> float:
     blended = np.asarray(sum(weight * predictions[index] for index, weight in weights.items()), np.float64)
-    chosen = [(pool[index], weight) for index, weight in sorted(weights.items())]
-    setup.mark_bagged([candidate for candidate, _ in chosen])
-    loss = metric.loss(y_valid, blended)
-    return chosen, metric.from_loss(loss), loss
+    return metric.loss(y, blended)
 
 
 def _stack(
