@@ -17,6 +17,11 @@ model type: AUC (BINARY), macro-F1 (MULTICLASS), RMSE (REGRESSION). Methods:
 * ``automl-previous`` (only when named) our AutoML as it was before bagging, stacking and the derived
                portfolios of the families other than CatBoost: the hand-written portfolios, members
                refit, a weighted average.
+* ``autogluon-medium`` / ``autogluon-best`` (only when named in ``--methods``) AutoGluon's
+               ``TabularPredictor`` with preset ``medium_quality`` / ``best_quality``, ``time_limit`` =
+               ``--budget`` and ``num_cpus`` = 2, run by ``benchmarks/autogluon_fit.py`` in AutoGluon's
+               own virtual environment (``--autogluon-python``; it pins older pandas/pyarrow). Its time
+               column is AutoGluon's fit time; the whole subprocess (start-up, Parquet) is printed too.
 
 Data are read and typed by OpenAML's own data engine (schema inference plus per-dataset fixes).
 The table shows each metric, the fit wall time against the budget for the budgeted methods, and
@@ -27,14 +32,21 @@ Usage::
 
     .venv/bin/python benchmarks/automl.py --budget 60
     .venv/bin/python benchmarks/automl.py --budget 20 --datasets titanic,sentiment,penguins
+    .venv/bin/python benchmarks/automl.py --budget 120 \
+        --methods automl,autogluon-medium,autogluon-best,flaml,lightgbm,linear,sgd \
+        --autogluon-python ../autogluon-venv/bin/python
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
+import os
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import warnings
@@ -59,8 +71,20 @@ from openaml.engine.models import ModelType, TrainedModel
 DEFAULT_DATASETS_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 METHODS = ("automl", "lightgbm", "linear", "flaml", "sgd")
 #: Methods run only when ``--methods`` names them (ablations of our own AutoML).
-EXTRA_METHODS = ("automl-nocatboost", "automl-nobagging", "automl-previous")
+EXTRA_METHODS = (
+    "automl-nocatboost",
+    "automl-nobagging",
+    "automl-previous",
+    "autogluon-medium",
+    "autogluon-best",
+)
 BUDGETED = ("automl", "flaml", *EXTRA_METHODS)
+#: AutoGluon's interpreter (its own virtual environment); ``--autogluon-python`` overrides it.
+AUTOGLUON_PYTHON = Path(
+    os.environ.get(
+        "OPENAML_AUTOGLUON_PYTHON", Path(__file__).resolve().parents[2] / "autogluon-venv/bin/python"
+    )
+)
 TEST_FRACTION = 0.25
 SEED = 0
 
@@ -314,6 +338,61 @@ def run_sgd(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: f
     return _model_predictor(dataset, model)
 
 
+AUTOGLUON_PROBLEMS = {
+    ModelType.BINARY: "binary",
+    ModelType.MULTICLASS: "multiclass",
+    ModelType.REGRESSION: "regression",
+}
+AUTOGLUON_METRICS = {
+    ModelType.BINARY: "roc_auc",
+    ModelType.MULTICLASS: "f1_macro",
+    ModelType.REGRESSION: "rmse",
+}
+
+
+class AutoGluonRunner:
+    """Fits AutoGluon in its own environment on the same split; predictions come back as Parquet."""
+
+    def __init__(self, preset: str) -> None:
+        self.preset = preset
+        self.python = AUTOGLUON_PYTHON
+        #: AutoGluon's own fit time of the last run (the subprocess also starts Python and reads files).
+        self.fit_seconds: float | None = None
+
+    def __call__(self, dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float) -> Predictor:
+        if not self.python.exists():
+            raise ImportError(f"no AutoGluon environment at {self.python}", name="autogluon")
+        columns = [a.name for a in schema.input_attributes] + [dataset.target]
+
+        def exported(frame: pd.DataFrame) -> pd.DataFrame:
+            part = frame[columns].copy()
+            part[dataset.target] = _target(dataset, frame)
+            return part
+
+        def predict(test: pd.DataFrame) -> np.ndarray:
+            with tempfile.TemporaryDirectory() as folder:
+                exported(train).to_parquet(Path(folder) / "train.parquet", index=False)
+                exported(test).to_parquet(Path(folder) / "test.parquet", index=False)
+                command = [str(self.python), str(Path(__file__).with_name("autogluon_fit.py")), folder]
+                command += ["--label", dataset.target, "--problem", AUTOGLUON_PROBLEMS[dataset.model_type]]
+                command += ["--metric", AUTOGLUON_METRICS[dataset.model_type], "--preset", self.preset]
+                command += ["--time-limit", f"{budget:g}", "--cpus", "2"]
+                started = time.monotonic()
+                subprocess.run(command, check=True)
+                fit = json.loads((Path(folder) / "fit.json").read_text())
+                self.fit_seconds = float(fit["seconds"])
+                print(
+                    f"autogluon {self.preset}: fit {self.fit_seconds:.1f} s, subprocess "
+                    f"{time.monotonic() - started:.1f} s, best {fit['best']}",
+                    file=sys.stderr,
+                )
+                values = pd.read_parquet(Path(folder) / "predictions.parquet")["prediction"]
+                predicted: np.ndarray = values.to_numpy()
+                return predicted
+
+        return predict
+
+
 RUNNERS: dict[str, Callable[[Dataset, DataSchema, pd.DataFrame, float], Predictor]] = {
     "automl": run_automl,
     "lightgbm": run_lightgbm,
@@ -323,6 +402,8 @@ RUNNERS: dict[str, Callable[[Dataset, DataSchema, pd.DataFrame, float], Predicto
     "automl-nocatboost": run_automl_without_catboost,
     "automl-nobagging": run_automl_without_bagging,
     "automl-previous": run_automl_previous,
+    "autogluon-medium": AutoGluonRunner("medium_quality"),
+    "autogluon-best": AutoGluonRunner("best_quality"),
 }
 
 
@@ -337,6 +418,9 @@ def run(
             predictor = RUNNERS[method](dataset, schema, train, budget)
             seconds = time.monotonic() - started
             predicted = predictor(test)
+            runner = RUNNERS[method]
+            if isinstance(runner, AutoGluonRunner):  # it fits lazily, in its own process
+                seconds = runner.fit_seconds or seconds
     except ImportError as error:
         return Outcome(problem=f"unavailable ({error.name})")
     except Exception as error:  # a benchmark row must not stop the run
@@ -385,7 +469,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma list of {', '.join(METHODS)}")
     parser.add_argument("--datasets-dir", type=Path, default=DEFAULT_DATASETS_DIR)
+    parser.add_argument(
+        "--autogluon-python", type=Path, default=AUTOGLUON_PYTHON, help="AutoGluon's own interpreter"
+    )
     args = parser.parse_args(argv)
+    for runner in RUNNERS.values():
+        if isinstance(runner, AutoGluonRunner):
+            runner.python = args.autogluon_python
     chosen = [d for d in DATASETS if args.datasets == "all" or d.name in args.datasets.split(",")]
     methods = [m for m in (*METHODS, *EXTRA_METHODS) if m in args.methods.split(",")]
     results: dict[str, dict[str, Outcome]] = {}

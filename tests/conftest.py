@@ -217,3 +217,36 @@ def s3_bucket(s3_endpoint: str, aws_credentials: None) -> str:
     name = f"openaml-test-{uuid.uuid4().hex[:16]}"
     boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of a ``distributed.LocalCluster`` shared by the session's ``dask`` tests.
+
+    Two worker processes of one thread each (processes, so that a test can kill one); they read the
+    moto S3 server with the test credentials, as a real cluster's workers read S3 with theirs.
+    """
+    from distributed import LocalCluster
+
+    absent = str(tmp_path_factory.mktemp("dask-aws") / "absent")
+    env = S3_TEST_CREDENTIALS | {"AWS_CONFIG_FILE": absent, "AWS_SHARED_CREDENTIALS_FILE": absent}
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, env=env)
+    yield cluster.scheduler_address
+    cluster.close()
+
+
+@pytest.fixture(scope="session")
+def dask_server(
+    server: LiveServer, dask_scheduler: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A second live server like ``server`` (same data roots and S3 server) whose jobs run their data
+    passes on the session's Dask cluster, to compare with ``server``, which runs them locally."""
+    live = LiveServer(
+        tmp_path_factory.mktemp("dask-server-data"),
+        env=server.env | {"OPENAML_DASK_SCHEDULER": dask_scheduler, "OPENAML_DASK_TIMEOUT_SECONDS": "10"},
+        scratch=server.scratch,
+        s3_endpoint=server.s3_endpoint,
+    )
+    live.start()
+    yield live
+    live.stop()

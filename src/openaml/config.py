@@ -160,6 +160,27 @@ SETTINGS: tuple[Setting, ...] = (
         "Predict answers LimitExceededException.",
     ),
     Setting(
+        "capture_max_bytes_per_model",
+        "int",
+        256 * 1024 * 1024,
+        "Most bytes of captured predictions (openaml.captureRate) kept per model in the data directory; "
+        "beyond it the oldest capture files are deleted.",
+    ),
+    Setting(
+        "capture_flush_seconds",
+        "float",
+        5.0,
+        "How often each serving process writes the predictions it captured to a Parquet file "
+        "(off the request path).",
+    ),
+    Setting(
+        "capture_buffer_rows",
+        "int",
+        20_000,
+        "Most captured predictions a serving process holds between two writes; more are dropped "
+        "(and counted in the log) rather than slowing Predict down.",
+    ),
+    Setting(
         "job_lease_seconds",
         "float",
         30.0,
@@ -169,6 +190,12 @@ SETTINGS: tuple[Setting, ...] = (
         "job_max_attempts", "int", 2, "How often a job is started before it is failed after its workers died."
     ),
     Setting("job_poll_seconds", "float", 0.5, "How often an idle worker looks for new jobs."),
+    Setting(
+        "schedule_poll_seconds",
+        "float",
+        10.0,
+        "How often each job worker looks for retraining schedules that are due (docs/lifecycle.md).",
+    ),
     Setting(
         "max_invalid_records", "int", 10_000, "A datasource fails when more records than this are invalid."
     ),
@@ -195,6 +222,29 @@ SETTINGS: tuple[Setting, ...] = (
         "int",
         32 * 1024,
         "Largest request line plus headers (bytes); a longer head is answered 431 and the connection closed.",
+    ),
+    Setting(
+        "dask_scheduler",
+        "str",
+        None,
+        "Address of an existing Dask `distributed` scheduler (e.g. tcp://10.0.0.5:8786). When set, "
+        "datasource ingest and statistics, the training data read and batch predictions run per input "
+        "file on its workers (see docs/scale.md); unset, everything runs in the job worker as before.",
+    ),
+    Setting(
+        "dask_timeout_seconds",
+        "float",
+        30.0,
+        "How long a job waits to connect to the Dask scheduler, or for a lost scheduler to come back, "
+        "before it fails with a message saying so.",
+    ),
+    Setting(
+        "dask_retries",
+        "int",
+        2,
+        "How often a Dask task that raised an unexpected error (e.g. a dropped S3 connection) is run "
+        "again. A task whose worker died is rescheduled by the scheduler itself "
+        "(distributed.scheduler.allowed-failures).",
     ),
     Setting("log_level", "str", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
 )
@@ -276,15 +326,22 @@ class SettingValues:
     http_workers: int
     endpoint_refresh_seconds: float
     endpoint_max_requests_per_second: int
+    capture_max_bytes_per_model: int
+    capture_flush_seconds: float
+    capture_buffer_rows: int
     job_lease_seconds: float
     job_max_attempts: int
     job_poll_seconds: float
+    schedule_poll_seconds: float
     max_invalid_records: int
     max_record_bytes: int
     max_classes: int
     max_request_bytes: int
     header_timeout_seconds: float
     max_header_bytes: int
+    dask_scheduler: str | None
+    dask_timeout_seconds: float
+    dask_retries: int
     log_level: str
     # --- end of generated declarations ---
 

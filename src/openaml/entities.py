@@ -21,6 +21,8 @@ class ResourceKind(enum.StrEnum):
     ML_MODEL = "MLModel"
     EVALUATION = "Evaluation"
     BATCH_PREDICTION = "BatchPrediction"
+    #: OpenAML's own kind (no Amazon ML operations): a drift report, made by a job like the others.
+    DRIFT_REPORT = "DriftReport"
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,18 @@ BATCH_PREDICTIONS = KindDescriptor(
 )
 #: Every kind's descriptor, in the order pages and listings show them.
 KIND_DESCRIPTORS: tuple[KindDescriptor, ...] = (DATA_SOURCES, ML_MODELS, EVALUATIONS, BATCH_PREDICTIONS)
-_BY_KIND = {descriptor.kind: descriptor for descriptor in KIND_DESCRIPTORS}
+#: Drift reports: an extension kind, served only under ``/openaml/v1/driftreports`` (not one of
+#: :data:`KIND_DESCRIPTORS`, which are the Amazon ML kinds every generic page and command lists).
+DRIFT_REPORTS = KindDescriptor(
+    ResourceKind.DRIFT_REPORT,
+    collection="driftreports",
+    id_member="DriftReportId",
+    name_member="DriftReportName",
+    label="Drift report",
+    cli_command="drift",
+    snake_name="drift_report",
+)
+_BY_KIND = {descriptor.kind: descriptor for descriptor in (*KIND_DESCRIPTORS, DRIFT_REPORTS)}
 _BY_COLLECTION = {descriptor.collection: descriptor for descriptor in KIND_DESCRIPTORS}
 
 
@@ -218,3 +231,57 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
+
+
+class ScheduleState(enum.StrEnum):
+    """Whether a retraining schedule's due times start retrains (``ENABLED``) or pass (``PAUSED``)."""
+
+    ENABLED = "ENABLED"
+    PAUSED = "PAUSED"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A cron schedule that retrains a model group (see :mod:`openaml.domain.schedules`).
+
+    ``retrain`` is the body of ``POST /openaml/v1/mlmodels/{group}/retrain`` that each run sends;
+    ``next_run_at`` is the next due time (epoch seconds; ``None`` when the expression never fires again).
+    """
+
+    id: str
+    ml_model_id: str
+    cron: str
+    timezone: str
+    retrain: Mapping[str, Any]
+    state: ScheduleState
+    next_run_at: float | None
+    created_at: float
+    last_updated_at: float
+    created_by: Caller
+
+
+class ScheduleRunOutcome(enum.StrEnum):
+    """How one due time of a schedule went: the retrain was started, or could not be."""
+
+    #: Claimed by a worker, which has not recorded the start yet (or died before it could).
+    CLAIMED = "CLAIMED"
+    STARTED = "STARTED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class ScheduleRun:
+    """One run of a schedule: the due time it ran for, the retrain it started, and how that went.
+
+    ``skipped`` counts the later due times that had passed too when it ran (the server was down):
+    they are folded into this one run instead of each starting a retrain.
+    """
+
+    id: int
+    schedule_id: str
+    due_at: float
+    started_at: float
+    skipped: int
+    outcome: ScheduleRunOutcome
+    retrain_id: str | None = None
+    message: str | None = None

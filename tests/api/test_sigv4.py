@@ -160,3 +160,19 @@ def test_presigned_urls_open_until_they_expire() -> None:
         _verify_url(url.replace("ds-1", "ds-2"))
     with pytest.raises(InvalidSignatureException):
         _verify_url(presign_url("http://127.0.0.1:8080/x", "AKIDEXAMPLE", "wrong-secret"))
+
+
+def test_openaml_headers_must_be_signed_when_present() -> None:
+    request = AWSRequest(
+        method="POST",
+        url="http://127.0.0.1:8080/",
+        data=b"{}",
+        headers={"Content-Type": "application/x-amz-json-1.1", "X-OpenAML-Explain": "top=5"},
+    )
+    SigV4Auth(Credentials("AKIDEXAMPLE", "secret-key"), "machinelearning", "us-east-1").add_auth(request)
+    assert verify(request).access_key_id == "AKIDEXAMPLE"  # botocore signed the header
+
+    unsigned = signed()
+    unsigned.headers["X-OpenAML-Explain"] = "top=5"  # added after signing
+    with pytest.raises(IncompleteSignatureException, match="x-openaml-explain"):
+        verify(unsigned)

@@ -98,6 +98,13 @@ def test_model_no_wait_then_wait_and_show(server: LiveServer, penguins: dict[str
     shown = as_json(openaml(server, "model", "show", model_id, "-o", "json"))
     assert shown["Status"] == "COMPLETED" and shown["MLModelType"] == "MULTICLASS"
     assert "Leaderboard" not in shown  # SGD mode tries one model
+    importance = shown["FeatureImportance"]
+    assert importance["method"] == "meanAbsoluteContribution" and importance["space"] == "probability"
+    assert "island" in {entry["name"] for entry in importance["attributes"]}
+    assert (
+        "Feature importance (mean |contribution| in probability"
+        in succeeded(openaml(server, "model", "show", model_id)).stdout
+    )
 
 
 def test_an_automl_model_shows_its_leaderboard(

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from tests.console.conftest import LONG_ATTRIBUTE, LONG_CLASSES, LongClassModel
+from tests.support.retrained_groups import retrained_group
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -264,4 +265,38 @@ def test_long_class_and_attribute_names_fit_their_charts_and_the_server_url_open
     page.get_by_role("button", name="Predict from the row").click()
     assert page.locator("#predicted-label").inner_text() in LONG_CLASSES
     snap(page, "12-long-class-names-model")
+    assert page.errors == [], page.errors
+
+
+def test_the_model_group_page_promotes_with_a_click(page: Any, server: LiveServer) -> None:
+    retrained = retrained_group(server)
+    group = retrained["group"]
+    page.goto(server.url + f"/console/mlmodels/{group}")
+    page.get_by_label("Access key ID").fill(ACCESS_KEY_ID)
+    page.get_by_label("Secret access key").fill(SECRET_ACCESS_KEY)
+    page.get_by_role("button", name="Sign in").click()
+
+    # The model page links to its group: versions, the comparison chart, the history.
+    page.get_by_role("link", name=f"Versions of {group}").click()
+    page.get_by_role("heading", name=group, exact=True).wait_for()
+    chart = page.locator("#comparison-chart svg")
+    assert chart.bounding_box()["width"] > 300
+    assert page.locator('#versions tr[data-version="1"] .alias.champion').inner_text() == "champion"
+    snap(page, "13-model-group")
+
+    # Promote the challenger: the confirmation is accepted and the alias moves.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator('#versions tr[data-version="2"]').get_by_role("button", name="Promote to champion").click()
+    page.get_by_text(f"champion now points at {group}.v2 (was v1).").wait_for()
+    assert page.locator('#versions tr[data-version="2"] .alias.champion').inner_text() == "champion"
+    assert page.locator("#champion-name").inner_text() == f"{group}.v2"
+    ml = server.client()
+    assert ml.get_ml_model(MLModelId=group)["MLModelId"] == f"{group}.v2"
+    snap(page, "14-model-group-promoted")
+
+    # Roll back: champion returns to v1.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=f"Roll back to {group}.v1").click()
+    page.get_by_text(f"champion now points at {group}.v1 (was v2).").wait_for()
+    assert ml.get_ml_model(MLModelId=group)["MLModelId"] == group
     assert page.errors == [], page.errors

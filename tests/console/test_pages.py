@@ -170,6 +170,19 @@ def test_the_model_page_offers_a_prediction_form_from_the_schema(
     assert "Enable real-time predictions" in page
 
 
+def test_the_model_page_shows_the_feature_importance_bar_chart(
+    console: ConsoleClient, sgd_model: str
+) -> None:
+    page = console.get(f"/console/mlmodels/{sgd_model}").text
+    source = re.search(r'<img src="([^"]+feature-importance\.svg)"', page)
+    assert source is not None
+
+    chart = console.get(source.group(1))
+
+    assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
+    assert "Feature importance (mean |contribution|)" in chart.text and ">sex</text>" in chart.text
+
+
 def test_training_with_a_split_creates_the_held_out_evaluation(
     console: ConsoleClient, sgd_model: str, ml: Any, new_id: Callable[[str], str]
 ) -> None:
@@ -289,6 +302,28 @@ def test_an_automl_model_shows_its_ensemble_and_not_the_sgd_defaults(
     assert parameters is not None
     assert "sgd.l2RegularizationAmount" not in parameters.group(0) and "<code>algorithm</code>" not in page
     assert "<code>openaml.timeBudgetSeconds</code>" in parameters.group(0)
+
+
+def test_a_model_trained_from_a_parent_names_it_and_the_update_mode(
+    console: ConsoleClient, server: LiveServer, long_class_model: LongClassModel
+) -> None:
+    ml = server.client()
+    child_id = f"{long_class_model.model_id}-refit"
+    ml.create_ml_model(
+        MLModelId=child_id,
+        MLModelType="MULTICLASS",
+        TrainingDataSourceId=long_class_model.data_source_id,
+        Parameters={"openaml.parentMLModelId": long_class_model.model_id},
+    )
+    deadline = time.monotonic() + 120
+    while ml.get_ml_model(MLModelId=child_id)["Status"] != "COMPLETED":
+        assert time.monotonic() < deadline, "the refit did not finish in time"
+        time.sleep(0.3)
+    page = console.get(f"/console/mlmodels/{child_id}").text
+    line = re.search(r'<p id="update-mode">(.*?)</p>', page, re.S)
+    assert line is not None, "the leaderboard names the parent"
+    assert f'href="/console/mlmodels/{long_class_model.model_id}"' in line.group(1)
+    assert "<strong>refit</strong>" in line.group(1)
 
 
 def test_an_sgd_model_shows_its_sgd_parameters(console: ConsoleClient, sgd_model: str) -> None:

@@ -133,6 +133,17 @@ def test_bad_training_parameters_fail_when_the_request_is_built() -> None:
         TrainingRequest(ModelType.BINARY, "ds", {"sgd.noSuchThing": "1"})
 
 
+def test_the_explain_setting_is_checked_in_both_modes_and_kept() -> None:
+    automl = TrainingRequest(ModelType.BINARY, "ds", {"openaml.explain": "top:5", "openaml.seed": "1"})
+    sgd = TrainingRequest(ModelType.BINARY, "ds", {"openaml.explain": "top=2", "openaml.algorithms": "sgd"})
+
+    assert automl.explain_top == 5 and sgd.explain_top == 2
+    assert TrainingRequest.from_json(automl.to_json()).explain_top == 5
+    assert TrainingRequest(ModelType.BINARY, "ds", {}).explain_top == 0
+    with pytest.raises(InvalidInputException, match=r"openaml\.explain"):
+        TrainingRequest(ModelType.BINARY, "ds", {"openaml.explain": "all", "openaml.algorithms": "sgd"})
+
+
 def test_legacy_model_evaluation_and_batch_request_dicts_still_load() -> None:
     model = TrainingRequest.from_json(
         {

@@ -88,3 +88,29 @@ def test_a_crashing_body_fails_its_job_and_reports_it(service_context) -> None:
     assert crashes == ["ValueError: boom"]
     job = service_context.jobs.jobs_for(ResourceKind.DATA_SOURCE, "d")[0]
     assert job.state is JobState.FAILED and job.error == "ValueError: boom"
+
+
+def test_a_worker_runs_its_tick_beside_the_job_loop_until_stopped(service_context) -> None:
+    ticks: list[float] = []
+    stop = threading.Event()
+
+    def tick() -> None:
+        ticks.append(time.monotonic())
+        if len(ticks) == 2:
+            raise RuntimeError("a failing tick is logged, and the next one runs")
+        if len(ticks) >= 4:
+            stop.set()
+
+    worker = Worker(
+        service_context.jobs,
+        {},
+        on_abandoned=lambda job: None,
+        on_crash=lambda job, error: None,
+        poll_seconds=0.01,
+        tick=tick,
+        tick_seconds=0.01,
+    )
+    runner = threading.Thread(target=worker.run_forever, args=(stop,))
+    runner.start()
+    runner.join(timeout=30)
+    assert not runner.is_alive() and len(ticks) >= 4

@@ -90,6 +90,7 @@ def test_the_seeds_prediction_script_works(ml: Any, models: dict[str, str]) -> N
         "Algorithm": "SGD",
         "openaml.algorithm": "sgd",
         "openaml.missingAttributes": "0",
+        "openaml.modelVersion": f"{model_id}.v1",
     }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -33,3 +35,31 @@ def signed_get(server: LiveServer, path: str) -> bytes:
         urllib.request.Request(server.url + path, headers=dict(request.headers.items()))
     ) as response:
         return response.read()  # type: ignore[no-any-return]
+
+
+def signed_request(server: LiveServer, method: str, path: str, body: Any = None) -> Any:
+    """An ``httpx.Response`` to a SigV4-signed extension call (``body`` sent as JSON when given)."""
+    import json
+
+    import httpx
+
+    data = json.dumps(body).encode() if body is not None else b""
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    request = AWSRequest(method=method, url=server.url + path, data=data, headers=headers)
+    SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), "machinelearning", "us-east-1").add_auth(request)
+    return httpx.request(method, server.url + path, content=data, headers=dict(request.headers.items()))
+
+
+def signed_json_request(server: LiveServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """``(status, decoded JSON)`` of a SigV4-signed extension request with a JSON body."""
+    data = json.dumps(body).encode() if body is not None else b""
+    request = AWSRequest(method=method, url=server.url + path, data=data)
+    SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), "machinelearning", "us-east-1").add_auth(request)
+    http = urllib.request.Request(
+        server.url + path, data=data or None, method=method, headers=dict(request.headers.items())
+    )
+    try:
+        with urllib.request.urlopen(http) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")

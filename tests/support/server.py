@@ -32,6 +32,8 @@ class LiveServer:
     #: Sign with the fixed test key pair (False: let the server generate one, as on a fresh install).
     fixed_credentials: bool = True
     s3_endpoint: str | None = None
+    #: More ``openaml serve`` options (e.g. ``("--dask-local", "1")``).
+    extra_args: tuple[str, ...] = ()
     url: str = ""
     output: list[str] = field(default_factory=list)
     process: subprocess.Popen[str] | None = None
@@ -63,6 +65,7 @@ class LiveServer:
                 str(self.data_dir),
                 "--workers",
                 str(self.workers),
+                *self.extra_args,
             ],
             env=env,
             stdout=subprocess.PIPE,

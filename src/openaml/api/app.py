@@ -28,7 +28,7 @@ from openaml.domain.endpoints import EndpointRegistry, freeze_long_lived_objects
 from openaml.entities import Caller
 from openaml.errors import MissingAuthenticationTokenException
 from openaml.jobs.supervisor import WorkerStatusFile
-from openaml.operations.registry import EXTENSION_ROUTES, INLINE_OPERATIONS, OPERATIONS
+from openaml.operations.registry import EXTENSION_ROUTES, HEADER_PARAMETERS, INLINE_OPERATIONS, OPERATIONS
 from openaml.operations.validation import InputValidator, load_service_model
 
 ANONYMOUS = Caller("anonymous", f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/anonymous")
@@ -93,6 +93,7 @@ def create_app(
         InputValidator(load_service_model()),
         authenticate,
         inline_operations=INLINE_OPERATIONS,
+        header_parameters=HEADER_PARAMETERS,
     )
     extension_api = ExtensionEndpoint(ctx, EXTENSION_ROUTES, authenticate)
 

@@ -4,8 +4,9 @@ One ordered list of steps, each of which may answer with a typed error:
 1. check the SigV4 headers (a request without a valid-looking signature is refused before its body is
 read); 2. read the body (at most ``OPENAML_MAX_REQUEST_BYTES``, see :mod:`openaml.api.limits`); 3. verify
 the signature over it; 4. check the content type; 5. find the operation in ``X-Amz-Target``; 6. decode
-the JSON object; 7. validate it against botocore's service model; 8. run the operation (database work
-off the event loop); 9. encode the result.
+the JSON object; 7. validate it against botocore's service model, then add the headers the operation
+reads as parameters (``X-OpenAML-Explain`` of ``Predict``; SigV4 must cover them); 8. run the operation
+(database work off the event loop); 9. encode the result.
 Errors become ``{"__type", "message"}`` with the error's HTTP status; every response carries an
 ``x-amzn-RequestId``. Unexpected exceptions are logged with their traceback and reported as
 ``InternalServerException`` without one.
@@ -76,6 +77,7 @@ class JsonProtocolEndpoint:
         validator: InputValidator,
         authenticate: Authenticator,
         inline_operations: frozenset[str] = frozenset(),
+        header_parameters: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
     ) -> None:
         self.ctx = ctx
         self.operations = operations
@@ -83,6 +85,8 @@ class JsonProtocolEndpoint:
         self.authenticate = authenticate
         #: Operations cheap enough to run on the event loop (no database or disk work).
         self.inline_operations = inline_operations
+        #: Headers an operation reads as parameters, added after validation (they are no wire members).
+        self.header_parameters = header_parameters or {}
 
     async def __call__(self, request: Request) -> Response:
         request_id = new_request_id()
@@ -93,6 +97,9 @@ class JsonProtocolEndpoint:
             operation = self._operation_name(request)
             params = self._decode(request, body)
             self.validator.validate(operation, params)
+            for header, name in self.header_parameters.get(operation, ()):
+                if header in request.headers:
+                    params[name] = request.headers[header]
             handler = self.operations[operation]
             if operation in self.inline_operations:
                 result = handler(self.ctx, params, caller)

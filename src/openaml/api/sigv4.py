@@ -267,6 +267,11 @@ def has_signature(query: str, headers: Mapping[str, str]) -> bool:
     return any(pair.split("=", 1)[0] == "X-Amz-Signature" for pair in query.split("&"))
 
 
+#: Headers of OpenAML's own that change what a request does (``X-OpenAML-Explain``), so a signed
+#: request must sign them: without that, anyone on the path could add or change them.
+SIGNED_HEADER_PREFIX = "x-openaml-"
+
+
 def check_headers(
     *,
     method: str,
@@ -291,6 +296,15 @@ def check_headers(
     signed = parts.signed_headers.split(";")
     if "host" not in signed or (parts.expires_seconds is None and "x-amz-date" not in signed):
         raise IncompleteSignatureException("The 'host' and 'x-amz-date' headers must be signed.")
+    unsigned = sorted(
+        name for name in headers if name.startswith(SIGNED_HEADER_PREFIX) and name not in signed
+    )
+    if unsigned:
+        raise IncompleteSignatureException(
+            f"The {', '.join(repr(name) for name in unsigned)} header must be signed (listed in "
+            "SignedHeaders): it changes what the request does. boto3 signs a header added in a "
+            "'before-sign' event handler."
+        )
     if not re.fullmatch(r"\d{8}T\d{6}Z", parts.amz_date) or parts.date != parts.amz_date[:8]:
         raise IncompleteSignatureException(
             "Date in Credential scope does not match YYYYMMDD from X-Amz-Date "

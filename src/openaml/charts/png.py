@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from openaml.charts import style
+from openaml.charts.comparison import ComparisonFigure
 from openaml.charts.figures import (
     ConfusionMatrixFigure,
     Figure,
@@ -65,6 +66,11 @@ def statistics_png_bytes(statistics: Mapping[str, Any], title: str = "") -> byte
     if not figures:
         raise InvalidInputException("These statistics have no histogram or value counts to draw.")
     return _picture(figures, _draw_attribute, title, _STATISTICS_COLUMNS, _STATISTICS_PANEL_INCHES)
+
+
+def comparison_png_bytes(figure: ComparisonFigure) -> bytes:
+    """The champion–challenger chart as PNG bytes (errors as :func:`png_bytes`)."""
+    return _picture([figure], lambda picture, axes, drawn: _draw_comparison(axes, drawn))
 
 
 def render_png(report: Mapping[str, Any], kind: ChartKind, path: Path | str) -> Path:
@@ -166,6 +172,35 @@ def _draw_residuals(axes: Any, figure: ResidualsFigure) -> None:
     axes.set_xlabel(figure.x_label)
     axes.set_ylabel(figure.y_label)
     axes.set_title(figure.title)
+
+
+def _draw_comparison(axes: Any, figure: ComparisonFigure) -> None:
+    """Two bars per metric (each metric scaled to its larger value), values at the bar ends."""
+    rows = list(figure.rows)
+    for offset, (who, label, colour) in enumerate(
+        (
+            ("champion", figure.champion_label, style.CHAMPION),
+            ("challenger", figure.challenger_label, style.CHALLENGER),
+        )
+    ):
+        values = [row.champion if who == "champion" else row.challenger for row in rows]
+        scales = [max(abs(row.champion), abs(row.challenger)) or 1.0 for row in rows]
+        positions = [index + offset * 0.4 for index in range(len(rows))]
+        lengths = [max(value, 0.0) / scale for value, scale in zip(values, scales, strict=True)]
+        axes.barh(positions, lengths, height=0.38, color=colour, label=label)
+        for position, length, value, row in zip(positions, lengths, values, rows, strict=True):
+            weight = "bold" if row.winner == who else "normal"
+            axes.text(length + 0.01, position, f"{value:.4g}", va="center", fontsize=8, fontweight=weight)
+    axes.set_yticks(
+        [index + 0.2 for index in range(len(rows))],
+        [("★ " if figure.decides(row) else "") + f"{row.metric}\n({figure.direction(row)})" for row in rows],
+        fontsize=8,
+    )
+    axes.invert_yaxis()
+    axes.set_xlim(0, 1.25)
+    axes.set_xticks([])
+    axes.set_title(f"{figure.title}\n{figure.subtitle}", fontsize=10)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2, fontsize=8, frameon=False)
 
 
 def _draw_attribute(picture: Any, axes: Any, figure: AttributeFigure) -> None:

@@ -11,6 +11,9 @@ SERIES = "#1f5fa8"
 REFERENCE = "#999999"
 GRID = "#e0e0e0"
 FRAME = "#333333"
+#: The two models of a champion–challenger comparison: the champion in the series colour.
+CHAMPION = SERIES
+CHALLENGER = "#d9480f"
 #: Heat-map colours: white for a share of 0 through to deep blue for 1 (matplotlib's "Blues" ends).
 SHARE_LOW = (247, 251, 255)
 SHARE_HIGH = (8, 48, 107)

@@ -49,17 +49,35 @@ def main() -> None:
 @click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
 @click.option("--port", "-p", type=int, default=None, help="Port to bind; 0 picks a free one (default 8080).")
 @click.option("--workers", type=int, default=None, help="Job worker processes to start (0 = none).")
+@click.option(
+    "--dask-local",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Start a Dask LocalCluster of N worker processes and run the jobs' data passes on it "
+    "(to try OPENAML_DASK_SCHEDULER on one machine; see docs/scale.md).",
+)
 @data_dir_option
 @config_option
 def serve(
-    host: str | None, port: int | None, workers: int | None, data_dir: Path | None, config: Path | None
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    dask_local: int | None,
+    data_dir: Path | None,
+    config: Path | None,
 ) -> None:
     """Start the API server (and its job workers) with the effective settings."""
     from openaml.cli.serve import serve as run_server
 
     settings = _settings(config, host=host, port=port, workers=workers, data_dir=data_dir)
+    if dask_local is not None and settings.dask_scheduler:
+        raise click.UsageError(
+            f"--dask-local starts a cluster, but OPENAML_DASK_SCHEDULER already names one "
+            f"({settings.dask_scheduler}): use one or the other."
+        )
     try:
-        run_server(settings)
+        run_server(settings, dask_local_workers=dask_local)
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -12,6 +12,7 @@ from typing import Any
 from openaml.config import Settings
 from openaml.domain.context import ServiceContext
 from openaml.domain.jobs import fail_abandoned_job, fail_crashed_job, job_bodies
+from openaml.domain.schedules import ScheduleRunner, start_group_retrain
 from openaml.jobs.worker import Worker
 
 
@@ -40,12 +41,15 @@ def open_context(settings: Settings, *, initialize_empty: bool) -> ServiceContex
 
 
 def build_worker(ctx: ServiceContext) -> Worker:
+    """A job worker that also starts the retrains of due schedules (``openaml.domain.schedules``)."""
     return Worker(
         ctx.jobs,
         job_bodies(ctx),
         on_abandoned=lambda job: fail_abandoned_job(ctx, job),
         on_crash=lambda job, error: fail_crashed_job(ctx, job, error),
         poll_seconds=float(ctx.settings.job_poll_seconds),
+        tick=ScheduleRunner(ctx, start_group_retrain).run_due,
+        tick_seconds=float(ctx.settings.schedule_poll_seconds),
     )
 
 

@@ -71,7 +71,29 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def serve(settings: Settings) -> None:
+def _start_local_cluster(workers: int) -> Any:
+    """A ``distributed.LocalCluster`` of ``workers`` single-threaded processes (``--dask-local``)."""
+    try:
+        from distributed import LocalCluster
+    except ImportError as exc:
+        raise click.ClickException("--dask-local needs the dask extra: pip install 'openaml[dask]'") from exc
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+
+
+def serve(settings: Settings, *, dask_local_workers: int | None = None) -> None:
+    """Run the server until it is stopped; with ``dask_local_workers``, on a LocalCluster started here."""
+    cluster = None
+    if dask_local_workers is not None:
+        cluster = _start_local_cluster(dask_local_workers)
+        settings = settings.replace(dask_scheduler=cluster.scheduler_address)
+    try:
+        _serve(settings)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _serve(settings: Settings) -> None:
     configure_logging(settings)
     keep_created_files_private()
     forwarded = proxy_options(settings)
@@ -96,6 +118,8 @@ def serve(settings: Settings) -> None:
             f"  access key ID  : {key_pairs[0].access_key_id}"
             f"  (secret: see OPENAML_SECRET_ACCESS_KEY or {settings.resolved_credentials_file})"
         )
+    if settings.dask_scheduler:
+        click.echo(f"  dask scheduler : {settings.dask_scheduler}")
     click.echo(
         f"  try: aws machinelearning describe-data-sources --endpoint-url {url} --region us-east-1", err=False
     )

@@ -1,4 +1,5 @@
-"""Model pages: type, progress, parameters, recipe, leaderboard, evaluations, endpoint and predictions.
+"""Model pages: type, progress, parameters, recipe, leaderboard, feature importance, evaluations,
+endpoint and predictions.
 
 The "try a prediction" form is generated from the model's schema: one labelled field per input
 attribute (a yes/no choice for BINARY, suggestions from the training statistics for CATEGORICAL,
@@ -18,11 +19,23 @@ from starlette.routing import Route
 from openaml.console import charts
 from openaml.console.data_sources import STATISTICS
 from openaml.console.kinds import is_running
-from openaml.console.pages import BASE, Console, FormError, Visit, local_target, optional
+from openaml.console.pages import (
+    BASE,
+    Console,
+    FormError,
+    Visit,
+    local_target,
+    optional,
+    security_headers,
+)
 from openaml.console.pasted_row import PastedRowError, field_values
-from openaml.errors import OpenAMLError
+from openaml.errors import InternalServerException, OpenAMLError
+from openaml.operations.extensions import RawContent
 
 LEADERBOARD = ("GET", "/mlmodels/{MLModelId}/leaderboard")
+#: The extension route of a model's pictures (the feature-importance bar chart).
+MODEL_CHART = ("GET", "/mlmodels/{MLModelId}/charts/{chart}")
+IMPORTANCE_CHART = "feature-importance.svg"
 #: Suggested values offered for a CATEGORICAL field.
 SUGGESTIONS = 30
 
@@ -257,8 +270,20 @@ def routes(console: Console) -> list[Route]:
             flash=f"Score threshold of {model_id} set to {value:g}: every prediction from now on uses it.",
         )
 
+    async def chart(request: Request, visit: Visit) -> Response:
+        """The feature-importance bar chart as the server draws it (computed on its first request)."""
+        content = await gateway.extension(
+            *MODEL_CHART,
+            visit.caller,
+            path={"MLModelId": request.path_params["id"], "chart": IMPORTANCE_CHART},
+        )
+        if not isinstance(content, RawContent):
+            raise InternalServerException("The server did not answer the chart as a file.")
+        return security_headers(Response(content.body, media_type=content.media_type))
+
     return [
         Route(BASE + "/mlmodels/{id}", console.page(show), methods=["GET"]),
+        Route(BASE + "/mlmodels/{id}/" + IMPORTANCE_CHART, console.page(chart), methods=["GET"]),
         Route(BASE + "/mlmodels/{id}/predict", console.page(predict), methods=["POST"]),
         Route(BASE + "/mlmodels/{id}/endpoint", console.page(endpoint), methods=["POST"]),
         Route(BASE + "/mlmodels/{id}/threshold", console.page(threshold), methods=["POST"]),

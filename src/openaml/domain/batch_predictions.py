@@ -3,7 +3,9 @@
 Output: ``<OutputUri>batch-prediction/result/<id>-<input file name>.gz`` per input file (gzip CSV,
 header line, one line per record in input order, a blank line for a record that could not be scored)
 and, written last, the manifest ``<OutputUri>batch-prediction/<id>.manifest`` mapping each input file
-to its result. Every file is written under a temporary name and renamed (or completed as one S3
+to its result. A model whose explanation setting is on (docs/insight.md) also gets a sidecar of
+explanations beside each result file, ``<id>-<input file name>.explanations.jsonl.gz``, written
+before the manifest. Every file is written under a temporary name and renamed (or completed as one S3
 upload) only when whole, and a run starts by removing an old manifest, so a failed or cancelled job
 never leaves something that looks complete. A run retried after its worker was killed first removes
 what the killed run left unfinished (see :func:`discard_unfinished_outputs`). Scoring is
@@ -16,7 +18,9 @@ import logging
 import time
 
 from openaml.domain import data_sources
+from openaml.domain.cluster import cluster_settings, score_on_cluster
 from openaml.domain.context import ServiceContext
+from openaml.domain.explanations import write_batch_explanations
 from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
 from openaml.domain.ml_models import model_directory
 from openaml.domain.records import (
@@ -28,8 +32,10 @@ from openaml.domain.records import (
 )
 from openaml.domain.resources import create_resource, get_usable_resource, inherited_tags
 from openaml.engine.batch import ScoringStopped, manifest_json, score_files, scoring_schema
+from openaml.engine.batch.parts import ScoringPlan
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.files import DataFile
+from openaml.engine.explain.sidecar import sidecar_uri
 from openaml.engine.models import load_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
@@ -134,6 +140,7 @@ def discard_unfinished_outputs(
     removed = 0
     for uri in [
         *(result_uri(output_uri, batch.id, file.uri) for file in files),
+        *(sidecar_uri(result_uri(output_uri, batch.id, file.uri)) for file in files),
         manifest_uri(output_uri, batch.id),
     ]:
         try:
@@ -189,23 +196,54 @@ def _score(ctx: ServiceContext, started: StartedJob) -> Outcome:
     def output_name(file: DataFile) -> str:
         return result_uri(output_uri, batch.id, file.uri)
 
-    result = score_files(
-        files,
-        data.schema,
+    cluster = cluster_settings(ctx)
+    if cluster is not None:
+        plan = ScoringPlan(
+            schema=data.schema,
+            model_schema=trained_outcome.schema,
+            model_type=TrainingRequest.from_json(model.request).model_type,
+            classes=trained.classes,
+            score_threshold=trained_outcome.score_threshold,
+            rearrangement=data.rearrangement,
+            open_output=ctx.objects.open_write,
+            max_logged_invalid=MAX_LOGGED_INVALID,
+        )
+        outputs = [output_name(file) for file in files]
+        for uri in outputs:  # checked here too: the workers' store checks them again before writing
+            ctx.objects.resolve(uri)
+        result = score_on_cluster(
+            cluster, files, outputs, plan, trained, progress=progress, should_stop=started.should_stop
+        )
+    else:
+        result = score_files(
+            files,
+            data.schema,
+            trained,
+            trained_outcome.schema,
+            model_type=TrainingRequest.from_json(model.request).model_type,
+            classes=trained.classes,
+            score_threshold=trained_outcome.score_threshold,
+            rearrangement=data.rearrangement,
+            open_output=ctx.objects.open_write,
+            output_name_for=output_name,
+            workers=SCORING_THREADS,
+            should_stop=started.should_stop,
+            progress=progress,
+            max_logged_invalid=MAX_LOGGED_INVALID,
+        )
+    started.check_cancelled()  # a batch prediction deleted while scoring must not look complete
+    explained, explanation_lines = write_batch_explanations(
+        ctx,
+        model,
         trained,
         trained_outcome.schema,
-        model_type=TrainingRequest.from_json(model.request).model_type,
-        classes=trained.classes,
-        score_threshold=trained_outcome.score_threshold,
-        rearrangement=data.rearrangement,
-        open_output=ctx.objects.open_write,
-        output_name_for=output_name,
-        workers=SCORING_THREADS,
-        should_stop=started.should_stop,
-        progress=progress,
-        max_logged_invalid=MAX_LOGGED_INVALID,
+        files,
+        data.schema,
+        data.rearrangement,
+        result.outputs,
+        started.should_stop,
     )
-    started.check_cancelled()  # a batch prediction deleted while scoring must not look complete
+    started.check_cancelled()
     ctx.objects.write_bytes(manifest_uri(output_uri, batch.id), manifest_json(result.outputs))
     summary = f"Scored {result.total_records:,} records into {len(result.files)} result file(s)" + (
         f"; {result.invalid_records:,} could not be scored (blank lines; see LogUri)."
@@ -218,11 +256,13 @@ def _score(ctx: ServiceContext, started: StartedJob) -> Outcome:
             "InvalidRecordCount": result.invalid_records,
             "ManifestUri": manifest_uri(output_uri, batch.id),
             "Outputs": result.outputs,
+            **explained,
         },
         message=summary,
         log_lines=[
             summary,
             f"manifest: {manifest_uri(output_uri, batch.id)}",
+            *explanation_lines,
             *(f"invalid record: {record.describe()}" for record in result.first_invalid_records),
         ],
     )

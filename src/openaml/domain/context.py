@@ -16,6 +16,7 @@ from openaml.config import Settings
 from openaml.entities import Caller
 from openaml.jobs.queue import JobQueue
 from openaml.store.metadata import MetadataStore
+from openaml.store.model_groups import ModelGroupStore
 from openaml.store.objects import ObjectStore
 from openaml.store.resources import ResourceStore
 
@@ -23,7 +24,9 @@ from openaml.store.resources import ResourceStore
 class RealtimeModels(Protocol):
     """The real-time models one serving process keeps (:class:`openaml.domain.endpoints.EndpointRegistry`)."""
 
-    def predict(self, ml_model_id: str, records: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]: ...
+    def predict(
+        self, ml_model_id: str, records: Sequence[Mapping[str, str]], explain_top: int | None = None
+    ) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,11 @@ class ServiceContext:
             ),
             objects=objects,
         )
+
+    @property
+    def model_groups(self) -> ModelGroupStore:
+        """Model groups: versions, aliases, their history and retrains (a view of ``metadata``)."""
+        return ModelGroupStore(self.metadata)
 
     def serving(self, presign: Callable[[str, Caller], str], endpoints: RealtimeModels) -> ServiceContext:
         """This context with the HTTP server's URL signer and real-time models (the same stores)."""

@@ -9,28 +9,36 @@ ends COMPLETED or FAILED with a message saying what was wrong.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
+from openaml.domain.cluster import cluster_settings, ingest_on_cluster, read_frame_on_cluster
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Outcome, StartedJob, run_job
 from openaml.domain.records import DataSourceSpec, IngestOutcome, SchemaHints, parse_schema_or_hints
 from openaml.domain.resources import artifact_uri, create_resource
+from openaml.engine.cluster import ClusterStopped
 from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile, FileFormat
 from openaml.engine.data.inference import generated_names, looks_like_header
-from openaml.engine.data.ingest import IngestReport, ingest, resolve_schema
+from openaml.engine.data.ingest import IngestReport, ingest, read_frame, resolve_schema
 from openaml.engine.data.names import unknown_column_message
+from openaml.engine.data.parts import IngestLimits
 from openaml.engine.data.reading import inspect_file
 from openaml.engine.data.rearrangement import Rearrangement
 from openaml.engine.data.schema import DataSchema
 from openaml.engine.data.sql import snapshot_sql_query
+from openaml.engine.drift.samples import sample_frame, sample_to_parquet
 from openaml.entities import Caller, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
-from openaml.jobs.worker import JobContext
+from openaml.jobs.worker import JobCancelled, JobContext
 from openaml.progress import JobProgress
 
 log = logging.getLogger(__name__)
@@ -58,6 +66,32 @@ def open_input(ctx: ServiceContext, data_source: Resource) -> DataInput:
         schema=IngestOutcome.from_details(data_source.details).schema,
         rearrangement=spec.rearrangement,
     )
+
+
+def read_input_frame(
+    ctx: ServiceContext,
+    data: DataInput,
+    *,
+    require_target: bool,
+    should_stop: Callable[[], bool] | None = None,
+) -> pd.DataFrame:
+    """All valid selected records of a datasource as one typed frame (contract 2), read by the job
+    worker, or file by file on the Dask cluster when one is configured (whose tasks are cancelled,
+    and :class:`JobCancelled` raised, when ``should_stop`` turns true)."""
+    cluster = cluster_settings(ctx)
+    if cluster is None:
+        return read_frame(data.files, data.schema, data.rearrangement, require_target=require_target)
+    try:
+        return read_frame_on_cluster(
+            cluster,
+            data.files,
+            data.schema,
+            data.rearrangement,
+            require_target=require_target,
+            should_stop=should_stop,
+        )
+    except ClusterStopped as exc:
+        raise JobCancelled("the job was cancelled while its data was read on the Dask cluster") from exc
 
 
 def _read_schema(ctx: ServiceContext, spec: DataSourceSpec) -> DataSourceSpec:
@@ -148,6 +182,20 @@ def statistics_uri(ctx: ServiceContext, data_source_id: str) -> str:
     return artifact_uri(ctx, KIND, data_source_id, "statistics.json")
 
 
+def sample_uri(ctx: ServiceContext, data_source_id: str) -> str:
+    """Where the statistics' record sample of a datasource is kept (drift reports compare it)."""
+    return artifact_uri(ctx, KIND, data_source_id, "sample.parquet")
+
+
+def stored_sample(ctx: ServiceContext, data_source: Resource) -> pd.DataFrame | None:
+    """The statistics' record sample of a datasource as a typed frame; None when none is stored
+    (ingested without statistics, or before samples were kept)."""
+    uri = sample_uri(ctx, data_source.id)
+    if not ctx.objects.server_files.exists(uri):
+        return None
+    return sample_frame(ctx.objects.server_files.read_bytes(uri))
+
+
 def load_statistics(ctx: ServiceContext, data_source: Resource) -> dict[str, Any] | None:
     """The datasource's statistics JSON, or None when it was created without ComputeStatistics."""
     if not data_source.details.get("HasStatistics"):
@@ -156,11 +204,10 @@ def load_statistics(ctx: ServiceContext, data_source: Resource) -> dict[str, Any
 
 
 def data_files(ctx: ServiceContext, location: str) -> list[DataFile]:
-    def opener(uri: str) -> Any:
-        return lambda: ctx.objects.open_read(uri)
-
+    # A bound method of the store, not a closure over the context: it pickles, so Dask workers can
+    # open the (already resolved and checked) URIs themselves, through the same location checks.
     files = [
-        DataFile(uri=info.uri, size=info.size, open=opener(info.uri))
+        DataFile(uri=info.uri, size=info.size, open=functools.partial(ctx.objects.open_read, info.uri))
         for info in ctx.objects.list_files(location)
         # Empty objects and marker files such as _SUCCESS (written by Spark and Hadoop) hold no records.
         if info.size > 0 and not info.uri.rsplit("/", 1)[-1].startswith("_")
@@ -241,23 +288,44 @@ def _ingest(ctx: ServiceContext, started: StartedJob) -> Outcome:
         last_report[0] = time.monotonic()
         started.progress(JobProgress("Reading the data", bytes_done=bytes_done, bytes_total=bytes_total))
 
-    report = ingest(
-        files,
-        schema,
-        spec.rearrangement,
-        compute_statistics=spec.compute_statistics,
-        require_target=False,
-        max_invalid_records=ctx.settings.max_invalid_records,
-        max_logged_invalid=MAX_LOGGED_INVALID_RECORDS,
-        max_record_bytes=ctx.settings.max_record_bytes,
-        progress=progress,
-        should_stop=started.should_stop,
-    )
+    cluster = cluster_settings(ctx)
+    if cluster is not None:
+        limits = IngestLimits(
+            compute_statistics=spec.compute_statistics,
+            require_target=False,
+            max_invalid_records=ctx.settings.max_invalid_records,
+            max_logged_invalid=MAX_LOGGED_INVALID_RECORDS,
+            max_record_bytes=ctx.settings.max_record_bytes,
+        )
+        report = ingest_on_cluster(
+            cluster,
+            files,
+            schema,
+            spec.rearrangement,
+            limits,
+            progress=progress,
+            should_stop=started.should_stop,
+        )
+    else:
+        report = ingest(
+            files,
+            schema,
+            spec.rearrangement,
+            compute_statistics=spec.compute_statistics,
+            require_target=False,
+            max_invalid_records=ctx.settings.max_invalid_records,
+            max_logged_invalid=MAX_LOGGED_INVALID_RECORDS,
+            max_record_bytes=ctx.settings.max_record_bytes,
+            progress=progress,
+            should_stop=started.should_stop,
+        )
     started.check_cancelled()
     if report.statistics is not None:
         ctx.objects.server_files.write_bytes(
             statistics_uri(ctx, resource.id), json.dumps(report.statistics).encode("utf-8")
         )
+    if report.sample is not None:
+        ctx.objects.server_files.write_bytes(sample_uri(ctx, resource.id), sample_to_parquet(report.sample))
     message = None
     if report.invalid_records:
         message = (

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
@@ -26,8 +27,8 @@ from openaml.domain.records import (
     TrainingRequest,
 )
 from openaml.domain.resources import artifact_uri, create_resource, get_usable_resource, inherited_tags
-from openaml.engine.data.ingest import read_frame
 from openaml.engine.data.schema import Attribute, DataSchema
+from openaml.engine.drift.report import compare_frames
 from openaml.engine.evaluation.alerts import DatasourceFacts, evaluation_alerts, schema_differences
 from openaml.engine.evaluation.distribution import target_distribution_from_statistics
 from openaml.engine.evaluation.evaluate import evaluate
@@ -37,6 +38,8 @@ from openaml.errors import InvalidInputException
 from openaml.jobs.worker import JobContext
 
 EVALUATE_JOB = "evaluate_ml_model"
+#: Most evaluation records the drift alert compares with the training datasource's sample.
+EVALUATION_DRIFT_ROWS = 50_000
 KIND = ResourceKind.EVALUATION
 HEADLINE = {
     ModelType.BINARY: "BinaryAUC",
@@ -165,7 +168,9 @@ def _evaluate(ctx: ServiceContext, started: StartedJob) -> Outcome:
     data = data_sources.open_input(ctx, data_source)
     evaluation_schema = data.schema
     schema = reading_schema(training_schema, evaluation_schema)
-    frame = read_frame(data.files, schema, data.rearrangement, require_target=True)
+    frame = data_sources.read_input_frame(
+        ctx, dataclasses.replace(data, schema=schema), require_target=True, should_stop=started.should_stop
+    )
     started.check_cancelled()
     trained, _ = load_model(model_directory(ctx, model.id))
     model_type = TrainingRequest.from_json(model.request).model_type
@@ -191,6 +196,7 @@ def _evaluate(ctx: ServiceContext, started: StartedJob) -> Outcome:
         if training
         else DatasourceFacts(model.data_source_id or ""),
         _facts(ctx, data_source, evaluation_schema, len(frame), rejected),
+        drift=_drift(ctx, training, training_schema, frame),
     )
     report = {
         **result.report,
@@ -210,6 +216,22 @@ def _evaluate(ctx: ServiceContext, started: StartedJob) -> Outcome:
         message=summary,
         log_lines=[summary, *(f"{k}: {v}" for k, v in sorted(result.properties.items()))],
     )
+
+
+def _drift(
+    ctx: ServiceContext, training: Resource | None, schema: DataSchema, frame: pd.DataFrame
+) -> dict[str, Any] | None:
+    """The evaluation data against the training datasource's record sample; None without that sample.
+
+    The evaluation side is a uniform sample of the records just read, as large as a statistics sample.
+    """
+    baseline = data_sources.stored_sample(ctx, training) if training is not None else None
+    if baseline is None or frame.empty:
+        return None
+    current = (
+        frame.sample(n=EVALUATION_DRIFT_ROWS, random_state=0) if len(frame) > EVALUATION_DRIFT_ROWS else frame
+    )
+    return compare_frames(schema, baseline, current)
 
 
 def _rounded(value: str | None) -> str:

@@ -32,6 +32,7 @@ from openaml.domain.resources import (
     wait_until_completed,
     write_job_log,
 )
+from openaml.engine.cluster import ClusterUnavailable
 from openaml.engine.data.errors import DataError
 from openaml.entities import EntityStatus, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException, LimitExceededException
@@ -41,7 +42,12 @@ from openaml.progress import JobProgress
 log = logging.getLogger(__name__)
 
 #: The errors that fail a resource with their message (the request or the data is at fault).
-FAILING_ERRORS: tuple[type[Exception], ...] = (InvalidInputException, LimitExceededException, DataError)
+FAILING_ERRORS: tuple[type[Exception], ...] = (
+    InvalidInputException,
+    LimitExceededException,
+    DataError,
+    ClusterUnavailable,  # the configured Dask scheduler is unreachable or went away
+)
 
 
 @dataclass(frozen=True)

@@ -11,24 +11,25 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from openaml.domain import data_sources
+from openaml.domain import data_sources, model_groups, model_updates
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
+from openaml.domain.model_files import leaderboard_uri as leaderboard_uri
+from openaml.domain.model_files import model_directory as model_directory
 from openaml.domain.records import SGD_MODE, DataSourceSpec, IngestOutcome, TrainingRequest
-from openaml.domain.resources import artifact_uri, create_resource, get_usable_resource, inherited_tags
+from openaml.domain.resources import create_resource, get_usable_resource, inherited_tags
 from openaml.engine.automl import TrainingProgress, train_automl
+from openaml.engine.automl.lineage import check_compatible_schema
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.validation import check_validation_attributes
-from openaml.engine.data.ingest import read_frame
 from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainingCancelled, save_model
 from openaml.engine.recipes import parse_recipe
 from openaml.engine.sgd import train_sgd_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
-from openaml.errors import InvalidInputException, LimitExceededException
+from openaml.errors import InternalServerException, InvalidInputException, LimitExceededException
 from openaml.jobs.worker import JobCancelled, JobContext
 from openaml.progress import JobProgress
 
@@ -122,8 +123,11 @@ def create_ml_model(
             f"DataSource {data_source_id} was created without ComputeStatistics=true, which training needs."
         )
     request = _read_recipe(ctx, request)
+    schema = None
     if data_source.status is EntityStatus.COMPLETED:
         schema = IngestOutcome.from_details(data_source.details).schema
+    request = model_updates.prepare_update(ctx, request, schema, data_source_id)
+    if schema is not None:
         check_schema_fits(
             schema,
             model_type,
@@ -136,6 +140,30 @@ def create_ml_model(
         settings = request.algorithm_parameters
         if isinstance(settings, AutoMLParameters):
             check_validation_attributes(schema, settings.group_attribute, settings.time_attribute)
+    version = model_groups.new_version(
+        ctx, ml_model_id=ml_model_id, parameters=request.parameters, created_by=caller.access_key_id
+    )
+    try:
+        return _create(ctx, caller, ml_model_id, name, request, data_source, version)
+    except InternalServerException:
+        if version is None or ctx.model_groups.version(version.group_id, version.version) is None:
+            raise
+        raise InvalidInputException(
+            f"Version {version.version} of model group {version.group_id} was taken by another request "
+            "meanwhile; repeat the request (with the next version's name if you named it <group>.v<N>)."
+        ) from None
+
+
+def _create(
+    ctx: ServiceContext,
+    caller: Caller,
+    ml_model_id: str,
+    name: str | None,
+    request: TrainingRequest,
+    data_source: Resource,
+    version: model_groups.NewVersion | None,
+) -> Resource:
+    model_type, data_source_id = request.model_type, data_source.id
     return create_resource(
         ctx,
         kind=KIND,
@@ -144,6 +172,7 @@ def create_ml_model(
         request=request,
         created_by=caller.user_arn,
         job_type=TRAIN_JOB,
+        also=version.writer if version is not None else None,
         links={
             "data_uri": data_source.data_uri,
             "data_source_id": data_source_id,
@@ -153,16 +182,6 @@ def create_ml_model(
         },
         tags=inherited_tags(ctx, [(ResourceKind.DATA_SOURCE, data_source_id)]),
     )
-
-
-def model_directory(ctx: ServiceContext, ml_model_id: str) -> Path:
-    path = ctx.objects.server_files.local_path(artifact_uri(ctx, KIND, ml_model_id, "model"))
-    assert path is not None, "the data directory is local"
-    return path
-
-
-def leaderboard_uri(ctx: ServiceContext, ml_model_id: str) -> str:
-    return artifact_uri(ctx, KIND, ml_model_id, "leaderboard.json")
 
 
 def run_training_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
@@ -211,12 +230,16 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
     statistics = data_sources.load_statistics(ctx, data_source)
     check_schema_fits(schema, model_type, data_source.id, statistics, ctx.settings.max_classes)
     request = _read_recipe(ctx, request)  # rows stored before recipes were read at request time
-    frame = read_frame(data.files, schema, data.rearrangement, require_target=True)
+    parent = model_updates.parent_of(ctx, request)
+    if parent is not None:
+        check_compatible_schema(model_updates.parent_schema(parent), schema, parent.id, data_source.id)
+    frame = data_sources.read_input_frame(ctx, data, require_target=True, should_stop=started.should_stop)
     started.check_cancelled()
 
     def progress(update: TrainingProgress | str) -> None:
         started.progress(training_progress(update))
 
+    members: dict[str, Any] = {}
     details: dict[str, Any] = {
         "TrainingParameters": dict(request.effective_parameters),
         "Mode": request.mode,
@@ -239,15 +262,21 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
         summary = f"Trained Amazon ML's SGD model on {len(frame):,} records."
         log_lines = [f"SGD: {sgd_model.training}", f"model size: {sgd_model.size}"]
     else:
-        result = train_automl(
-            frame,
-            schema,
-            model_type,
-            request.algorithm_parameters,
-            progress=progress,
-            should_stop=started.should_stop,
-        )
+        if parent is None:
+            result = train_automl(
+                frame,
+                schema,
+                model_type,
+                request.algorithm_parameters,
+                progress=progress,
+                should_stop=started.should_stop,
+            )
+        else:
+            result = model_updates.train_from_parent(
+                ctx, parent, request, frame, schema, progress=progress, should_stop=started.should_stop
+            )
         trained = result.model
+        members = model_updates.members_metadata(result.members)
         ctx.objects.server_files.write_bytes(
             leaderboard_uri(ctx, model.id),
             json.dumps(
@@ -262,6 +291,7 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
                     "warnings": list(result.warnings),
                     "splitCheck": result.split_check,
                     "ensemble": result.ensemble,
+                    **_lineage(request),
                 }
             ).encode("utf-8"),
         )
@@ -272,9 +302,10 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
             "ValidationScore": result.validation_score,
         }
         log_lines = [f"candidate {entry}" for entry in result.leaderboard[:20]]
-        summary = (
-            f"Trained {trained.algorithm} on {len(frame):,} records: validation {result.metric_name} "
-            f"{result.validation_score:.4f} ({result.validation})."
+        summary = f"Trained {trained.algorithm} on {len(frame):,} records: " + (
+            f"validation {result.metric_name} {result.validation_score:.4f} ({result.validation})."
+            if result.validation_score is not None
+            else f"{result.validation}."
         )
     started.check_cancelled()
     size = save_model(
@@ -287,6 +318,8 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
             "trainingDataSourceId": data_source.id,
             "trainingParameters": dict(request.effective_parameters),
             "mode": request.mode,
+            **members,
+            **_lineage(request),
         },
     )
     details |= {"SizeInBytes": size, "Schema": schema.to_json(), "TrainingSeconds": started.seconds_elapsed()}
@@ -302,3 +335,15 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
             *log_lines,
         ],
     )
+
+
+def _lineage(request: TrainingRequest) -> dict[str, str]:
+    """``parentMLModelId`` and ``updateMode`` of a model trained from a parent (for its leaderboard and
+    manifest); nothing for others."""
+    effective = request.effective_parameters
+    if request.update is None or model_updates.PARENT_KEY not in effective:
+        return {}
+    return {
+        "parentMLModelId": effective[model_updates.PARENT_KEY],
+        "updateMode": effective[model_updates.UPDATE_MODE_KEY],
+    }

@@ -23,7 +23,10 @@ from openaml.engine.automl import parse_automl_parameters
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.data.rearrangement import Rearrangement, parse_data_rearrangement
 from openaml.engine.data.schema import DataSchema, parse_data_schema
-from openaml.engine.models import ModelType
+from openaml.engine.drift.captures import CAPTURE_RATE_PARAMETER, parse_capture_rate
+from openaml.engine.explain import parse_explain_setting
+from openaml.engine.models import ModelType, ModelUpdate, parse_model_update
+from openaml.engine.models.updates import UPDATE_KEYS
 from openaml.engine.sgd import parse_sgd_parameters
 from openaml.engine.sgd.parameters import SGDParameters
 from openaml.errors import InvalidInputException
@@ -32,6 +35,7 @@ from openaml.store import legacy_requests
 __all__ = [
     "BatchPredictionRequest",
     "DataSourceSpec",
+    "DriftReportRequest",
     "EvaluationRequest",
     "IngestOutcome",
     "ModelType",
@@ -232,6 +236,13 @@ class DataSourceSpec:
 # --- models --------------------------------------------------------------------------------------
 
 
+#: The ``CreateMLModel`` parameter that asks for explanations of every prediction (``top:5``).
+EXPLAIN_PARAMETER = "openaml.explain"
+#: ``CreateMLModel`` parameters about a model's parent and place in its model group
+#: (``domain/model_groups.py``, ``domain/model_updates.py``), echoed in ``TrainingParameters``.
+LIFECYCLE_PARAMETERS = frozenset(UPDATE_KEYS)
+
+
 @dataclass(frozen=True)
 class TrainingRequest:
     """An MLModel's creation record, its ``Parameters`` parsed once into the engine's types.
@@ -239,7 +250,8 @@ class TrainingRequest:
     ``mode`` is ``sgd`` (Amazon ML's model: asked for with ``openaml.algorithms=sgd`` or by giving a
     recipe) or ``automl``; ``algorithm_parameters`` are the parsed settings of that mode and
     ``effective_parameters`` what ``TrainingParameters`` echoes. ``recipe_text`` is the recipe given
-    inline or read from ``recipe_location`` at request time.
+    inline or read from ``recipe_location`` at request time. ``update`` is the parent model to train
+    from, when ``openaml.parentMLModelId`` names one (see :mod:`openaml.domain.model_updates`).
     """
 
     model_type: ModelType
@@ -264,7 +276,13 @@ class TrainingRequest:
     def _parse_parameters(self) -> None:
         """Validate ``parameters`` (both namespaces, whichever mode) and fix the mode and settings."""
         sgd = parse_sgd_parameters(self.parameters)
-        effective = sgd.effective()
+        explain = self.parameters.get(EXPLAIN_PARAMETER)
+        if explain is not None:
+            parse_explain_setting(explain, source=EXPLAIN_PARAMETER)
+        parse_model_update(self.parameters)
+        if CAPTURE_RATE_PARAMETER in self.parameters:
+            parse_capture_rate(self.parameters[CAPTURE_RATE_PARAMETER])
+        effective = sgd.effective() | {k: v for k, v in self.parameters.items() if k in UPDATE_KEYS}
         wants_sgd = self.parameters.get("openaml.algorithms", "").strip().lower() == SGD_MODE
         settings: AutoMLParameters | SGDParameters = sgd
         if wants_sgd or self.recipe or self.recipe_location:
@@ -276,6 +294,17 @@ class TrainingRequest:
         object.__setattr__(self, "mode", mode)
         object.__setattr__(self, "algorithm_parameters", settings)
         object.__setattr__(self, "effective_parameters", effective)
+
+    @property
+    def explain_top(self) -> int:
+        """How many attributes each prediction's explanation lists (``openaml.explain``; 0: none)."""
+        explain = self.parameters.get(EXPLAIN_PARAMETER)
+        return 0 if explain is None else parse_explain_setting(explain, source=EXPLAIN_PARAMETER)
+
+    @property
+    def update(self) -> ModelUpdate | None:
+        """The parent model and update mode the parameters ask for (validated at request time)."""
+        return parse_model_update(self.parameters)
 
     @property
     def seed(self) -> int:
@@ -440,4 +469,52 @@ class TrainedModelOutcome:
         return cls(
             schema=parse_data_schema(details["Schema"]),
             score_threshold=float(details.get("ScoreThreshold", 0.5)),
+        )
+
+
+# --- drift reports -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DriftReportRequest:
+    """A drift report's creation record: a baseline and a current set of records, and the thresholds.
+
+    The baseline is a model (its training datasource, and its predictions on it) or a datasource; the
+    current set a datasource, or a model's captured real-time records between ``start`` and ``end``
+    (epoch seconds; either open).
+    """
+
+    baseline_ml_model_id: str | None = None
+    baseline_data_source_id: str | None = None
+    current_data_source_id: str | None = None
+    current_ml_model_id: str | None = None
+    start: float | None = None
+    end: float | None = None
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "thresholds", dict(self.thresholds))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            RECORD_KEY: "DriftReportRequest",
+            "baselineMLModelId": self.baseline_ml_model_id,
+            "baselineDataSourceId": self.baseline_data_source_id,
+            "currentDataSourceId": self.current_data_source_id,
+            "currentMLModelId": self.current_ml_model_id,
+            "start": self.start,
+            "end": self.end,
+            "thresholds": dict(self.thresholds),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DriftReportRequest:
+        return cls(
+            baseline_ml_model_id=data.get("baselineMLModelId"),
+            baseline_data_source_id=data.get("baselineDataSourceId"),
+            current_data_source_id=data.get("currentDataSourceId"),
+            current_ml_model_id=data.get("currentMLModelId"),
+            start=data.get("start"),
+            end=data.get("end"),
+            thresholds=data.get("thresholds") or {},
         )

@@ -31,6 +31,7 @@ from openaml.errors import (
 )
 from openaml.jobs.worker import JobContext
 from openaml.progress import JobProgress
+from openaml.store.resources import RowWriter
 
 MAX_TAGS_PER_RESOURCE = 50
 #: IDs the API's pattern admits but that cannot name the folder of a resource's files.
@@ -61,12 +62,14 @@ def create_resource(
     job_type: str | None,
     links: Mapping[str, Any] | None = None,
     tags: Sequence[Tag] = (),
+    also: RowWriter | None = None,
 ) -> Resource:
     """Create a PENDING resource and its job in one transaction, or accept an identical repeat.
 
     ``request`` is the typed creation record (stored as its JSON); a second call with the same ID and an
     equal record succeeds without starting anything, different parameters fail with
-    :class:`IdempotentParameterMismatchException`. ``links`` fills the denormalised filter fields.
+    :class:`IdempotentParameterMismatchException`. ``links`` fills the denormalised filter fields;
+    ``also`` writes rows that belong to the new resource in its transaction (a model's group version).
     """
     check_resource_id(kind, resource_id)
     now = time.time()
@@ -81,7 +84,7 @@ def create_resource(
         request=request.to_json(),
         **dict(links or {}),
     )
-    stored, created = ctx.resources.create(resource, job_type)
+    stored, created = ctx.resources.create(resource, job_type, also=also)
     if created:
         if tags:
             ctx.resources.put_tags(kind, resource_id, tags, MAX_TAGS_PER_RESOURCE)

@@ -100,6 +100,22 @@ class JobQueue:
                 return _to_entity(row)
         return None
 
+    def enqueue(self, job_type: str, kind: ResourceKind, resource_id: str) -> int:
+        """Queue one more job on an existing resource (a later step, or work on a finished one such as an
+        export); its ID."""
+        with self.metadata.session() as session:
+            row = JobRow(
+                job_type=job_type,
+                resource_kind=kind.value,
+                resource_id=resource_id,
+                state=JobState.QUEUED.value,
+                attempts=0,
+                created_at=time.time(),
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
     def heartbeat(self, job: Job, worker_id: str) -> bool:
         """Renew the lease; False means the job is no longer ours (cancelled or taken over)."""
         with self.metadata.session() as session:

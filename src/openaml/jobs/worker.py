@@ -4,6 +4,10 @@ Job bodies are plain callables registered by job type (the composition root wire
 bodies). While a body runs, a heartbeat thread renews the lease; when the lease cannot be renewed
 (the resource was deleted and the job cancelled), :meth:`JobContext.should_stop` turns true and the
 body stops at its next check.
+
+Beside its job loop a worker can run a periodic ``tick`` in a thread of its own (the composition root
+gives it the schedule runner, :class:`openaml.domain.schedules.ScheduleRunner`), so that a long job
+does not hold up what the tick starts.
 """
 
 from __future__ import annotations
@@ -65,6 +69,8 @@ class Worker:
         on_crash: Callable[[Job, str], None],
         worker_id: str | None = None,
         poll_seconds: float = 0.5,
+        tick: Callable[[], object] | None = None,
+        tick_seconds: float = 10.0,
     ) -> None:
         self.queue = queue
         self.bodies = bodies
@@ -72,6 +78,8 @@ class Worker:
         self.on_crash = on_crash
         self.worker_id = worker_id or new_worker_id()
         self.poll_seconds = poll_seconds
+        self.tick = tick
+        self.tick_seconds = tick_seconds
 
     def run_once(self) -> bool:
         """Claim and run one job; False when there was nothing to do."""
@@ -86,6 +94,10 @@ class Worker:
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker %s started", self.worker_id)
+        ticker = None
+        if self.tick is not None:
+            ticker = threading.Thread(target=self._tick_forever, args=(stop,), daemon=True, name="tick")
+            ticker.start()
         while not stop.is_set():
             try:
                 busy = self.run_once()
@@ -94,7 +106,18 @@ class Worker:
                 busy = False
             if not busy:
                 stop.wait(self.poll_seconds)
+        if ticker is not None:
+            ticker.join()
         log.info("worker %s stopped", self.worker_id)
+
+    def _tick_forever(self, stop: threading.Event) -> None:
+        assert self.tick is not None
+        while not stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # the database may be briefly unavailable; try again at the next tick
+                log.exception("worker %s: the periodic tick failed", self.worker_id)
+            stop.wait(self.tick_seconds)
 
     def _run(self, job: Job) -> None:
         context = JobContext(job)

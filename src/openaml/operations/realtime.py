@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from openaml.domain import endpoints
+from openaml.domain import endpoints, explanations
 from openaml.domain.context import RealtimeModels, ServiceContext
 from openaml.entities import Caller
 from openaml.errors import InternalServerException, InvalidInputException, LimitExceededException
 from openaml.operations.extensions import ExtensionRequest
 from openaml.operations.wire import endpoint_info
 
+#: The parameter the ``X-OpenAML-Explain`` header of a ``Predict`` request becomes (not a wire member).
+EXPLAIN_PARAMETER = "openaml:explain"
+#: Request headers an operation reads besides its JSON body: operation → (header, parameter) pairs.
+HEADER_PARAMETERS = {"Predict": (("x-openaml-explain", EXPLAIN_PARAMETER),)}
 #: Most records in one call of the multi-record extension.
 MAX_RECORDS_PER_CALL = 10_000
 
@@ -42,14 +46,19 @@ def _registry(ctx: ServiceContext) -> RealtimeModels:
 
 
 def predict(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    """One prediction; ``PredictEndpoint`` is accepted as given (botocore already routed the call here)."""
+    """One prediction; ``PredictEndpoint`` is accepted as given (botocore already routed the call here).
+
+    The ``X-OpenAML-Explain`` header arrives as :data:`EXPLAIN_PARAMETER` (see :data:`HEADER_PARAMETERS`).
+    """
     record = params["Record"]
     _check_size(ctx, record)
-    return {"Prediction": _registry(ctx).predict(params["MLModelId"], [record])[0]}
+    top = explanations.request_explain_top(params.get(EXPLAIN_PARAMETER))
+    return {"Prediction": _registry(ctx).predict(params["MLModelId"], [record], top)[0]}
 
 
 def predict_many(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
-    """``POST /openaml/v1/mlmodels/{MLModelId}/predictions``: ``{"Records": [...]}`` → ``{"Predictions"}``."""
+    """``POST /openaml/v1/mlmodels/{MLModelId}/predictions``: ``{"Records": [...]}`` → ``{"Predictions"}``;
+    ``"Explain": "top=5"`` in the body asks for explanations as the ``X-OpenAML-Explain`` header does."""
     records = request.body.get("Records") if isinstance(request.body, dict) else None
     if not isinstance(records, list) or not all(
         isinstance(r, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in r.items())
@@ -64,7 +73,11 @@ def predict_many(ctx: ServiceContext, request: ExtensionRequest, caller: Caller)
         )
     for record in records:
         _check_size(ctx, record)
-    return {"Predictions": _registry(ctx).predict(request.path["MLModelId"], records) if records else []}
+    explain = request.body.get("Explain")
+    if explain is not None and not isinstance(explain, str):
+        raise InvalidInputException('"Explain" must be a string such as "top=5".')
+    top = explanations.request_explain_top(explain)
+    return {"Predictions": _registry(ctx).predict(request.path["MLModelId"], records, top) if records else []}
 
 
 OPERATIONS = {
@@ -74,3 +87,5 @@ OPERATIONS = {
 }
 INLINE_OPERATIONS = frozenset({"Predict"})
 EXTENSION_ROUTES = [("POST", "/mlmodels/{MLModelId}/predictions", predict_many)]
+#: Routes whose model ID the serving registry resolves itself, in memory (like Predict's).
+SELF_RESOLVING_ROUTES = frozenset({"/mlmodels/{MLModelId}/predictions"})

@@ -107,6 +107,17 @@ class ObjectStore:
         self._s3_filesystem_by_process: tuple[int, Any] | None = None
         self.server_files: ObjectStore = self._server_view()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a copy in another process needs: the same roots, seals and S3 settings.
+
+        A store is pickled to reach Dask workers (its ``open_read``/``open_write`` are the openers the
+        engine's task functions get), so the location checks run there too; the s3fs instance stays
+        behind (each process makes its own, with the standard AWS credential chain of its machine).
+        """
+        state = self.__dict__.copy()
+        state["_s3_filesystem_by_process"] = None
+        return state
+
     def _server_view(self) -> ObjectStore:
         """The same store confined to the data directory and unsealed: the server's own files."""
         view = copy.copy(self)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from openaml.entities import Comparator, EntityStatus, JobState, Resource, ResourceKind, ResourceQuery, Tag
@@ -40,6 +41,9 @@ _RESOURCE_FIELDS = (
     "algorithm",
     "progress",
 )
+
+#: Writes rows that belong to a resource being created, in the transaction that creates it.
+RowWriter = Callable[[Session], None]
 
 
 def _to_entity(row: ResourceRow) -> Resource:
@@ -73,11 +77,18 @@ class ResourceStore:
     def __init__(self, metadata: MetadataStore) -> None:
         self.metadata = metadata
 
-    def create(self, resource: Resource, job_type: str | None) -> tuple[Resource, bool]:
+    def create(
+        self,
+        resource: Resource,
+        job_type: str | None,
+        *,
+        also: RowWriter | None = None,
+    ) -> tuple[Resource, bool]:
         """Insert ``resource`` (and a queued job of ``job_type``) unless its ID exists.
 
         Returns the stored resource and whether it was created now; an existing resource is returned
-        unchanged so the caller can decide about idempotency.
+        unchanged so the caller can decide about idempotency. ``also`` writes rows that belong to the
+        new resource in the same transaction (a model's version in its group).
         """
         existing = self.get(resource.kind, resource.id)
         if existing is not None:
@@ -92,6 +103,8 @@ class ResourceStore:
                     )
                 )
                 session.flush()
+                if also is not None:
+                    also(session)
                 if job_type is not None:
                     session.add(
                         JobRow(

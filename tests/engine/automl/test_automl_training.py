@@ -35,6 +35,7 @@ LEADERBOARD_KEYS = {
     "baggedFolds",
     "status",
     "message",
+    "origin",
 }
 
 
@@ -210,3 +211,17 @@ def test_a_metric_for_another_model_type_is_rejected(synthetic: Callable[..., Ty
     frame, schema = synthetic()
     with pytest.raises(InvalidInputException, match="does not apply to BINARY"):
         train_automl(frame, schema, ModelType.BINARY, AutoMLParameters(time_budget_seconds=2, metric="rmse"))
+
+
+def test_families_that_cannot_scale_are_left_out_with_a_note(
+    synthetic: Callable[..., TypedData], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forest refit on more records than it can hold is not tried; the leaderboard says why."""
+    from openaml.engine.automl.families import FAMILIES
+
+    frame, schema = synthetic(rows=300)
+    monkeypatch.setattr(FAMILIES["extra_trees"], "max_training_rows", 200)
+    params = AutoMLParameters(time_budget_seconds=3, max_trials=3, algorithms=("linear", "extra_trees"))
+    result = train_automl(frame, schema, ModelType.BINARY, params)
+    assert {entry["family"] for entry in result.leaderboard} == {"linear"}
+    assert any("extra_trees was not tried: 300 training records" in note for note in result.warnings)

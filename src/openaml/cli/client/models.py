@@ -1,4 +1,4 @@
-"""``openaml model create|list|show|wait|delete|log``."""
+"""``openaml model create|list|show|wait|delete|log`` and the model-group commands (:mod:`.model_groups`)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,18 @@ from rich.text import Text
 
 from openaml.cli.client.command import ClientContext, client_command, wait_options
 from openaml.cli.client.errors import CliError, ExitCode
+from openaml.cli.client.exports import export_command
+from openaml.cli.client.model_groups import add_group_commands
 from openaml.cli.client.output import rows_table, status_text
 from openaml.cli.client.resources import ML_MODEL, add_common_commands, show_table, wait_for
+from openaml.cli.client.retraining import add_retrain_command
 
 MODEL_TYPES = ("BINARY", "MULTICLASS", "REGRESSION")
 #: The ``TrainingParameters`` entry that says what a trained model really is (docs/models.md).
 TRUE_ALGORITHM_KEY = "openaml.algorithm"
 LEADERBOARD_ROWS = 10
+IMPORTANCE_ROWS = 10
+_BAR_WIDTH = 30
 
 
 def training_parameters(
@@ -65,6 +70,8 @@ def leaderboard_table(leaderboard: dict[str, Any]) -> Any:
     )
     if leaderboard.get("ensemble"):
         title += f"; ensemble: {leaderboard['ensemble']}"
+    if leaderboard.get("updateMode"):
+        title += f"; trained from {leaderboard.get('parentMLModelId')} by {leaderboard['updateMode']}"
     return rows_table(
         ["rank", "family", leaderboard.get("metric") or "score", "fit s", "weight", "bagged"],
         (
@@ -135,10 +142,54 @@ def as_shown(model: dict[str, Any], leaderboard: dict[str, Any] | None) -> dict[
     return {**model, "Algorithm": algorithm, "TrainingParameters": parameters or None}
 
 
-def _present(context: ClientContext, model: dict[str, Any]) -> None:
-    """Print a model with its endpoint and (for AutoML) its leaderboard; JSON adds ``Leaderboard``."""
+def fetch_importance(context: ClientContext, model: dict[str, Any]) -> dict[str, Any] | None:
+    """The feature importance of a COMPLETED model (the server computes it on first request);
+    ``None`` when the server cannot tell it."""
+    if model.get("Status") != "COMPLETED":
+        return None
+    try:
+        importance: dict[str, Any] = context.client.get_json(
+            f"/mlmodels/{model['MLModelId']}/feature-importance"
+        )
+    except CliError:  # best effort: an older server, or training data since deleted
+        return None
+    return importance
+
+
+def importance_table(importance: dict[str, Any]) -> Any:
+    """The most important attributes with their importance and a bar of it."""
+    attributes = importance.get("attributes") or []
+    shown = attributes[:IMPORTANCE_ROWS]
+    largest = max((abs(float(entry.get("importance") or 0.0)) for entry in shown), default=0.0) or 1.0
+    if importance.get("method") == "permutation":
+        how = f"permutation: increase of {importance.get('metric')} when shuffled"
+    else:
+        how = f"mean |contribution| in {importance.get('space')}"
+    return rows_table(
+        ["attribute", "importance", ""],
+        (
+            [
+                entry.get("name"),
+                entry.get("importance"),
+                "█" * round(_BAR_WIDTH * max(float(entry.get("importance") or 0.0), 0.0) / largest),
+            ]
+            for entry in shown
+        ),
+        title=(
+            f"Feature importance ({how}; {importance.get('sampleRows')} training records; "
+            f"top {len(shown)} of {len(attributes)})"
+        ),
+    )
+
+
+def _present(context: ClientContext, model: dict[str, Any], *, importance: bool = False) -> None:
+    """Print a model with its endpoint and (for AutoML) its leaderboard; JSON adds ``Leaderboard``.
+
+    With ``importance`` (``model show``) also the feature importance (JSON: ``FeatureImportance``).
+    """
     endpoint = model.get("EndpointInfo") or {}
     leaderboard = fetch_leaderboard(context, model)
+    importances = fetch_importance(context, model) if importance else None
     renderables: list[Any] = [
         show_table(
             ML_MODEL,
@@ -152,14 +203,17 @@ def _present(context: ClientContext, model: dict[str, Any]) -> None:
     if leaderboard is not None:
         renderables.append(leaderboard_table(leaderboard))
         renderables.extend(leaderboard_warnings(leaderboard))
-    context.printer.emit(
-        {**model, **({"Leaderboard": leaderboard} if leaderboard is not None else {})}, Group(*renderables)
-    )
+    if importances is not None:
+        renderables.append(importance_table(importances))
+    extra = {"Leaderboard": leaderboard} if leaderboard is not None else {}
+    if importances is not None:
+        extra["FeatureImportance"] = importances
+    context.printer.emit({**model, **extra}, Group(*renderables))
 
 
 @click.group("model")
 def model() -> None:
-    """MLModels: train (AutoML or Amazon ML's SGD), inspect, wait for, delete."""
+    """MLModels: train (AutoML or Amazon ML's SGD), inspect, wait for, delete; versions and aliases."""
 
 
 @model.command("create")
@@ -217,8 +271,8 @@ def create(
 @client_command
 @click.argument("model_id", metavar="ID")
 def show(context: ClientContext, model_id: str) -> None:
-    """Show a model, its real-time endpoint and its AutoML leaderboard."""
-    _present(context, ML_MODEL.get(context, model_id))
+    """Show a model, its real-time endpoint, its AutoML leaderboard and its feature importance."""
+    _present(context, ML_MODEL.get(context, model_id), importance=True)
 
 
 @model.command("wait")
@@ -233,3 +287,6 @@ def wait_command(context: ClientContext, model_id: str, timeout: float | None) -
 
 
 add_common_commands(model, ML_MODEL)
+model.add_command(export_command)
+add_group_commands(model)
+add_retrain_command(model)

@@ -112,6 +112,12 @@ def fit_table(table: Table, console: Console) -> list[str]:
     return dropped
 
 
+def from_epoch(epoch: float | None) -> datetime.datetime | None:
+    """An epoch time of the extension API (``CreatedAt``, ``NextRunAt``) as a local ``datetime``,
+    shown like the times boto3 gives."""
+    return None if epoch is None else datetime.datetime.fromtimestamp(epoch).astimezone()
+
+
 def format_value(value: Any) -> str:
     """A member of an API response as a short cell text."""
     if value is None or value == "":

@@ -227,6 +227,16 @@ class ServiceClient:
         with self._open("POST", path, json.dumps(payload).encode("utf-8")) as response:
             return json.loads(response.read())
 
+    def put_json(self, path: str, payload: Any) -> Any:
+        """``PUT /openaml/v1<path>`` with a JSON body, decoded."""
+        with self._open("PUT", path, json.dumps(payload).encode("utf-8")) as response:
+            return json.loads(response.read())
+
+    def delete_json(self, path: str) -> Any:
+        """``DELETE /openaml/v1<path>``, decoded."""
+        with self._open("DELETE", path) as response:
+            return json.loads(response.read())
+
     def get_text(self, path: str) -> str:
         """``GET /openaml/v1<path>`` as text (logs)."""
         with self._open("GET", path) as response:

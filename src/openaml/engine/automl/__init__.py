@@ -17,6 +17,9 @@ Modules:
 * :mod:`.stacking` — one stacking layer over the members' validation scores.
 * :mod:`.training` — :func:`train_automl`, the whole run.
 * :mod:`.result` — :class:`AutoMLResult`, the leaderboard and the timings.
+* :mod:`.lineage` — a model's members as configuration (kept in its artifact) for its children.
+* :mod:`.refit` — the ``refit`` update mode: a parent's ensemble fitted again, without search.
+* :mod:`.warmstart` — the ``warmstart`` update mode: a LightGBM parent's trees boosted further.
 """
 
 from openaml.engine.automl.ensemble import EnsembleModel

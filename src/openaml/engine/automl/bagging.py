@@ -70,3 +70,13 @@ def choose_bagged(
             bagged[index] = True
             total += extra
     return bagged
+
+
+def weighted_parts(weight: float, learner: FittedLearner) -> list[tuple[float, FittedLearner]]:
+    """The (weight, model) pairs whose weighted sum is ``weight`` times ``learner``'s scores: a bagged
+    member's fold models each weighted ``weight / k`` (its prediction is their mean), else itself.
+
+    Explanations and exports read a bagged member through this, which keeps them exact."""
+    if isinstance(learner, BaggedLearner):
+        return [(weight / learner.folds, fold) for fold in learner.learners]
+    return [(weight, learner)]

@@ -112,6 +112,11 @@ class TextColumn:
     def transform(self, texts: Sequence[str]) -> list[sp.csr_matrix]:
         return [sp.csr_matrix(vectorizer.transform(texts)) for vectorizer in self._vectorizers]
 
+    @property
+    def width(self) -> int:
+        """How many matrix columns the column's features take (all vectorizers together)."""
+        return sum(len(vectorizer.vocabulary_) for vectorizer in self._vectorizers)
+
 
 class Columns(Protocol):
     """Where an encoder reads its input columns from."""

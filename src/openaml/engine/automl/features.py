@@ -57,6 +57,10 @@ _SCALED_WORD_FEATURES = 50_000
 _SCALED_CHAR_FEATURES = 50_000
 _CHAR_NGRAM_TEXT_LIMIT = 5_000_000
 _MAX_DENSE_ONE_HOT = 1_000
+#: The rows of the fitting frame whose encoded column means are kept (the reference of linear
+#: explanations, see :attr:`FeatureEncoder.column_means`).
+_MEAN_SAMPLE_ROWS = 2_000
+_DATE_PART_COUNT = 7
 
 
 class Encoding(enum.StrEnum):
@@ -85,6 +89,9 @@ class FeatureEncoder:
         self._scales: FloatArray = np.empty(0)
         self._indicator_columns: npt.NDArray[np.intp] = np.empty(0, dtype=np.intp)
         self.categorical_indices: list[int] = []
+        #: Each matrix column's mean over (a sample of) the fitting frame; ``None`` in encoders
+        #: pickled before it existed.
+        self.column_means: FloatArray | None = None
 
     def fit(self, frame: pd.DataFrame) -> FeatureEncoder:
         """Learn imputation values, scales, category codes and text vocabularies from ``frame``."""
@@ -106,7 +113,31 @@ class FeatureEncoder:
         }
         start = numbers.shape[1]
         self.categorical_indices = list(range(start, start + len(self._categorical)))
+        if self.encoding is Encoding.SCALED and len(frame):  # the matrix has no missing values
+            sample = frame.iloc[:: max(len(frame) // _MEAN_SAMPLE_ROWS, 1)].iloc[:_MEAN_SAMPLE_ROWS]
+            self.column_means = np.asarray(self.transform(sample).mean(axis=0), dtype=np.float64).ravel()
         return self
+
+    def column_sources(self) -> list[str]:
+        """The input attribute each matrix column is computed from, in column order.
+
+        Explanations fold the columns' contributions back into these attributes (one-hot columns,
+        date parts, text n-grams and counts, missing-value indicators all into their attribute).
+        """
+        numbers = [*self._numeric, *(name for name in self._dates for _ in range(_DATE_PART_COUNT))]
+        texts_ = [name for name in self._text for _ in range(self._texts[name].width)]
+        if self.encoding is Encoding.TREE:
+            wide = [name for name in self._categorical if self._categories[name].distinct > _HIGH_CARDINALITY]
+            return [
+                *numbers,
+                *self._categorical,
+                *(name for name in wide for _ in range(2)),
+                *(name for name in self._text for _ in range(2)),
+                *texts_,
+            ]
+        indicators = [numbers[index] for index in self._indicator_columns]
+        one_hot = [name for name in self._categorical for _ in range(self._categories[name].other_code + 2)]
+        return [*numbers, *indicators, *one_hot, *texts_]
 
     def transform(self, frame: pd.DataFrame) -> Matrix:
         """The model matrix for ``frame``: dense float64, or CSR when text or wide one-hot is present."""

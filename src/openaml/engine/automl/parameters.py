@@ -52,8 +52,10 @@ With either of them, the best model of the search is also fitted once on a rando
 same rows; when its error there is at most three quarters of its error on the honest split, the
 leaderboard warns that a random split would have looked too good (see :mod:`.honesty`).
 
-Keys outside the ``openaml.`` namespace (``sgd.*``) belong to other parts of the service and are
-ignored here; unknown ``openaml.*`` keys and bad values raise ``InvalidInputException``.
+Keys outside the ``openaml.`` namespace (``sgd.*``) and the model-update keys
+``openaml.parentMLModelId`` and ``openaml.updateMode`` (:mod:`openaml.engine.models.updates`) belong
+to other parts of the service and are ignored here; unknown ``openaml.*`` keys and bad values raise
+``InvalidInputException``.
 """
 
 from __future__ import annotations
@@ -65,9 +67,12 @@ from typing import Any
 
 from openaml.engine.metrics import metric_for
 from openaml.engine.models import ModelType
+from openaml.engine.models.updates import UPDATE_KEYS
 from openaml.errors import InvalidInputException
 
 NAMESPACE = "openaml."
+#: ``openaml.*`` keys of ``CreateMLModel`` that configure serving, not AutoML (checked where they are used).
+SERVING_KEYS = frozenset({"captureRate", "explain"})
 FAMILY_NAMES = ("linear", "lightgbm", "catboost", "extra_trees", "random_forest", "knn", "mlp")
 MAX_BUDGET_SECONDS = 604_800.0
 _MIN_BUDGET_SECONDS = 1.0
@@ -120,12 +125,17 @@ def parse_automl_parameters(
     With ``model_type`` given, ``openaml.metric`` is also checked against it, so that a request can
     be rejected before any training starts.
     """
-    values = {key[len(NAMESPACE) :]: value for key, value in parameters.items() if key.startswith(NAMESPACE)}
+    values = {
+        key[len(NAMESPACE) :]: value
+        for key, value in parameters.items()
+        if key.startswith(NAMESPACE) and key not in UPDATE_KEYS and key[len(NAMESPACE) :] not in SERVING_KEYS
+    }
     unknown = sorted(set(values) - set(_PARSERS))
     if unknown:
         known = ", ".join(NAMESPACE + key for key in _PARSERS)
         raise InvalidInputException(
-            f"Unknown parameter {NAMESPACE}{unknown[0]}; the AutoML parameters are {known}."
+            f"Unknown parameter {NAMESPACE}{unknown[0]}; the AutoML parameters are {known} "
+            f"(and {' and '.join(UPDATE_KEYS)} to train from a parent model)."
         )
     settings: dict[str, Any] = {
         _PARSERS[key][0]: _PARSERS[key][1](NAMESPACE + key, value) for key, value in values.items()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from openaml.engine.automl.lineage import MemberSpec
 from openaml.engine.automl.search import Candidate
 from openaml.engine.metrics import Metric
 from openaml.engine.models import TrainedModel
@@ -40,7 +41,9 @@ class AutoMLResult:
     """The outcome of :func:`~openaml.engine.automl.train_automl`.
 
     ``validation_score`` is the ensemble's score on the internal validation rows, in
-    ``metric_name``'s own scale; ``leaderboard`` lists every candidate best first
+    ``metric_name``'s own scale (``None`` for a refit of a parent, which validates nothing);
+    ``members`` are the ensemble's members as configuration (kept in the artifact, see
+    :mod:`.lineage`); ``leaderboard`` lists every candidate best first
     (see :func:`build_leaderboard`). ``warnings`` are for the person reading the leaderboard (a
     random split that looks much better than the group- or time-aware validation);
     ``split_check`` is that comparison (see :mod:`.honesty`), when it was made.
@@ -49,7 +52,7 @@ class AutoMLResult:
     model: TrainedModel
     leaderboard: list[dict[str, Any]]
     metric_name: str
-    validation_score: float
+    validation_score: float | None
     validation: str
     training_rows: int
     search_rows: int
@@ -58,6 +61,7 @@ class AutoMLResult:
     split_check: dict[str, Any] | None = None
     #: How the members are combined, e.g. ``weighted average of 3 members (2 bagged over 5 folds)``.
     ensemble: str = ""
+    members: tuple[MemberSpec, ...] = ()
 
 
 def build_leaderboard(
@@ -72,7 +76,8 @@ def build_leaderboard(
     learned settings such as boosting rounds), ``validationScore``, ``fitSeconds`` and
     ``predictSeconds`` (summed over validation folds), ``ensembleWeight``, ``baggedFolds`` (for a
     bagged ensemble member, the number of fold models it serves; 0 otherwise), ``status`` (ok,
-    failed, timeout or skipped) and ``message`` (why a candidate failed or was skipped).
+    failed, timeout or skipped), ``message`` (why a candidate failed or was skipped) and ``origin``
+    (where its configuration came from: ``parent``, ``portfolio``, ``tuning`` or ``refit``).
     """
     folds = bagged_folds or {}
     validated = sorted((c for c in candidates if c.ok), key=Candidate.rank_key)
@@ -87,6 +92,15 @@ def build_leaderboard(
     return entries
 
 
+def refit_leaderboard(candidates: Sequence[Candidate], weights: dict[int, float]) -> list[dict[str, Any]]:
+    """The leaderboard of a refit without search: the refit members in the parent's order, ranked by
+    that order, without validation scores (see :mod:`.refit`)."""
+    ranked = [c for c in candidates if c.ok]
+    entries = [_entry(c, rank, None, weights.get(c.number, 0.0)) for rank, c in enumerate(ranked, start=1)]
+    entries.extend(_entry(c, None, None, 0.0) for c in candidates if not c.ok)
+    return entries
+
+
 def _entry(candidate: Candidate, rank: int | None, score: float | None, weight: float) -> dict[str, Any]:
     return {
         "rank": rank,
@@ -98,6 +112,7 @@ def _entry(candidate: Candidate, rank: int | None, score: float | None, weight: 
         "ensembleWeight": round(weight, 4),
         "status": candidate.status,
         "message": candidate.message,
+        "origin": candidate.origin,
     }
 
 

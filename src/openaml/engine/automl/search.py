@@ -1,17 +1,20 @@
 """The candidate search: the zero-shot portfolio first, then Optuna's TPE per family, on a clock.
 
-Order of work. Every family's portfolio configurations are tried round-robin (the linear baseline
-first); afterwards the search tunes the two best families, two trials of the leader for one of the
-runner-up, each family with its own seeded TPE study that already knows the portfolio results.
+Order of work. A search that starts from a parent model (``SearchSetup.start_from``, the
+``research`` update mode) first tries the parent's member configurations, best first, each as its
+family's first trial. Then every family's portfolio configurations are tried round-robin (the linear
+baseline first; those equal to a parent's are not tried twice); afterwards the search tunes the two
+best families, two trials of the leader for one of the runner-up, each family with its own seeded
+TPE study that already knows the portfolio results.
 
 Time. Before each candidate the search recomputes its deadline: the end of the budget minus a
 reserve for the final refit (the refit estimates of the members of the ensemble the search would
-pick now, selected quickly on a sample of the validation rows, plus fixed costs such as
-re-encoding all rows). A candidate whose family's typical duration no longer fits is skipped. A
-candidate may use at most a share of the time left (portfolio) or a few times its family's typical
-duration (tuning); each validation fold gets an equal part of that and stops boosting, growing
-trees or training epochs when its part is used up, so a slow configuration is scored as what it
-could train in its time rather than overrunning.
+pick now, selected quickly on a sample of the validation rows, plus fixed costs such as re-encoding
+all rows). A candidate whose family's typical duration no longer fits is skipped. A candidate may
+use at most a share of the time left (portfolio) or a few times its family's typical duration
+(tuning); each validation fold gets an equal part of that and stops boosting, growing trees or
+training epochs when its part is used up, so a slow configuration is scored as what it could train
+in its time rather than overrunning.
 
 Validation. Candidates are scored on the plan's validation rows: out-of-fold for cross-validation,
 the holdout otherwise, and out-of-bag for the bagged forests (one fit instead of k). When the plan
@@ -83,6 +86,9 @@ class Candidate:
     #: Whether the ensemble would serve its fold models instead of a refit (decided with the members).
     bagged: bool = False
     message: str | None = None
+    #: Where the configuration came from: ``parent`` (a parent model's member), ``portfolio``,
+    #: ``tuning`` (the family's TPE study) or ``refit`` (fitted without validation, see :mod:`.refit`).
+    origin: str = "portfolio"
 
     @property
     def ok(self) -> bool:
@@ -146,6 +152,10 @@ class SearchSetup:
         for member, bagged in zip(members, choices, strict=True):
             member.bagged = bagged
 
+    #: Configurations to try before the portfolio, best first, as (family name, configuration): a
+    #: parent model's members (see :mod:`.lineage`). Families not in ``families`` are left out.
+    start_from: tuple[tuple[str, Config], ...] = ()
+
 
 class ProgressReporter:
     """Tells the caller's progress callback the phase, the candidates tried and the best score."""
@@ -184,11 +194,20 @@ class Search:
         self.candidates: list[Candidate] = []
         self._report = report
         self._durations: dict[str, list[float]] = {family.name: [] for family in setup.families}
+        names = {family.name for family in setup.families}
+        starts = [(name, config) for name, config in setup.start_from if name in names]
+        first_trials = {family.name: _first_trials(family, setup.task, starts) for family in setup.families}
         self._studies = {
-            family.name: self._study(family, index) for index, family in enumerate(setup.families)
+            family.name: self._study(family, index, first_trials[family.name])
+            for index, family in enumerate(setup.families)
         }
-        self._portfolio = _round_robin(
-            {family.name: len(family.portfolio(setup.task)) for family in setup.families}
+        #: Per family, the origin of each enqueued first trial not asked for yet.
+        self._origins = {name: [origin for origin, _ in trials] for name, trials in first_trials.items()}
+        self._portfolio = [name for name, _ in starts] + _round_robin(
+            {
+                name: sum(1 for origin, _ in trials if origin == "portfolio")
+                for name, trials in first_trials.items()
+            }
         )
         self._tuning_step = 0
         #: Portfolio entries left once every family's first configuration has been tried.
@@ -309,14 +328,18 @@ class Search:
     def _ranked_candidates(self) -> list[Candidate]:
         return sorted((c for c in self.candidates if c.ok), key=Candidate.rank_key)
 
-    def _study(self, family: Family, index: int) -> optuna.Study:
+    def _study(self, family: Family, index: int, first_trials: list[tuple[str, Config]]) -> optuna.Study:
         sampler = optuna.samplers.TPESampler(
             seed=self.setup.task.seed + index, n_startup_trials=_TPE_STARTUP_TRIALS
         )
         study = optuna.create_study(direction="minimize", sampler=sampler)
-        for config in family.portfolio(self.setup.task):
+        for _, config in first_trials:
             study.enqueue_trial(config)
         return study
+
+    def _next_origin(self, family: Family, tuning: bool) -> str:
+        origins = self._origins[family.name]
+        return "tuning" if tuning or not origins else origins.pop(0)
 
     def _trials_done(self) -> int:
         return sum(1 for candidate in self.candidates if candidate.status != "skipped")
@@ -362,7 +385,14 @@ class Search:
         config = family.suggest(trial, self.setup.task)
         self._studies[family.name].tell(trial, state=optuna.trial.TrialState.PRUNED)
         self.candidates.append(
-            Candidate(len(self.candidates), family.name, config, "skipped", message="not enough time left")
+            Candidate(
+                len(self.candidates),
+                family.name,
+                config,
+                "skipped",
+                message="not enough time left",
+                origin=self._next_origin(family, False),
+            )
         )
 
     def _run_candidate(self, family: Family, search_deadline: float, *, tuning: bool) -> None:
@@ -370,7 +400,8 @@ class Search:
         study = self._studies[family.name]
         trial = study.ask()
         config = family.suggest(trial, setup.task)
-        candidate = Candidate(len(self.candidates), family.name, config, "ok")
+        origin = self._next_origin(family, tuning)
+        candidate = Candidate(len(self.candidates), family.name, config, "ok", origin=origin)
         deadline = search_deadline
         if tuning:
             allowance = max(_TUNING_TIME_FACTOR * self._typical_seconds(family.name), _MIN_TRIAL_SECONDS)
@@ -482,6 +513,16 @@ class Search:
         """Keep validation scores only for the candidates ensemble selection may still use."""
         for candidate in self._ranked_candidates()[_KEPT_PREDICTIONS:]:
             candidate.predictions = None
+
+
+def _first_trials(
+    family: Family, task: Task, starts: Sequence[tuple[str, Config]]
+) -> list[tuple[str, Config]]:
+    """A family's enqueued first trials with their origin: the parent's configurations, then the
+    portfolio's (less those equal to a parent's)."""
+    from_parent = [config for name, config in starts if name == family.name]
+    portfolio = [config for config in family.portfolio(task) if config not in from_parent]
+    return [("parent", config) for config in from_parent] + [("portfolio", config) for config in portfolio]
 
 
 def _round_robin(lengths: dict[str, int]) -> list[str]:

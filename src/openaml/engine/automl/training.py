@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +34,7 @@ from openaml.engine.automl.ensemble import EnsembleMember, EnsembleModel, select
 from openaml.engine.automl.families import FAMILIES, Family, Task
 from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, FeatureEncoder, Matrix
+from openaml.engine.automl.lineage import MemberSpec
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, build_leaderboard
 from openaml.engine.automl.search import Candidate, ProgressReporter, Search, SearchSetup
@@ -70,8 +71,12 @@ def train_automl(
     progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    start_from: Sequence[MemberSpec] = (),
 ) -> AutoMLResult:
     """Train an ensemble for ``schema``'s target on the typed ``frame`` within the time budget.
+
+    ``start_from`` (a parent model's members, best first) are the first configurations the search
+    tries, each as its family's first trial (the ``research`` update mode).
 
     Raises ``InvalidInputException`` for targets that do not fit ``model_type`` or a metric that
     does not apply, and :class:`~openaml.engine.models.TrainingCancelled` when ``should_stop()``
@@ -80,7 +85,7 @@ def train_automl(
     # Multi-threaded BLAS is many times slower than one thread on a busy machine (measured 10x for
     # logistic regression on 2 shared cores); tree learners get their threads explicitly instead.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _train(frame, schema, model_type, params, progress, should_stop, clock)
+        return _train(frame, schema, model_type, params, progress, should_stop, clock, start_from)
 
 
 def _train(
@@ -91,19 +96,23 @@ def _train(
     progress: ProgressCallback | None,
     should_stop: Callable[[], bool] | None,
     clock: Callable[[], float],
+    start_from: Sequence[MemberSpec],
 ) -> AutoMLResult:
     budget = Budget(params.budget_for(len(frame), len(schema.input_attributes)), should_stop, clock)
     if schema.target_attribute_name is None:
         raise InvalidInputException(
             "The datasource has no targetAttributeName, so no model can be trained on it."
         )
-    attributes = _model_inputs(schema, params)
+    attributes = model_inputs(schema, params)
     metric = metric_for(params.metric, model_type)
-    frame, y, classes = _prepare_target(frame, schema.target_attribute_name, model_type)
+    frame, y, classes = prepare_target(frame, schema.target_attribute_name, model_type)
     report = ProgressReporter(budget, metric, progress)
     report("preparing")
     inputs = _prepare_search(frame, y, attributes, model_type, params, budget, metric)
-    setup = inputs.setup
+    setup = dataclasses.replace(
+        inputs.setup, start_from=tuple((member.family, member.config) for member in start_from)
+    )
+    notes = inputs.notes
     preparation_seconds = budget.elapsed()
 
     search = Search(setup, report)
@@ -127,8 +136,8 @@ def _train(
     del inputs, setup, search
     if len(y) > task.n_rows:  # the search saw a subsample: encode all rows for the refit
         del matrices
-        encoders, matrices = _encode(frame, attributes, set(_encodings(chosen)))
-    members = _refit(chosen, matrices, y, dataclasses.replace(task, n_rows=len(y)), budget)
+        encoders, matrices = encode(frame, attributes, set(_encodings(chosen)))
+    members = refit_members(chosen, matrices, y, dataclasses.replace(task, n_rows=len(y)), budget)
     stacker = stacked[0] if stacked is not None and len(members) == len(chosen) else None
     model = EnsembleModel(
         model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members, stacker
@@ -160,8 +169,28 @@ def _train(
         training_rows=len(y),
         search_rows=task.n_rows,
         timings=timings,
-        warnings=tuple(filter(None, [split_check.warning(plan.description) if split_check else None])),
+        warnings=notes
+        + tuple(filter(None, [split_check.warning(plan.description) if split_check else None])),
         split_check=split_check.to_dict() if split_check else None,
+        members=member_specs(chosen, members),
+    )
+
+
+def member_specs(
+    chosen: list[tuple[Candidate, float]], members: list[EnsembleMember]
+) -> tuple[MemberSpec, ...]:
+    """The refit members as configuration, in the ensemble's order, with their final weights."""
+    by_number = {candidate.number: candidate for candidate, _ in chosen}
+    return tuple(
+        MemberSpec(
+            family=member.family,
+            weight=member.weight,
+            config=dict(by_number[member.candidate].config),
+            refit_config=dict(by_number[member.candidate].refit_config),
+            candidate=member.candidate,
+            bagged_folds=member.learner.folds if isinstance(member.learner, BaggedLearner) else 0,
+        )
+        for member in members
     )
 
 
@@ -171,6 +200,8 @@ class _SearchInputs:
 
     setup: SearchSetup
     encoders: dict[Encoding, FeatureEncoder]
+    #: Why families were left out (shown with the leaderboard's warnings).
+    notes: tuple[str, ...] = ()
 
 
 def _prepare_search(
@@ -185,10 +216,10 @@ def _prepare_search(
     """Subsample the rows for the search, fit the encoders and plan the validation."""
     search_rows = stratified_sample(y, model_type, params.search_row_limit, params.seed)
     subsampled = len(search_rows) < len(y)
-    families = [FAMILIES[name] for name in params.algorithms]
+    families, notes = _families_that_scale([FAMILIES[name] for name in params.algorithms], len(y))
     started = time.monotonic()
     search_frame = frame.iloc[search_rows] if subsampled else frame
-    encoders, matrices = _encode(search_frame, attributes, {family.encoding for family in families})
+    encoders, matrices = encode(search_frame, attributes, {family.encoding for family in families})
     encoding_seconds = time.monotonic() - started
     y_search = y[search_rows]
     tree_encoder = encoders.get(Encoding.TREE)
@@ -196,7 +227,7 @@ def _prepare_search(
     n_classes = 0 if model_type is ModelType.REGRESSION else int(np.max(y)) + 1
     task = Task.describe(model_type, y_search, n_classes, len(attributes), params.seed, categorical)
     folds = choose_folds(len(y_search), len(attributes), params.validation_folds)
-    plan, random_split = _plan(search_frame, y_search, model_type, params, folds)
+    plan, random_split = plan_validation_split(search_frame, y_search, model_type, params, folds)
     refit_scale = len(y) / len(y_search)
     bagging = bagging_applies(
         enabled=params.bagging, cross_validation=plan.is_cross_validation, subsampled=subsampled
@@ -217,10 +248,27 @@ def _prepare_search(
         random_split=random_split,
         bagging=bagging,
     )
-    return _SearchInputs(setup, encoders)
+    return _SearchInputs(setup, encoders, notes)
 
 
-def _model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribute, ...]:
+def _families_that_scale(families: list[Family], rows: int) -> tuple[list[Family], tuple[str, ...]]:
+    """The families whose refit on ``rows`` records fits one machine, and a note for each one left out.
+
+    When none would be left, all are kept (the caller asked for them alone).
+    """
+    kept = [f for f in families if f.max_training_rows is None or rows <= f.max_training_rows]
+    if not kept:
+        return families, ()
+    notes = tuple(
+        f"{family.name} was not tried: {rows:,} training records are more than it is refit on "
+        f"({family.max_training_rows:,})."
+        for family in families
+        if family not in kept
+    )
+    return kept, notes
+
+
+def model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribute, ...]:
     """The attributes the models learn from: the schema's inputs less the group attribute.
 
     Raises ``InvalidInputException`` when a group or time attribute is not an attribute of the schema
@@ -233,7 +281,7 @@ def _model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribu
     return attributes
 
 
-def _plan(
+def plan_validation_split(
     frame: pd.DataFrame, y: Labels, model_type: ModelType, params: AutoMLParameters, folds: int
 ) -> tuple[ValidationPlan, ValidationPlan | None]:
     """The validation plan and, when it keeps groups or time apart, a random holdout to compare."""
@@ -254,7 +302,7 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), dtype=object)
 
 
-def _prepare_target(
+def prepare_target(
     frame: pd.DataFrame, target: str, model_type: ModelType
 ) -> tuple[pd.DataFrame, Labels, tuple[str, ...] | None]:
     """Rows with a usable target, the encoded target and the class labels."""
@@ -283,7 +331,10 @@ def _prepare_target(
         labels = values[present].astype(str).to_numpy()
         classes = _ordered_labels(np.unique(labels))
         y = pd.Series(labels).map({label: index for index, label in enumerate(classes)}).to_numpy(np.int64)
-    rows = frame.loc[present].reset_index(drop=True)
+    # Typed frames read for training hold only rows with a target: no copy of (possibly) millions of
+    # rows then. Nothing here changes the frame in place, so sharing it with the caller is safe.
+    whole = bool(present.all()) and frame.index.equals(pd.RangeIndex(len(frame)))
+    rows = frame if whole else frame.loc[present].reset_index(drop=True)
     _check_training_rows(y, model_type, target)
     return rows, y, classes
 
@@ -315,9 +366,10 @@ def _check_training_rows(y: Labels, model_type: ModelType, target: str) -> None:
         )
 
 
-def _encode(
+def encode(
     frame: pd.DataFrame, attributes: tuple[Attribute, ...], encodings: set[Encoding]
 ) -> tuple[dict[Encoding, FeatureEncoder], dict[Encoding, Matrix]]:
+    """Encoders for ``encodings`` fitted on ``frame``, and ``frame``'s matrix in each encoding."""
     encoders = {encoding: FeatureEncoder(attributes, encoding).fit(frame) for encoding in sorted(encodings)}
     return encoders, {encoding: encoder.transform(frame) for encoding, encoder in encoders.items()}
 
@@ -454,7 +506,7 @@ def _raise_no_candidate(candidates: list[Candidate]) -> None:
     raise InternalServerException(f"Every candidate model failed to train: {'; '.join(reasons)}")
 
 
-def _refit(
+def refit_members(
     chosen: list[tuple[Candidate, float]],
     matrices: dict[Encoding, Matrix],
     y: Labels,

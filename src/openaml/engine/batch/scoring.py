@@ -124,6 +124,8 @@ def score_files(
     should_stop: Callable[[], bool] | None = None,
     progress: ProgressCallback | None = None,
     max_logged_invalid: int = DEFAULT_MAX_LOGGED_INVALID,
+    first_index: int = 0,
+    total_records: int | None = None,
 ) -> BatchResult:
     """Score every selected record of ``files`` and write one result file per input file.
 
@@ -134,7 +136,9 @@ def score_files(
     the partial file. ``progress`` is called with (input bytes done, input bytes total) after each
     chunk; ``should_stop`` is polled as often and raises :class:`ScoringStopped` when it returns
     True. Raises :class:`DataError` for data the model cannot score at all (missing attributes,
-    unreadable files, headers that do not match the schema).
+    unreadable files, headers that do not match the schema). ``first_index`` and ``total_records``
+    place ``files`` in a larger input (one file scored on a Dask worker; see
+    :func:`~openaml.engine.data.ingest.iter_typed_batches`).
     """
     if model.model_type is not model_type:
         raise ValueError(f"the model is a {model.model_type} model, not {model_type}")
@@ -153,7 +157,15 @@ def score_files(
     started = time.perf_counter()
     # BLAS threads would only compete with the scoring threads (see openaml.engine.automl.training).
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        chunks = _read_chunks(files, reading_schema, rearrangement, batch_rows, max_logged_invalid)
+        chunks = _read_chunks(
+            files,
+            reading_schema,
+            rearrangement,
+            batch_rows,
+            max_logged_invalid,
+            first_index=first_index,
+            total_records=total_records,
+        )
         scored = _scored_in_order(pool, scorer, chunks, workers, should_stop)
         with closing(chunks), closing(scored):
             results = writing.write_all(output_uris, scored)
@@ -168,6 +180,24 @@ def score_files(
             total_seconds=time.perf_counter() - started,
             model_seconds=writing.model_seconds,
             write_seconds=writing.write_seconds,
+        ),
+    )
+
+
+def merge_results(results: Sequence[BatchResult], max_logged_invalid: int) -> BatchResult:
+    """One result from those of consecutive parts of the input (files scored on Dask workers)."""
+    timings = [result.timings for result in results]
+    return BatchResult(
+        files=tuple(file for result in results for file in result.files),
+        total_records=sum(result.total_records for result in results),
+        invalid_records=sum(result.invalid_records for result in results),
+        first_invalid_records=[record for result in results for record in result.first_invalid_records][
+            :max_logged_invalid
+        ],
+        timings=BatchTimings(
+            total_seconds=max((timing.total_seconds for timing in timings), default=0.0),
+            model_seconds=sum(timing.model_seconds for timing in timings),
+            write_seconds=sum(timing.write_seconds for timing in timings),
         ),
     )
 
@@ -221,10 +251,21 @@ def _read_chunks(
     rearrangement: Rearrangement | None,
     batch_rows: int,
     max_logged_invalid: int,
+    *,
+    first_index: int,
+    total_records: int | None,
 ) -> Generator[_Chunk, None, None]:
     """The selected records of ``files`` in input order, read ahead on a background thread."""
     options = ValidationOptions(require_target=False, keep_invalid=True)
-    batches = iter_typed_batches(files, schema, rearrangement, options, report_limit=max_logged_invalid)
+    batches = iter_typed_batches(
+        files,
+        schema,
+        rearrangement,
+        options,
+        report_limit=max_logged_invalid,
+        first_index=first_index,
+        total_records=total_records,
+    )
     for batch in prefetched(batches):
         yield from _cut(batch, batch_rows)
 

@@ -66,6 +66,8 @@ class IngestReport:
     statistics: dict[str, Any] | None
     data_size_bytes: int
     number_of_files: int
+    #: The statistics' uniform record sample (``StatisticsAccumulator.sample``), None without statistics.
+    sample: pa.Table | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def ingest(
         if invalid > max_invalid_records:
             raise DataError(
                 f"More than {max_invalid_records:,} records are invalid (the limit), so the datasource was "
-                f"rejected after reading {records:,} records. {_first_reasons(logged)}"
+                f"rejected after reading {records:,} records. {first_reasons(logged)}"
             )
         if statistics is not None:
             statistics.add(batch)
@@ -137,7 +139,7 @@ def ingest(
         if records == 0:
             raise DataError("The data has no records" + (" in the selected slice." if rearrangement else "."))
         raise DataError(
-            f"No valid record remains: all {records:,} records are invalid. {_first_reasons(logged)}"
+            f"No valid record remains: all {records:,} records are invalid. {first_reasons(logged)}"
         )
     return IngestReport(
         schema=schema,
@@ -148,6 +150,7 @@ def ingest(
         statistics=statistics.result() if statistics is not None else None,
         data_size_bytes=total_bytes,
         number_of_files=len(files),
+        sample=statistics.sample() if statistics is not None else None,
     )
 
 
@@ -195,6 +198,14 @@ def read_frame(
     return pd.concat(frames, ignore_index=True)
 
 
+def frame_from_tables(tables: Sequence[pa.Table], schema: DataSchema) -> pd.DataFrame:
+    """One typed frame (contract 2) from typed tables read in parts, in order (e.g. on Dask workers)."""
+    filled = [table for table in tables if table.num_rows]
+    if not filled:
+        return _to_frame(_empty_columns(schema))
+    return _to_frame(pa.concat_tables(filled))
+
+
 def resolve_schema(
     files: Sequence[DataFile],
     schema: DataSchema | None,
@@ -227,11 +238,16 @@ def iter_typed_batches(
     *,
     block_size: int = DEFAULT_BLOCK_SIZE,
     report_limit: int = 0,
+    first_index: int = 0,
+    total_records: int | None = None,
 ) -> Iterator[TypedBatch]:
     """Validated batches of the selected records of ``files``, in input order.
 
     The columns of every file are checked first, so a mismatch fails before any long read. At most
-    ``report_limit`` invalid-record reports are produced in all.
+    ``report_limit`` invalid-record reports are produced in all. ``files`` may be a part of the input
+    (one file read on a Dask worker): ``first_index`` is then the input position of its first record
+    and ``total_records`` the number of records of the whole input (counted here when needed and
+    not given), so that a rearrangement selects the same records as in one pass.
     """
     names = schema.names
     has_header = schema.data_file_contains_header
@@ -239,13 +255,12 @@ def iter_typed_batches(
         _check_file_columns(file, schema)
     select = None
     if rearrangement is not None and not rearrangement.is_whole_input:
-        total = None
-        if rearrangement.needs_record_count:
+        total = total_records
+        if rearrangement.needs_record_count and total is None:
             total = sum(
                 count_records(file, names, has_header=has_header, block_size=block_size) for file in files
             )
         select = functools.partial(rearrangement.select, total=total)
-    first_index = 0
     done_bytes = 0
     for file in files:
         file_records = 0
@@ -325,7 +340,7 @@ def _check_file_columns(file: DataFile, schema: DataSchema) -> None:
     check_columns(file, layout.first_record, schema.names)
 
 
-def _first_reasons(logged: list[InvalidRecord]) -> str:
+def first_reasons(logged: list[InvalidRecord]) -> str:
     if not logged:
         return ""
     lines = "; ".join(report.describe() for report in logged[:REASONS_IN_MESSAGE])

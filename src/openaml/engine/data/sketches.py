@@ -7,6 +7,11 @@
 * :class:`HeavyHitters` — value counts, exact up to a capacity, then a Misra–Gries summary.
 * :class:`RowSample` — a uniform sample of rows of fixed size (bottom-k of a hash of the row position).
 
+Every summary can :meth:`merge` another of its kind built from other rows (another file, on another
+Dask worker): the result summarises both inputs with the same guarantees, except that a merged
+:class:`GrowingHistogram` places the other side's fine bins by their centres (the 50 bins reported are
+then exact up to one fine bin, 1/1024 of the range, at their edges).
+
 Values are identified by 64-bit hashes (:func:`hash_floats`, :func:`hash_strings`); two distinct
 values colliding is astronomically unlikely at the capacities used here.
 """
@@ -79,6 +84,18 @@ class Moments:
         self.minimum = min(self.minimum, float(values.min()))
         self.maximum = max(self.maximum, float(values.max()))
 
+    def merge(self, other: Moments) -> None:
+        """Take in the values ``other`` summarised (Chan's parallel formula)."""
+        if other.count == 0:
+            return
+        total = self.count + other.count
+        delta = other.mean - self.mean
+        self.mean += delta * other.count / total
+        self._m2 += other._m2 + delta * delta * self.count * other.count / total
+        self.count = total
+        self.minimum = min(self.minimum, other.minimum)
+        self.maximum = max(self.maximum, other.maximum)
+
     @property
     def stddev(self) -> float:
         """Sample standard deviation (``n - 1`` denominator); 0 for fewer than two values."""
@@ -117,6 +134,27 @@ class GrowingHistogram:
         index = np.floor((values - self._low) / self._width).astype(np.int64)
         np.clip(index, 0, self._bins - 1, out=index)
         self._counts += np.bincount(index, minlength=self._bins)
+
+    def merge(self, other: GrowingHistogram) -> None:
+        """Take in ``other``'s counts; each of its bins is counted where its centre falls here."""
+        occupied = np.flatnonzero(other._counts)
+        if len(occupied) == 0:
+            return
+        centres = other._low + other._width * (occupied.astype(np.float64) + 0.5)
+        counts = other._counts[occupied]
+        if self._width == 0.0:
+            self._low, self._width = other._low, other._width
+            self._counts = other._counts.copy()
+            return
+        low = other._low + other._width * float(occupied[0])
+        high = other._low + other._width * float(occupied[-1] + 1)
+        while low < self._low:
+            self._double(extend_down=True)
+        while high > self._low + self._width * self._bins:
+            self._double(extend_down=False)
+        index = np.floor((centres - self._low) / self._width).astype(np.int64)
+        np.clip(index, 0, self._bins - 1, out=index)
+        self._counts += np.bincount(index, weights=counts, minlength=self._bins).astype(np.int64)
 
     def _double(self, *, extend_down: bool) -> None:
         merged = self._counts.reshape(-1, 2).sum(axis=1)
@@ -164,6 +202,10 @@ class HyperLogLog:
         index = (hashes >> (np.uint64(64) - p)).astype(np.intp)
         rest = (hashes << p) | (np.uint64(1) << (p - np.uint64(1)))
         np.maximum.at(self._registers, index, _leading_zeros(rest) + 1)
+
+    def merge(self, other: HyperLogLog) -> None:
+        """Take in the hashes ``other`` saw (registers keep their maximum)."""
+        np.maximum(self._registers, other._registers, out=self._registers)
 
     def estimate(self) -> int:
         """The estimated number of distinct hashes added (relative error about 1 %)."""
@@ -214,6 +256,16 @@ class DistinctCounter:
             self._sketch.add(self._exact)
             self._exact = None
 
+    def merge(self, other: DistinctCounter) -> None:
+        """Take in the values ``other`` counted."""
+        if other._exact is not None:
+            self.add(other._exact)
+            return
+        if self._exact is not None:
+            self._sketch.add(self._exact)
+            self._exact = None
+        self._sketch.merge(other._sketch)
+
     @property
     def is_exact(self) -> bool:
         """Whether :attr:`count` is exact."""
@@ -244,6 +296,11 @@ class HeavyHitters:
             tracked[value] = tracked.get(value, 0) + int(count)
         if len(tracked) > 2 * self._capacity:
             self._shrink()
+
+    def merge(self, other: HeavyHitters) -> None:
+        """Take in ``other``'s counts (merged Misra–Gries summaries keep the same error bound)."""
+        self.is_exact = self.is_exact and other.is_exact
+        self.add(list(other._counts), list(other._counts.values()))
 
     def _shrink(self) -> None:
         ordered = sorted(self._counts.values(), reverse=True)
@@ -291,6 +348,15 @@ class RowSample:
         self._keys.append(keys)
         self._held += len(keys)
         if self._held > 2 * self._size:
+            self._compact()
+
+    def merge(self, other: RowSample) -> None:
+        """Take in ``other``'s rows; its positions must differ from this sample's (another range)."""
+        for rows, keys in zip(other._batches, other._keys, strict=True):
+            self._batches.append(rows)
+            self._keys.append(keys)
+            self._held += len(keys)
+        if self._held > self._size:
             self._compact()
 
     def _compact(self) -> None:

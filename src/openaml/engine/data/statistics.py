@@ -10,7 +10,9 @@ The result is the statistics JSON of the project's contract (``version`` 1). How
 * NUMERIC: ``min``, ``max``, ``mean`` and ``stddev`` (sample, ``n - 1``) are exact. ``quantiles`` come
   from a uniform sample of valid records (50,000 records; 500,000 divided by the number of attributes
   when that is smaller, but at least 1,000): exact when the datasource has no more records than
-  that. ``histogram``: at most 50 equal-width bins with exact counts, from the minimum to the maximum.
+  that. ``quantileEdges``: the 11 edges of 10 equal-frequency bins (the 0, 0.1, ..., 1 quantiles), from
+  the same sample; drift reports bin by them (PSI). ``histogram``: at most 50 equal-width bins with
+  exact counts, from the minimum to the maximum.
 * CATEGORICAL and BINARY ``topValues``: the 10 most frequent values (BINARY as ``"0"``/``"1"``), exact
   while the attribute has at most the distinct capacity of values, else from a Misra–Gries summary
   (counts may fall short by at most records / capacity).
@@ -20,6 +22,10 @@ The result is the statistics JSON of the project's contract (``version`` 1). How
   records containing them. ``distinct`` counts distinct token sequences: values that differ only in
   whitespace count once.
 * The rowId gets ``count``, ``missing`` and ``distinct`` only.
+* ``sampleRows``: how many valid records the uniform record sample above holds. The sample itself (every
+  attribute but the rowId, text cut to 256 characters) is :meth:`StatisticsAccumulator.sample`, which
+  the ingest job stores beside the statistics as ``sample.parquet``: the bounded reservoir drift reports
+  compare (its size is fixed, so memory stays flat however many records are read).
 * ``correlationToTarget`` is the mutual information, in bits, between the attribute and the target,
   estimated on the record sample above. Both sides are discretised: NUMERIC into 10 equal-frequency
   bins, CATEGORICAL into its 20 most frequent sample values plus "other", BINARY as 0/1, a missing
@@ -27,6 +33,10 @@ The result is the statistics JSON of the project's contract (``version`` 1). How
   the target and the presence of one of the attribute's 100 most frequent tokens. A CATEGORICAL target
   keeps its 100 most frequent classes. Records whose target is missing are left out. It is null for the
   target, the rowId, and when there is no target.
+* Statistics computed per file on Dask workers are merged (:meth:`StatisticsAccumulator.merge`): every
+  figure keeps its guarantee, the record sample is drawn from all files alike (row keys hash the
+  file's number and the record's position in it), and histogram bins may differ from a one-pass
+  run by the values within 1/1024 of the range of a bin edge (see :mod:`.sketches`).
 * ``target.distribution``: the target's value counts (BINARY as ``"0"``/``"1"``); for a NUMERIC target
   the counts of its values when it has at most 100 distinct values, else empty (see ``numeric``).
 """
@@ -56,6 +66,7 @@ from openaml.engine.data.sketches import (
 from openaml.engine.data.validation import TypedBatch
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+_EDGE_QUANTILES = np.linspace(0.0, 1.0, 11)
 TOP_VALUES = 10
 TOP_TOKENS = 20
 MAX_TARGET_CLASSES = 100
@@ -65,6 +76,8 @@ _MI_CATEGORIES = 20
 _MI_TEXT_TOKENS = 100
 _SAMPLE_TEXT_CHARS = 256
 _SEQUENCE_BASE = np.uint64(0x100000001B3)
+#: Record positions of part ``p`` start at ``p << 40`` (a part may hold up to 2**40 records).
+_PART_POSITION_BITS = 40
 
 IntArray = npt.NDArray[np.int64]
 Float64Array = npt.NDArray[np.float64]
@@ -112,6 +125,17 @@ class _AttributeStats:
     def _add_present(self, present: pa.Array) -> None:
         self.distinct.add(hash_strings(pc.unique(present) if self.distinct.is_exact else present))
 
+    def merge(self, other: _AttributeStats) -> None:
+        """Take in ``other``, the same attribute's statistics over other records."""
+        self.count += other.count
+        self.missing += other.missing
+        self.invalid += other.invalid
+        self.distinct.merge(other.distinct)
+        self._merge_more(other)
+
+    def _merge_more(self, other: Any) -> None:
+        """Merge the type-specific accumulators (``other`` is of this class)."""
+
     def result(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -146,6 +170,17 @@ class _NumericStats(_AttributeStats):
             if len(self.values) > MAX_TARGET_CLASSES:
                 self.values = None
 
+    def _merge_more(self, other: _NumericStats) -> None:
+        self.moments.merge(other.moments)
+        self.histogram.merge(other.histogram)
+        if self.values is None or other.values is None:
+            self.values = None
+            return
+        for value, count in other.values.items():
+            self.values[value] = self.values.get(value, 0) + count
+        if len(self.values) > MAX_TARGET_CLASSES:
+            self.values = None
+
     def numeric(self, sample: Float64Array | None) -> dict[str, Any]:
         moments = self.moments
         if moments.count == 0:
@@ -155,19 +190,22 @@ class _NumericStats(_AttributeStats):
                 "mean": None,
                 "stddev": None,
                 "quantiles": None,
+                "quantileEdges": None,
                 "histogram": None,
             }
-        quantiles = (
-            {str(q): float(v) for q, v in zip(QUANTILES, np.quantile(sample, QUANTILES), strict=True)}
-            if sample is not None and len(sample)
-            else None
-        )
+        quantiles = edges = None
+        if sample is not None and len(sample):
+            quantiles = {
+                str(q): float(v) for q, v in zip(QUANTILES, np.quantile(sample, QUANTILES), strict=True)
+            }
+            edges = [float(v) for v in np.quantile(sample, _EDGE_QUANTILES)]
         return {
             "min": moments.minimum,
             "max": moments.maximum,
             "mean": moments.mean,
             "stddev": moments.stddev,
             "quantiles": quantiles,
+            "quantileEdges": edges,
             "histogram": self.histogram.result(moments.minimum, moments.maximum, _HISTOGRAM_BINS),
         }
 
@@ -184,6 +222,9 @@ class _BinaryStats(_AttributeStats):
 
     def _add_present(self, present: pa.Array) -> None:
         self.ones += int(np.count_nonzero(present.to_numpy() == 1.0))
+
+    def _merge_more(self, other: _BinaryStats) -> None:
+        self.ones += other.ones
 
     def top_values(self) -> list[dict[str, Any]]:
         counts = [("1", self.ones), ("0", self.count - self.ones)]
@@ -205,6 +246,9 @@ class _CategoricalStats(_AttributeStats):
         values = counts.field("values")
         self.values.add(values.to_pylist(), counts.field("counts").to_pylist())
         self.distinct.add(hash_strings(values))
+
+    def _merge_more(self, other: _CategoricalStats) -> None:
+        self.values.merge(other.values)
 
     def top_values(self, limit: int = TOP_VALUES) -> list[dict[str, Any]]:
         return [{"value": value, "count": count} for value, count in self.values.most_common(limit)]
@@ -254,6 +298,20 @@ class _TextStats(_AttributeStats):
         self.shortest_token = shortest
         self.longest_token = max(self.longest_token, lengths["max"])
 
+    def _merge_more(self, other: _TextStats) -> None:
+        self.token_counts.merge(other.token_counts)
+        self.token_records.merge(other.token_records)
+        self.distinct_tokens.merge(other.distinct_tokens)
+        self.tokens += other.tokens
+        self.per_record.merge(other.per_record)
+        if other.shortest_token is not None:
+            self.shortest_token = (
+                other.shortest_token
+                if self.shortest_token is None
+                else min(self.shortest_token, other.shortest_token)
+            )
+        self.longest_token = max(self.longest_token, other.longest_token)
+
     def text(self) -> dict[str, Any]:
         records = dict(self.token_records.most_common(len(self.token_records)))
         return {
@@ -271,19 +329,17 @@ class _TextStats(_AttributeStats):
 class StatisticsAccumulator:
     """Collects the statistics of a datasource from its typed batches, in bounded memory."""
 
-    def __init__(self, schema: DataSchema, limits: StatisticsLimits | None = None) -> None:
+    def __init__(self, schema: DataSchema, limits: StatisticsLimits | None = None, *, part: int = 0) -> None:
+        """``part`` numbers the accumulators whose results will be merged (one per file on a cluster)."""
         self._schema = schema
+        self._first_position = part << _PART_POSITION_BITS
         limits = limits or StatisticsLimits.for_schema(schema)
         self._stats = {a.name: self._new_stats(a.name, a.type, limits) for a in schema.attributes}
         self._records = 0
         self._invalid = 0
         self._valid = 0
-        self._sampled = [
-            a.name
-            for a in schema.attributes
-            if a.name != schema.row_id
-            and (a.type is AttributeType.NUMERIC or schema.target_attribute_name is not None)
-        ]
+        # Every attribute but the rowId: mutual information and drift reports both read the sample.
+        self._sampled = [a.name for a in schema.attributes if a.name != schema.row_id]
         self._sample = RowSample(limits.sample_rows, prepare=_shorten_strings)
 
     def _new_stats(self, name: str, kind: AttributeType, limits: StatisticsLimits) -> _AttributeStats:
@@ -307,9 +363,23 @@ class StatisticsAccumulator:
         for name, stats in self._stats.items():
             stats.add(valid.column(name))
         if self._sampled and valid.num_rows:
-            positions = np.arange(self._valid, self._valid + valid.num_rows, dtype=np.int64)
+            first = self._first_position + self._valid
+            positions = np.arange(first, first + valid.num_rows, dtype=np.int64)
             self._sample.add(valid.select(self._sampled), positions)
         self._valid += valid.num_rows
+
+    def sample(self) -> pa.Table | None:
+        """The uniform sample of valid records (every attribute but the rowId), None when none was valid."""
+        return self._sample.rows()
+
+    def merge(self, other: StatisticsAccumulator) -> None:
+        """Take in ``other``: the same schema's statistics over other records (another ``part``)."""
+        self._records += other._records
+        self._invalid += other._invalid
+        self._valid += other._valid
+        for name, stats in self._stats.items():
+            stats.merge(other._stats[name])
+        self._sample.merge(other._sample)
 
     def result(self) -> dict[str, Any]:
         """The statistics JSON document (a dict ready for ``json.dumps``)."""
@@ -335,6 +405,7 @@ class StatisticsAccumulator:
             "recordsRead": self._records,
             "validRecords": self._valid,
             "invalidRecords": self._invalid,
+            "sampleRows": sample.num_rows if sample is not None else 0,
             "targetAttributeName": target_name,
             "attributes": attributes,
             "target": self._target(sample),

@@ -16,6 +16,10 @@ and returns ``{"code", "message"}`` entries, in this order:
     The evaluation datasource rejected invalid records (e.g. without a target).
 ``TargetDistributionMismatch``
     The target distributions differ by the test of :mod:`.distribution`.
+``DataDrift``
+    Input attributes of the evaluation datasource drifted from the training datasource, by the
+    defaults of a drift report (:mod:`openaml.engine.drift.report`: PSI ≥ 0.25 for numbers,
+    Jensen–Shannon ≥ 0.1 for categories, on the two datasources' record samples).
 
 Facts that are unknown (``None``) silence the alerts that need them.
 """
@@ -90,14 +94,21 @@ def schema_differences(training: DataSchema, evaluation: DataSchema) -> SchemaDi
     return SchemaDifferences(missing, changes, target if lacks_target else None)
 
 
-def evaluation_alerts(training: DatasourceFacts, evaluation: DatasourceFacts) -> list[dict[str, str]]:
-    """The alerts for evaluating a model trained on ``training`` with ``evaluation``."""
+def evaluation_alerts(
+    training: DatasourceFacts, evaluation: DatasourceFacts, drift: Mapping[str, Any] | None = None
+) -> list[dict[str, str]]:
+    """The alerts for evaluating a model trained on ``training`` with ``evaluation``.
+
+    ``drift`` is the attribute part of a drift report of the evaluation data against the training
+    data (``compare_frames``), when both samples are known.
+    """
     alerts = [
         _training_data_alert(training, evaluation),
         _size_alert(training, evaluation),
         _schema_alert(training, evaluation),
         _rejected_alert(evaluation),
         _distribution_alert(training, evaluation),
+        _drift_alert(drift),
     ]
     return [alert for alert in alerts if alert is not None]
 
@@ -254,4 +265,20 @@ def _distribution_alert(training: DatasourceFacts, evaluation: DatasourceFacts) 
         f"{bin_name!r}: {training_share:.1%} of training records, {evaluation_share:.1%} of evaluation "
         "records. The metrics may not reflect the data the model was trained for; evaluate on data "
         "drawn like the training data (e.g. a random split).",
+    )
+
+
+def _drift_alert(drift: Mapping[str, Any] | None) -> dict[str, str] | None:
+    if not drift or not drift.get("driftedAttributes"):
+        return None
+    drifted = [entry for entry in drift["attributes"] if entry["drifted"] and entry["role"] == "input"]
+    drifted.sort(key=lambda entry: -(entry["score"] or 0.0))
+    shown = ", ".join(f"{e['name']!r} ({e['method']} {e['score']:.2f})" for e in drifted[:5])
+    more = f" and {len(drifted) - 5} more" if len(drifted) > 5 else ""
+    return notice(
+        "DataDrift",
+        f"{drift['driftedAttributes']} of {drift['comparedAttributes']} input attributes of the evaluation "
+        f"data are distributed differently than in the training data: {shown}{more}. The metrics describe "
+        "the model on data unlike its training data; if that is today's data, consider retraining on it. "
+        "A drift report (POST /openaml/v1/driftreports) shows each attribute's histograms.",
     )

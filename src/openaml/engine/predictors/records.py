@@ -151,6 +151,11 @@ def records_to_frame(records: Sequence[Mapping[str, str]], schema: DataSchema) -
     return parser.frame([parser.parse(record) for record in records])
 
 
+#: Adds explanations to predictions: (typed records, their scores, how many attributes) → one
+#: ``details`` addition per record (see :class:`openaml.engine.explain.details.ExplanationDetails`).
+Explain = Callable[[Sequence[TypedRecord], npt.NDArray[np.float64], int], list[dict[str, str]]]
+
+
 class RecordPredictor:
     """One loaded model ready for real-time use: records in, ``Prediction`` dicts out."""
 
@@ -167,6 +172,10 @@ class RecordPredictor:
         self.schema = schema
         self.score_threshold = score_threshold
         self.details = {"PredictiveModelType": model.model_type.value, "Algorithm": "SGD", **(details or {})}
+        #: How many attributes each prediction's explanation lists when a request does not say (0: none).
+        self.explain_top = 0
+        #: What adds explanations to the ``details`` of predictions (given by whoever mounts the model).
+        self.explain: Explain | None = None
         self._parser = RecordParser(schema)
         self._inputs = len(schema.input_attributes)
         self._score: Callable[[Sequence[TypedRecord]], npt.NDArray[np.float64]] = (
@@ -178,8 +187,14 @@ class RecordPredictor:
         # first request does not pay for it.
         self._score([self._parser.parse({})])
 
-    def predict(self, records: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
-        """One ``Prediction`` per record; ``InvalidInputException`` for a record without any input."""
+    def predict(
+        self, records: Sequence[Mapping[str, str]], explain_top: int | None = None
+    ) -> list[dict[str, Any]]:
+        """One ``Prediction`` per record; ``InvalidInputException`` for a record without any input.
+
+        ``explain_top`` (the request's ``X-OpenAML-Explain``; ``None``: the model's :attr:`explain_top`)
+        asks for that many attributes of each prediction's explanation in its ``details``.
+        """
         typed: list[dict[str, TypedValue]] = []
         details: list[dict[str, str]] = []
         for index, record in enumerate(records):
@@ -189,6 +204,10 @@ class RecordPredictor:
             typed.append(parsed)
             details.append({**self.details, MISSING_ATTRIBUTES_KEY: str(absent)})
         scores = self._score(typed)
+        top = self.explain_top if explain_top is None else explain_top
+        if top and self.explain is not None:
+            for entry, explained in zip(details, self.explain(typed, scores, top), strict=True):
+                entry.update(explained)
         return [self._shape(score, d) for score, d in zip(scores.tolist(), details, strict=True)]
 
     def _refuse(self, record: Mapping[str, str], index: int | None) -> None:

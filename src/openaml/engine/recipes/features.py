@@ -180,7 +180,8 @@ class RecipeFeaturizer:
     """Computes a recipe's features: ``fit`` on training data, then ``transform`` any frame to CSR.
 
     Fitted attributes: ``feature_names_`` (one name per column), ``encoders_`` (how each output
-    variable becomes columns) and ``states_`` (what the stateful transformations learned).
+    variable becomes columns), ``states_`` (what the stateful transformations learned) and, after
+    :meth:`fit_transform`, ``feature_means_``.
     """
 
     def __init__(self, recipe: Recipe) -> None:
@@ -192,8 +193,15 @@ class RecipeFeaturizer:
         return self
 
     def fit_transform(self, frame: pd.DataFrame) -> scipy.sparse.csr_matrix:
-        """``fit(frame)`` followed by ``transform(frame)``, evaluating the expressions only once."""
-        return self._encode(self._fit_columns(frame), len(frame))
+        """``fit(frame)`` followed by ``transform(frame)``, evaluating the expressions only once.
+
+        Also keeps ``feature_means_``, each column's mean over ``frame`` (the reference of the model's
+        explanations).
+        """
+        matrix = self._encode(self._fit_columns(frame), len(frame))
+        if len(frame):
+            self.feature_means_ = np.asarray(matrix.mean(axis=0), dtype=np.float64).ravel()
+        return matrix
 
     def transform(self, frame: pd.DataFrame) -> scipy.sparse.csr_matrix:
         """The feature matrix of ``frame`` (rows in frame order, columns as in ``feature_names_``).

@@ -95,6 +95,10 @@ class Family(abc.ABC):
     #: data: linear ~30 µs, LightGBM ~25 µs, MLP ~60 µs, a 300-tree forest or k-NN ~200-300 µs).
     #: Ensemble selection keeps the sum over an ensemble's members within a limit.
     serving_cost: float = 1.0
+    #: The most training records the family is refit on; above it the family is left out of the
+    #: search (with a note on the leaderboard), because its refit would not fit the time or memory of
+    #: one machine (forests keep every tree node in memory; k-NN keeps every row). None: no limit.
+    max_training_rows: int | None = None
 
     def applicable(self, task: Task) -> bool:
         """Whether the family is worth trying on this task at all."""

@@ -93,6 +93,27 @@ class CatBoostLearner:
         task = Task(self.model_type, self.n_classes, 0, 0, 0)
         return expand_probabilities(probabilities, np.asarray(self.model.classes_), task)
 
+    def contributions(self, features: Matrix) -> FloatArray:
+        """CatBoost's own SHAP values: (rows × outputs × (columns + 1)) in the TREE matrix's column
+        order, the last entry of each output its expected raw score; each output's entries sum to its
+        raw score (the log-odds for BINARY, the class scores before the softmax for MULTICLASS)."""
+        pool = cb.Pool(_catboost_data(features, self.categorical))
+        values = np.asarray(
+            self.model.get_feature_importance(data=pool, type="ShapValues", thread_count=1), np.float64
+        )
+        rows, columns = features.shape
+        values = values.reshape(rows, -1, columns + 1)
+        if not self.categorical:
+            return values
+        is_category = np.zeros(columns, dtype=bool)
+        is_category[list(self.categorical)] = True
+        # CatBoost numbers the numeric features first, then the categorical ones.
+        order = np.concatenate([np.flatnonzero(~is_category), np.flatnonzero(is_category)])
+        ordered = np.empty_like(values)
+        ordered[:, :, order] = values[:, :, :columns]
+        ordered[:, :, columns] = values[:, :, columns]
+        return ordered
+
 
 class CatBoostFamily(Family):
     """CatBoost boosting with native categorical handling."""

@@ -162,6 +162,7 @@ class ForestFamily(Family):
     """A bagged forest of one kind; ``extremely_randomized`` picks extra trees over random forests."""
 
     encoding = Encoding.TREE
+    max_training_rows = 1_000_000
     has_out_of_bag = True
     serving_cost = 8.0
 

@@ -2,11 +2,12 @@
 
 The zero-shot portfolio is derived by ``benchmarks/derive_portfolio.py`` (see docs/models.md); on
 wide data fewer histogram bins and at most half the features per tree make each tree several times
-cheaper.
-Boosting rounds are chosen on the validation fold (early stopping) and the refit reuses their
-mean. Prediction uses one thread, which keeps single-record latency low under load. A single row
-(real-time prediction) goes through LightGBM's single-row C API (:class:`_SingleRowPredictor`):
-``Booster.predict`` sets up a predictor on every call, which costs more than scoring one row.
+cheaper. Boosting rounds are chosen on the validation fold (early stopping) and the refit reuses their
+mean. :meth:`LightGBMFamily.continue_boosting` adds trees to a fitted booster (``init_model``: the
+``warmstart`` update mode, see :mod:`..warmstart`). Prediction uses one thread, which keeps
+single-record latency low under load. A single row (real-time prediction) goes through LightGBM's
+single-row C API (:class:`_SingleRowPredictor`): ``Booster.predict`` sets up a predictor on every call,
+which costs more than scoring one row.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Literal
 import lightgbm as lgb
 import numpy as np
 import optuna
+import scipy.sparse as sp
 
 from openaml.engine.automl.budget import FitLimits
 from openaml.engine.automl.families.base import (
@@ -47,8 +49,9 @@ _MAX_ROUNDS = 5_000
 _TRAINING_THREADS = 1
 _EARLY_STOPPING_ROUNDS = 50
 _NO_REGULARISATION = 1e-8
-# LightGBM's C API constants: normal prediction (not raw scores or leaves), float64 input.
+# LightGBM's C API constants: normal prediction (not raw scores or leaves), SHAP values, float64 input.
 _PREDICT_NORMAL = 0
+_PREDICT_CONTRIB = 3
 _FLOAT64 = 1
 
 
@@ -67,25 +70,45 @@ class LightGBMLearner:
         scores = np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
         return scores
 
+    def contributions(self, features: Matrix) -> FloatArray:
+        """Exact TreeSHAP values (LightGBM's ``pred_contrib``): (rows × outputs × (columns + 1)), the
+        last entry of each output its expected raw score; each output's entries sum to its raw score
+        (the log-odds for BINARY, the class scores before the softmax for MULTICLASS)."""
+        dense = (
+            sp.csr_matrix(features).toarray() if sp.issparse(features) else np.asarray(features, np.float64)
+        )
+        outputs = self.booster.num_model_per_iteration()
+        if dense.shape[0] == 1 and _HAS_SINGLE_ROW_API:
+            return self._single_row_contributions.predict(dense[0]).reshape(1, outputs, dense.shape[1] + 1)
+        values = np.asarray(self.booster.predict(dense, pred_contrib=True, num_threads=1), np.float64)
+        return values.reshape(dense.shape[0], outputs, dense.shape[1] + 1)
+
     @transient_cached_property
     def _single_row(self) -> _SingleRowPredictor:
         return _SingleRowPredictor(self.booster)
+
+    @transient_cached_property
+    def _single_row_contributions(self) -> _SingleRowPredictor:
+        return _SingleRowPredictor(self.booster, contributions=True)
 
 
 class _SingleRowPredictor:
     """``Booster.predict`` for one dense row, through ``LGBM_BoosterPredictForMatSingleRowFast``: the
     prediction is configured once (same iterations, one thread) and then only scores rows."""
 
-    def __init__(self, booster: lgb.Booster) -> None:
+    def __init__(self, booster: lgb.Booster, *, contributions: bool = False) -> None:
+        """``contributions``: SHAP values (``pred_contrib``) instead of scores."""
         self._booster = booster  # the configuration refers to it: keep it alive as long
         self._handle = ctypes.c_void_p()
         self._outputs = booster.num_model_per_iteration()
+        if contributions:
+            self._outputs *= booster.num_feature() + 1
         self._out_length = ctypes.c_int64()
         iterations = booster.best_iteration if booster.best_iteration > 0 else -1
         _safe_call(
             _LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
                 booster._handle,
-                ctypes.c_int(_PREDICT_NORMAL),
+                ctypes.c_int(_PREDICT_CONTRIB if contributions else _PREDICT_NORMAL),
                 ctypes.c_int(0),
                 ctypes.c_int(iterations),
                 ctypes.c_int(_FLOAT64),
@@ -164,6 +187,39 @@ class LightGBMFamily(Family):
         limits: FitLimits,
         validation: tuple[Matrix, Labels] | None = None,
     ) -> FittedLearner:
+        return self._boost(features, y, config, task, limits, validation, None)
+
+    def continue_boosting(
+        self,
+        learner: LightGBMLearner,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        rounds: int,
+        validation: tuple[Matrix, Labels] | None = None,
+    ) -> LightGBMLearner:
+        """A new learner: ``learner``'s trees followed by at most ``rounds`` more, boosted on ``features``.
+
+        ``features`` must be in the encoding ``learner`` was trained on (the same fitted encoder).
+        With ``validation``, early stopping picks how many new rounds to keep; the returned
+        learner's ``refit_config`` counts the new rounds only.
+        """
+        return self._boost(
+            features, y, config | {"rounds": rounds}, task, limits, validation, learner.booster
+        )
+
+    def _boost(
+        self,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        validation: tuple[Matrix, Labels] | None,
+        init_model: lgb.Booster | None,
+    ) -> LightGBMLearner:
         params = _booster_params(config, task, min(limits.threads, _TRAINING_THREADS))
         categorical: list[int] | Literal["auto"] = list(task.categorical_columns) or "auto"
         weights = balanced_sample_weights(y, task) if config.get("class_weight") == "balanced" else None
@@ -188,16 +244,22 @@ class LightGBMFamily(Family):
                 lgb.early_stopping(_EARLY_STOPPING_ROUNDS, first_metric_only=True, verbose=False)
             )
             callbacks.append(lgb.record_evaluation(history))
+        initial = init_model.current_iteration() if init_model is not None else 0
         booster = lgb.train(
-            params, train_set, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks
+            params,
+            train_set,
+            num_boost_round=rounds,
+            valid_sets=valid_sets,
+            callbacks=callbacks,
+            init_model=init_model,
         )
-        best = booster.current_iteration()
+        best = booster.current_iteration() - initial
         if history:
             # The objective's own loss on the validation fold (log loss or L2): lower is better.
             losses = next(iter(next(iter(history.values())).values()))
             best = int(np.argmin(losses)) + 1
-        if best < booster.current_iteration():
-            booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+        if initial + best < booster.current_iteration():
+            booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=initial + best))
         return LightGBMLearner(booster, max(best, 1), complete=not deadline.reached)
 
 

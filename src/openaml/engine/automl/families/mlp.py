@@ -87,6 +87,7 @@ class NeuralNetworkFamily(Family):
 
     name = "mlp"
     encoding = Encoding.SCALED
+    max_training_rows = 1_000_000
     serving_cost = 2.0
 
     def portfolio(self, task: Task) -> list[Config]:

@@ -1,0 +1,48 @@
+"""The picture of a retrain's comparison: champion and challenger metrics on the shared holdout.
+
+Drawn by :mod:`openaml.charts` (one renderer per format) from the two evaluation reports a retrain
+made on its holdout, with the retrain's own rule of which metrics are better when lower and its
+promotion metric marked; served at ``GET /openaml/v1/mlmodels/{group}/retrains/{id}/charts/{chart}``
+and shown on the console's model group page.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from openaml.domain import evaluations, retrains
+from openaml.domain.context import ServiceContext
+from openaml.errors import ResourceNotFoundException
+
+
+def _report(ctx: ServiceContext, evaluation_id: str) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(
+        ctx.objects.server_files.read_bytes(evaluations.report_uri(ctx, evaluation_id))
+    )
+    return report
+
+
+def comparison_chart(ctx: ServiceContext, group: str, retrain_id: str, chart: str) -> tuple[bytes, str]:
+    """Chart file ``chart`` (``comparison.svg`` or ``comparison.png``) of a retrain, as (body, media type).
+
+    ``ResourceNotFoundException`` until the retrain has compared both versions.
+    """
+    from openaml.charts.comparison import comparison_figure
+    from openaml.charts.render import render_comparison_chart
+
+    retrain = retrains.get_retrain(ctx, group, retrain_id)
+    comparison = retrain.get("Comparison")
+    if not comparison:
+        raise ResourceNotFoundException(
+            f"Retrain {retrain_id} has not compared its versions yet: it is {retrain['Status']}."
+        )
+    figure = comparison_figure(
+        _report(ctx, str(retrain["ChampionEvaluationId"])),
+        _report(ctx, str(retrain["ChallengerEvaluationId"])),
+        lower_is_better=retrains.LOWER_IS_BETTER,
+        champion_label=f"champion {retrain['ChampionVersion']}",
+        challenger_label=f"challenger {retrain['ChallengerVersion']}",
+        promotion_metric=comparison.get("Metric"),
+    )
+    return render_comparison_chart(figure, chart)

@@ -1,0 +1,59 @@
+"""Small ensembles of chosen families for the explanation tests (fitted briefly on synthetic data)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from openaml.engine.automl.budget import Budget
+from openaml.engine.automl.ensemble import EnsembleMember, EnsembleModel
+from openaml.engine.automl.families import FAMILIES, Task
+from openaml.engine.automl.features import Encoding, FeatureEncoder
+from openaml.engine.data.schema import AttributeType, DataSchema
+from openaml.engine.models import ModelType
+
+QUICK = {"lightgbm": {"rounds": 30}, "catboost": {"rounds": 30}, "mlp": {"epochs": 3}}
+TARGET_TYPES = {
+    ModelType.BINARY: AttributeType.BINARY,
+    ModelType.MULTICLASS: AttributeType.CATEGORICAL,
+    ModelType.REGRESSION: AttributeType.NUMERIC,
+}
+INPUTS = ("x", "noise", "colour", "flag", "note")
+
+
+def labels(frame: pd.DataFrame, model_type: ModelType) -> tuple[np.ndarray, tuple[str, ...] | None]:
+    if model_type is ModelType.REGRESSION:
+        return frame["y"].to_numpy(np.float64), None
+    if model_type is ModelType.BINARY:
+        return frame["y"].to_numpy(np.float64).astype(np.int64), ("0", "1")
+    classes = tuple(sorted(frame["y"].unique()))
+    return frame["y"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64), classes
+
+
+def ensemble_of(
+    frame: pd.DataFrame, schema: DataSchema, model_type: ModelType, families: Sequence[str]
+) -> EnsembleModel:
+    """The ``families`` fitted briefly on ``frame``, averaged with unequal weights."""
+    y, classes = labels(frame, model_type)
+    encoders = {e: FeatureEncoder(schema.input_attributes, e).fit(frame) for e in Encoding}
+    matrices = {e: encoder.transform(frame) for e, encoder in encoders.items()}
+    task = Task.describe(
+        model_type,
+        y,
+        0 if classes is None else len(classes),
+        len(schema.input_attributes),
+        0,
+        tuple(encoders[Encoding.TREE].categorical_indices),
+    )
+    budget = Budget(60.0)
+    weights = np.arange(1, len(families) + 1, dtype=np.float64)
+    weights /= weights.sum()
+    members = []
+    for number, name in enumerate(families):
+        family = FAMILIES[name]
+        config = family.portfolio(task)[0] | QUICK.get(name, {})
+        learner = family.fit(matrices[family.encoding], y, config, task, budget.limits(budget.now() + 30))
+        members.append(EnsembleMember(name, float(weights[number]), learner, family.encoding, number))
+    return EnsembleModel(model_type, classes, encoders, members)
