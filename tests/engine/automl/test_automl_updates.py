@@ -242,7 +242,7 @@ def test_a_parent_with_bagged_members_is_refused_for_warm_start_and_refit_as_pla
     parent = ParentEnsemble("bagged.v1", schema, stored)
     new, _ = synthetic(rows=400, seed=6, target_type=AttributeType.NUMERIC)
 
-    with pytest.raises(InvalidInputException, match="bagged.v1's LightGBM member\\(s\\) 1.* are bagged"):
+    with pytest.raises(InvalidInputException, match=r"bagged\.v1's LightGBM member\(s\) 1.* are bagged"):
         check_warm_startable(parent)
     unrecorded = ParentEnsemble(
         "bagged.v1", schema, tuple(MemberSpec("lightgbm", m.weight, m.config) for m in stored)
