@@ -203,15 +203,17 @@ class Search:
         }
         #: Per family, the origin of each enqueued first trial not asked for yet.
         self._origins = {name: [origin for origin, _ in trials] for name, trials in first_trials.items()}
-        self._portfolio = [name for name, _ in starts] + _round_robin(
-            {
-                name: sum(1 for origin, _ in trials if origin == "portfolio")
-                for name, trials in first_trials.items()
-            }
-        )
+        portfolio_lengths = {
+            name: sum(1 for origin, _ in trials if origin == "portfolio")
+            for name, trials in first_trials.items()
+        }
+        self._portfolio = [name for name, _ in starts] + _round_robin(portfolio_lengths)
         self._tuning_step = 0
-        #: Portfolio entries left once every family's first configuration has been tried.
-        self._after_first_round = len(self._portfolio) - len(setup.families)
+        #: Portfolio entries left once the parent's configurations and every family's first portfolio
+        #: configuration have been tried.
+        self._after_first_round = (
+            len(self._portfolio) - len(starts) - sum(1 for length in portfolio_lengths.values() if length)
+        )
         self._planned_members: list[Candidate] = []
         self._planning_seconds = 0.0
         validation_count = len(setup.plan.validation_rows)
