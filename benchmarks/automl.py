@@ -13,6 +13,10 @@ model type: AUC (BINARY), macro-F1 (MULTICLASS), RMSE (REGRESSION). Methods:
                plus ``xgboost-cpu<3``; shown as unavailable otherwise).
 * ``sgd``      OpenAML's Amazon ML-compatible SGD mode with the suggested recipe (when importable).
 * ``automl-nocatboost`` (only when named in ``--methods``) our AutoML without the CatBoost family.
+* ``automl-nobagging`` (only when named) our AutoML without bagged members and without stacking.
+* ``automl-previous`` (only when named) our AutoML as it was before bagging, stacking and the derived
+               portfolios of the families other than CatBoost: the hand-written portfolios, members
+               refit, a weighted average.
 * ``autogluon-medium`` / ``autogluon-best`` (only when named in ``--methods``) AutoGluon's
                ``TabularPredictor`` with preset ``medium_quality`` / ``best_quality``, ``time_limit`` =
                ``--budget`` and ``num_cpus`` = 2, run by ``benchmarks/autogluon_fit.py`` in AutoGluon's
@@ -57,6 +61,7 @@ from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from openaml.engine.automl import FAMILY_NAMES, AutoMLParameters, train_automl
+from openaml.engine.automl.families.derived_portfolios import PORTFOLIOS
 from openaml.engine.data.files import DataFile
 from openaml.engine.data.inference import infer_schema
 from openaml.engine.data.ingest import read_frame
@@ -66,8 +71,14 @@ from openaml.engine.models import ModelType, TrainedModel
 DEFAULT_DATASETS_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 METHODS = ("automl", "lightgbm", "linear", "flaml", "sgd")
 #: Methods run only when ``--methods`` names them (ablations of our own AutoML).
-EXTRA_METHODS = ("automl-nocatboost", "autogluon-medium", "autogluon-best")
-BUDGETED = ("automl", "flaml", "automl-nocatboost", "autogluon-medium", "autogluon-best")
+EXTRA_METHODS = (
+    "automl-nocatboost",
+    "automl-nobagging",
+    "automl-previous",
+    "autogluon-medium",
+    "autogluon-best",
+)
+BUDGETED = ("automl", "flaml", *EXTRA_METHODS)
 #: AutoGluon's interpreter (its own virtual environment); ``--autogluon-python`` overrides it.
 AUTOGLUON_PYTHON = Path(
     os.environ.get(
@@ -156,7 +167,9 @@ Predictor = Callable[[pd.DataFrame], np.ndarray]
 
 def run_automl(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float) -> Predictor:
     params = AutoMLParameters(time_budget_seconds=budget, seed=SEED)
-    return _model_predictor(dataset, train_automl(train, schema, dataset.model_type, params).model)
+    result = train_automl(train, schema, dataset.model_type, params)
+    print(f"{dataset.name:10s} automl    ensemble: {result.ensemble}", file=sys.stderr)
+    return _model_predictor(dataset, result.model)
 
 
 def run_automl_without_catboost(
@@ -165,6 +178,27 @@ def run_automl_without_catboost(
     algorithms = tuple(name for name in FAMILY_NAMES if name != "catboost")
     params = AutoMLParameters(time_budget_seconds=budget, seed=SEED, algorithms=algorithms)
     return _model_predictor(dataset, train_automl(train, schema, dataset.model_type, params).model)
+
+
+def run_automl_without_bagging(
+    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float
+) -> Predictor:
+    params = AutoMLParameters(time_budget_seconds=budget, seed=SEED, bagging=False, stacking=False)
+    return _model_predictor(dataset, train_automl(train, schema, dataset.model_type, params).model)
+
+
+def run_automl_previous(
+    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float
+) -> Predictor:
+    """No bagging or stacking, and only CatBoost's derived portfolio (the others' hand-written ones)."""
+    saved = dict(PORTFOLIOS)
+    for name in list(PORTFOLIOS):
+        if name != "catboost":
+            del PORTFOLIOS[name]
+    try:
+        return run_automl_without_bagging(dataset, schema, train, budget)
+    finally:
+        PORTFOLIOS.update(saved)
 
 
 def _model_predictor(dataset: Dataset, model: TrainedModel) -> Predictor:
@@ -366,6 +400,8 @@ RUNNERS: dict[str, Callable[[Dataset, DataSchema, pd.DataFrame, float], Predicto
     "flaml": run_flaml,
     "sgd": run_sgd,
     "automl-nocatboost": run_automl_without_catboost,
+    "automl-nobagging": run_automl_without_bagging,
+    "automl-previous": run_automl_previous,
     "autogluon-medium": AutoGluonRunner("medium_quality"),
     "autogluon-best": AutoGluonRunner("best_quality"),
 }

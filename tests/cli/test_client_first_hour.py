@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from rich.console import Console
+from rich.console import Console, Group
 from tests.support.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LiveServer
 
 from openaml.cli import main
 from openaml.cli.client.charts import statistics_table
-from openaml.cli.client.models import LEADERBOARD_ROWS, leaderboard_table
+from openaml.cli.client.models import LEADERBOARD_ROWS, leaderboard_table, leaderboard_warnings
 from openaml.cli.client.output import Printer
 
 
@@ -102,6 +102,28 @@ def test_the_leaderboard_shows_every_ensemble_member() -> None:
     assert "family14" in text and "family1 " in text
     assert "family12" not in text and f"family{LEADERBOARD_ROWS} " in text
     assert "every one of the 2 ensemble members" in text
+
+
+def test_the_leaderboard_shows_bagged_members_the_ensemble_and_its_warnings() -> None:
+    leaderboard = {
+        "metric": "auc",
+        "validation": "5-fold group cross-validation",
+        "ensemble": "weighted average of 2 members (1 bagged over 5 folds)",
+        "warnings": ["A random split would overstate this model: ..."],
+        "candidates": [
+            {
+                "rank": 1,
+                "family": "lightgbm",
+                "validationScore": 0.9,
+                "ensembleWeight": 0.6,
+                "baggedFolds": 5,
+            },
+            {"rank": 2, "family": "linear", "validationScore": 0.8, "ensembleWeight": 0.4, "baggedFolds": 0},
+        ],
+    }
+    text = rendered(Group(leaderboard_table(leaderboard), *leaderboard_warnings(leaderboard)))
+    assert "ensemble: weighted average of 2 members (1 bagged over 5 folds)" in text
+    assert "bagged" in text and "Warning: A random split would overstate this model" in text
 
 
 @pytest.mark.parametrize("width", [100, 120, 140])

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from tests.console.conftest import LONG_CLASSES, ConsoleClient, LongClassModel, notices
 from tests.support.server import LiveServer
@@ -386,3 +387,49 @@ def test_a_failed_datasource_shows_why_instead_of_a_size(
     assert "— in —" not in page
     failure = re.search(r'<dt>Failure</dt><dd class="failure">([^<]+)</dd>', page)
     assert failure is not None and failure.group(1).strip(), "the failure reason is shown"
+
+
+def test_an_automl_model_page_shows_the_leaderboard_warnings_and_bagging(
+    console: ConsoleClient, server: LiveServer
+) -> None:
+    """Records per subject, validated by subject: a random split would look much better, and the
+    model page says so above the leaderboard."""
+    assert server.scratch is not None
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=3.0, size=(40, 3))
+    labels = rng.permutation(np.arange(40) % 2)
+    lines = ["s0,s1,s2,subject,y"]
+    for subject in range(40):
+        for _ in range(15):
+            reading = centres[subject] + rng.normal(scale=0.3, size=3)
+            lines.append(",".join(f"{value:.4f}" for value in reading) + f",p{subject},{labels[subject]}")
+    location = server.scratch / "subjects.csv"
+    location.write_text("\n".join(lines) + "\n")
+    ml = server.client()
+    suffix = str(abs(hash(server.url)))[:8]
+    data_source_id, model_id = f"ds-subjects-{suffix}", f"ml-subjects-{suffix}"
+    ml.create_data_source_from_s3(
+        DataSourceId=data_source_id,
+        ComputeStatistics=True,
+        DataSpec={"DataLocationS3": str(location), "DataSchema": json.dumps({"targetAttributeName": "y"})},
+    )
+    console.wait(f"datasources/{data_source_id}")
+    ml.create_ml_model(
+        MLModelId=model_id,
+        MLModelType="BINARY",
+        TrainingDataSourceId=data_source_id,
+        Parameters={
+            "openaml.timeBudgetSeconds": "5",
+            "openaml.algorithms": "linear,knn",
+            "openaml.groupAttribute": "subject",
+        },
+    )
+    deadline = time.monotonic() + 120
+    while ml.get_ml_model(MLModelId=model_id)["Status"] not in ("COMPLETED", "FAILED"):
+        assert time.monotonic() < deadline, "the grouped model did not train in time"
+        time.sleep(0.3)
+    page = html.unescape(console.get(f"/console/mlmodels/{model_id}").text)
+    leaderboard = page[page.index('<h2 id="leaderboard">') :]
+    assert '<li class="notice warn" role="status"><strong>Warning</strong>: A random split' in leaderboard
+    assert "group cross-validation" in leaderboard and "ensemble: " in leaderboard
+    assert "Bagged folds" in leaderboard

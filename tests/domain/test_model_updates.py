@@ -102,7 +102,10 @@ def test_refit_is_the_default_and_trains_the_parents_members_on_the_new_data(
 def test_research_and_warmstart_train_from_the_parent(
     ctx: ServiceContext, old_data: str, new_data: str
 ) -> None:
-    _train(ctx, "boost-1", old_data, FAST | {"openaml.algorithms": "lightgbm"})
+    # A holdout: with k-fold validation its members would be bagged, which cannot warm-start.
+    _train(
+        ctx, "boost-1", old_data, FAST | {"openaml.algorithms": "lightgbm", "openaml.validationFolds": "0"}
+    )
     research = _train(
         ctx, "boost-2", new_data, {"openaml.parentMLModelId": "boost-1", "openaml.updateMode": "research"}
     )
@@ -114,6 +117,18 @@ def test_research_and_warmstart_train_from_the_parent(
     assert "parent" in {entry["origin"] for entry in _leaderboard(ctx, "boost-2")["candidates"]}
     assert warm.details["TrainingParameters"]["openaml.updateMode"] == "warmstart"
     assert _leaderboard(ctx, "boost-3")["updateMode"] == "warmstart"
+
+
+def test_a_parent_with_bagged_members_is_refused_a_warm_start_at_request_time(
+    ctx: ServiceContext, old_data: str, new_data: str
+) -> None:
+    _train(ctx, "bag-1", old_data, FAST | {"openaml.algorithms": "lightgbm", "openaml.validationFolds": "3"})
+    manifest = read_manifest(ml_models.model_directory(ctx, "bag-1"))["metadata"]
+    assert [m["baggedFolds"] for m in manifest["members"]] == [3] * len(manifest["members"])
+
+    message = _refused(ctx, new_data, {"openaml.parentMLModelId": "bag-1", "openaml.updateMode": "warmstart"})
+
+    assert "bag-1's LightGBM member(s) 1" in message and "are bagged" in message
 
 
 def test_an_sgd_parent_is_refit_with_its_recipe_and_sgd_parameters(

@@ -177,6 +177,22 @@ def test_bad_requests_fail_with_a_clear_typed_error(
             },
             "rmse",
         ),
+        (
+            {
+                "MLModelType": "BINARY",
+                "TrainingDataSourceId": titanic,
+                "Parameters": {"openaml.groupAttribute": "Sex"},
+            },
+            "groupAttribute 'Sex' is not an attribute of the datasource's schema. Did you mean 'sex'",
+        ),
+        (
+            {
+                "MLModelType": "BINARY",
+                "TrainingDataSourceId": titanic,
+                "Parameters": {"openaml.timeAttribute": "survived"},
+            },
+            "timeAttribute 'survived' is the target attribute",
+        ),
     ]
     for params, fragment in cases:
         with pytest.raises(

@@ -23,6 +23,7 @@ from openaml.domain.resources import create_resource, get_usable_resource, inher
 from openaml.engine.automl import TrainingProgress, train_automl
 from openaml.engine.automl.lineage import check_compatible_schema
 from openaml.engine.automl.parameters import AutoMLParameters
+from openaml.engine.automl.validation import check_validation_attributes
 from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainingCancelled, save_model
 from openaml.engine.recipes import parse_recipe
@@ -136,6 +137,9 @@ def create_ml_model(
         )
         if request.recipe_text is not None:
             parse_recipe(request.recipe_text, schema)
+        settings = request.algorithm_parameters
+        if isinstance(settings, AutoMLParameters):
+            check_validation_attributes(schema, settings.group_attribute, settings.time_attribute)
     version = model_groups.new_version(
         ctx, ml_model_id=ml_model_id, parameters=request.parameters, created_by=caller.access_key_id
     )
@@ -286,6 +290,7 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
                     "candidates": result.leaderboard,
                     "warnings": list(result.warnings),
                     "splitCheck": result.split_check,
+                    "ensemble": result.ensemble,
                     **_lineage(request),
                 }
             ).encode("utf-8"),

@@ -82,7 +82,10 @@ def test_an_unknown_group_attribute_is_refused() -> None:
     params = AutoMLParameters(time_budget_seconds=2, group_attribute="patient")
     with pytest.raises(InvalidInputException, match="'patient' is not an attribute"):
         train_automl(frame, schema, ModelType.BINARY, params)
-    with pytest.raises(InvalidInputException, match="target cannot be one"):
+    misspelt = AutoMLParameters(time_budget_seconds=2, group_attribute="Subject")
+    with pytest.raises(InvalidInputException, match="Did you mean 'subject'"):
+        train_automl(frame, schema, ModelType.BINARY, misspelt)
+    with pytest.raises(InvalidInputException, match="is the target attribute"):
         train_automl(
             frame, schema, ModelType.BINARY, AutoMLParameters(time_budget_seconds=2, group_attribute="y")
         )

@@ -32,6 +32,7 @@ LEADERBOARD_KEYS = {
     "fitSeconds",
     "predictSeconds",
     "ensembleWeight",
+    "baggedFolds",
     "status",
     "message",
     "origin",

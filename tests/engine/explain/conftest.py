@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from openaml.engine.automl.bagging import BaggedLearner
 from openaml.engine.automl.budget import Budget
 from openaml.engine.automl.ensemble import EnsembleMember, EnsembleModel
 from openaml.engine.automl.families import FAMILIES, Task
@@ -57,3 +59,39 @@ def ensemble_of(
         learner = family.fit(matrices[family.encoding], y, config, task, budget.limits(budget.now() + 30))
         members.append(EnsembleMember(name, float(weights[number]), learner, family.encoding, number))
     return EnsembleModel(model_type, classes, encoders, members)
+
+
+def with_bagged_member(
+    model: EnsembleModel, frame: pd.DataFrame, position: int = 0, folds: int = 3
+) -> EnsembleModel:
+    """``model`` with member ``position`` replaced by a bagged one: its family fitted on ``folds``
+    k-fold training parts of ``frame`` (the rows the model was fitted on), as k-fold bagging keeps them."""
+    y, classes = labels(frame, model.model_type)
+    member = model.members[position]
+    family = FAMILIES[member.family]
+    matrix = model.encoders[member.encoding].transform(frame)
+    tree = model.encoders.get(Encoding.TREE)
+    task = Task.describe(
+        model.model_type,
+        y,
+        0 if classes is None else len(classes),
+        len(frame.columns) - 1,
+        0,
+        tuple(tree.categorical_indices) if tree is not None else (),
+    )
+    config = family.portfolio(task)[0] | QUICK.get(member.family, {})
+    budget = Budget(60.0)
+    rows = np.arange(len(frame))
+    learners = [
+        family.fit(
+            matrix[rows % folds != fold],
+            y[rows % folds != fold],
+            config,
+            task,
+            budget.limits(budget.now() + 30),
+        )
+        for fold in range(folds)
+    ]
+    members = list(model.members)
+    members[position] = dataclasses.replace(member, learner=BaggedLearner(learners, {}))
+    return EnsembleModel(model.model_type, classes, model.encoders, members)

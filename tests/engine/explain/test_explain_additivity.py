@@ -11,9 +11,11 @@ import numpy as np
 import orjson
 import pytest
 from scipy.special import logit
+from sklearn.linear_model import LogisticRegression
 from tests.engine.automl.conftest import synthetic_data
-from tests.engine.explain.conftest import INPUTS, TARGET_TYPES, ensemble_of
+from tests.engine.explain.conftest import INPUTS, TARGET_TYPES, ensemble_of, with_bagged_member
 
+from openaml.engine.automl.stacking import Stacker
 from openaml.engine.data.schema import AttributeType
 from openaml.engine.explain import ModelExplainer, Space, parse_explain_setting
 from openaml.engine.models import ModelType
@@ -64,6 +66,43 @@ def test_contributions_add_up_to_the_output(families: list[str], model_type: Mod
     # The base is the model's reference output: the same for every row (but per class for MULTICLASS).
     if model_type is not ModelType.MULTICLASS:
         np.testing.assert_allclose(explanations.base, explanations.base[0], atol=1e-9)
+
+
+@pytest.mark.parametrize("families", [["lightgbm"], ["lightgbm", "linear"]])
+@pytest.mark.parametrize("model_type", list(ModelType))
+def test_a_bagged_member_is_explained_as_the_mean_of_its_fold_models(
+    families: list[str], model_type: ModelType
+) -> None:
+    frame, schema = synthetic_data(rows=300, target_type=TARGET_TYPES[model_type])
+    train = frame.iloc[:240].reset_index(drop=True)
+    model = with_bagged_member(ensemble_of(train, schema, model_type, families), train)
+    test = frame.iloc[240:].drop(columns=["y"]).reset_index(drop=True)
+    explainer = ModelExplainer(model, INPUTS)
+    assert explainer.unavailable is None
+
+    explanations = explainer.explain_frame(test)
+
+    # A bagged member averages its folds' probabilities, so a BINARY model is explained in that space.
+    space = Space.VALUE if model_type is ModelType.REGRESSION else Space.PROBABILITY
+    assert explanations.space is space
+    np.testing.assert_allclose(
+        explanations.outputs,
+        expected_outputs(model.predict_scores(test), space, model_type),
+        rtol=0,
+        atol=1e-6,
+    )
+
+
+def test_a_stacked_ensemble_is_not_explained_and_says_why() -> None:
+    frame, schema = synthetic_data(rows=200)
+    model = ensemble_of(frame, schema, ModelType.BINARY, ["lightgbm", "linear"])
+    model.stacker = Stacker(ModelType.BINARY, 2, LogisticRegression())
+
+    explainer = ModelExplainer(model, INPUTS)
+
+    assert explainer.unavailable is not None and "stacking layer" in explainer.unavailable
+    with pytest.raises(ValueError, match="stacking layer"):
+        explainer.explain_frame(frame.drop(columns=["y"]))
 
 
 def test_records_are_explained_as_frames() -> None:

@@ -16,14 +16,17 @@ import onnx
 import onnxruntime
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
 from tests.engine.automl.conftest import TypedData, synthetic_data
 from tests.engine.automl.test_automl_records import labels, odd_data
+from tests.engine.explain.conftest import with_bagged_member
 
 from openaml.engine.automl.budget import Budget
 from openaml.engine.automl.ensemble import EnsembleMember, EnsembleModel
 from openaml.engine.automl.families import FAMILIES, Task
 from openaml.engine.automl.families.lightgbm import LightGBMLearner
 from openaml.engine.automl.features import Encoding, FeatureEncoder
+from openaml.engine.automl.stacking import Stacker
 from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.export import (
     check_parity,
@@ -210,6 +213,30 @@ def test_the_lightgbm_format_holds_the_boosters_and_the_pipeline() -> None:
     mixed = ensemble_of(["lightgbm", "random_forest"], data, ModelType.BINARY)
     assert lightgbm_refusals(mixed) == [
         "the lightgbm format holds LightGBM-only models; this ensemble also has random_forest"
+    ]
+
+
+def test_a_bagged_member_exports_as_its_fold_models_and_a_stacked_ensemble_is_refused() -> None:
+    data = synthetic_data()
+    train = data[0].iloc[:300].reset_index(drop=True)
+    model = with_bagged_member(ensemble_of(["lightgbm", "linear"], data, ModelType.BINARY), train)
+    assert_parity(model, data)  # the mean of the fold models, exactly
+
+    lightgbm_only = with_bagged_member(ensemble_of(["lightgbm"], data, ModelType.BINARY), train)
+    assert lightgbm_refusals(lightgbm_only) == []
+    archive = zipfile.ZipFile(io.BytesIO(export_lightgbm(lightgbm_only, data[1], score_threshold=0.5)))
+    pipeline = json.loads(archive.read("pipeline.json"))
+    assert [member["weight"] for member in pipeline["members"]] == pytest.approx([1 / 3] * 3)
+
+    model.stacker = Stacker(ModelType.BINARY, 2, LogisticRegression())
+    assert onnx_refusals(model) == [
+        "the members are combined by a stacking layer over their scores, which has no ONNX converter"
+    ]
+    with pytest.raises(ValueError, match="stacking layer"):
+        export_onnx(model, data[1], score_threshold=0.5)
+    lightgbm_only.stacker = model.stacker
+    assert lightgbm_refusals(lightgbm_only) == [
+        "the lightgbm format holds weighted sums; this ensemble's members are combined by stacking"
     ]
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.text import Text
 
 from openaml.cli.client.command import ClientContext, client_command, wait_options
 from openaml.cli.client.errors import CliError, ExitCode
@@ -55,7 +56,9 @@ def _is_member(entry: dict[str, Any]) -> bool:
 def leaderboard_table(leaderboard: dict[str, Any]) -> Any:
     """The best candidates of an AutoML search, with their validation scores and ensemble weights.
 
-    The top :data:`LEADERBOARD_ROWS`, and every ensemble member however it ranked.
+    The top :data:`LEADERBOARD_ROWS`, and every ensemble member however it ranked; ``bagged`` is the
+    number of fold models a bagged member serves (empty for a refit one). The title says how the
+    members are combined (a weighted average or a stacking layer) when the leaderboard records it.
     """
     candidates = [entry for entry in leaderboard.get("candidates", []) if entry.get("rank") is not None]
     shown = [entry for index, entry in enumerate(candidates) if index < LEADERBOARD_ROWS or _is_member(entry)]
@@ -65,10 +68,12 @@ def leaderboard_table(leaderboard: dict[str, Any]) -> Any:
         f" (top {min(len(candidates), LEADERBOARD_ROWS)} of {len(leaderboard.get('candidates', []))}"
         f" candidates, and every one of the {members} ensemble members)"
     )
+    if leaderboard.get("ensemble"):
+        title += f"; ensemble: {leaderboard['ensemble']}"
     if leaderboard.get("updateMode"):
         title += f"; trained from {leaderboard.get('parentMLModelId')} by {leaderboard['updateMode']}"
     return rows_table(
-        ["rank", "family", leaderboard.get("metric") or "score", "fit s", "weight"],
+        ["rank", "family", leaderboard.get("metric") or "score", "fit s", "weight", "bagged"],
         (
             [
                 entry.get("rank"),
@@ -76,11 +81,17 @@ def leaderboard_table(leaderboard: dict[str, Any]) -> Any:
                 entry.get("validationScore"),
                 entry.get("fitSeconds"),
                 entry.get("ensembleWeight"),
+                entry.get("baggedFolds") or None,
             ]
             for entry in shown
         ),
         title=title,
     )
+
+
+def leaderboard_warnings(leaderboard: dict[str, Any]) -> list[RenderableType]:
+    """The leaderboard's warnings (e.g. a random split that overstates the model), one line each."""
+    return [Text(f"Warning: {warning}", style="yellow") for warning in leaderboard.get("warnings") or []]
 
 
 def fetch_leaderboard(context: ClientContext, model: dict[str, Any]) -> dict[str, Any] | None:
@@ -191,6 +202,7 @@ def _present(context: ClientContext, model: dict[str, Any], *, importance: bool 
     ]
     if leaderboard is not None:
         renderables.append(leaderboard_table(leaderboard))
+        renderables.extend(leaderboard_warnings(leaderboard))
     if importances is not None:
         renderables.append(importance_table(importances))
     extra = {"Leaderboard": leaderboard} if leaderboard is not None else {}

@@ -8,10 +8,13 @@ Modules:
 * :mod:`.features` — typed frame → model matrix (scaled/one-hot/TF-IDF, or tree codes/TF-IDF).
 * :mod:`.families` — linear, LightGBM, extra trees, random forest, k-NN, MLP: portfolios, search
   spaces and fits.
-* :mod:`.validation` — stratified k-fold or holdout plans and the search subsample.
+* :mod:`.validation` — stratified, group or time-ordered plans, the search subsample, and the check
+  of the group and time attributes.
 * :mod:`.budget` — the clock, per-fit deadlines and cancellation.
 * :mod:`.search` — portfolio first, then Optuna TPE tuning of the best families.
 * :mod:`.ensemble` — greedy ensemble selection and :class:`EnsembleModel`.
+* :mod:`.bagging` — k-fold bagged members (the fold models kept instead of a refit) and their rule.
+* :mod:`.stacking` — one stacking layer over the members' validation scores.
 * :mod:`.training` — :func:`train_automl`, the whole run.
 * :mod:`.result` — :class:`AutoMLResult`, the leaderboard and the timings.
 * :mod:`.lineage` — a model's members as configuration (kept in its artifact) for its children.

@@ -8,8 +8,9 @@ Then members the ensemble does (almost) as well without are dropped, least picke
 member costs time on every prediction — a forest or k-NN member several times a linear model's —
 so one that adds less than :data:`PRUNE_TOLERANCE` of the loss is not worth serving. The resulting
 :class:`EnsembleModel` is what gets saved and served: the fitted feature encoders plus the weighted,
-refit members. It scores typed frames and, for real-time prediction, typed records (the same
-encoders and members, without pandas).
+refit (or bagged) members, and the stacking layer over them when it validated better than the
+weighted average (:mod:`.stacking`). It scores typed frames and, for real-time prediction, typed
+records (the same encoders and members, without pandas).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from openaml.engine.automl.columns import Columns, FrameColumns, RecordColumns
 from openaml.engine.automl.families import FittedLearner
 from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, FeatureEncoder
+from openaml.engine.automl.stacking import Stacker
 from openaml.engine.metrics import Metric
 from openaml.engine.models import ModelType
 from openaml.engine.predictors.scoring import TypedRecord
@@ -144,11 +146,14 @@ class EnsembleModel:
         classes: tuple[str, ...] | None,
         encoders: dict[Encoding, FeatureEncoder],
         members: Sequence[EnsembleMember],
+        stacker: Stacker | None = None,
     ) -> None:
         self.model_type = model_type
         self.classes = classes
         self.encoders = encoders
         self.members = tuple(members)
+        #: The stacking layer over the members' scores; ``None``: their weighted average.
+        self.stacker = stacker
         families = list(dict.fromkeys(member.family for member in self.members))
         self.algorithm = families[0] if len(self.members) == 1 else f"ensemble({', '.join(families)})"
 
@@ -166,6 +171,11 @@ class EnsembleModel:
             encoding: self.encoders[encoding].transform_columns(columns)
             for encoding in dict.fromkeys(member.encoding for member in self.members)
         }
+        stacker: Stacker | None = getattr(self, "stacker", None)  # models saved before stacking have none
+        if stacker is not None:
+            return stacker.predict(
+                [member.learner.predict(matrices[member.encoding]) for member in self.members]
+            )
         total: FloatArray | None = None
         for member in self.members:
             scores = member.weight * member.learner.predict(matrices[member.encoding])

@@ -2,8 +2,8 @@
 
 With ``openaml.groupAttribute`` or ``openaml.timeAttribute``, validation keeps groups (or the newest
 records) apart. To show what that changes, the search fits its best configuration once more on a
-stratified random 20% holdout of the same rows, when its portfolio round is over and the fit fits in
-the time left. The rule: when the model's error on the random split is at most
+stratified random 20% holdout of the same rows, once every family's first portfolio configuration
+was tried, if the fit fits in the time left. The rule: when the model's error on the random split is at most
 :data:`OPTIMISM_RATIO` of its error on the honest split, the leaderboard warns that a random split
 would have looked much better than the model will do on new groups (or later records). The error is
 ``1 - score`` for metrics where 1 is perfect (AUC, accuracy, F1, R²) and the score itself for the

@@ -36,6 +36,10 @@ class MemberSpec:
     refit_config: Config = field(default_factory=dict)
     #: The leaderboard trial the member was refit from.
     candidate: int = -1
+    #: For a bagged member (:mod:`.bagging`), the number of fold models it serves; 0: one model.
+    #: A ``refit`` child fits such a member again as one model on all its rows (there are no
+    #: validation folds in a refit), and ``warmstart`` refuses it (its fold boosters are not one model).
+    bagged_folds: int = 0
 
     @property
     def encoding(self) -> Encoding:
@@ -55,6 +59,7 @@ class MemberSpec:
             "config": dict(self.config),
             "refitConfig": dict(self.refit_config),
             "candidate": self.candidate,
+            "baggedFolds": self.bagged_folds,
         }
 
     @classmethod
@@ -68,6 +73,7 @@ class MemberSpec:
             config=dict(data.get("config") or {}),
             refit_config=dict(data.get("refitConfig") or {}),
             candidate=int(data.get("candidate", -1)),
+            bagged_folds=int(data.get("baggedFolds") or 0),
         )
 
 
@@ -91,6 +97,7 @@ def members_from_leaderboard(candidates: Sequence[Mapping[str, Any]]) -> tuple[M
                 config={k: v for k, v in parameters.items() if k not in _REFIT_KEYS},
                 refit_config={k: v for k, v in parameters.items() if k in _REFIT_KEYS},
                 candidate=index,
+                bagged_folds=int(entry.get("baggedFolds") or 0),
             )
         )
     return tuple(members)

@@ -36,7 +36,8 @@ string-valued like every other entry of the map:
     costs relative to a linear model: linear 1, LightGBM 1, MLP 2, CatBoost 6, random forest, extra
     trees and k-NN 8 each (about 30 µs per unit for one record on wide data). The best single model is always
     allowed; the limit only stops the ensemble from adding costly members (with the default, an
-    ensemble holds at most one forest or k-NN model). 1000 lifts the limit.
+    ensemble holds at most one forest or k-NN model). A bagged member costs its family's cost once
+    per fold model it serves (see :mod:`.bagging`). 1000 lifts the limit.
 ``openaml.groupAttribute``
     The attribute that says which group a record belongs to (a subject, a patient, a store), when
     records of one group resemble each other. Validation then keeps every group whole, on the
@@ -97,6 +98,10 @@ class AutoMLParameters:
     max_serving_cost: float = 10.0
     group_attribute: str | None = None
     time_attribute: str | None = None
+    #: Engine switches (no request key): k-fold bagged members and the stacking layer where they
+    #: apply (see :mod:`.bagging` and :mod:`.stacking`); off only for ablations and tests.
+    bagging: bool = True
+    stacking: bool = True
 
     def budget_for(self, n_rows: int, n_columns: int) -> float:
         """The time budget for data of this shape: the explicit one, or the size-scaled default."""

@@ -8,7 +8,10 @@ result has no validation score; the time budget only caps the fits (each member 
 of it, and one that fails is left out, the other weights rescaled, as in a normal run's final refit).
 A refit costs what fitting the parent's members on all the new rows costs: little for linear and
 boosted members (their rounds are known), most for forests and networks; a member cut short by the
-budget says so on the leaderboard.
+budget says so on the leaderboard. A member the parent bagged (:mod:`.bagging`) is fitted as one model
+on all rows (a refit has no validation folds to bag over), and a parent stacked by a logistic layer
+(:mod:`.stacking`) becomes a weighted average with the parent's weights; the manifest's members record
+``baggedFolds`` 0 for them.
 """
 
 from __future__ import annotations
@@ -107,11 +110,15 @@ def _refit(
     report("refit", candidates)
     members = refit_members(chosen, matrices, y, task, budget)
     kept = {member.candidate: member for member in members}
-    for candidate in candidates:
+    for candidate, spec in zip(candidates, parent.members, strict=True):
         if candidate.number not in kept:
             candidate.status, candidate.message = "failed", "its refit failed or ran out of time; left out"
         elif not kept[candidate.number].learner.complete:
             candidate.message = "cut short at the time budget (fewer trees or epochs than planned)"
+        elif spec.bagged_folds:
+            candidate.message = (
+                f"bagged over {spec.bagged_folds} folds in the parent; refit as one model on all rows"
+            )
     model = EnsembleModel(model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members)
     total = budget.elapsed()
     timings = AutoMLTimings(

@@ -59,28 +59,36 @@ class AutoMLResult:
     timings: AutoMLTimings
     warnings: tuple[str, ...] = ()
     split_check: dict[str, Any] | None = None
+    #: How the members are combined, e.g. ``weighted average of 3 members (2 bagged over 5 folds)``.
+    ensemble: str = ""
     members: tuple[MemberSpec, ...] = ()
 
 
 def build_leaderboard(
-    candidates: Sequence[Candidate], weights: dict[int, float], metric: Metric
+    candidates: Sequence[Candidate],
+    weights: dict[int, float],
+    metric: Metric,
+    bagged_folds: dict[int, int] | None = None,
 ) -> list[dict[str, Any]]:
     """One JSON-ready entry per candidate: validated ones by rank, then the rest in trial order.
 
     Keys: ``rank`` (``None`` unless validated), ``family``, ``parameters`` (the configuration plus
     learned settings such as boosting rounds), ``validationScore``, ``fitSeconds`` and
-    ``predictSeconds`` (summed over validation folds), ``ensembleWeight``, ``status`` (ok, failed,
-    timeout or skipped), ``message`` (why a candidate failed or was skipped) and ``origin`` (where its
-    configuration came from: ``parent``, ``portfolio``, ``tuning`` or ``refit``).
+    ``predictSeconds`` (summed over validation folds), ``ensembleWeight``, ``baggedFolds`` (for a
+    bagged ensemble member, the number of fold models it serves; 0 otherwise), ``status`` (ok,
+    failed, timeout or skipped), ``message`` (why a candidate failed or was skipped) and ``origin``
+    (where its configuration came from: ``parent``, ``portfolio``, ``tuning`` or ``refit``).
     """
+    folds = bagged_folds or {}
     validated = sorted((c for c in candidates if c.ok), key=Candidate.rank_key)
     others = [c for c in candidates if not c.ok]
     entries = []
     for rank, candidate in enumerate(validated, start=1):
         entries.append(
             _entry(candidate, rank, metric.from_loss(candidate.loss), weights.get(candidate.number, 0.0))
+            | {"baggedFolds": folds.get(candidate.number, 0)}
         )
-    entries.extend(_entry(candidate, None, None, 0.0) for candidate in others)
+    entries.extend(_entry(candidate, None, None, 0.0) | {"baggedFolds": 0} for candidate in others)
     return entries
 
 

@@ -18,8 +18,12 @@ in its time rather than overrunning.
 
 Validation. Candidates are scored on the plan's validation rows: out-of-fold for cross-validation,
 the holdout otherwise, and out-of-bag for the bagged forests (one fit instead of k). When the plan
-keeps groups or time apart, the best candidate is also fitted once on a random split after the
-portfolio round (see :mod:`.honesty`).
+keeps groups or time apart, the best candidate is also fitted once on a random split as soon as
+every family's first portfolio configuration has been tried (see :mod:`.honesty`).
+
+Bagging. When it applies (:mod:`.bagging`), a candidate whose folds all finished keeps its fold
+models while it belongs to the ensemble the search plans; the members that would be bagged need no
+refit, so the reserve for the finishing steps shrinks and the search gets that time.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import Any
 import numpy as np
 import optuna
 
+from openaml.engine.automl.bagging import choose_bagged
 from openaml.engine.automl.budget import Budget, FitInterrupted
 from openaml.engine.automl.ensemble import SELECTION_STEPS, select_ensemble
 from openaml.engine.automl.families import FAMILIES, Config, Family, FittedLearner, Task
@@ -76,6 +81,10 @@ class Candidate:
     predictions: FloatArray | None = None
     #: A model already trained on all rows (out-of-bag families on unsampled data): no refit needed.
     final_learner: FittedLearner | None = None
+    #: The models of its validation folds, kept while it may become a bagged member (see :mod:`.bagging`).
+    fold_learners: list[FittedLearner] | None = None
+    #: Whether the ensemble would serve its fold models instead of a refit (decided with the members).
+    bagged: bool = False
     message: str | None = None
     #: Where the configuration came from: ``parent`` (a parent model's member), ``portfolio``,
     #: ``tuning`` (the family's TPE study) or ``refit`` (fitted without validation, see :mod:`.refit`).
@@ -91,8 +100,16 @@ class Candidate:
 
     @property
     def refit_cost(self) -> float:
-        """Estimated seconds to refit on all rows (0 when the final model already exists)."""
-        return 0.0 if self.final_learner is not None else self.refit_estimate
+        """Estimated seconds to refit on all rows (0 when the final model already exists or the
+        candidate is bagged)."""
+        if self.final_learner is not None or (self.bagged and self.fold_learners is not None):
+            return 0.0
+        return self.refit_estimate
+
+    @property
+    def baggable(self) -> bool:
+        """Whether its fold models are kept and can serve as a bagged member."""
+        return self.final_learner is None and self.fold_learners is not None
 
 
 @dataclass(frozen=True)
@@ -116,6 +133,25 @@ class SearchSetup:
     fixed_reserve: float
     #: A random holdout of the same rows, when ``plan`` keeps groups or time apart (see :mod:`.honesty`).
     random_split: ValidationPlan | None = None
+    #: Whether candidates keep their fold models to become bagged members (:func:`.bagging_applies`).
+    bagging: bool = False
+
+    def serving_cost(self, candidate: Candidate) -> float:
+        """What serving ``candidate`` costs: its family's cost, times its folds when it is bagged."""
+        cost = FAMILIES[candidate.family].serving_cost
+        return cost * len(self.plan.folds) if candidate.bagged else cost
+
+    def mark_bagged(self, members: Sequence[Candidate]) -> None:
+        """Decide which of ``members`` (best first) are bagged (see :func:`.choose_bagged`)."""
+        choices = choose_bagged(
+            [FAMILIES[member.family].serving_cost for member in members],
+            [member.baggable for member in members],
+            len(self.plan.folds),
+            self.max_serving_cost,
+        )
+        for member, bagged in zip(members, choices, strict=True):
+            member.bagged = bagged
+
     #: Configurations to try before the portfolio, best first, as (family name, configuration): a
     #: parent model's members (see :mod:`.lineage`). Families not in ``families`` are left out.
     start_from: tuple[tuple[str, Config], ...] = ()
@@ -167,13 +203,17 @@ class Search:
         }
         #: Per family, the origin of each enqueued first trial not asked for yet.
         self._origins = {name: [origin for origin, _ in trials] for name, trials in first_trials.items()}
-        self._portfolio = [name for name, _ in starts] + _round_robin(
-            {
-                name: sum(1 for origin, _ in trials if origin == "portfolio")
-                for name, trials in first_trials.items()
-            }
-        )
+        portfolio_lengths = {
+            name: sum(1 for origin, _ in trials if origin == "portfolio")
+            for name, trials in first_trials.items()
+        }
+        self._portfolio = [name for name, _ in starts] + _round_robin(portfolio_lengths)
         self._tuning_step = 0
+        #: Portfolio entries left once the parent's configurations and every family's first portfolio
+        #: configuration have been tried.
+        self._after_first_round = (
+            len(self._portfolio) - len(starts) - sum(1 for length in portfolio_lengths.values() if length)
+        )
         self._planned_members: list[Candidate] = []
         self._planning_seconds = 0.0
         validation_count = len(setup.plan.validation_rows)
@@ -192,7 +232,7 @@ class Search:
             if self._failures_in_a_row() >= _MAX_FAILURES_IN_A_ROW:
                 break
             deadline = self.search_deadline()
-            if self._check_pending and not self._portfolio:
+            if self._check_pending and len(self._portfolio) <= self._after_first_round:
                 self._check_pending = False
                 self._check_random_split(deadline)
             choice = self._next_family(deadline)
@@ -278,11 +318,14 @@ class Search:
             steps=_PLANNING_STEPS,
         )
         self._planned_members = [pool[index] for index in weights]
+        self.setup.mark_bagged(self._planned_members)
         self._planning_seconds = time.monotonic() - started
         planned = {candidate.number for candidate in self._planned_members}
         for candidate in self.candidates:
             if candidate.number not in planned:
                 candidate.final_learner = None
+                candidate.fold_learners = None
+                candidate.bagged = False
 
     def _ranked_candidates(self) -> list[Candidate]:
         return sorted((c for c in self.candidates if c.ok), key=Candidate.rank_key)
@@ -414,6 +457,8 @@ class Search:
             train_rows = float(np.mean([len(train) for train, _ in setup.plan.folds]))
             per_fold = candidate.fit_seconds / len(setup.plan.folds)
             candidate.refit_estimate = per_fold * setup.refit_scale * len(setup.y) / train_rows
+            if setup.bagging and all(learner.complete for learner in learners):
+                candidate.fold_learners = learners
         if not all(learner.complete for learner in learners):
             candidate.message = "cut short at its time limit"
         candidate.predictions = predictions.astype(np.float32)

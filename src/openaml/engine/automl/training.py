@@ -9,9 +9,11 @@ The steps, all inside one time budget (see :mod:`.budget`):
 3. One feature encoder per encoding is fitted on the search rows (unsupervised, so shared by all
    validation folds).
 4. :class:`~.search.Search` tries the portfolio and tunes the best families.
-5. Greedy ensemble selection over the kept validation scores, within the time left for refits.
-6. The members are refit on all rows (re-encoded first if the search saw a subsample); a refit that
-   reaches the refit deadline keeps the part it has trained.
+5. Greedy ensemble selection over the kept validation scores, within the time left for refits;
+   members are bagged where that applies (:mod:`.bagging`), and one stacking layer
+   (:mod:`.stacking`) replaces the weighted average when it validates better.
+6. The members that are not bagged are refit on all rows (re-encoded first if the search saw a
+   subsample); a refit that reaches the refit deadline keeps the part it has trained.
 """
 
 from __future__ import annotations
@@ -26,17 +28,20 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from openaml.engine.automl.bagging import BaggedLearner, bagging_applies
 from openaml.engine.automl.budget import Budget
 from openaml.engine.automl.ensemble import EnsembleMember, EnsembleModel, select_ensemble
 from openaml.engine.automl.families import FAMILIES, Family, Task
-from openaml.engine.automl.families.base import Labels
+from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, FeatureEncoder, Matrix
 from openaml.engine.automl.lineage import MemberSpec
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, build_leaderboard
 from openaml.engine.automl.search import Candidate, ProgressReporter, Search, SearchSetup
+from openaml.engine.automl.stacking import Stacker, fit_stacker
 from openaml.engine.automl.validation import (
     ValidationPlan,
+    check_validation_attributes,
     choose_folds,
     plan_group_validation,
     plan_time_validation,
@@ -52,6 +57,7 @@ _log = logging.getLogger(__name__)
 
 MIN_TRAINING_ROWS = 10
 _ENCODING_SAFETY = 1.5
+_REFIT_SAFETY = 1.25
 
 ProgressCallback = Callable[[TrainingProgress], None]
 
@@ -64,6 +70,7 @@ def train_automl(
     *,
     progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
+    clock: Callable[[], float] = time.monotonic,
     start_from: Sequence[MemberSpec] = (),
 ) -> AutoMLResult:
     """Train an ensemble for ``schema``'s target on the typed ``frame`` within the time budget.
@@ -73,12 +80,12 @@ def train_automl(
 
     Raises ``InvalidInputException`` for targets that do not fit ``model_type`` or a metric that
     does not apply, and :class:`~openaml.engine.models.TrainingCancelled` when ``should_stop()``
-    turns true.
+    turns true. ``clock`` is the budget's clock (tests simulate time with it).
     """
     # Multi-threaded BLAS is many times slower than one thread on a busy machine (measured 10x for
     # logistic regression on 2 shared cores); tree learners get their threads explicitly instead.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _train(frame, schema, model_type, params, progress, should_stop, start_from)
+        return _train(frame, schema, model_type, params, progress, should_stop, clock, start_from)
 
 
 def _train(
@@ -88,9 +95,10 @@ def _train(
     params: AutoMLParameters,
     progress: ProgressCallback | None,
     should_stop: Callable[[], bool] | None,
+    clock: Callable[[], float],
     start_from: Sequence[MemberSpec],
 ) -> AutoMLResult:
-    budget = Budget(params.budget_for(len(frame), len(schema.input_attributes)), should_stop)
+    budget = Budget(params.budget_for(len(frame), len(schema.input_attributes)), should_stop, clock)
     if schema.target_attribute_name is None:
         raise InvalidInputException(
             "The datasource has no targetAttributeName, so no model can be trained on it."
@@ -115,9 +123,12 @@ def _train(
     search_seconds = budget.elapsed() - preparation_seconds
 
     report("ensemble", candidates)
-    chosen, validation_score = _choose_ensemble(
+    chosen, validation_score, blend_loss = _choose_ensemble(
         candidates, setup.y[setup.plan.validation_rows], metric, setup
     )
+    stacked = _stack(chosen, setup, blend_loss) if params.stacking else None
+    if stacked is not None:
+        validation_score = metric.from_loss(stacked[1])
     ensemble_seconds = budget.elapsed() - preparation_seconds - search_seconds
 
     report("refit", candidates)
@@ -127,7 +138,10 @@ def _train(
         del matrices
         encoders, matrices = encode(frame, attributes, set(_encodings(chosen)))
     members = refit_members(chosen, matrices, y, dataclasses.replace(task, n_rows=len(y)), budget)
-    model = EnsembleModel(model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members)
+    stacker = stacked[0] if stacked is not None and len(members) == len(chosen) else None
+    model = EnsembleModel(
+        model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members, stacker
+    )
     timings = AutoMLTimings(
         budget_seconds=budget.seconds,
         preparation_seconds=preparation_seconds,
@@ -142,7 +156,13 @@ def _train(
     )
     return AutoMLResult(
         model=model,
-        leaderboard=build_leaderboard(candidates, {m.candidate: m.weight for m in members}, metric),
+        leaderboard=build_leaderboard(
+            candidates,
+            {m.candidate: m.weight for m in members},
+            metric,
+            {m.candidate: m.learner.folds for m in members if isinstance(m.learner, BaggedLearner)},
+        ),
+        ensemble=_describe_ensemble(members, stacker),
         metric_name=metric.name,
         validation_score=validation_score,
         validation=plan.description,
@@ -168,6 +188,7 @@ def member_specs(
             config=dict(by_number[member.candidate].config),
             refit_config=dict(by_number[member.candidate].refit_config),
             candidate=member.candidate,
+            bagged_folds=member.learner.folds if isinstance(member.learner, BaggedLearner) else 0,
         )
         for member in members
     )
@@ -208,6 +229,9 @@ def _prepare_search(
     folds = choose_folds(len(y_search), len(attributes), params.validation_folds)
     plan, random_split = plan_validation_split(search_frame, y_search, model_type, params, folds)
     refit_scale = len(y) / len(y_search)
+    bagging = bagging_applies(
+        enabled=params.bagging, cross_validation=plan.is_cross_validation, subsampled=subsampled
+    )
     setup = SearchSetup(
         families=[family for family in families if family.applicable(task)] or families,
         task=task,
@@ -222,6 +246,7 @@ def _prepare_search(
         refit_scale=refit_scale,
         fixed_reserve=encoding_seconds * refit_scale * _ENCODING_SAFETY if subsampled else 0.0,
         random_split=random_split,
+        bagging=bagging,
     )
     return _SearchInputs(setup, encoders, notes)
 
@@ -249,13 +274,7 @@ def model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribut
     Raises ``InvalidInputException`` when a group or time attribute is not an attribute of the schema
     other than the target. (Either may be an attribute excluded from the inputs.)
     """
-    names = {a.name for a in schema.attributes if a.name != schema.target_attribute_name}
-    for key, name in (("groupAttribute", params.group_attribute), ("timeAttribute", params.time_attribute)):
-        if name is not None and name not in names:
-            raise InvalidInputException(
-                f"openaml.{key} {name!r} is not an attribute of the datasource's schema "
-                f"(the target cannot be one); the other attributes are {', '.join(sorted(names))}."
-            )
+    check_validation_attributes(schema, params.group_attribute, params.time_attribute)
     attributes = tuple(a for a in schema.input_attributes if a.name != params.group_attribute)
     if not attributes:
         raise InvalidInputException("The data schema has no input attributes to learn from.")
@@ -361,28 +380,121 @@ def _encodings(chosen: list[tuple[Candidate, float]]) -> list[Encoding]:
 
 def _choose_ensemble(
     candidates: list[Candidate], y_valid: Labels, metric: Metric, setup: SearchSetup
-) -> tuple[list[tuple[Candidate, float]], float]:
-    """The ensemble members with their weights, best first, and the ensemble's validation score."""
+) -> tuple[list[tuple[Candidate, float]], float, float]:
+    """The ensemble members with their weights, best first, the ensemble's validation score and loss.
+
+    Selection runs with the members' own serving costs and the refit time left; the members are then
+    bagged where the serving-cost limit allows (:meth:`SearchSetup.mark_bagged`). When bagging
+    applies and there is time, selection also runs a second time as if every candidate that can be
+    bagged were bagged (k times its serving cost, no refit time): that ensemble is taken when it
+    validates better — typically when refits no longer fit in the time left.
+    """
     pool = sorted((c for c in candidates if c.ok and c.predictions is not None), key=Candidate.rank_key)
     if not pool:
         _raise_no_candidate(candidates)
     predictions = [
         candidate.predictions.astype(np.float64) for candidate in pool if candidate.predictions is not None
     ]
-    time_left = setup.budget.end - setup.budget.now() - setup.fixed_reserve
-    weights = select_ensemble(
+    folds = len(setup.plan.folds)
+    started = setup.budget.now()
+    time_left = setup.budget.end - started - setup.fixed_reserve
+    refit_costs = [candidate.refit_cost for candidate in pool]
+    serving = [FAMILIES[candidate.family].serving_cost for candidate in pool]
+    weights = _select(predictions, y_valid, metric, setup, refit_costs, time_left, serving)
+    loss = _blend_loss(predictions, weights, y_valid, metric)
+    all_bagged = False
+    selection_seconds = setup.budget.now() - started
+    refits = sum(refit_costs[index] for index in weights)
+    if setup.bagging and time_left - selection_seconds * _REFIT_SAFETY > refits * _REFIT_SAFETY:
+        bagged_weights = _select(
+            predictions,
+            y_valid,
+            metric,
+            setup,
+            [0.0 if c.baggable else c.refit_cost for c in pool],
+            time_left - selection_seconds,
+            [cost * folds if c.baggable else cost for c, cost in zip(pool, serving, strict=True)],
+        )
+        bagged_loss = _blend_loss(predictions, bagged_weights, y_valid, metric)
+        if bagged_loss < loss:
+            weights, loss, all_bagged = bagged_weights, bagged_loss, True
+    chosen = [(pool[index], weight) for index, weight in sorted(weights.items())]
+    for candidate in pool:
+        candidate.bagged = False
+    if all_bagged:
+        for candidate, _ in chosen:
+            candidate.bagged = candidate.baggable
+    else:
+        setup.mark_bagged([candidate for candidate, _ in chosen])
+    return chosen, metric.from_loss(loss), loss
+
+
+def _select(
+    predictions: list[FloatArray],
+    y_valid: Labels,
+    metric: Metric,
+    setup: SearchSetup,
+    refit_costs: list[float],
+    time_left: float,
+    serving_costs: list[float],
+) -> dict[int, float]:
+    return select_ensemble(
         predictions,
         y_valid,
         metric,
         max_members=setup.max_ensemble_size,
-        costs=[candidate.refit_cost for candidate in pool],
+        costs=refit_costs,
         cost_limit=max(time_left, 0.0),
-        serving_costs=[FAMILIES[candidate.family].serving_cost for candidate in pool],
+        serving_costs=serving_costs,
         serving_cost_limit=setup.max_serving_cost,
     )
-    blended = sum(weight * predictions[index] for index, weight in weights.items())
-    score = metric.compute(y_valid, np.asarray(blended, dtype=np.float64))
-    return [(pool[index], weight) for index, weight in sorted(weights.items())], score
+
+
+def _blend_loss(predictions: list[FloatArray], weights: dict[int, float], y: Labels, metric: Metric) -> float:
+    blended = np.asarray(sum(weight * predictions[index] for index, weight in weights.items()), np.float64)
+    return metric.loss(y, blended)
+
+
+def _stack(
+    chosen: list[tuple[Candidate, float]], setup: SearchSetup, blend_loss: float
+) -> tuple[Stacker, float] | None:
+    """The stacking layer over the members' validation scores, if it beats the blend in the time left
+    before the refits (see :mod:`.stacking`)."""
+    refits = sum(candidate.refit_cost for candidate, _ in chosen)
+    deadline = setup.budget.end - setup.fixed_reserve - refits * _REFIT_SAFETY
+    if any(candidate.predictions is None for candidate, _ in chosen):
+        return None
+    try:
+        return fit_stacker(
+            [
+                candidate.predictions.astype(np.float64)
+                for candidate, _ in chosen
+                if candidate.predictions is not None
+            ],
+            setup.y[setup.plan.validation_rows],
+            setup.metric,
+            setup.task.model_type,
+            setup.task.n_classes,
+            blend_loss,
+            setup.task.seed,
+            lambda: setup.budget.now() >= deadline,
+        )
+    except TrainingCancelled:
+        raise
+    except Exception as error:  # the weighted average is the ensemble then
+        _log.warning("AutoML stacking failed: %s", error, exc_info=True)
+        return None
+
+
+def _describe_ensemble(members: list[EnsembleMember], stacker: Stacker | None) -> str:
+    """``weighted average of 3 members (2 bagged over 5 folds)`` or the stacked equivalent."""
+    bagged = [m.learner.folds for m in members if isinstance(m.learner, BaggedLearner)]
+    count = f"{len(members)} member{'s' if len(members) != 1 else ''}"
+    how = stacker.description if stacker is not None else "weighted average"
+    text = f"{how}: {count}" if stacker is not None else f"{how} of {count}"
+    if bagged:
+        text += f" ({len(bagged)} bagged over {max(bagged)} folds)"
+    return text
 
 
 def _raise_no_candidate(candidates: list[Candidate]) -> None:
@@ -417,9 +529,12 @@ def refit_members(
         limits = budget.limits(now + max(budget.refit_deadline - now, 0.0) * share)
         config = candidate.config | candidate.refit_config
         try:
-            learner = candidate.final_learner or family.fit(
-                matrices[family.encoding], y, config, task, limits
-            )
+            if candidate.final_learner is not None:
+                learner = candidate.final_learner
+            elif candidate.bagged and candidate.fold_learners is not None:
+                learner = BaggedLearner(candidate.fold_learners, candidate.refit_config)
+            else:
+                learner = family.fit(matrices[family.encoding], y, config, task, limits)
         except TrainingCancelled:
             raise
         except Exception as error:  # the other members still make a model

@@ -20,6 +20,8 @@ import numpy.typing as npt
 import pandas as pd
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
+from openaml.engine.data.names import unknown_column_message
+from openaml.engine.data.schema import DataSchema
 from openaml.engine.models import ModelType
 from openaml.errors import InvalidInputException
 
@@ -43,6 +45,28 @@ class ValidationPlan:
     @property
     def is_cross_validation(self) -> bool:
         return len(self.folds) > 1
+
+
+def check_validation_attributes(
+    schema: DataSchema, group_attribute: str | None, time_attribute: str | None
+) -> None:
+    """Raise ``InvalidInputException`` when ``openaml.groupAttribute`` or ``openaml.timeAttribute`` is
+    not an attribute of ``schema`` other than its target, naming the closest attribute there is.
+
+    Either may be an attribute excluded from the inputs. Checked when the model is requested (against
+    the training datasource's schema) and again when training starts.
+    """
+    names = [a.name for a in schema.attributes if a.name != schema.target_attribute_name]
+    for key, name in (("groupAttribute", group_attribute), ("timeAttribute", time_attribute)):
+        if name is None or name in names:
+            continue
+        if name == schema.target_attribute_name:
+            raise InvalidInputException(
+                f"openaml.{key} {name!r} is the target attribute; it must name another attribute."
+            )
+        raise InvalidInputException(
+            unknown_column_message(f"openaml.{key}", name, names, "an attribute of the datasource's schema")
+        )
 
 
 def choose_folds(n_rows: int, n_columns: int, requested: int | None) -> int:

@@ -1,7 +1,8 @@
 """The ``warmstart`` update mode: a LightGBM parent keeps its trees and boosts more on the new data.
 
 Only gradient boosting can continue where it stopped, so only parents whose every member is a
-LightGBM model can warm-start (:func:`check_warm_startable` refuses the others before any work).
+LightGBM model can warm-start (:func:`check_warm_startable` refuses the others before any work, and
+a parent with bagged LightGBM members: each is the mean of several boosters, not one to continue).
 The new trees must read the matrix the parent's trees read, so the child keeps the parent's fitted
 feature encoders (categories first seen in the new data share the "other" code) and the parent's
 class labels (a MULTICLASS label the parent never saw is refused).
@@ -53,6 +54,19 @@ def check_warm_startable(parent: ParentEnsemble) -> None:
             f"{', '.join(others)}. Use openaml.updateMode={UpdateMode.REFIT.value} or "
             f"{UpdateMode.RESEARCH.value} for it."
         )
+    bagged = [str(number) for number, member in enumerate(parent.members, 1) if member.bagged_folds]
+    if bagged:
+        raise _bagged_refusal(parent.ml_model_id, bagged)
+
+
+def _bagged_refusal(parent_id: str, members: list[str]) -> InvalidInputException:
+    """The refusal of a parent with bagged LightGBM members (``members``: their positions, from 1)."""
+    return InvalidInputException(
+        f"openaml.updateMode={UpdateMode.WARMSTART.value} continues boosting one LightGBM model per member, "
+        f"and MLModel {parent_id}'s LightGBM member(s) {', '.join(members)} are bagged (the mean of one "
+        f"booster per validation fold), which cannot continue as one model. Use "
+        f"openaml.updateMode={UpdateMode.REFIT.value} or {UpdateMode.RESEARCH.value} for it."
+    )
 
 
 def warm_start_parent(
@@ -87,6 +101,9 @@ def _warm_start(
             "The datasource has no targetAttributeName, so no model can be trained on it."
         )
     specs = _matched_specs(parent, parent_model)
+    bagged = [str(n) for n, (m, _) in enumerate(specs, 1) if not isinstance(m.learner, LightGBMLearner)]
+    if bagged:  # a manifest that did not record them (the request-time check reads the manifest)
+        raise _bagged_refusal(parent.ml_model_id, bagged)
     encoder = parent_model.encoders[Encoding.TREE]
     frame, y, classes = prepare_target(frame, schema.target_attribute_name, model_type)
     y = _parent_labels(y, classes, parent_model.classes, parent.ml_model_id)
@@ -108,7 +125,7 @@ def _warm_start(
     members: list[EnsembleMember] = []
     blended: FloatArray | None = None
     for position, (member, spec) in enumerate(specs):
-        assert isinstance(member.learner, LightGBMLearner)
+        assert isinstance(member.learner, LightGBMLearner), "checked above"
         candidate = Candidate(position, "lightgbm", dict(spec.config), "ok", origin="parent")
         share = budget.now() + (budget.refit_deadline - budget.now()) / (2 * (len(specs) - position))
         trial = family.continue_boosting(

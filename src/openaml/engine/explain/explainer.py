@@ -14,8 +14,12 @@ The space (see :class:`~.explanation.Space`):
 
 Additivity (base + contributions = output in that space) is exact in every case up to floating point;
 the probability-space contributions are an approximation of SHAP values on that scale (SHAP values
-are not additive through a non-linear link). A model with a member that cannot be explained (forests,
-k-NN, MLP: see :mod:`.members`) is not explained: :attr:`ModelExplainer.unavailable` says why.
+are not additive through a non-linear link). A bagged member (:mod:`openaml.engine.automl.bagging`)
+predicts the mean of its fold models' scores, so each fold model is explained as a member of weight
+``weight / k`` (exact; a single bagged BINARY member is explained in probability space, where it is
+averaged). A model with a member that cannot be explained (forests, k-NN, MLP: see :mod:`.members`)
+or whose members are combined by a stacking layer (not a weighted average) is not explained:
+:attr:`ModelExplainer.unavailable` says why.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import expit, softmax
 
+from openaml.engine.automl.bagging import BaggedLearner, weighted_parts
 from openaml.engine.automl.columns import Columns, FrameColumns, RecordColumns
 from openaml.engine.automl.ensemble import EnsembleModel
 from openaml.engine.automl.features import Encoding
@@ -61,7 +66,9 @@ class ModelExplainer:
         self._record_featurizer: RecordFeaturizer | None = None
         #: The linear models' terms, by model (see :class:`~.members.LinearTerms`).
         self._terms: dict[int, LinearTerms] = {}
-        single = not isinstance(model, EnsembleModel) or len(model.members) == 1
+        single = not isinstance(model, EnsembleModel) or (
+            len(model.members) == 1 and not isinstance(model.members[0].learner, BaggedLearner)
+        )
         if model.model_type is ModelType.REGRESSION:
             self.space = Space.VALUE
         elif model.model_type is ModelType.BINARY and single:
@@ -116,16 +123,17 @@ class ModelExplainer:
         contributions = np.zeros((columns.n_rows, len(self.attributes)))
         for member in model.members:
             encoder = model.encoders[member.encoding]
-            raw = attribute_member(
-                member.learner,
-                matrices[member.encoding],
-                self._fold(member.encoding),
-                encoder.column_means,
-                self._terms,
-            )
-            member_base, member_contributions = self._in_space(raw, chosen)
-            base += member.weight * member_base
-            contributions += member.weight * member_contributions
+            for weight, learner in weighted_parts(member.weight, member.learner):
+                raw = attribute_member(
+                    learner,
+                    matrices[member.encoding],
+                    self._fold(member.encoding),
+                    encoder.column_means,
+                    self._terms,
+                )
+                part_base, part_contributions = self._in_space(raw, chosen)
+                base += weight * part_base
+                contributions += weight * part_contributions
         return Explanations(self.attributes, self.space, base, contributions)
 
     def _explain_sgd(
@@ -210,8 +218,14 @@ def _why_unexplainable(model: TrainedModel) -> str | None:
         return None
     if not isinstance(model, EnsembleModel):
         return f"the model ({model.algorithm}) has no per-prediction explanation"
+    if getattr(model, "stacker", None) is not None:  # models saved before stacking have none
+        return (
+            "the model's members are combined by a stacking layer over their scores, not a weighted "
+            "average, so their contributions do not add up to its prediction"
+        )
     for member in model.members:
-        reason = why_unexplained(member.family, member.learner)
-        if reason is not None:
-            return f"the model's {member.family} member cannot be explained: {reason}"
+        for _, learner in weighted_parts(member.weight, member.learner):
+            reason = why_unexplained(member.family, learner)
+            if reason is not None:
+                return f"the model's {member.family} member cannot be explained: {reason}"
     return None

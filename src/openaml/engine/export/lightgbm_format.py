@@ -19,7 +19,8 @@ Numbers are float64 with NaN for missing (infinities too); a category code is Na
 value, ``otherCode`` for one not in ``codes``; a frequency is 0 for an unseen value and NaN for a
 missing one; a ``tfidf`` entry is scikit-learn's ``TfidfVectorizer`` with the options given (its
 columns in vocabulary order), whose block fills as many columns as the vocabulary has terms.
-Unlike ONNX, this format keeps every feature the tree encoding has (dates are refused).
+Unlike ONNX, this format keeps every feature the tree encoding has (dates are refused). A bagged
+member is written as its fold boosters, each weighted ``weight / k``; a stacked ensemble is refused.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import json
 import zipfile
 from typing import Any
 
+from openaml.engine.automl.bagging import weighted_parts
 from openaml.engine.automl.ensemble import EnsembleModel
 from openaml.engine.automl.families.lightgbm import LightGBMLearner
 from openaml.engine.automl.features import _HIGH_CARDINALITY, Encoding, FeatureEncoder
@@ -42,8 +44,15 @@ def lightgbm_refusals(model: TrainedModel) -> list[str]:
     """Why ``model`` cannot be exported in the ``lightgbm`` format (empty when it can)."""
     if not isinstance(model, EnsembleModel):
         return [f"the lightgbm format holds LightGBM models; this model is {model.algorithm}"]
+    if getattr(model, "stacker", None) is not None:  # models saved before stacking have none
+        return ["the lightgbm format holds weighted sums; this ensemble's members are combined by stacking"]
     others = sorted(
-        {member.family for member in model.members if not isinstance(member.learner, LightGBMLearner)}
+        {
+            member.family
+            for member in model.members
+            for _, learner in weighted_parts(member.weight, member.learner)
+            if not isinstance(learner, LightGBMLearner)
+        }
     )
     if others:
         return [f"the lightgbm format holds LightGBM-only models; this ensemble also has {', '.join(others)}"]
@@ -57,11 +66,16 @@ def export_lightgbm(model: TrainedModel, schema: DataSchema, *, score_threshold:
     members = []
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as files:
-        for index, member in enumerate(model.members):
-            assert isinstance(member.learner, LightGBMLearner)
+        parts = [
+            (member.family, weight, learner)
+            for member in model.members
+            for weight, learner in weighted_parts(member.weight, member.learner)
+        ]
+        for index, (family, weight, learner) in enumerate(parts):
+            assert isinstance(learner, LightGBMLearner)
             name = f"booster-{index}.txt"
-            files.writestr(name, member.learner.booster.model_to_string())
-            members.append({"file": name, "weight": member.weight, "family": member.family})
+            files.writestr(name, learner.booster.model_to_string())
+            members.append({"file": name, "weight": weight, "family": family})
         pipeline = {
             "format": "openaml-lightgbm",
             "version": 1,

@@ -14,7 +14,9 @@ missing value. Its outputs:
 
 ``metadata_props`` carry the model type, classes, score threshold, data schema (CONTRACTS §1),
 the inputs' encodings and the caller's own entries, all as strings (JSON where structured).
-:func:`onnx_refusals` says, before anything is built, what would not convert exactly.
+:func:`onnx_refusals` says, before anything is built, what would not convert exactly: a stacked
+ensemble (its stacking layer has no converter) is refused; a bagged member is its fold models, each
+weighted ``weight / k`` (the mean it predicts, exactly).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pandas as pd
 import scipy.sparse as sp
 from onnx import TensorProto
 
+from openaml.engine.automl.bagging import weighted_parts
 from openaml.engine.automl.ensemble import EnsembleModel
 from openaml.engine.automl.features import Encoding
 from openaml.engine.data.schema import DataSchema
@@ -55,10 +58,15 @@ def onnx_refusals(model: TrainedModel) -> list[str]:
         return [f"{model.algorithm} models have no ONNX converter"]
     used = {member.encoding for member in model.members}
     reasons = [reason for encoding in used for reason in encoder_refusals(model.encoders[encoding])]
+    if getattr(model, "stacker", None) is not None:  # models saved before stacking have none
+        reasons.append(
+            "the members are combined by a stacking layer over their scores, which has no ONNX converter"
+        )
     for member in model.members:
-        reason = learner_refusal(member.learner)
-        if reason is not None and reason not in reasons:
-            reasons.append(reason)
+        for _, learner in weighted_parts(member.weight, member.learner):
+            reason = learner_refusal(learner)
+            if reason is not None and reason not in reasons:
+                reasons.append(reason)
     return reasons
 
 
@@ -100,9 +108,10 @@ def export_onnx(
     total: str | None = None
     for member in model.members:
         matrix, width, sparse = matrices[member.encoding]
-        scores = learner_scores(builder, member.learner, matrix, width, model.model_type, n_classes, sparse)
-        weighted = builder.node("Mul", [scores, builder.constant(float(member.weight))])
-        total = weighted if total is None else builder.node("Add", [total, weighted])
+        for weight, learner in weighted_parts(member.weight, member.learner):  # a bagged member: its folds
+            scores = learner_scores(builder, learner, matrix, width, model.model_type, n_classes, sparse)
+            weighted = builder.node("Mul", [scores, builder.constant(float(weight))])
+            total = weighted if total is None else builder.node("Add", [total, weighted])
     assert total is not None, "an ensemble always has members"
     _outputs(builder, total, model, score_threshold)
     return _serialised(builder, model, schema, inputs, score_threshold, metadata)

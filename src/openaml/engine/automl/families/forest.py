@@ -37,6 +37,7 @@ from openaml.engine.automl.families.base import (
     balanced_sample_weights,
     expand_probabilities,
 )
+from openaml.engine.automl.families.derived_portfolios import PORTFOLIOS
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.predictors.transient import transient_cached_property
 
@@ -170,12 +171,23 @@ class ForestFamily(Family):
         self._extra = extremely_randomized
 
     def portfolio(self, task: Task) -> list[Config]:
-        features: Config = {"max_features": "sqrt" if task.is_classification else 1.0}
-        configs: list[Config] = [features | {"min_samples_leaf": 1}, features | {"min_samples_leaf": 5}]
-        if task.is_classification:
-            configs = [config | {"criterion": "gini", "class_weight": "none"} for config in configs]
-            if task.imbalanced:
-                configs.insert(1, configs[0] | {"class_weight": "balanced"})
+        """The derived portfolio of this forest kind, or two leaf sizes until one is derived; no
+        criterion or class weights for regression, a balanced variant when classes are imbalanced."""
+        derived = PORTFOLIOS.get(self.name)
+        if derived:
+            configs = [dict(config) for config in derived]
+        else:
+            features: Config = {"max_features": "sqrt" if task.is_classification else 1.0}
+            configs = [features | {"min_samples_leaf": 1}, features | {"min_samples_leaf": 5}]
+        for config in configs:
+            if task.is_classification:
+                config.setdefault("criterion", "gini")
+                config.setdefault("class_weight", "none")
+            else:
+                config.pop("criterion", None)
+                config.pop("class_weight", None)
+        if task.imbalanced and all(config.get("class_weight") != "balanced" for config in configs):
+            configs.insert(1, configs[0] | {"class_weight": "balanced"})
         return configs
 
     def suggest(self, trial: optuna.Trial, task: Task) -> Config:

@@ -27,6 +27,7 @@ from openaml.engine.automl.families.base import (
     Task,
     expand_probabilities,
 )
+from openaml.engine.automl.families.derived_portfolios import PORTFOLIOS
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.predictors.transient import transient_cached_property
 
@@ -89,6 +90,10 @@ class NeighboursFamily(Family):
         return task.n_rows <= _MAX_ROWS
 
     def portfolio(self, task: Task) -> list[Config]:
+        """The derived portfolio (``benchmarks/derive_portfolio.py``), or the hand-written one."""
+        derived = PORTFOLIOS.get(self.name)
+        if derived:
+            return [dict(config) for config in derived]
         return [{"n_neighbors": 10, "weights": "distance"}, {"n_neighbors": 30, "weights": "uniform"}]
 
     def suggest(self, trial: optuna.Trial, task: Task) -> Config:

@@ -1,10 +1,9 @@
 """Gradient-boosted trees with LightGBM: the workhorse of tabular AutoML.
 
-The zero-shot portfolio follows AutoGluon's tuned LightGBM presets (default, extra-trees, the large
-128-leaf model) plus a strongly regularised small-leaf variant for small and wide data; on wide data
-fewer histogram bins and half the features per tree make each tree several times cheaper. Boosting
-rounds are chosen on the validation fold (early stopping) and the refit reuses their mean.
-:meth:`LightGBMFamily.continue_boosting` adds trees to a fitted booster (``init_model``: the
+The zero-shot portfolio is derived by ``benchmarks/derive_portfolio.py`` (see docs/models.md); on
+wide data fewer histogram bins and at most half the features per tree make each tree several times
+cheaper. Boosting rounds are chosen on the validation fold (early stopping) and the refit reuses their
+mean. :meth:`LightGBMFamily.continue_boosting` adds trees to a fitted booster (``init_model``: the
 ``warmstart`` update mode, see :mod:`..warmstart`). Prediction uses one thread, which keeps
 single-record latency low under load. A single row (real-time prediction) goes through LightGBM's
 single-row C API (:class:`_SingleRowPredictor`): ``Booster.predict`` sets up a predictor on every call,
@@ -31,6 +30,7 @@ from openaml.engine.automl.families.base import (
     Task,
     balanced_sample_weights,
 )
+from openaml.engine.automl.families.derived_portfolios import PORTFOLIOS
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.models import ModelType
 from openaml.engine.predictors.transient import transient_cached_property
@@ -145,36 +145,21 @@ class LightGBMFamily(Family):
     encoding = Encoding.TREE
 
     def portfolio(self, task: Task) -> list[Config]:
-        max_bin = 63 if task.wide else 255
-        base: Config = {
-            "learning_rate": 0.1,
-            "num_leaves": 31,
-            "min_data_in_leaf": 20,
-            "feature_fraction": 0.5 if task.wide else 0.9,
-            "bagging_fraction": 1.0,
-            "lambda_l1": _NO_REGULARISATION,
-            "lambda_l2": _NO_REGULARISATION,
-            "extra_trees": False,
-            "max_bin": max_bin,
-        }
-        if task.is_classification:
-            base["class_weight"] = "none"
-        configs = [
-            base,
-            base | {"learning_rate": 0.05, "extra_trees": True},
-            base | {"learning_rate": 0.03, "num_leaves": 128, "min_data_in_leaf": 3},
-            base
-            | {
-                "learning_rate": 0.05,
-                "num_leaves": 8,
-                "min_data_in_leaf": 10,
-                "feature_fraction": 0.5,
-                "bagging_fraction": 0.8,
-                "lambda_l2": 1.0,
-            },
-        ]
-        if task.imbalanced:
-            configs.insert(1, base | {"class_weight": "balanced"})
+        """The derived portfolio (``benchmarks/derive_portfolio.py``; the hand-written one below until
+        one is derived), adapted to the task: fewer bins and half the features per tree on wide data,
+        no class weights for regression, a balanced variant of the first when classes are imbalanced."""
+        derived = PORTFOLIOS.get(self.name)
+        configs = [dict(config) for config in derived] if derived else _fallback_portfolio()
+        for config in configs:
+            if task.wide:
+                config["max_bin"] = 63
+                config["feature_fraction"] = min(float(config["feature_fraction"]), 0.5)
+            if task.is_classification:
+                config.setdefault("class_weight", "none")
+            else:
+                config.pop("class_weight", None)
+        if task.imbalanced and all(config.get("class_weight") != "balanced" for config in configs):
+            configs.insert(1, configs[0] | {"class_weight": "balanced"})
         return configs
 
     def suggest(self, trial: optuna.Trial, task: Task) -> Config:
@@ -276,6 +261,36 @@ class LightGBMFamily(Family):
         if initial + best < booster.current_iteration():
             booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=initial + best))
         return LightGBMLearner(booster, max(best, 1), complete=not deadline.reached)
+
+
+def _fallback_portfolio() -> list[Config]:
+    """The hand-written portfolio: LightGBM's defaults, extra trees, a large 128-leaf model and a
+    strongly regularised small-leaf variant for small data."""
+    base: Config = {
+        "learning_rate": 0.1,
+        "num_leaves": 31,
+        "min_data_in_leaf": 20,
+        "feature_fraction": 0.9,
+        "bagging_fraction": 1.0,
+        "lambda_l1": _NO_REGULARISATION,
+        "lambda_l2": _NO_REGULARISATION,
+        "extra_trees": False,
+        "max_bin": 255,
+    }
+    return [
+        base,
+        base | {"learning_rate": 0.05, "extra_trees": True},
+        base | {"learning_rate": 0.03, "num_leaves": 128, "min_data_in_leaf": 3},
+        base
+        | {
+            "learning_rate": 0.05,
+            "num_leaves": 8,
+            "min_data_in_leaf": 10,
+            "feature_fraction": 0.5,
+            "bagging_fraction": 0.8,
+            "lambda_l2": 1.0,
+        },
+    ]
 
 
 def _booster_params(config: Config, task: Task, threads: int) -> dict[str, Any]:

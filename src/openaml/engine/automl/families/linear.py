@@ -30,6 +30,7 @@ from openaml.engine.automl.families.base import (
     linear_scores,
     softmax,
 )
+from openaml.engine.automl.families.derived_portfolios import PORTFOLIOS
 from openaml.engine.automl.features import Encoding, Matrix
 
 _MAX_ITERATIONS = 500
@@ -74,11 +75,23 @@ class LinearFamily(Family):
     encoding = Encoding.SCALED
 
     def portfolio(self, task: Task) -> list[Config]:
+        """The derived portfolio (``linear`` for classification, ``linear.regression``), or the
+        hand-written strengths until one is derived; a balanced variant for imbalanced multiclass."""
         if not task.is_classification:
-            return [{"alpha": 1.0}, {"alpha": 10.0}, {"alpha": 0.1}]
-        strengths = [0.1, 1.0, 10.0] if task.wide else [1.0, 0.1, 10.0]
-        weight = "balanced" if task.imbalanced and task.model_type.value == "MULTICLASS" else "none"
-        return [{"C": strength, "class_weight": weight} for strength in strengths]
+            derived = PORTFOLIOS.get(f"{self.name}.regression")
+            return (
+                [dict(c) for c in derived] if derived else [{"alpha": 1.0}, {"alpha": 10.0}, {"alpha": 0.1}]
+            )
+        derived = PORTFOLIOS.get(self.name)
+        if derived:
+            configs = [dict(config) for config in derived]
+        else:
+            strengths = [0.1, 1.0, 10.0] if task.wide else [1.0, 0.1, 10.0]
+            configs = [{"C": strength, "class_weight": "none"} for strength in strengths]
+        balanced = task.imbalanced and task.model_type.value == "MULTICLASS"
+        if balanced and all(config["class_weight"] != "balanced" for config in configs):
+            configs.insert(0, configs[0] | {"class_weight": "balanced"})
+        return configs
 
     def suggest(self, trial: optuna.Trial, task: Task) -> Config:
         if not task.is_classification:

@@ -29,6 +29,7 @@ from openaml.engine.automl.families.base import (
     expand_probabilities,
     softmax,
 )
+from openaml.engine.automl.families.derived_portfolios import PORTFOLIOS
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.metrics import metric_for
 
@@ -90,6 +91,10 @@ class NeuralNetworkFamily(Family):
     serving_cost = 2.0
 
     def portfolio(self, task: Task) -> list[Config]:
+        """The derived portfolio (``benchmarks/derive_portfolio.py``), or the hand-written one."""
+        derived = PORTFOLIOS.get(self.name)
+        if derived:
+            return [dict(config) for config in derived]
         return [
             {"hidden_units": 128, "layers": 1, "alpha": 1e-4, "learning_rate": 1e-3},
             {"hidden_units": 256, "layers": 2, "alpha": 1e-2, "learning_rate": 1e-3},

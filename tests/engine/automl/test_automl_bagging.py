@@ -1,0 +1,261 @@
+"""Bagged members, the stacking layer and the budget promise with bagging on (small data, short budgets)."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from tests.engine.automl.conftest import synthetic_data
+
+from openaml.engine.automl import AutoMLParameters, train_automl
+from openaml.engine.automl.bagging import BaggedLearner, bagging_applies, choose_bagged
+from openaml.engine.automl.budget import HARD_LIMIT_FACTOR, FitLimits
+from openaml.engine.automl.families import FAMILIES, Config, Family, FittedLearner, Task
+from openaml.engine.automl.families.base import FloatArray, Labels
+from openaml.engine.automl.features import Encoding, Matrix
+from openaml.engine.automl.stacking import Stacker, fit_stacker
+from openaml.engine.data.schema import Attribute, AttributeType, DataSchema
+from openaml.engine.metrics import metric_for
+from openaml.engine.models import ModelType
+
+
+class _Constant:
+    def __init__(self, value: float, complete: bool = True) -> None:
+        self.value = value
+        self.refit_config: Config = {}
+        self.complete = complete
+
+    def predict(self, features: Matrix) -> FloatArray:
+        return np.full(features.shape[0], self.value)
+
+
+def test_a_bagged_member_predicts_the_mean_of_its_fold_models() -> None:
+    bagged = BaggedLearner([_Constant(0.2), _Constant(0.4), _Constant(0.9)], {"rounds": 12})
+    assert bagged.folds == 3 and bagged.complete and bagged.refit_config == {"rounds": 12}
+    assert np.allclose(bagged.predict(np.zeros((4, 2))), 0.5)
+    assert not BaggedLearner([_Constant(0.1), _Constant(0.2, complete=False)], {}).complete
+
+
+def test_bagging_applies_to_cross_validation_on_every_row_only() -> None:
+    assert bagging_applies(enabled=True, cross_validation=True, subsampled=False)
+    assert not bagging_applies(enabled=True, cross_validation=False, subsampled=False)  # a holdout
+    assert not bagging_applies(enabled=True, cross_validation=True, subsampled=True)
+    assert not bagging_applies(enabled=False, cross_validation=True, subsampled=False)
+
+
+def test_a_bagged_member_costs_its_folds_within_the_serving_cost_limit() -> None:
+    # lightgbm (1), catboost (6), linear (1), best first, 5 folds, limit 12: lightgbm bagged costs 5
+    # (5 + 6 + 1 = 12); catboost bagged would cost 30, so it is refit; linear bagged makes 16: refit.
+    assert choose_bagged([1.0, 6.0, 1.0], [True, True, True], 5, 12.0) == [True, False, False]
+    assert choose_bagged([1.0, 6.0, 1.0], [True, True, True], 5, 10.0) == [False, False, False]
+    assert choose_bagged([1.0, 6.0, 1.0], [True, True, True], 3, 20.0) == [True, False, True]
+    assert choose_bagged([1.0, 1.0], [False, True], 5, 10.0) == [False, True]  # a cut-short fold
+
+
+def test_the_stacker_is_kept_only_when_it_validates_better_than_the_blend() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=400), rng.normal(size=400)
+    y = 3.0 * a - 2.0 * b
+    metric = metric_for("rmse", ModelType.REGRESSION)
+    blend_loss = metric.loss(y, (a + b) / 2)
+    stacked = fit_stacker([a, b], y, metric, ModelType.REGRESSION, 0, blend_loss, 0, lambda: False)
+    assert stacked is not None
+    stacker, loss = stacked
+    assert loss < 0.1 * blend_loss
+    assert np.allclose(stacker.predict([a, b]), y, atol=0.1)
+    # Members that already average perfectly leave nothing to learn: the blend stays.
+    assert fit_stacker([y, y], y, metric, ModelType.REGRESSION, 0, 0.0, 0, lambda: False) is None
+    # No time left: no stacker.
+    assert fit_stacker([a, b], y, metric, ModelType.REGRESSION, 0, blend_loss, 0, lambda: True) is None
+
+
+def test_a_multiclass_stacker_returns_probabilities_over_every_class() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, size=300)
+    good = np.eye(3)[y] * 0.7 + 0.1
+    noisy = rng.dirichlet(np.ones(3), size=300)
+    metric = metric_for("log_loss", ModelType.MULTICLASS)
+    stacked = fit_stacker(
+        [noisy, good],
+        y,
+        metric,
+        ModelType.MULTICLASS,
+        3,
+        metric.loss(y, (good + noisy) / 2),
+        0,
+        lambda: False,
+    )
+    assert stacked is not None
+    scores = stacked[0].predict([noisy, good])
+    assert scores.shape == (300, 3) and np.allclose(scores.sum(axis=1), 1.0)
+
+
+def test_automl_bags_its_members_and_shows_it_on_the_leaderboard() -> None:
+    frame, schema = synthetic_data(400)
+    params = AutoMLParameters(
+        time_budget_seconds=4, algorithms=("linear", "lightgbm"), max_serving_cost=20, validation_folds=3
+    )
+    result = train_automl(frame, schema, ModelType.BINARY, params)
+
+    members = [entry for entry in result.leaderboard if entry["ensembleWeight"] > 0]
+    assert any(entry["baggedFolds"] == 3 for entry in members), result.leaderboard
+    assert all("baggedFolds" in entry for entry in result.leaderboard)
+    assert "bagged over 3 folds" in result.ensemble
+    assert all(entry["parameters"] for entry in members)  # each member's configuration is recorded
+    bagged = [m for m in result.model.members if isinstance(m.learner, BaggedLearner)]  # type: ignore[attr-defined]
+    assert bagged and all(m.learner.folds == 3 for m in bagged)
+    restored = pickle.loads(pickle.dumps(result.model))
+    assert np.allclose(restored.predict_scores(frame.head(20)), result.model.predict_scores(frame.head(20)))
+
+
+def test_without_bagging_the_members_are_refit() -> None:
+    frame, schema = synthetic_data(300)
+    params = AutoMLParameters(time_budget_seconds=3, algorithms=("linear",), bagging=False, stacking=False)
+    result = train_automl(frame, schema, ModelType.BINARY, params)
+    assert all(entry["baggedFolds"] == 0 for entry in result.leaderboard)
+    assert result.ensemble.startswith("weighted average") and "bagged" not in result.ensemble
+
+
+def _grouped(rows_per_group: int = 10, groups: int = 30) -> tuple[pd.DataFrame, DataSchema]:
+    frame, schema = synthetic_data(rows_per_group * groups)
+    frame["subject"] = pd.Series([f"s{i // rows_per_group}" for i in range(len(frame))], dtype=object)
+    frame["day"] = np.arange(len(frame), dtype=np.float64)
+    extra = (Attribute("subject", AttributeType.CATEGORICAL), Attribute("day", AttributeType.NUMERIC))
+    return frame, DataSchema(attributes=(*schema.attributes, *extra), target_attribute_name="y")
+
+
+def test_with_a_group_attribute_the_bagged_folds_keep_groups_apart() -> None:
+    frame, schema = _grouped()
+    params = AutoMLParameters(
+        time_budget_seconds=4, algorithms=("linear",), group_attribute="subject", validation_folds=3
+    )
+    result = train_automl(frame, schema, ModelType.BINARY, params)
+    assert "group cross-validation" in result.validation
+    assert "bagged over 3 folds" in result.ensemble
+
+
+def test_with_a_time_attribute_validation_is_a_holdout_and_nothing_is_bagged() -> None:
+    frame, schema = _grouped()
+    params = AutoMLParameters(time_budget_seconds=3, algorithms=("linear",), time_attribute="day")
+    result = train_automl(frame, schema, ModelType.BINARY, params)
+    assert result.validation.startswith("time-ordered holdout")
+    assert "bagged" not in result.ensemble and all(e["baggedFolds"] == 0 for e in result.leaderboard)
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+@pytest.mark.parametrize("model_type", [ModelType.BINARY, ModelType.MULTICLASS, ModelType.REGRESSION])
+def test_every_portfolio_configuration_is_a_point_of_its_search_space(
+    name: str, model_type: ModelType
+) -> None:
+    """The search enqueues the portfolio into each family's Optuna study: every configuration must come
+    back from ``suggest`` unchanged, or the study would tune from points it cannot represent."""
+    family = FAMILIES[name]
+    n_classes = {ModelType.BINARY: 2, ModelType.MULTICLASS: 4, ModelType.REGRESSION: 0}[model_type]
+    for wide, imbalanced in ((False, False), (True, True)):
+        task = Task(model_type, n_classes, 500, 200 if wide else 10, 0, imbalanced and n_classes > 0)
+        portfolio = family.portfolio(task)
+        assert portfolio, name
+        study = optuna.create_study()
+        for config in portfolio:
+            study.enqueue_trial(config)
+        for config in portfolio:
+            assert family.suggest(study.ask(), task) == config, (name, model_type, config)
+
+
+# --- the budget promise, on a simulated clock ---
+
+
+class _SimulatedClock:
+    """Time that passes only when the test says (plus a tick per reading, the cost of bookkeeping)."""
+
+    def __init__(self, tick: float = 0.001) -> None:
+        self.time = 1000.0
+        self.tick = tick
+
+    def __call__(self) -> float:
+        self.time += self.tick
+        return self.time
+
+    def advance(self, seconds: float) -> None:
+        self.time += seconds
+
+
+class _SlowFamily(Family):
+    """Boosting that takes 0.1 simulated seconds per round and stops at its fit's deadline, as the
+    real families do; 40 rounds (4 s) per full fit, so a 10 s budget cannot fit every candidate."""
+
+    name = "slow"
+    encoding = Encoding.SCALED
+
+    def __init__(self, clock: _SimulatedClock) -> None:
+        self.clock = clock
+        self.fits: list[tuple[float, float]] = []
+
+    def portfolio(self, task: Task) -> list[Config]:
+        return [{"rounds": 40}, {"rounds": 30}]
+
+    def suggest(self, trial: optuna.Trial, task: Task) -> Config:
+        return {"rounds": trial.suggest_int("rounds", 10, 40)}
+
+    def fit(
+        self,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        validation: tuple[Matrix, Labels] | None = None,
+    ) -> FittedLearner:
+        started, rounds = self.clock.time, 0
+        while rounds < int(config["rounds"]) and not limits.should_end():
+            self.clock.advance(0.1)
+            rounds += 1
+        self.fits.append((started, self.clock.time))
+        learner = _Constant(float(np.mean(y)) + rounds * 1e-4, complete=rounds == int(config["rounds"]))
+        learner.refit_config = {"rounds": max(rounds, 1)}
+        return learner
+
+
+@pytest.mark.parametrize("bagging", [True, False])
+def test_the_search_stops_by_its_deadline_and_the_run_keeps_the_budget(
+    monkeypatch: pytest.MonkeyPatch, bagging: bool
+) -> None:
+    clock = _SimulatedClock()
+    family = _SlowFamily(clock)
+    monkeypatch.setitem(FAMILIES, family.name, family)
+    frame, schema = synthetic_data(200, target_type=AttributeType.NUMERIC)
+    params = AutoMLParameters(
+        time_budget_seconds=10, algorithms=(family.name,), validation_folds=5, bagging=bagging
+    )
+    started = clock.time
+    result = train_automl(frame, schema, ModelType.REGRESSION, params, clock=clock)
+
+    timings = result.timings
+    assert timings.total_seconds <= HARD_LIMIT_FACTOR * timings.budget_seconds
+    search_end = timings.preparation_seconds + timings.search_seconds
+    assert search_end <= timings.search_deadline_at + 0.2  # at most one round past it
+    assert family.fits and all(end - started <= HARD_LIMIT_FACTOR * 10 for _, end in family.fits)
+    assert any(entry["status"] in ("timeout", "skipped") for entry in result.leaderboard)
+    if bagging:
+        assert all(entry["baggedFolds"] in (0, 5) for entry in result.leaderboard)
+
+
+def test_an_ensemble_with_a_stacker_predicts_through_it() -> None:
+    frame, schema = synthetic_data(300, target_type=AttributeType.NUMERIC)
+    result = train_automl(
+        frame, schema, ModelType.REGRESSION, AutoMLParameters(time_budget_seconds=3, algorithms=("linear",))
+    )
+    model: Any = result.model
+    scores = model.predict_scores(frame.head(10))
+    stacker = Stacker(ModelType.REGRESSION, 0, _Doubling())
+    model.stacker = stacker
+    assert np.allclose(model.predict_scores(frame.head(10)), 2 * scores)
+
+
+class _Doubling:
+    def predict(self, features: FloatArray) -> FloatArray:
+        return np.asarray(2 * features.sum(axis=1), dtype=np.float64)
