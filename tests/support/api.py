@@ -39,7 +39,6 @@ def signed_get(server: LiveServer, path: str) -> bytes:
 
 def signed_request(server: LiveServer, method: str, path: str, body: Any = None) -> Any:
     """An ``httpx.Response`` to a SigV4-signed extension call (``body`` sent as JSON when given)."""
-    import json
 
     import httpx
 
@@ -51,15 +50,6 @@ def signed_request(server: LiveServer, method: str, path: str, body: Any = None)
 
 
 def signed_json_request(server: LiveServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    """``(status, decoded JSON)`` of a SigV4-signed extension request with a JSON body."""
-    data = json.dumps(body).encode() if body is not None else b""
-    request = AWSRequest(method=method, url=server.url + path, data=data)
-    SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), "machinelearning", "us-east-1").add_auth(request)
-    http = urllib.request.Request(
-        server.url + path, data=data or None, method=method, headers=dict(request.headers.items())
-    )
-    try:
-        with urllib.request.urlopen(http) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+    """``(status, decoded JSON)`` of a SigV4-signed extension request with a JSON body (None if empty)."""
+    response = signed_request(server, method, path, body)
+    return response.status_code, response.json() if response.content else None

@@ -120,19 +120,7 @@ def _refit(
                 f"bagged over {spec.bagged_folds} folds in the parent; refit as one model on all rows"
             )
     model = EnsembleModel(model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members)
-    total = budget.elapsed()
-    timings = AutoMLTimings(
-        budget_seconds=budget.seconds,
-        preparation_seconds=preparation_seconds,
-        search_seconds=0.0,
-        ensemble_seconds=0.0,
-        refit_seconds=total - preparation_seconds,
-        total_seconds=total,
-        search_deadline_at=0.0,
-        refit_deadline_at=budget.refit_deadline - budget.start,
-        reserved_refit_seconds=0.0,
-        estimated_refit_seconds=0.0,
-    )
+    timings = AutoMLTimings.without_search(budget, preparation_seconds)
     return AutoMLResult(
         model=model,
         leaderboard=refit_leaderboard(candidates, {m.candidate: m.weight for m in members}),

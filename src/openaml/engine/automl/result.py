@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from openaml.engine.automl.budget import Budget
 from openaml.engine.automl.lineage import MemberSpec
 from openaml.engine.automl.search import Candidate
 from openaml.engine.metrics import Metric
@@ -30,6 +31,23 @@ class AutoMLTimings:
     refit_deadline_at: float
     reserved_refit_seconds: float
     estimated_refit_seconds: float
+
+    @classmethod
+    def without_search(cls, budget: Budget, preparation_seconds: float) -> AutoMLTimings:
+        """The timings of a run that only fitted a parent's members (a refit or a warm start)."""
+        total = budget.elapsed()
+        return cls(
+            budget_seconds=budget.seconds,
+            preparation_seconds=preparation_seconds,
+            search_seconds=0.0,
+            ensemble_seconds=0.0,
+            refit_seconds=total - preparation_seconds,
+            total_seconds=total,
+            search_deadline_at=0.0,
+            refit_deadline_at=budget.refit_deadline - budget.start,
+            reserved_refit_seconds=0.0,
+            estimated_refit_seconds=0.0,
+        )
 
     def to_dict(self) -> dict[str, float]:
         """JSON-ready, camelCase keys (for the model manifest)."""

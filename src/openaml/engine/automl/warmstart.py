@@ -157,19 +157,7 @@ def _warm_start(
     assert blended is not None, "a parent has members"
     validation_score = metric.compute(y[valid], np.asarray(blended, dtype=np.float64))
     model = EnsembleModel(model_type, parent_model.classes, {Encoding.TREE: encoder}, members)
-    total = budget.elapsed()
-    timings = AutoMLTimings(
-        budget_seconds=budget.seconds,
-        preparation_seconds=preparation_seconds,
-        search_seconds=0.0,
-        ensemble_seconds=0.0,
-        refit_seconds=total - preparation_seconds,
-        total_seconds=total,
-        search_deadline_at=0.0,
-        refit_deadline_at=budget.refit_deadline - budget.start,
-        reserved_refit_seconds=0.0,
-        estimated_refit_seconds=0.0,
-    )
+    timings = AutoMLTimings.without_search(budget, preparation_seconds)
     specs_out = tuple(
         MemberSpec("lightgbm", m.weight, dict(c.config), dict(c.refit_config), c.number)
         for c, m in zip(candidates, members, strict=True)
