@@ -244,7 +244,9 @@ class ScheduleState(enum.StrEnum):
 class Schedule:
     """A cron schedule that retrains a model group (see :mod:`openaml.domain.schedules`).
 
-    ``retrain`` is the body of ``POST /openaml/v1/mlmodels/{group}/retrain`` that each run sends;
+    ``retrain`` is the retrain request each run sends (the body of ``POST
+    /openaml/v1/mlmodels/{group}/retrain``), as JSON: ``RetrainRequest.to_json()`` of
+    :mod:`openaml.domain.retrain_requests`;
     ``next_run_at`` is the next due time (epoch seconds; ``None`` when the expression never fires again).
     """
 

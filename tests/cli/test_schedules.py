@@ -28,9 +28,13 @@ def test_schedule_create_list_show_pause_resume_delete(
     listed = as_json(openaml(server, "schedule", "list", "--model", group, "-o", "json"))
     assert [item["ScheduleId"] for item in listed] == [schedule_id]
     shown = as_json(openaml(server, "schedule", "show", schedule_id, "-o", "json"))
-    assert shown["Runs"] == [] and shown["Retrain"] == {
-        "holdout": {"rule": "random"},
+    assert shown["Runs"] == [] and shown["Retrain"] == {  # normalised, as a retrain's Request
+        "location": None,
+        "dataSourceId": None,
+        "holdout": {"rule": "random", "percent": 20.0},
+        "updateMode": "refit",
         "promotion": "auto",
+        "promotionMetric": None,
         "minImprovement": 0.01,
         "parameters": {"sgd.maxPasses": "2"},
     }
@@ -43,7 +47,7 @@ def test_schedule_create_list_show_pause_resume_delete(
             *("--retrain-json", str(body), "-o", "json"),
         )
     )
-    assert from_file["Retrain"] == {"updateMode": "research"}
+    assert from_file["Retrain"]["updateMode"] == "research"
     succeeded(openaml(server, "schedule", "delete", from_file["ScheduleId"]))
 
     assert as_json(openaml(server, "schedule", "pause", schedule_id, "-o", "json"))["State"] == "PAUSED"

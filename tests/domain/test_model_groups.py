@@ -11,6 +11,7 @@ from openaml.domain import data_sources, ml_models, model_groups, promotion, ret
 from openaml.domain.context import ServiceContext
 from openaml.domain.endpoints import EndpointRegistry, create_realtime_endpoint
 from openaml.domain.records import DataSourceSpec, ModelType, TrainingRequest
+from openaml.domain.retrain_requests import RetrainRequest
 from openaml.entities import EntityStatus, ResourceKind
 from openaml.errors import InvalidInputException, ResourceNotFoundException
 from openaml.jobs.worker import JobContext
@@ -109,9 +110,7 @@ def _compare_job(ctx: ServiceContext, retrain_id: str) -> Any:
 
 
 def test_a_retried_comparison_keeps_its_promotion(ctx: ServiceContext, group: str) -> None:
-    spec = retrains.RetrainSpec.from_body(
-        {"promotion": "auto", "minImprovement": -1, "holdout": {"percent": 30}}
-    )
+    spec = RetrainRequest(promotion="auto", min_improvement=-1, holdout_percent=30)
     record = retrains.start_retrain(ctx, CALLER, "m", spec)
     assert record.id == "m.v3" and record.status == "PENDING"
     run_jobs(ctx)
@@ -133,7 +132,7 @@ def test_a_retrain_whose_challenger_fails_is_failed_with_the_reason(
 ) -> None:
     broken = io_dir / "broken.csv"
     broken.write_text("x,z\n1,2\n3,4\n")  # no target column
-    spec = retrains.RetrainSpec.from_body({"location": str(broken), "promotion": "auto"})
+    spec = RetrainRequest(location=str(broken), promotion="auto")
     retrains.start_retrain(ctx, CALLER, "m.v2", spec)
     run_jobs(ctx)
     record = ctx.model_groups.retrain("m.v3")

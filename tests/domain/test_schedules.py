@@ -7,7 +7,6 @@ retrain starter is a stand-in that records its calls (the real one is tested wit
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,16 +14,18 @@ import pytest
 
 from openaml.domain import schedules
 from openaml.domain.context import ServiceContext
+from openaml.domain.retrain_requests import RetrainRequest
 from openaml.domain.schedules import ScheduleRunner, ScheduleSpec
-from openaml.entities import Caller, ScheduleRunOutcome, ScheduleState
+from openaml.entities import Caller, Schedule, ScheduleRunOutcome, ScheduleState
 from openaml.errors import (
     IdempotentParameterMismatchException,
     InvalidInputException,
     ResourceNotFoundException,
 )
+from openaml.store.schedules import ScheduleStore
 
 CALLER = Caller("test", "arn:aws:iam::123456789012:user/test")
-RETRAIN = {"Location": "s3://bucket/churn/", "Parameters": {"openaml.updateMode": "refit"}}
+RETRAIN = RetrainRequest(location="s3://bucket/churn/", promotion="auto", parameters={"sgd.maxPasses": "2"})
 
 
 def at(text: str) -> float:
@@ -44,10 +45,10 @@ class RecordingStarter:
     """Stands in for the model groups' retrain: records each call and answers a new retrain ID."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, Mapping[str, Any], Caller]] = []
+        self.calls: list[tuple[str, RetrainRequest, Caller]] = []
         self._lock = threading.Lock()
 
-    def __call__(self, ctx: ServiceContext, group: str, body: Mapping[str, Any], caller: Caller) -> str:
+    def __call__(self, ctx: ServiceContext, group: str, body: RetrainRequest, caller: Caller) -> str:
         with self._lock:
             self.calls.append((group, body, caller))
             return f"{group}-retrain-{len(self.calls)}"
@@ -131,7 +132,7 @@ def test_workers_racing_for_a_due_time_start_it_once(service_context: ServiceCon
 def test_a_retrain_that_cannot_start_is_recorded_with_its_reason(service_context: ServiceContext) -> None:
     nightly(service_context, at("2026-03-01 12:00"))
 
-    def refuse(ctx: ServiceContext, group: str, body: Mapping[str, Any], caller: Caller) -> str:
+    def refuse(ctx: ServiceContext, group: str, body: RetrainRequest, caller: Caller) -> str:
         raise ResourceNotFoundException("No model group churn exists.")
 
     [run] = ScheduleRunner(service_context, refuse, clock=FakeClock(at("2026-03-02 03:00"))).run_due()
@@ -220,3 +221,36 @@ def test_a_due_time_that_already_ran_is_passed_over_not_run_again(service_contex
     assert ScheduleRunner(service_context, starter, clock=FakeClock(at("2026-03-02 03:01"))).run_due() == []
     assert len(starter.calls) == 1
     assert schedules.get_schedule(service_context, "nightly").next_run_at == at("2026-03-03 03:00")
+
+
+def test_the_retrain_request_is_stored_as_its_record_and_old_rows_still_run(
+    service_context: ServiceContext,
+) -> None:
+    created = nightly(service_context, at("2026-03-01 12:00"))
+    assert created.retrain == RETRAIN.to_json()  # the record's own JSON, the retrain's ``Request`` keys
+    # A row written before typed records: the body as the caller sent it, with the route's other names.
+    sent = {"Location": " s3://bucket/churn/ ", "openaml.promotion": "auto", "holdout": {"Percent": "25"}}
+    ScheduleStore(service_context.metadata).add(
+        Schedule(
+            id="old",
+            ml_model_id="churn",
+            cron="0 3 * * *",
+            timezone="UTC",
+            retrain=sent,
+            state=ScheduleState.ENABLED,
+            next_run_at=at("2026-03-02 03:00"),
+            created_at=at("2026-03-01 12:00"),
+            last_updated_at=at("2026-03-01 12:00"),
+            created_by=CALLER,
+        )
+    )
+    starter = RecordingStarter()
+    ScheduleRunner(service_context, starter, clock=FakeClock(at("2026-03-02 03:00"))).run_due()
+    assert sorted(starter.calls, key=lambda call: call[1].holdout_percent) == [
+        ("churn", RETRAIN, CALLER),
+        (
+            "churn",
+            RetrainRequest(location="s3://bucket/churn/", promotion="auto", holdout_percent=25.0),
+            CALLER,
+        ),
+    ]

@@ -36,12 +36,12 @@ repeated request reuses the datasources or moves on to the next version.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -57,6 +57,7 @@ from openaml.domain.records import (
     TrainingRequest,
 )
 from openaml.domain.resources import add_tags, get_resource, wait_until_completed
+from openaml.domain.retrain_requests import RetrainRequest
 from openaml.engine.data.names import unknown_column_message
 from openaml.engine.data.schema import AttributeType, parse_data_schema
 from openaml.engine.models import ModelType
@@ -67,9 +68,6 @@ from openaml.store.model_groups import RetrainRecord
 from openaml.store.objects import UPLOADS_FOLDER
 
 COMPARE_JOB = "compare_model_versions"
-HOLDOUT_RULES = ("time", "random")
-PROMOTIONS = ("manual", "auto")
-DEFAULT_HOLDOUT_PERCENT = 20.0
 #: Where, under the data directory's uploads folder, a time split by a column writes its two parts.
 SPLITS_FOLDER = "openaml-retrain-splits"
 DEFAULT_METRICS = {
@@ -108,136 +106,6 @@ LOWER_IS_BETTER = frozenset(
 PENDING, INPROGRESS, COMPLETED, FAILED = "PENDING", "INPROGRESS", "COMPLETED", "FAILED"
 
 
-def _field(body: Mapping[str, Any], *names: str) -> Any:
-    for name in names:
-        if name in body:
-            return body[name]
-    return None
-
-
-def _text(value: Any, name: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInputException(f'"{name}" must be a non-empty text.')
-    return value.strip()
-
-
-def _number(value: Any, name: str) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if isinstance(value, bool) or not math.isfinite(number):
-        raise InvalidInputException(f'"{name}" must be a number; got {str(value)[:40]!r}.')
-    return number
-
-
-@dataclass(frozen=True)
-class RetrainSpec:
-    """What a retrain was asked to do (the JSON body of the retrain route, normalised)."""
-
-    location: str | None = None
-    data_source_id: str | None = None
-    holdout_rule: str = "time"
-    holdout_percent: float = DEFAULT_HOLDOUT_PERCENT
-    #: The time rule's date or numeric column; None: file order.
-    holdout_attribute: str | None = None
-    update_mode: str = model_groups.DEFAULT_UPDATE_MODE
-    promotion: str = "manual"
-    promotion_metric: str | None = None
-    min_improvement: float = 0.0
-    #: Extra ``CreateMLModel`` Parameters of the challenger (over the champion's).
-    parameters: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_body(cls, body: Any) -> RetrainSpec:
-        """Read the route's body; the ``openaml.*`` parameter names of the issue are accepted too."""
-        if not isinstance(body, dict):
-            raise InvalidInputException(
-                'The body must be a JSON object such as {"location": "s3://bucket/data/"}.'
-            )
-        holdout = _field(body, "holdout", "Holdout") or {}
-        if not isinstance(holdout, dict):
-            raise InvalidInputException('"holdout" must be an object: {"rule": "time", "percent": 20}.')
-        rule = (
-            _text(_field(holdout, "rule", "Rule") or _field(body, "openaml.holdoutRule"), "holdout.rule")
-            or "time"
-        )
-        if rule not in HOLDOUT_RULES:
-            raise InvalidInputException(
-                f'"holdout.rule" must be one of {", ".join(HOLDOUT_RULES)}; got {rule!r}.'
-            )
-        attribute = _text(_field(holdout, "attribute", "Attribute"), "holdout.attribute")
-        if attribute is not None and rule != "time":
-            raise InvalidInputException('"holdout.attribute" applies to the time rule only.')
-        given = _field(holdout, "percent", "Percent")
-        percent = _number(
-            given if given is not None else _field(body, "openaml.holdoutPercent"), "holdout.percent"
-        )
-        percent = DEFAULT_HOLDOUT_PERCENT if percent is None else percent
-        if not 1.0 <= percent <= 90.0:
-            raise InvalidInputException(f'"holdout.percent" must be between 1 and 90; got {percent:g}.')
-        mode = _text(
-            _field(body, "updateMode", "UpdateMode", model_groups.UPDATE_MODE_PARAMETER), "updateMode"
-        )
-        model_groups.parse_update_mode({model_groups.UPDATE_MODE_PARAMETER: mode or "refit"})
-        promotion_rule = (
-            _text(_field(body, "promotion", "Promotion", "openaml.promotion"), "promotion") or "manual"
-        )
-        if promotion_rule not in PROMOTIONS:
-            raise InvalidInputException(f'"promotion" must be manual or auto; got {promotion_rule[:40]!r}.')
-        minimum = _number(
-            _field(body, "minImprovement", "MinImprovement", "openaml.minImprovement"), "minImprovement"
-        )
-        parameters = _field(body, "parameters", "Parameters") or {}
-        if not isinstance(parameters, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in parameters.items()
-        ):
-            raise InvalidInputException('"parameters" must map parameter names to text values.')
-        if set(parameters) & LIFECYCLE_PARAMETERS:
-            raise InvalidInputException(
-                f'"parameters" cannot set {", ".join(sorted(LIFECYCLE_PARAMETERS))}; the retrain sets them.'
-            )
-        return cls(
-            location=_text(_field(body, "location", "Location", "DataLocationS3"), "location"),
-            data_source_id=_text(_field(body, "dataSourceId", "DataSourceId"), "dataSourceId"),
-            holdout_rule=rule,
-            holdout_percent=percent,
-            holdout_attribute=attribute,
-            update_mode=(mode or model_groups.DEFAULT_UPDATE_MODE).lower(),
-            promotion=promotion_rule,
-            promotion_metric=_text(
-                _field(body, "promotionMetric", "PromotionMetric", "openaml.promotionMetric"),
-                "promotionMetric",
-            ),
-            min_improvement=0.0 if minimum is None else minimum,
-            parameters=dict(parameters),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "location": self.location,
-            "dataSourceId": self.data_source_id,
-            "holdout": {
-                "rule": self.holdout_rule,
-                "percent": self.holdout_percent,
-                **({"attribute": self.holdout_attribute} if self.holdout_attribute else {}),
-            },
-            "updateMode": self.update_mode,
-            "promotion": self.promotion,
-            "promotionMetric": self.promotion_metric,
-            "minImprovement": self.min_improvement,
-            "parameters": dict(self.parameters),
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> RetrainSpec:
-        return cls.from_body(dict(data))
-
-
 def _derived_id(base: str, suffix: str) -> str:
     """``base + suffix``, shortened with a hash when longer than an ID may be."""
     if len(base) + len(suffix) <= model_groups.MAX_ID_LENGTH:
@@ -246,18 +114,18 @@ def _derived_id(base: str, suffix: str) -> str:
     return f"{base[: model_groups.MAX_ID_LENGTH - len(suffix) - 9]}-{digest}{suffix}"
 
 
-def _splits(spec: RetrainSpec, seed: str) -> tuple[str, str]:
+def _splits(request: RetrainRequest, seed: str) -> tuple[str, str]:
     """The ``DataRearrangement`` of the training set and of the holdout."""
-    begin = 100.0 - spec.holdout_percent
+    begin = 100.0 - request.holdout_percent
     training: dict[str, Any]
     holdout: dict[str, Any]
-    if spec.holdout_rule == "time":
+    if request.holdout_rule == "time":
         training = {"percentBegin": 0, "percentEnd": begin}
         holdout = {"percentBegin": begin, "percentEnd": 100}
     else:
         holdout = {
             "percentBegin": 0,
-            "percentEnd": spec.holdout_percent,
+            "percentEnd": request.holdout_percent,
             "strategy": "random",
             "strategyParams": {"randomSeed": seed},
         }
@@ -267,7 +135,7 @@ def _splits(spec: RetrainSpec, seed: str) -> tuple[str, str]:
 
 def _data_source_specs(
     ctx: ServiceContext,
-    spec: RetrainSpec,
+    request: RetrainRequest,
     location: str,
     schema_text: str,
     ids: Mapping[str, str],
@@ -276,8 +144,8 @@ def _data_source_specs(
 ) -> dict[str, DataSourceSpec]:
     """The training and holdout datasources' specs: ``DataRearrangement`` splits of ``location``, or,
     for a time rule by a column, the two parts of a split their ingest jobs write (module docstring)."""
-    if spec.holdout_attribute is None:
-        split_training, split_holdout = _splits(spec, challenger)
+    if request.holdout_attribute is None:
+        split_training, split_holdout = _splits(request, challenger)
         return {
             ids["trainingDataSourceId"]: DataSourceSpec(
                 compute_statistics=True,
@@ -293,7 +161,7 @@ def _data_source_specs(
             ),
         }
     parsed = parse_data_schema(schema_text)
-    attribute = spec.holdout_attribute
+    attribute = request.holdout_attribute
     kinds = {a.name: a.type for a in parsed.attributes}
     if attribute not in kinds:
         raise InvalidInputException(
@@ -322,13 +190,13 @@ def _data_source_specs(
             snapshot_location=ctx.objects.data_uri(
                 UPLOADS_FOLDER, SPLITS_FOLDER, f"{data_source_id}.parquet"
             ),
-            time_split=TimeSplitOrigin(location, files, attribute, spec.holdout_percent, part),
+            time_split=TimeSplitOrigin(location, files, attribute, request.holdout_percent, part),
         )
     return specs
 
 
-def start_retrain(ctx: ServiceContext, caller: Caller, group: str, spec: RetrainSpec) -> RetrainRecord:
-    """Start retraining ``group`` (a group ID, version name or version MLModelId) as ``spec`` says.
+def start_retrain(ctx: ServiceContext, caller: Caller, group: str, request: RetrainRequest) -> RetrainRecord:
+    """Start retraining ``group`` (a group ID, version name or version MLModelId) as ``request`` says.
 
     The plain entry point of retraining (the retrain route and scheduled retrains call it): it checks
     the request, creates the datasources, the challenger, both evaluations and the comparison job
@@ -343,25 +211,25 @@ def start_retrain(ctx: ServiceContext, caller: Caller, group: str, spec: Retrain
     if champion.status is not EntityStatus.COMPLETED:
         raise InvalidInputException(f"The champion of {group_id}, {champion.id}, is {champion.status.value}.")
     training = TrainingRequest.from_json(champion.request)
-    metric = spec.promotion_metric or DEFAULT_METRICS[training.model_type]
+    metric = request.promotion_metric or DEFAULT_METRICS[training.model_type]
     if metric not in METRICS[training.model_type]:
         raise InvalidInputException(
             f"promotionMetric {metric!r} does not apply to a {training.model_type.value} model; use one of "
             f"{', '.join(METRICS[training.model_type])}."
         )
     source = get_resource(
-        ctx, ResourceKind.DATA_SOURCE, spec.data_source_id or training.training_data_source_id
+        ctx, ResourceKind.DATA_SOURCE, request.data_source_id or training.training_data_source_id
     )
     if source.status is not EntityStatus.COMPLETED:
         raise InvalidInputException(
             f"DataSource {source.id} is {source.status.value}; a retrain needs it COMPLETED."
         )
     source_spec = DataSourceSpec.from_json(source.request)
-    if source_spec.sql is not None and spec.location is None:
+    if source_spec.sql is not None and request.location is None:
         raise InvalidInputException(
             f"DataSource {source.id} reads a SQL query; give a location (file or prefix) to retrain on."
         )
-    location = spec.location or source_spec.data_location
+    location = request.location or source_spec.data_location
     schema = IngestOutcome.from_details(source.details).schema.to_json()
     number = model_groups.next_version_number(ctx, group_id)
     challenger = model_groups.version_name(group_id, number)
@@ -374,18 +242,18 @@ def start_retrain(ctx: ServiceContext, caller: Caller, group: str, spec: Retrain
         "challengerEvaluationId": _derived_id(challenger, ".eval-challenger"),
     }
     parameters = {k: v for k, v in training.parameters.items() if k not in LIFECYCLE_PARAMETERS}
-    parameters |= dict(spec.parameters)
+    parameters |= dict(request.parameters)
     parameters |= {
         model_groups.PARENT_PARAMETER: champion.id,
-        model_groups.UPDATE_MODE_PARAMETER: spec.update_mode,
+        model_groups.UPDATE_MODE_PARAMETER: request.update_mode,
     }
     # Parsed now, so that bad parameters fail the request before anything is created.
     challenger_request = TrainingRequest(
         training.model_type, ids["trainingDataSourceId"], parameters, recipe=training.recipe_text
     )
     tag = [Tag(model_groups.GROUP_TAG, group_id)]
-    sample = data_sources.stored_sample(ctx, source) if spec.holdout_attribute is not None else None
-    specs = _data_source_specs(ctx, spec, location, schema, ids, challenger, sample)
+    sample = data_sources.stored_sample(ctx, source) if request.holdout_attribute is not None else None
+    specs = _data_source_specs(ctx, request, location, schema, ids, challenger, sample)
     for data_source_id, role in (
         (ids["trainingDataSourceId"], "training data"),
         (ids["holdoutDataSourceId"], "holdout"),
@@ -415,7 +283,7 @@ def start_retrain(ctx: ServiceContext, caller: Caller, group: str, spec: Retrain
             created_at=now,
             updated_at=now,
             created_by=caller.access_key_id,
-            spec={**spec.to_json(), "location": location, "promotionMetric": metric},
+            spec=dataclasses.replace(request, location=location, promotion_metric=metric).to_json(),
             message="Waiting for the datasources, the challenger's training and both evaluations.",
             result={
                 "championVersion": champion_number,
@@ -497,13 +365,13 @@ def run_compare_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
             record.id, status=FAILED, message=f"The challenger {record.id} was deleted."
         )
         raise
-    spec = record.spec
-    metric = str(spec["promotionMetric"])
+    request = RetrainRequest.from_json(record.spec)
+    metric = str(request.promotion_metric)  # filled in when the retrain started
     comparison = compare(
         metric,
         _score(ctx, plan["championEvaluationId"], metric),
         _score(ctx, plan["challengerEvaluationId"], metric),
-        float(spec.get("minImprovement") or 0.0),
+        request.min_improvement,
     )
     comparison |= {
         "ChampionVersion": model_groups.version_name(record.group_id, plan["championVersion"]),
@@ -522,7 +390,7 @@ def run_compare_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
     )
     promoted: bool | None = None
     message = _summary(comparison)
-    if spec.get("promotion") == "auto":
+    if request.promotion == "auto":
         promoted = False
         if comparison["ChallengerWins"]:
             change = promotion.move_alias(

@@ -25,7 +25,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,8 +33,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
 
-from openaml.domain import model_groups, retrains
+from openaml.domain import retrains
 from openaml.domain.context import ServiceContext
+from openaml.domain.retrain_requests import RetrainRequest
 from openaml.entities import Caller, Schedule, ScheduleRun, ScheduleRunOutcome, ScheduleState
 from openaml.errors import (
     IdempotentParameterMismatchException,
@@ -54,13 +55,13 @@ MAX_SKIPPED_COUNTED = 100_000
 #: Runs returned with a schedule.
 RECENT_RUNS = 20
 
-#: Starts one retrain of a group: ``(ctx, group, retrain request body, caller) -> retrain ID``. Raises an
+#: Starts one retrain of a group: ``(ctx, group, retrain request, caller) -> retrain ID``. Raises an
 #: :class:`~openaml.errors.OpenAMLError` with the reason when the request cannot be started.
-StartRetrain = Callable[[ServiceContext, str, Mapping[str, Any], Caller], str]
-#: Checks a retrain request body for a group at schedule creation: ``(ctx, group, body) -> group ID``
-#: (the group a version name or version ID names); raises an :class:`~openaml.errors.OpenAMLError`
-#: (``InvalidInputException``, ``ResourceNotFoundException``).
-CheckRetrain = Callable[[ServiceContext, str, Mapping[str, Any]], str]
+StartRetrain = Callable[[ServiceContext, str, RetrainRequest, Caller], str]
+#: The group a schedule's ``MLModelId`` names, checked at schedule creation: ``(ctx, group) -> group
+#: ID`` (the group a version name or version ID names); raises an :class:`~openaml.errors.OpenAMLError`
+#: (``ResourceNotFoundException``) for an unknown group.
+ResolveGroup = Callable[[ServiceContext, str], str]
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class ScheduleSpec:
     schedule_id: str | None
     ml_model_id: str
     cron: str
-    retrain: Mapping[str, Any]
+    retrain: RetrainRequest
     timezone: str = DEFAULT_TIMEZONE
 
 
@@ -146,27 +147,28 @@ def create_schedule(
     spec: ScheduleSpec,
     caller: Caller,
     *,
-    check_retrain: CheckRetrain | None = None,
+    resolve_group: ResolveGroup | None = None,
     now: float | None = None,
 ) -> Schedule:
     """Create a schedule whose first run is the first due time after ``now``.
 
     Creating it again with the same ID and the same parameters returns it unchanged; other
-    parameters give an ``IdempotentParameterMismatchException``. ``check_retrain`` checks the group
-    and the retrain body as a retrain request would (so a bad one is refused now, not at 3 a.m.); the
-    schedule keeps the group's ID even when a version of it was named.
+    parameters give an ``IdempotentParameterMismatchException``. ``resolve_group`` checks the group
+    (so an unknown one is refused now, not at 3 a.m.; the retrain request was checked when it was
+    read); the schedule keeps the group's ID even when a version of it was named. The retrain request
+    is stored as :meth:`RetrainRequest.to_json`.
     """
     now = time.time() if now is None else now
     schedule_id = spec.schedule_id if spec.schedule_id is not None else f"sch-{uuid.uuid4().hex[:12]}"
     _check_id(schedule_id)
     check_cron(spec.cron, spec.timezone)
-    group = spec.ml_model_id if check_retrain is None else check_retrain(ctx, spec.ml_model_id, spec.retrain)
+    group = spec.ml_model_id if resolve_group is None else resolve_group(ctx, spec.ml_model_id)
     schedule = Schedule(
         id=schedule_id,
         ml_model_id=group,
         cron=spec.cron,
         timezone=spec.timezone,
-        retrain=dict(spec.retrain),
+        retrain=spec.retrain.to_json(),
         state=ScheduleState.ENABLED,
         next_run_at=next_due(spec.cron, spec.timezone, now),
         created_at=now,
@@ -177,17 +179,7 @@ def create_schedule(
     if store.add(schedule):
         return schedule
     existing = store.get(schedule_id)
-    if existing is not None and (
-        existing.ml_model_id,
-        existing.cron,
-        existing.timezone,
-        existing.retrain,
-    ) == (
-        schedule.ml_model_id,
-        schedule.cron,
-        schedule.timezone,
-        schedule.retrain,
-    ):
+    if existing is not None and _same_parameters(existing, schedule):
         return existing
     raise IdempotentParameterMismatchException(
         f"Schedule {schedule_id} already exists with other parameters; delete it first or pick another ID."
@@ -195,12 +187,11 @@ def create_schedule(
 
 
 def _same_parameters(first: Schedule, second: Schedule) -> bool:
-    return (first.ml_model_id, first.cron, first.timezone, dict(first.retrain)) == (
+    return (first.ml_model_id, first.cron, first.timezone) == (
         second.ml_model_id,
         second.cron,
         second.timezone,
-        dict(second.retrain),
-    )
+    ) and RetrainRequest.from_json(first.retrain) == RetrainRequest.from_json(second.retrain)
 
 
 def get_schedule(ctx: ServiceContext, schedule_id: str) -> Schedule:
@@ -312,7 +303,10 @@ class ScheduleRunner:
         message: str | None = None
         try:
             retrain_id = self.start_retrain(
-                self.ctx, schedule.ml_model_id, schedule.retrain, schedule.created_by
+                self.ctx,
+                schedule.ml_model_id,
+                RetrainRequest.from_json(schedule.retrain),
+                schedule.created_by,
             )
             outcome = ScheduleRunOutcome.STARTED
         except OpenAMLError as error:
@@ -343,13 +337,6 @@ class ScheduleRunner:
         )
 
 
-def check_group_retrain(ctx: ServiceContext, group: str, body: Mapping[str, Any]) -> str:
-    """The group ``group`` names, once it exists and ``body`` reads as a retrain request."""
-    group_id = model_groups.require_group(ctx, group)
-    retrains.RetrainSpec.from_body(dict(body))
-    return group_id
-
-
-def start_group_retrain(ctx: ServiceContext, group: str, body: Mapping[str, Any], caller: Caller) -> str:
+def start_group_retrain(ctx: ServiceContext, group: str, request: RetrainRequest, caller: Caller) -> str:
     """Start a retrain of ``group`` exactly as ``POST /openaml/v1/mlmodels/{group}/retrain`` would."""
-    return retrains.start_retrain(ctx, caller, group, retrains.RetrainSpec.from_body(dict(body))).id
+    return retrains.start_retrain(ctx, caller, group, request).id

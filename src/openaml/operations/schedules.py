@@ -14,7 +14,8 @@ POST      ``/schedules/{ScheduleId}/run``         make it due now (a worker runs
 
 The creation body: ``{"ScheduleId": "nightly" (optional), "MLModelId": "churn", "Cron": "0 3 * * *",
 "Timezone": "UTC" (optional), "Retrain": {...}}``, where ``Retrain`` is the body each run sends to
-``POST /openaml/v1/mlmodels/{MLModelId}/retrain`` (location, update mode, holdout, promotion).
+``POST /openaml/v1/mlmodels/{MLModelId}/retrain`` (location, update mode, holdout, promotion), read
+and checked as that route reads it; a schedule answers it normalised, as the retrain's ``Request``.
 
 A schedule answers ``{"ScheduleId", "MLModelId", "Cron", "CronDescription", "Timezone", "Retrain",
 "State" (ENABLED|PAUSED), "NextRunAt", "CreatedAt", "LastUpdatedAt", "CreatedByIamUser", "LastRun"}``
@@ -30,11 +31,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from openaml.domain import model_groups
 from openaml.domain import schedules as domain
 from openaml.domain.context import ServiceContext
+from openaml.domain.retrain_requests import RetrainRequest
 from openaml.entities import Caller, Schedule, ScheduleRun
 from openaml.errors import InvalidInputException
 from openaml.operations.extensions import ExtensionHandler, ExtensionRequest
+from openaml.operations.retrains import retrain_request
 
 _CREATE_FIELDS = ("ScheduleId", "MLModelId", "Cron", "Timezone", "Retrain")
 
@@ -59,7 +63,7 @@ def schedule_shape(ctx: ServiceContext, schedule: Schedule, last_run: ScheduleRu
         "Cron": schedule.cron,
         "CronDescription": domain.explain_cron(schedule.cron),
         "Timezone": schedule.timezone,
-        "Retrain": dict(schedule.retrain),
+        "Retrain": RetrainRequest.from_json(schedule.retrain).to_json(),
         "State": schedule.state.value,
         "NextRunAt": schedule.next_run_at,
         "CreatedAt": schedule.created_at,
@@ -86,7 +90,8 @@ def _text(body: Mapping[str, Any], name: str, *, required: bool) -> str | None:
 
 
 def spec_from_body(body: Any) -> domain.ScheduleSpec:
-    """The creation body as a :class:`~openaml.domain.schedules.ScheduleSpec`, its types checked."""
+    """The creation body as a :class:`~openaml.domain.schedules.ScheduleSpec`, its types checked and its
+    ``Retrain`` read as the retrain route reads its body."""
     if not isinstance(body, Mapping):
         raise InvalidInputException(
             'The body must be a JSON object: {"MLModelId": ..., "Cron": ..., "Retrain": {...}}.'
@@ -102,18 +107,19 @@ def spec_from_body(body: Any) -> domain.ScheduleSpec:
     ml_model_id = _text(body, "MLModelId", required=True)
     cron = _text(body, "Cron", required=True)
     assert ml_model_id is not None and cron is not None
+    request = retrain_request(dict(retrain))
     return domain.ScheduleSpec(
         schedule_id=_text(body, "ScheduleId", required=False),
         ml_model_id=ml_model_id,
         cron=cron,
-        retrain=dict(retrain),
+        retrain=request,
         timezone=_text(body, "Timezone", required=False) or domain.DEFAULT_TIMEZONE,
     )
 
 
 def create_schedule(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
     schedule = domain.create_schedule(
-        ctx, spec_from_body(request.body), caller, check_retrain=domain.check_group_retrain
+        ctx, spec_from_body(request.body), caller, resolve_group=model_groups.require_group
     )
     return _with_last_run(ctx, schedule)
 
