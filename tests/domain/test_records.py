@@ -14,6 +14,7 @@ from openaml.domain.records import (
     SchemaHints,
     SqlOrigin,
     TimeSplitOrigin,
+    TrainedModelOutcome,
     TrainingRequest,
 )
 from openaml.engine.automl.parameters import AutoMLParameters
@@ -179,3 +180,27 @@ def test_legacy_model_evaluation_and_batch_request_dicts_still_load() -> None:
     ) == BatchPredictionRequest("ml", "ds", "s3://b/out/")
     for record in (EvaluationRequest("ml", "ds"), BatchPredictionRequest("ml", "ds", "s3://b/out/")):
         assert type(record).from_json(record.to_json()) == record
+
+
+def test_a_trained_models_details_read_as_its_outcome() -> None:
+    schema = json.dumps(
+        {
+            "version": "1.0",
+            "targetAttributeName": "y",
+            "dataFormat": "CSV",
+            "dataFileContainsHeader": True,
+            "attributes": [
+                {"attributeName": "x", "attributeType": "NUMERIC"},
+                {"attributeName": "y", "attributeType": "BINARY"},
+            ],
+        }
+    )
+    binary = TrainedModelOutcome.from_details({"Schema": schema, "ScoreThreshold": 0.7, "Recipe": "r"})
+    assert (binary.stored_score_threshold, binary.score_threshold, binary.recipe) == (0.7, 0.7, "r")
+    assert binary.schema.target_attribute_name == "y" and binary.schema is binary.schema  # parsed once
+    regression = TrainedModelOutcome.from_details({"Schema": schema, "Recipe": None})
+    assert (regression.stored_score_threshold, regression.score_threshold, regression.recipe) == (
+        None,
+        0.5,
+        None,
+    )

@@ -41,7 +41,7 @@ from openaml.domain.captures import CaptureWriter, capture_rate_of
 from openaml.domain.context import ServiceContext
 from openaml.domain.explanations import attach_explanations, explain_top
 from openaml.domain.ml_models import TRUE_ALGORITHM_KEY, model_directory, true_algorithm
-from openaml.domain.records import TrainingRequest
+from openaml.domain.records import TrainedModelOutcome, TrainingRequest
 from openaml.domain.resources import get_resource
 from openaml.engine.data.schema import AttributeType, DataSchema, parse_data_schema
 from openaml.engine.models import load_model
@@ -222,7 +222,7 @@ class EndpointRegistry:
             predictor = RecordPredictor(
                 trained,
                 schema,
-                score_threshold=float(model.details.get("ScoreThreshold", 0.5)),
+                score_threshold=TrainedModelOutcome.from_details(model.details).score_threshold,
                 details=details | ({TRUE_ALGORITHM_KEY: algorithm} if algorithm else {}),
             )
             attach_explanations(predictor, model)
@@ -269,7 +269,9 @@ class EndpointRegistry:
                 except Exception:
                     log.exception("cannot mount the real-time endpoint of %s", model.id)
             else:
-                mounted.predictor.score_threshold = float(model.details.get("ScoreThreshold", 0.5))
+                mounted.predictor.score_threshold = TrainedModelOutcome.from_details(
+                    model.details
+                ).score_threshold
                 mounted.predictor.explain_top = explain_top(model)
                 mounted.capture_rate = _capture_rate(model)
         self.routes = self._routes()

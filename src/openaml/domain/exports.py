@@ -28,7 +28,7 @@ import pandas as pd
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
 from openaml.domain.ml_models import KIND, model_directory
-from openaml.domain.records import EvaluationRequest, TrainingRequest
+from openaml.domain.records import EvaluationRequest, TrainedModelOutcome, TrainingRequest
 from openaml.domain.resources import artifact_uri, get_resource
 from openaml.engine.data.ingest import iter_frames
 from openaml.engine.data.schema import parse_data_schema
@@ -140,7 +140,7 @@ def _run_one(ctx: ServiceContext, context: JobContext, manifest: dict[str, Any])
         model = get_resource(ctx, KIND, ml_model_id)
         trained, metadata = load_model(model_directory(ctx, ml_model_id))
         schema = parse_data_schema(json.dumps(metadata["schema"]))
-        threshold = model.details.get("ScoreThreshold")
+        threshold = TrainedModelOutcome.from_details(model.details).stored_score_threshold
         reasons = refusals(trained, export_format)
         if reasons:
             raise InvalidInputException("; ".join(reasons))

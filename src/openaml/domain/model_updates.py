@@ -21,7 +21,7 @@ import pandas as pd
 from openaml.domain import model_groups
 from openaml.domain.context import ServiceContext
 from openaml.domain.model_files import leaderboard_uri, model_directory
-from openaml.domain.records import SGD_MODE, TrainingRequest
+from openaml.domain.records import SGD_MODE, TrainedModelOutcome, TrainingRequest
 from openaml.domain.resources import get_resource
 from openaml.engine.automl import AutoMLParameters, AutoMLResult, EnsembleModel, train_automl
 from openaml.engine.automl.lineage import (
@@ -33,7 +33,7 @@ from openaml.engine.automl.lineage import (
 from openaml.engine.automl.refit import refit_parent
 from openaml.engine.automl.training import ProgressCallback
 from openaml.engine.automl.warmstart import check_warm_startable, warm_start_parent
-from openaml.engine.data.schema import DataSchema, parse_data_schema
+from openaml.engine.data.schema import DataSchema
 from openaml.engine.models import ModelUpdate, UpdateMode, load_model, read_manifest
 from openaml.engine.models.updates import PARENT_KEY as PARENT_KEY
 from openaml.engine.models.updates import UPDATE_KEYS
@@ -77,7 +77,7 @@ def prepare_update(
     inherited = {k: v for k, v in parent_request.parameters.items() if k not in UPDATE_KEYS}
     recipe = request.recipe
     if parent_request.mode == SGD_MODE and not (request.recipe or request.recipe_location):
-        recipe = parent.details.get("Recipe") or parent_request.recipe_text
+        recipe = TrainedModelOutcome.from_details(parent.details).recipe or parent_request.recipe_text
     child = TrainingRequest(
         request.model_type,
         request.training_data_source_id,
@@ -111,7 +111,7 @@ def parent_of(ctx: ServiceContext, request: TrainingRequest) -> Resource | None:
 
 def parent_schema(parent: Resource) -> DataSchema:
     """The schema the parent was trained on."""
-    return parse_data_schema(str(parent.details["Schema"]))
+    return TrainedModelOutcome.from_details(parent.details).schema
 
 
 def parent_ensemble(ctx: ServiceContext, parent: Resource) -> ParentEnsemble:

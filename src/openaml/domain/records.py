@@ -14,6 +14,7 @@ reads them through :mod:`openaml.store.legacy_requests`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -496,16 +497,34 @@ class IngestOutcome:
 
 @dataclass(frozen=True)
 class TrainedModelOutcome:
-    """What scoring needs of a COMPLETED model's ``details``: its training schema and score threshold."""
+    """What the service reads back of a COMPLETED model's ``details`` (its training job wrote them):
+    the training schema, the score threshold and, in SGD mode, the recipe.
 
-    schema: DataSchema
-    score_threshold: float
+    The schema is parsed when first read, so reading only the threshold (each endpoint refresh) is cheap.
+    """
+
+    schema_text: str
+    #: ``ScoreThreshold`` as stored: a BINARY model's cut-off (None for other model types).
+    stored_score_threshold: float | None = None
+    #: ``Recipe``: the recipe an SGD model was trained with (None in AutoML mode).
+    recipe: str | None = None
+
+    @functools.cached_property
+    def schema(self) -> DataSchema:
+        return parse_data_schema(self.schema_text)
+
+    @property
+    def score_threshold(self) -> float:
+        """The cut-off scoring uses: the stored one, 0.5 for a model without one."""
+        return 0.5 if self.stored_score_threshold is None else self.stored_score_threshold
 
     @classmethod
     def from_details(cls, details: Mapping[str, Any]) -> TrainedModelOutcome:
+        threshold = details.get("ScoreThreshold")
         return cls(
-            schema=parse_data_schema(details["Schema"]),
-            score_threshold=float(details.get("ScoreThreshold", 0.5)),
+            schema_text=str(details.get("Schema") or ""),  # parsed (and refused) when read
+            stored_score_threshold=None if threshold is None else float(threshold),
+            recipe=details.get("Recipe") or None,
         )
 
 
