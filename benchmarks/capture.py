@@ -1,6 +1,6 @@
 """Benchmark: what prediction capture (``openaml.captureRate``) adds to real-time ``Predict`` latency.
 
-Starts ``openaml serve`` (``benchmarks/predict.py``'s set-up: a temporary data directory, two serving
+Starts ``openaml serve`` (``benchmarks/service.py``: a temporary data directory, two serving
 processes), trains SGD models (titanic: 14 attributes; HAR sample: 561 attributes, the widest records)
 and creates their endpoints. Then, per model, the same signed ``Predict`` requests are sent at a fixed
 paced rate (``--rate``, open loop, Python load processes) in alternating runs: capture off, capture at
@@ -27,25 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import boto3
 import httpx
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-from predict import (  # the folder of this script is on sys.path
-    DATASETS,
-    DEFAULT_DATASETS_DIR,
-    KEY,
-    PACED_CONNECTIONS,
-    REGION,
-    SECRET,
-    LoadResult,
-    run_python,
-    running_server,
-    sample_records,
-    signed_requests,
-    train_models,
-)
+from predict import PACED_CONNECTIONS, LoadResult, run_python, signed_requests  # this folder is on sys.path
+from service import DATASETS, DEFAULT_DATASETS_DIR, client, running_server, sample_records, sign, train_models
 
 from openaml.engine.drift.captures import CapturedPrediction
 
@@ -56,11 +40,8 @@ APPLY_SECONDS = 2.5
 def set_capture_rate(url: str, model_id: str, rate: float) -> None:
     path = f"/openaml/v1/mlmodels/{model_id}/capture"
     data = json.dumps({"CaptureRate": rate}).encode()
-    request = AWSRequest(
-        method="PUT", url=url + path, data=data, headers={"Content-Type": "application/json"}
-    )
-    SigV4Auth(Credentials(KEY, SECRET), "machinelearning", REGION).add_auth(request)
-    response = httpx.put(url + path, content=data, headers=dict(request.headers.items()))
+    headers = sign("PUT", url + path, data, {"Content-Type": "application/json"})
+    response = httpx.put(url + path, content=data, headers=headers)
     response.raise_for_status()
     time.sleep(APPLY_SECONDS)
 
@@ -99,14 +80,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         with running_server(root / "data", root, args.http_workers) as url:
-            ml = boto3.client(
-                "machinelearning",
-                endpoint_url=url,
-                region_name=REGION,
-                aws_access_key_id=KEY,
-                aws_secret_access_key=SECRET,
-            )
-            train_models(ml, names, args.datasets_dir, root, "30")
+            ml = client(url)
+            train_models(ml, names, args.datasets_dir, root, {"openaml.timeBudgetSeconds": "30"})
             for name in names:
                 records = sample_records(args.datasets_dir, DATASETS[name.split("-")[0]], args.records)
                 requests = signed_requests(url, name, records)

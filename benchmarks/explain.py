@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import tempfile
 import time
@@ -33,22 +32,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-from predict import (
+from service import (  # the folder of this script is on sys.path
     DATASETS,
     DEFAULT_DATASETS_DIR,
-    KEY,
-    REGION,
-    SECRET,
     TARGET,
+    client,
     running_server,
     sample_records,
+    sign,
+    train_models,
 )
-from predict import wait_until as wait_for
 from threadpoolctl import threadpool_limits
 
 from openaml.engine.data.schema import parse_data_schema
@@ -58,46 +52,6 @@ from openaml.engine.predictors import RecordPredictor
 
 TOP = 5
 MODELS = ("titanic-sgd", "titanic-automl", "har-sgd", "har-automl")
-
-
-def train(ml: Any, datasets_dir: Path, roots: Path, budget: str, algorithms: str) -> None:
-    """The datasources, the four models and their real-time endpoints."""
-    for name, dataset in DATASETS.items():
-        shutil.copy(datasets_dir / dataset.file, roots / dataset.file)
-        ml.create_data_source_from_s3(
-            DataSourceId=f"ds-{name}",
-            ComputeStatistics=True,
-            DataSpec={
-                "DataLocationS3": str(roots / dataset.file),
-                "DataSchema": json.dumps({"targetAttributeName": dataset.target}),
-            },
-        )
-    for name in MODELS:
-        dataset, mode = name.split("-")
-        parameters = (
-            {"openaml.algorithms": "sgd"}
-            if mode == "sgd"
-            else {"openaml.timeBudgetSeconds": budget, "openaml.algorithms": algorithms}
-        )
-        ml.create_ml_model(
-            MLModelId=name,
-            MLModelType=DATASETS[dataset].model_type,
-            TrainingDataSourceId=f"ds-{dataset}",
-            Parameters=parameters,
-        )
-    for name in MODELS:
-        model = wait_for(
-            lambda n=name: ml.get_ml_model(MLModelId=n), lambda m: m["Status"] in ("COMPLETED", "FAILED")
-        )
-        if model["Status"] == "FAILED":
-            raise RuntimeError(f"training {name} failed: {model.get('Message')}")
-        ml.create_realtime_endpoint(MLModelId=name)
-        print(f"trained {name}: {model.get('Message')}", flush=True)
-    for name in MODELS:
-        wait_for(
-            lambda n=name: ml.get_ml_model(MLModelId=n)["EndpointInfo"],
-            lambda endpoint: endpoint["EndpointStatus"] == "READY",
-        )
 
 
 def percentiles(times: Sequence[float]) -> tuple[float, float]:
@@ -145,9 +99,7 @@ def signed(url: str, model_id: str, record: dict[str, str], explain: bool) -> tu
     headers = {"X-Amz-Target": TARGET, "Content-Type": "application/x-amz-json-1.1"}
     if explain:
         headers["X-OpenAML-Explain"] = f"top={TOP}"
-    request = AWSRequest(method="POST", url=url + "/", data=body, headers=headers)
-    SigV4Auth(Credentials(KEY, SECRET), "machinelearning", REGION).add_auth(request)
-    return body, dict(request.headers.items())
+    return body, sign("POST", url + "/", body, headers)
 
 
 def service(url: str, model_id: str, records: Sequence[dict[str, str]], rounds: int) -> dict[str, Any]:
@@ -179,14 +131,8 @@ def main() -> None:
         data_dir, roots = Path(scratch, "data"), Path(scratch, "roots")
         roots.mkdir()
         with running_server(data_dir, roots, http_workers=1) as url:
-            ml = boto3.client(
-                "machinelearning",
-                endpoint_url=url,
-                region_name=REGION,
-                aws_access_key_id=KEY,
-                aws_secret_access_key=SECRET,
-            )
-            train(ml, args.datasets_dir, roots, args.budget, args.algorithms)
+            automl = {"openaml.timeBudgetSeconds": args.budget, "openaml.algorithms": args.algorithms}
+            train_models(client(url), MODELS, args.datasets_dir, roots, automl)
             rows = []
             for name in MODELS:
                 dataset = DATASETS[name.split("-")[0]]
