@@ -47,7 +47,7 @@ def test_group_ids_version_names_and_version_ids_resolve(ctx: ServiceContext, gr
     assert model_groups.resolve(ctx, "unknown").ml_model_id == "unknown"
     with pytest.raises(ResourceNotFoundException, match="no version 5"):
         model_groups.resolve(ctx, "m.v5")
-    model_groups.set_alias(ctx, "AKID", "m", "champion", 2, reason="test")
+    promotion.move_alias(ctx, "AKID", "m", "champion", 2, reason="test")
     assert model_groups.resolve(ctx, "m").ml_model_id == "m.v2"
     assert model_groups.model_group_parameters(ctx, ctx.resources.get(ResourceKind.ML_MODEL, "m.v2")) == {
         "openaml.modelGroup": "m",
@@ -66,10 +66,10 @@ def test_a_plain_model_writes_no_group_rows(ctx: ServiceContext, group: str) -> 
 def test_only_a_completed_version_can_be_champion(ctx: ServiceContext, group: str) -> None:
     _model(ctx, "m.v3", parent="m.v2")  # PENDING: its job has not run
     with pytest.raises(InvalidInputException, match="Only a COMPLETED version"):
-        model_groups.set_alias(ctx, "AKID", "m", "champion", 3, reason=None)
-    assert model_groups.set_alias(ctx, "AKID", "m", "candidate", 3, reason=None) is not None
+        promotion.move_alias(ctx, "AKID", "m", "champion", 3, reason=None)
+    assert promotion.move_alias(ctx, "AKID", "m", "candidate", 3, reason=None) is not None
     assert model_groups.aliases_of(ctx, "m") == {"candidate": 3, "champion": 1}
-    assert model_groups.set_alias(ctx, "AKID", "m", "candidate", 3, reason=None) is None  # no change
+    assert promotion.move_alias(ctx, "AKID", "m", "candidate", 3, reason=None) is None  # no change
 
 
 def test_predict_on_the_group_moves_only_once_the_new_champion_is_loaded(

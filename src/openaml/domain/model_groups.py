@@ -342,50 +342,26 @@ def version_number(ctx: ServiceContext, group_id: str, reference: object) -> int
     return number
 
 
-def set_alias(
-    ctx: ServiceContext,
-    changed_by: str,
-    group_id: str,
-    alias: str,
-    version: int | None,
-    *,
-    reason: str | None,
-    comparison: Mapping[str, Any] | None = None,
-    expected_version: int | None = None,
-    check_expected: bool = False,
-) -> AliasChange | None:
-    """Point ``alias`` of ``group_id`` at ``version`` (None removes it) and record who, when and why.
-
-    Only a COMPLETED version can be ``champion``, which cannot be removed. Returns the recorded change
-    (None when the alias already pointed there, or ``check_expected`` found it moved meanwhile).
-    """
+def check_alias_target(ctx: ServiceContext, group_id: str, alias: str, version: int | None) -> None:
+    """Refuse pointing ``alias`` of ``group_id`` at ``version`` (None: removing it) against the rules:
+    only a COMPLETED version can be ``champion``, which cannot be removed; no alias names a DELETED
+    version. Aliases move through :func:`openaml.domain.promotion.move_alias`, which calls this."""
     check_alias_name(alias)
     if version is None:
         if alias == CHAMPION:
             raise InvalidInputException("The champion alias cannot be removed; point it at another version.")
-    else:
-        model_id = _model_of_version(ctx, group_id, version)
-        model = ctx.resources.get(KIND, model_id) if model_id is not None else None
-        if model is None:
-            raise InvalidInputException(f"Model group {group_id} has no version {version}.")
-        if model.status is EntityStatus.DELETED:
-            raise InvalidInputException(f"Version {version_name(group_id, version)} ({model.id}) is DELETED.")
-        if alias == CHAMPION and model.status is not EntityStatus.COMPLETED:
-            raise InvalidInputException(
-                f"Only a COMPLETED version can be champion; {version_name(group_id, version)} "
-                f"({model.id}) is {model.status.value}."
-            )
-    return ctx.model_groups.set_alias(
-        group_id,
-        alias,
-        version,
-        changed_by=changed_by,
-        reason=reason,
-        comparison=comparison,
-        implicit_version=1 if alias == CHAMPION else None,
-        expected_version=expected_version,
-        check_expected=check_expected,
-    )
+        return
+    model_id = _model_of_version(ctx, group_id, version)
+    model = ctx.resources.get(KIND, model_id) if model_id is not None else None
+    if model is None:
+        raise InvalidInputException(f"Model group {group_id} has no version {version}.")
+    if model.status is EntityStatus.DELETED:
+        raise InvalidInputException(f"Version {version_name(group_id, version)} ({model.id}) is DELETED.")
+    if alias == CHAMPION and model.status is not EntityStatus.COMPLETED:
+        raise InvalidInputException(
+            f"Only a COMPLETED version can be champion; {version_name(group_id, version)} "
+            f"({model.id}) is {model.status.value}."
+        )
 
 
 def change_to_json(change: AliasChange) -> dict[str, Any]:
@@ -444,12 +420,11 @@ def check_delete(ctx: ServiceContext, resolved: ResolvedModel, changed_by: str) 
             f"champion alias at another version ({', '.join(others)}) before deleting it."
         )
     for alias, version in aliases.items():
-        if version == resolved.version and alias != CHAMPION:
-            set_alias(
-                ctx,
-                changed_by,
+        if version == resolved.version and alias != CHAMPION:  # no endpoint follows other aliases
+            ctx.model_groups.set_alias(
                 resolved.group_id,
                 alias,
                 None,
+                changed_by=changed_by,
                 reason=f"version {resolved.version_name} was deleted",
             )

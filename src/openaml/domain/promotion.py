@@ -34,16 +34,24 @@ def move_alias(
     expected_version: int | None = None,
     check_expected: bool = False,
 ) -> AliasChange | None:
-    """Set an alias (see :func:`openaml.domain.model_groups.set_alias`); a champion keeps the endpoint."""
+    """Point ``alias`` of ``group_id`` at ``version`` (None removes it), record who, when and why, and,
+    when ``champion`` moves, let the group's endpoint follow it (module docstring).
+
+    The one way an alias moves (the alias route, the console, a retrain's comparison). The rules are
+    :func:`openaml.domain.model_groups.check_alias_target`'s. Returns the recorded change (None when
+    the alias already pointed there, or ``check_expected`` found it moved from ``expected_version``
+    meanwhile).
+    """
+    model_groups.check_alias_target(ctx, group_id, alias, version)
     before = model_groups.aliases_of(ctx, group_id).get(alias)
-    change = model_groups.set_alias(
-        ctx,
-        changed_by,
+    change = ctx.model_groups.set_alias(
         group_id,
         alias,
         version,
+        changed_by=changed_by,
         reason=reason,
         comparison=comparison,
+        implicit_version=1 if alias == model_groups.CHAMPION else None,
         expected_version=expected_version,
         check_expected=check_expected,
     )
