@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from openaml.domain import data_sources
 from openaml.domain.context import ServiceContext
-from openaml.domain.records import DataSourceSpec, SqlOrigin
+from openaml.domain.records import DataSourceSpec, SqlOrigin, TimeSplitOrigin
+from openaml.domain.resources import delete_resource
 from openaml.entities import EntityStatus, Resource, ResourceKind
 from openaml.errors import IdempotentParameterMismatchException
 from tests.domain.conftest import CALLER, HINTS, run_jobs, write_table
@@ -118,3 +120,71 @@ def test_open_input_reads_a_sql_snapshot_rather_than_any_location(ctx: ServiceCo
     assert [Path(file.uri.removeprefix("file://")).name for file in data.files] == ["ds-sql.csv"]
     assert data.rearrangement is not None and data.rearrangement.percent_begin == 10
     assert data.schema.target_attribute_name == "y"
+
+
+SCHEMA = json.dumps(
+    {
+        "version": "1.0",
+        "dataFormat": "CSV",
+        "dataFileContainsHeader": True,
+        "targetAttributeName": "y",
+        "attributes": [
+            {"attributeName": name, "attributeType": kind}
+            for name, kind in (("x", "NUMERIC"), ("z", "NUMERIC"), ("y", "BINARY"))
+        ],
+    }
+)
+
+
+def _time_split_part(ctx: ServiceContext, table: Path, part: str) -> DataSourceSpec:
+    """One part of a retrain's time split of ``table`` by ``x``, written under the data directory."""
+    files = tuple(file.uri for file in data_sources.data_files(ctx, str(table)))
+    splits = ctx.settings.data_dir / "uploads" / "openaml-retrain-splits"
+    return DataSourceSpec(
+        compute_statistics=False,
+        location=str(table),
+        schema_text=SCHEMA,
+        snapshot_location=(splits / f"ds-{part}.parquet").as_uri(),
+        time_split=TimeSplitOrigin(str(table), files, "x", 20.0, part),
+    )
+
+
+def test_deleting_removes_the_files_the_service_wrote_never_the_callers(
+    ctx: ServiceContext, io_dir: Path
+) -> None:
+    table = write_table(io_dir / "months.csv")
+    splits = ctx.settings.data_dir / "uploads" / "openaml-retrain-splits"
+    for part in ("training", "holdout"):  # a retrain's time split by a column: both parts written
+        spec = _time_split_part(ctx, table, part)
+        assert data_sources.materialised_files(spec) == [spec.snapshot_location]
+        data_sources.create_data_source(ctx, CALLER, data_source_id=f"ds-{part}", name=None, spec=spec)
+    run_jobs(ctx)
+    assert sorted(p.name for p in splits.iterdir()) == ["ds-holdout.parquet", "ds-training.parquet"]
+
+    deleted = delete_resource(ctx, ResourceKind.DATA_SOURCE, "ds-holdout")
+    data_sources.remove_materialised_files(ctx, deleted)  # what DeleteDataSource does after marking it
+    assert sorted(p.name for p in splits.iterdir()) == ["ds-training.parquet"]
+    assert table.exists()  # the caller's file stays
+    plain = DataSourceSpec(compute_statistics=False, location=str(table), schema_text=SCHEMA)
+    assert data_sources.materialised_files(plain) == []  # nothing of a plain datasource is removed
+
+
+def test_a_snapshot_finished_after_the_delete_is_removed_by_its_job(
+    ctx: ServiceContext, io_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = write_table(io_dir / "months.csv")
+    spec = _time_split_part(ctx, table, "holdout")
+    data_sources.create_data_source(ctx, CALLER, data_source_id="ds-holdout", name=None, spec=spec)
+    write = data_sources.write_time_split
+
+    def write_then_deleted(*args: Any, **kwargs: Any) -> None:
+        write(*args, **kwargs)
+        deleted = delete_resource(ctx, ResourceKind.DATA_SOURCE, "ds-holdout")  # DeleteDataSource meanwhile
+        data_sources.remove_materialised_files(ctx, deleted)  # before the write below is committed
+
+    monkeypatch.setattr(data_sources, "write_time_split", write_then_deleted)
+    run_jobs(ctx)
+    assert spec.snapshot_location is not None
+    assert not Path(spec.snapshot_location.removeprefix("file://")).exists()
+    got = ctx.resources.get(ResourceKind.DATA_SOURCE, "ds-holdout")
+    assert got is not None and got.status is EntityStatus.DELETED

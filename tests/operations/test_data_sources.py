@@ -300,6 +300,10 @@ def test_a_sql_query_is_snapshotted(
         assert got["RDSMetadata"]["SelectSqlQuery"].startswith("SELECT")
         assert got["DataLocationS3"].endswith(f"{data_source_id}.parquet")
         assert "Password" not in json.dumps(got, default=str)
+        snapshot = folder / "staging" / f"{data_source_id}.parquet"
+        mine = folder / "staging" / "mine.csv"  # the caller's own file beside the snapshot
+        mine.write_text("a,b\n1,2\n")
+        assert snapshot.exists()
         with pytest.raises(client.exceptions.InvalidInputException, match="OPENAML_SQL_DATABASES"):
             client.create_data_source_from_rds(
                 **{
@@ -311,6 +315,9 @@ def test_a_sql_query_is_snapshotted(
                     },
                 }
             )
+        client.delete_data_source(DataSourceId=data_source_id)  # removes what the service wrote only
+        assert client.get_data_source(DataSourceId=data_source_id)["Status"] == "DELETED"
+        assert not snapshot.exists() and mine.exists()
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)

@@ -37,8 +37,8 @@ from openaml.engine.data.schema import DataSchema
 from openaml.engine.data.sql import snapshot_sql_query
 from openaml.engine.data.time_split import write_time_split
 from openaml.engine.drift.samples import sample_frame, sample_to_parquet
-from openaml.entities import Caller, Job, Resource, ResourceKind
-from openaml.errors import InvalidInputException
+from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
+from openaml.errors import InvalidInputException, OpenAMLError
 from openaml.jobs.worker import JobCancelled, JobContext
 from openaml.progress import JobProgress
 
@@ -257,18 +257,51 @@ def _schema_in_use(files: list[DataFile], parsed: DataSchema | SchemaHints) -> D
 
 def run_ingest_job(ctx: ServiceContext, job: Job, context: JobContext) -> None:
     """The ingest job: snapshot (SQL), read and validate every record, compute statistics, store results."""
-    run_job(
-        ctx,
-        job,
-        context,
-        kind=KIND,
-        label="datasource",
-        activity="ingest",
-        start="Reading the data",
-        stopped=(IngestStopped,),
-        failure_log=lambda message: _log_lines(None, message),
-        work=lambda started: _ingest(ctx, started),
-    )
+    try:
+        run_job(
+            ctx,
+            job,
+            context,
+            kind=KIND,
+            label="datasource",
+            activity="ingest",
+            start="Reading the data",
+            stopped=(IngestStopped,),
+            failure_log=lambda message: _log_lines(None, message),
+            work=lambda started: _ingest(ctx, started),
+        )
+    finally:
+        _remove_if_deleted(ctx, job.resource_id)
+
+
+def _remove_if_deleted(ctx: ServiceContext, data_source_id: str) -> None:
+    """Deleted while its job ran (which may go on a while before it notices): a snapshot the job
+    finished after ``DeleteDataSource`` removed the files goes too."""
+    try:
+        resource = ctx.resources.get(KIND, data_source_id)
+    except OpenAMLError:  # the metadata database is out: the job's own outcome says so
+        return
+    if resource is not None and resource.status is EntityStatus.DELETED:
+        remove_materialised_files(ctx, resource)
+
+
+def materialised_files(spec: DataSourceSpec) -> list[str]:
+    """The files the service itself wrote for a datasource: the snapshot of a SQL query's result or of
+    its part of a time split (a retrain's holdout by a column). Never the caller's files at its
+    location, which only the caller removes."""
+    if spec.snapshot_location is not None and (spec.sql is not None or spec.time_split is not None):
+        return [spec.snapshot_location]
+    return []
+
+
+def remove_materialised_files(ctx: ServiceContext, data_source: Resource) -> None:
+    """``DeleteDataSource``: remove the datasource's :func:`materialised_files` (a DELETED datasource's
+    data is never read again). Best effort: one that cannot be removed is logged, the delete stands."""
+    for uri in materialised_files(DataSourceSpec.from_json(data_source.request)):
+        try:
+            ctx.objects.delete(uri)
+        except OpenAMLError as error:
+            log.warning("datasource %s: could not remove %s: %s", data_source.id, uri, error)
 
 
 def _ingest(ctx: ServiceContext, started: StartedJob) -> Outcome:

@@ -127,7 +127,7 @@ def infer_schema(ctx: ServiceContext, request: ExtensionRequest, caller: Caller)
 
 
 #: What this kind's Get/Update/Delete/Describe do beyond what every kind does.
-KIND_HOOKS = KindHooks(filters={"DataLocationS3": "data_uri"})
+KIND_HOOKS = KindHooks(filters={"DataLocationS3": "data_uri"}, deleted=domain.remove_materialised_files)
 OPERATIONS = {
     "CreateDataSourceFromS3": create_data_source_from_s3,
     "CreateDataSourceFromRDS": create_data_source_from_rds,

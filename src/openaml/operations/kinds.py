@@ -4,8 +4,9 @@ The four operations work alike for the four kinds: find the resource by its ID m
 shape, rename it, soft-delete it, list it with filters. :func:`kind_handlers` writes them once from
 the kind's :class:`~openaml.entities.KindDescriptor` (which members and operation names) and its
 :class:`KindHooks` (what differs: the kind's own ``Describe*`` filters, ``UpdateMLModel``'s
-``ScoreThreshold``, ``DeleteMLModel`` taking down the endpoint). ``Get*``'s ``Verbose`` variants are
-the kind's shape in :data:`openaml.operations.wire.SHAPES`.
+``ScoreThreshold``, ``DeleteMLModel`` taking down the endpoint, ``DeleteDataSource`` removing the
+snapshots the service wrote). ``Get*``'s ``Verbose`` variants are the kind's shape in
+:data:`openaml.operations.wire.SHAPES`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from openaml.domain import resources
 from openaml.domain.context import ServiceContext
-from openaml.entities import Caller, KindDescriptor
+from openaml.entities import Caller, KindDescriptor, Resource
 from openaml.operations import wire
 from openaml.operations.describe import COMMON_FILTERS, describe
 from openaml.operations.resources import log_uri
@@ -26,6 +27,8 @@ Handler = Callable[[ServiceContext, dict[str, Any], Caller], dict[str, Any]]
 UpdateHook = Callable[[ServiceContext, dict[str, Any]], tuple[str | None, Mapping[str, Any]]]
 #: ``Delete*``: the resource's ID → fields to store with the DELETED status.
 DeleteHook = Callable[[ServiceContext, str], Mapping[str, Any]]
+#: ``Delete*``, once the resource is DELETED: what else goes with it.
+DeletedHook = Callable[[ServiceContext, Resource], None]
 #: The ``Describe*`` filters of the kinds made from a model and a datasource (evaluations, batch predictions).
 MODEL_AND_DATA_FILTERS = {"MLModelId": "ml_model_id", "DataSourceId": "data_source_id", "DataURI": "data_uri"}
 
@@ -41,6 +44,8 @@ class KindHooks:
     update: UpdateHook | None = None
     #: Fields to store when a resource of the kind is deleted.
     delete: DeleteHook | None = None
+    #: What the kind removes once a resource is DELETED (a datasource: the files the service wrote).
+    deleted: DeletedHook | None = None
 
 
 def kind_handlers(descriptor: KindDescriptor, hooks: KindHooks) -> dict[str, Handler]:
@@ -70,7 +75,9 @@ def kind_handlers(descriptor: KindDescriptor, hooks: KindHooks) -> dict[str, Han
 
     def delete(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         extra = hooks.delete(ctx, params[id_member]) if hooks.delete is not None else {}
-        resources.delete_resource(ctx, kind, params[id_member], extra)
+        deleted = resources.delete_resource(ctx, kind, params[id_member], extra)
+        if hooks.deleted is not None:
+            hooks.deleted(ctx, deleted)
         return {id_member: params[id_member]}
 
     def describe_kind(ctx: ServiceContext, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
