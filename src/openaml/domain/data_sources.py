@@ -23,7 +23,7 @@ from openaml.domain.cluster import cluster_settings, ingest_on_cluster, read_fra
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Outcome, StartedJob, run_job
 from openaml.domain.records import DataSourceSpec, IngestOutcome, SchemaHints, parse_schema_or_hints
-from openaml.domain.resources import artifact_uri, create_resource
+from openaml.domain.resources import artifact_uri, create_resource, read_text_at
 from openaml.engine.cluster import ClusterStopped
 from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile, FileFormat
@@ -99,11 +99,7 @@ def _read_schema(ctx: ServiceContext, spec: DataSourceSpec) -> DataSourceSpec:
     """``spec`` with the schema at ``schema_location`` read and parsed (once: at request time)."""
     if spec.schema is not None or not spec.schema_location:
         return spec
-    location = spec.schema_location
-    try:
-        text = ctx.objects.read_bytes(location).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInputException(f"The schema at {location} is not UTF-8 text.") from exc
+    text = read_text_at(ctx, spec.schema_location, "schema")
     return dataclasses.replace(spec, schema=parse_schema_or_hints(text))
 
 

@@ -19,7 +19,7 @@ from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
 from openaml.domain.model_files import leaderboard_uri as leaderboard_uri
 from openaml.domain.model_files import model_directory as model_directory
 from openaml.domain.records import SGD_MODE, DataSourceSpec, IngestOutcome, TrainingRequest
-from openaml.domain.resources import create_resource, get_usable_resource, inherited_tags
+from openaml.domain.resources import create_resource, get_usable_resource, inherited_tags, read_text_at
 from openaml.engine.automl import TrainingProgress, train_automl
 from openaml.engine.automl.lineage import check_compatible_schema
 from openaml.engine.automl.parameters import AutoMLParameters
@@ -99,11 +99,7 @@ def _read_recipe(ctx: ServiceContext, request: TrainingRequest) -> TrainingReque
     """``request`` with the recipe at ``recipe_location`` read (once: at request time)."""
     if request.recipe_text is not None or not request.recipe_location:
         return request
-    location = request.recipe_location
-    try:
-        text = ctx.objects.read_bytes(location).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInputException(f"The recipe at {location} is not UTF-8 text.") from exc
+    text = read_text_at(ctx, request.recipe_location, "recipe")
     return dataclasses.replace(request, recipe_text=text)
 
 

@@ -267,6 +267,15 @@ def check_resource_id(kind: ResourceKind, resource_id: str) -> None:
         )
 
 
+def read_text_at(ctx: ServiceContext, location: str, what: str) -> str:
+    """The UTF-8 text at ``location`` (a schema, a recipe: read once, at request time); ``what`` names
+    it in the ``InvalidInputException`` for text that is not UTF-8."""
+    try:
+        return ctx.objects.read_bytes(location).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputException(f"The {what} at {location} is not UTF-8 text.") from exc
+
+
 def artifact_uri(ctx: ServiceContext, kind: ResourceKind, resource_id: str, name: str) -> str:
     """Where a resource's job keeps a file (statistics, model, report, log) in the data directory."""
     check_resource_id(kind, resource_id)

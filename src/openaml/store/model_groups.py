@@ -90,6 +90,20 @@ def _version(row: ModelVersionRow) -> ModelVersion:
     )
 
 
+def _alias_change(row: ModelAliasChangeRow) -> AliasChange:
+    return AliasChange(
+        row.id,
+        row.group_id,
+        row.alias,
+        row.from_version,
+        row.to_version,
+        row.changed_at,
+        row.changed_by,
+        row.reason,
+        dict(row.comparison) if row.comparison is not None else None,
+    )
+
+
 def _retrain(row: ModelRetrainRow) -> RetrainRecord:
     return RetrainRecord(
         row.id,
@@ -248,9 +262,7 @@ class ModelGroupStore:
             )
             session.add(change)
             session.flush()
-            return AliasChange(
-                change.id, group_id, alias, current, version, now, changed_by, reason, change.comparison
-            )
+            return _alias_change(change)
 
     def history(self, group_id: str, *, limit: int = 1000) -> list[AliasChange]:
         """The group's alias changes, newest first."""
@@ -261,20 +273,7 @@ class ModelGroupStore:
                 .order_by(ModelAliasChangeRow.id.desc())
                 .limit(limit)
             ).all()
-            return [
-                AliasChange(
-                    r.id,
-                    r.group_id,
-                    r.alias,
-                    r.from_version,
-                    r.to_version,
-                    r.changed_at,
-                    r.changed_by,
-                    r.reason,
-                    dict(r.comparison) if r.comparison is not None else None,
-                )
-                for r in rows
-            ]
+            return [_alias_change(row) for row in rows]
 
     # --- retrains ----------------------------------------------------------------------------------
 

@@ -172,17 +172,21 @@ class EncoderGraph:
             )
         return self._lower[name]
 
-    def _word_tokens(self, name: str) -> str:
-        """scikit-learn's word tokens of the lower-cased text, (rows × most tokens), padded."""
+    def _tokens(self, text: str, pattern: str, pad_value: str = _PAD) -> str:
+        """The matches of ``pattern`` in each row of ``text`` (rows × most matches), padded."""
         return self.b.node(
             "Tokenizer",
-            [self.lower(name)],
+            [text],
             domain="com.microsoft",
             mark=0,
             mincharnum=1,
-            pad_value=_PAD,
-            tokenexp=WORD_TOKENS,
+            pad_value=pad_value,
+            tokenexp=pattern,
         )
+
+    def _word_tokens(self, name: str) -> str:
+        """scikit-learn's word tokens of the lower-cased text, (rows × most tokens), padded."""
+        return self._tokens(self.lower(name), WORD_TOKENS)
 
     def _padded_characters(self, name: str) -> str:
         """The characters ``char_wb`` reads: each whitespace-separated word of the lower-cased text
@@ -192,41 +196,17 @@ class EncoderGraph:
         so counting n-grams over this sequence counts exactly those within words; missing words (the
         padding of shorter rows) become two spaces too.
         """
-        words = self.b.node(
-            "Tokenizer",
-            [self.lower(name)],
-            domain="com.microsoft",
-            mark=0,
-            mincharnum=1,
-            pad_value="",
-            tokenexp=_WORDS,
-        )
+        words = self._tokens(self.lower(name), _WORDS, pad_value="")
         space = self.b.constant(np.array(" ", dtype=object))
         padded = self.b.node("StringConcat", [self.b.node("StringConcat", [space, words]), space])
-        characters = self.b.node(
-            "Tokenizer",
-            [padded],
-            domain="com.microsoft",
-            mark=0,
-            mincharnum=1,
-            pad_value=_PAD,
-            tokenexp=_CHARACTERS,
-        )
+        characters = self._tokens(padded, _CHARACTERS)
         shape = self.b.node(
             "Concat", [self.b.node("Shape", [self.inputs[name]], end=1), self.b.constant([-1])], axis=0
         )
         return self.b.node("Reshape", [characters, shape])
 
     def _count_tokens(self, text: str, pattern: str) -> str:
-        tokens = self.b.node(
-            "Tokenizer",
-            [text],
-            domain="com.microsoft",
-            mark=0,
-            mincharnum=1,
-            pad_value=_PAD,
-            tokenexp=pattern,
-        )
+        tokens = self._tokens(text, pattern)
         real = self.b.node(  # 1 for a token, 0 for padding (no string Equal before opset 19)
             "LabelEncoder",
             [tokens],
