@@ -16,6 +16,20 @@ from openaml.entities import EntityStatus, Resource, ResourceKind
 from openaml.errors import IdempotentParameterMismatchException
 from tests.domain.conftest import CALLER, HINTS, run_jobs, write_table
 
+#: The full schema of :func:`tests.domain.conftest.write_table`'s tables.
+SCHEMA = json.dumps(
+    {
+        "version": "1.0",
+        "dataFormat": "CSV",
+        "dataFileContainsHeader": True,
+        "targetAttributeName": "y",
+        "attributes": [
+            {"attributeName": name, "attributeType": kind}
+            for name, kind in (("x", "NUMERIC"), ("z", "NUMERIC"), ("y", "BINARY"))
+        ],
+    }
+)
+
 
 def test_a_created_datasource_is_ingested_to_completed(ctx: ServiceContext, io_dir: Path) -> None:
     data = write_table(io_dir / "train.csv")
@@ -94,18 +108,6 @@ def test_open_input_reads_a_sql_snapshot_rather_than_any_location(ctx: ServiceCo
         snapshot_location=str(snapshot),
         rearrangement_text=json.dumps({"splitting": {"percentBegin": 10, "percentEnd": 20}}),
     )
-    schema = json.dumps(
-        {
-            "version": "1.0",
-            "dataFormat": "CSV",
-            "dataFileContainsHeader": True,
-            "targetAttributeName": "y",
-            "attributes": [
-                {"attributeName": name, "attributeType": kind}
-                for name, kind in (("x", "NUMERIC"), ("z", "NUMERIC"), ("y", "BINARY"))
-            ],
-        }
-    )
     data_source = Resource(
         kind=ResourceKind.DATA_SOURCE,
         id="ds-sql",
@@ -114,26 +116,12 @@ def test_open_input_reads_a_sql_snapshot_rather_than_any_location(ctx: ServiceCo
         last_updated_at=1.0,
         created_by=CALLER.user_arn,
         request=spec.to_json(),
-        details={"DataSourceSchema": schema},
+        details={"DataSourceSchema": SCHEMA},
     )
     data = data_sources.open_input(ctx, data_source)
     assert [Path(file.uri.removeprefix("file://")).name for file in data.files] == ["ds-sql.csv"]
     assert data.rearrangement is not None and data.rearrangement.percent_begin == 10
     assert data.schema.target_attribute_name == "y"
-
-
-SCHEMA = json.dumps(
-    {
-        "version": "1.0",
-        "dataFormat": "CSV",
-        "dataFileContainsHeader": True,
-        "targetAttributeName": "y",
-        "attributes": [
-            {"attributeName": name, "attributeType": kind}
-            for name, kind in (("x", "NUMERIC"), ("z", "NUMERIC"), ("y", "BINARY"))
-        ],
-    }
-)
 
 
 def _time_split_part(ctx: ServiceContext, table: Path, part: str) -> DataSourceSpec:
