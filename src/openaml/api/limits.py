@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openaml.api.protocol import CONTENT_TYPE, error_response, new_request_id
+from openaml.api.responses import CONTENT_TYPE, error_response, new_request_id
 from openaml.errors import RequestTooLargeException
 
 SETTING = "OPENAML_MAX_REQUEST_BYTES"
@@ -29,9 +29,16 @@ def declared_length(scope: Scope) -> int | None:
     """The request's ``Content-Length`` (``None`` when absent; the HTTP parser has rejected bad ones)."""
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
-            text = value.decode("latin-1").strip()
-            return int(text) if text.isascii() and text.isdigit() else None
+            return parse_length(value.decode("latin-1"))
     return None
+
+
+def parse_length(text: str | None) -> int | None:
+    """A ``Content-Length`` value as a number (``None`` when absent or not a plain number)."""
+    if text is None:
+        return None
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 class RequestSizeLimit:

@@ -31,7 +31,13 @@ import pandas as pd
 
 from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainedModel
-from openaml.engine.predictors.scoring import RecordScorer, TypedRecord, TypedValue
+from openaml.engine.predictors.scoring import (
+    NumberLayout,
+    ParsedRecord,
+    RecordScorer,
+    TypedRecord,
+    TypedValue,
+)
 from openaml.errors import InvalidInputException
 
 #: The ``details`` key of each prediction that counts the input attributes the record left out.
@@ -111,26 +117,33 @@ class RecordParser:
         self.schema = schema
         inputs = schema.input_attributes
         self._numeric = [attribute.name for attribute in inputs if attribute.type is AttributeType.NUMERIC]
+        self._binary = [attribute.name for attribute in inputs if attribute.type is AttributeType.BINARY]
         self._parsers = [
             (attribute.name, _PARSERS[attribute.type])
             for attribute in inputs
             if attribute.type is not AttributeType.NUMERIC
         ]
+        self._layout = NumberLayout(self._numeric + self._binary)
 
-    def parse(self, record: Mapping[str, str]) -> dict[str, TypedValue]:
+    def parse(self, record: Mapping[str, str]) -> ParsedRecord:
         """The typed record: every input attribute of the schema, parsed (missing ones as missing)."""
         return self.parse_counting(record)[0]
 
-    def parse_counting(self, record: Mapping[str, str]) -> tuple[dict[str, TypedValue], int]:
+    def parse_counting(self, record: Mapping[str, str]) -> tuple[ParsedRecord, int]:
         """:meth:`parse`, and how many input attributes the record left out (counted as it reads them)."""
-        numbers = list(map(record.get, self._numeric))
-        absent = numbers.count(None)
-        typed: dict[str, TypedValue] = dict(zip(self._numeric, _numbers(numbers), strict=True))
+        values = list(map(record.get, self._numeric))
+        absent = values.count(None)
+        numbers = _numbers(values)
+        typed = ParsedRecord(zip(self._numeric, numbers, strict=True))
         for name, parse in self._parsers:
             value = record.get(name)
             if value is None:
                 absent += 1
             typed[name] = parse(value)
+        if self._binary:
+            numbers = numbers + [cast(float, typed[name]) for name in self._binary]
+        typed.numbers = np.array(numbers, dtype=np.float64)
+        typed.layout = self._layout
         return typed, absent
 
     def frame(self, records: Sequence[TypedRecord]) -> pd.DataFrame:
@@ -195,7 +208,7 @@ class RecordPredictor:
         ``explain_top`` (the request's ``X-OpenAML-Explain``; ``None``: the model's :attr:`explain_top`)
         asks for that many attributes of each prediction's explanation in its ``details``.
         """
-        typed: list[dict[str, TypedValue]] = []
+        typed: list[ParsedRecord] = []
         details: list[dict[str, str]] = []
         for index, record in enumerate(records):
             parsed, absent = self._parser.parse_counting(record)
