@@ -229,16 +229,20 @@ def test_parsed_records_give_their_numbers_as_lookups_by_name_would() -> None:
 def test_one_record_at_a_time_scores_as_records_together(
     service_data: Callable[[str, str], ServiceData],
 ) -> None:
-    """Real-time Predict scores one record (the parsed vector's path); many-record calls the general
-    path. Both must give the same predictions."""
-    data = service_data("titanic.csv", "survived")
+    """Real-time Predict scores one record (for a wide record: from its parsed vector); many-record
+    calls take the general path. Both must give the same predictions."""
+    titanic, har = service_data("titanic.csv", "survived"), service_data("har_train_sample.csv", "activity")
     parameters = AutoMLParameters(time_budget_seconds=20, algorithms=("linear", "lightgbm"), max_trials=2)
-    models = [
-        train_automl(data.frame, data.schema, ModelType.BINARY, parameters).model,
-        sgd_model(data, ModelType.BINARY),
+    wide = har.records[0]
+    odd = [{"age": ""}, {"age": "not a number", "sex": "unknown"}, {name: "x" for name in list(wide)[:9]}]
+    cases = [
+        (train_automl(titanic.frame, titanic.schema, ModelType.BINARY, parameters).model, titanic, odd[:2]),
+        (sgd_model(titanic, ModelType.BINARY), titanic, odd[:2]),
+        (train_automl(har.frame, har.schema, ModelType.MULTICLASS, parameters).model, har, odd[2:]),
+        (sgd_model(har, ModelType.MULTICLASS), har, odd[2:]),
     ]
-    records = [*data.records[:30], {"age": ""}, {"age": "not a number", "sex": "unknown"}]
-    for model in models:
+    for model, data, odd_records in cases:
+        records = [*data.records[:30], *odd_records]
         predictor = RecordPredictor(model, data.schema)
         together = predictor.predict(records)
         alone = [predictor.predict([record])[0] for record in records]

@@ -42,6 +42,9 @@ from openaml.errors import InvalidInputException
 
 #: The ``details`` key of each prediction that counts the input attributes the record left out.
 MISSING_ATTRIBUTES_KEY = "openaml.missingAttributes"
+#: From this many NUMERIC and BINARY inputs on, a parsed record also holds them as one vector
+#: (:class:`~openaml.engine.predictors.scoring.ParsedRecord`); below, lookups by name cost less.
+MIN_VECTOR_ATTRIBUTES = 16
 #: Expected attribute names a refusal of a record without any of them lists.
 _NAMES_SHOWN = 5
 
@@ -124,26 +127,31 @@ class RecordParser:
             if attribute.type is not AttributeType.NUMERIC
         ]
         self._layout = NumberLayout(self._numeric + self._binary)
+        #: Whether parsed records carry their numbers as a vector (worth it for wide records only).
+        self._vectorized = len(self._layout.names) >= MIN_VECTOR_ATTRIBUTES
 
-    def parse(self, record: Mapping[str, str]) -> ParsedRecord:
-        """The typed record: every input attribute of the schema, parsed (missing ones as missing)."""
+    def parse(self, record: Mapping[str, str]) -> dict[str, TypedValue]:
+        """The typed record: every input attribute of the schema, parsed (missing ones as missing);
+        a :class:`ParsedRecord` when the schema has many numeric inputs."""
         return self.parse_counting(record)[0]
 
-    def parse_counting(self, record: Mapping[str, str]) -> tuple[ParsedRecord, int]:
+    def parse_counting(self, record: Mapping[str, str]) -> tuple[dict[str, TypedValue], int]:
         """:meth:`parse`, and how many input attributes the record left out (counted as it reads them)."""
         values = list(map(record.get, self._numeric))
         absent = values.count(None)
         numbers = _numbers(values)
-        typed = ParsedRecord(zip(self._numeric, numbers, strict=True))
+        pairs = zip(self._numeric, numbers, strict=True)
+        typed: dict[str, TypedValue] = ParsedRecord(pairs) if self._vectorized else dict(pairs)
         for name, parse in self._parsers:
             value = record.get(name)
             if value is None:
                 absent += 1
             typed[name] = parse(value)
-        if self._binary:
-            numbers = numbers + [cast(float, typed[name]) for name in self._binary]
-        typed.numbers = np.array(numbers, dtype=np.float64)
-        typed.layout = self._layout
+        if isinstance(typed, ParsedRecord):
+            if self._binary:
+                numbers = numbers + [cast(float, typed[name]) for name in self._binary]
+            typed.numbers = np.array(numbers, dtype=np.float64)
+            typed.layout = self._layout
         return typed, absent
 
     def frame(self, records: Sequence[TypedRecord]) -> pd.DataFrame:
@@ -208,7 +216,7 @@ class RecordPredictor:
         ``explain_top`` (the request's ``X-OpenAML-Explain``; ``None``: the model's :attr:`explain_top`)
         asks for that many attributes of each prediction's explanation in its ``details``.
         """
-        typed: list[ParsedRecord] = []
+        typed: list[dict[str, TypedValue]] = []
         details: list[dict[str, str]] = []
         for index, record in enumerate(records):
             parsed, absent = self._parser.parse_counting(record)
