@@ -5,6 +5,10 @@ A body larger than ``OPENAML_MAX_REQUEST_BYTES`` is refused with ``413 RequestTo
 before a byte of the body is read (a client that sends ``Expect: 100-continue`` never sends it); a body
 without one (chunked) is counted as it streams in and refused as soon as it passes the limit, so the
 server never holds more than the limit plus one chunk of any request.
+
+:class:`RequestSizeLimit` applies it to every route Starlette serves; ``POST /``, which the server
+answers before Starlette (:meth:`openaml.api.protocol.JsonProtocolEndpoint.asgi`), applies the same
+limit itself with :func:`parse_length` and :func:`too_large`.
 """
 
 from __future__ import annotations
