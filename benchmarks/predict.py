@@ -14,6 +14,10 @@ real-time endpoints. Then, per model:
   stays valid 15 minutes) over keep-alive loopback connections, each connection sending its next
   request when the answer arrives, for ``--seconds`` at each concurrency of ``--concurrency``; the
   best requests/s is kept;
+* ``bare floor`` — the same requests from the same load generator against a minimal Starlette
+  endpoint around the same saved models (``benchmarks/predict_bare_floor.py``: JSON body in,
+  ``RecordPredictor.predict``, JSON out; no SigV4, no validation), with as many processes, over the
+  same concurrencies; ``ratio to bare floor`` is OpenAML's best requests/s over the floor's best;
 * ``latency`` — the same requests at half that rate: from ``wrk`` connections that pause a few
   milliseconds between requests (the pause and the number of connections are adjusted until the
   rate is within 10%), else from a Python process sending on schedule whatever the answers' delay
@@ -23,7 +27,8 @@ Every run is bounded in time (``--seconds``) and in count (``--max-requests``); 
 socket error or timeout counts as an error and must stay at zero. ``server/bare`` is the p50 latency at
 half load over the bare predict time: what the service adds on top of the model.
 
-Targets on a 2-core machine: at least 2,000 requests/s, p99 at most 10 ms at half load, no errors.
+Targets on a 2-core machine: at least 2,000 requests/s and 0.65× the bare floor, p99 at most 10 ms at
+half load, no errors.
 
 Usage::
 
@@ -48,6 +53,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -148,6 +155,49 @@ def running_server(data_dir: Path, roots: Path, http_workers: int) -> Iterator[s
                 yield match.group(1)
                 return
         raise RuntimeError("the server did not start")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@contextmanager
+def running_bare_floor(model_dirs: dict[str, Path], workers: int) -> Iterator[str]:
+    """The bare floor server (``predict_bare_floor.py``) over the same saved models; yields its URL
+    once every model answered."""
+    script = Path(__file__).resolve().parent / "predict_bare_floor.py"
+    models = json.dumps({model_id: str(folder) for model_id, folder in model_dirs.items()})
+    process = subprocess.Popen(
+        [sys.executable, str(script), "--workers", str(workers), models],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            match = re.search(r"listening on (\S+)", line)
+            if match:
+                threading.Thread(target=process.stdout.read, daemon=True).start()
+                url = match.group(1)
+                break
+        else:
+            raise RuntimeError("the bare floor server did not start")
+        deadline = time.monotonic() + 120
+        for model_id in model_dirs:
+            body = json.dumps({"MLModelId": model_id, "Record": {}}).encode()
+            while True:
+                try:
+                    with urllib.request.urlopen(urllib.request.Request(url + "/", body), timeout=5):
+                        pass  # an empty record is refused (500 here): any answer shows the model loaded
+                    break
+                except urllib.error.HTTPError:
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
+        time.sleep(5)  # the other processes finish loading
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -487,7 +537,8 @@ def run_python(
 
 @dataclass(frozen=True)
 class ModelResult:
-    """What one model measured: bare predict, the throughput sweep's best and the half-load run."""
+    """What one model measured: bare predict, the throughput sweep's best, the half-load run, and the
+    bare floor's best throughput with the same requests."""
 
     name: str
     algorithm: str
@@ -495,11 +546,23 @@ class ModelResult:
     concurrency: int
     throughput: LoadResult
     half_load: LoadResult
+    floor_concurrency: int
+    floor: LoadResult
     errors: int
+
+    @property
+    def floor_ratio(self) -> float:
+        """OpenAML's best requests/s over the bare floor's."""
+        return self.throughput.rate / self.floor.rate if self.floor.rate > 0 else math.nan
 
 
 def measure_model(
-    name: str, url: str, args: argparse.Namespace, model_dir: Path, records: Sequence[dict[str, str]]
+    name: str,
+    url: str,
+    floor_url: str,
+    args: argparse.Namespace,
+    model_dir: Path,
+    records: Sequence[dict[str, str]],
 ) -> ModelResult:
     requests = signed_requests(url, name, records)
     signed_at = time.monotonic()
@@ -511,25 +574,31 @@ def measure_model(
         if time.monotonic() - signed_at > SIGNATURE_LIFETIME_SECONDS - args.seconds - 30:
             raise RuntimeError("the signed requests are about to expire; use fewer concurrency levels")
 
-    def closed_loop(connections: int) -> LoadResult:
+    def closed_loop(target: str, connections: int) -> LoadResult:
         check_signatures()
         if use_wrk:
-            return run_wrk(url, Path(file.name), connections, args.seconds, args.max_requests)
-        return run_python(url, requests, connections, args.seconds, args.max_requests)
+            return run_wrk(target, Path(file.name), connections, args.seconds, args.max_requests)
+        return run_python(target, requests, connections, args.seconds, args.max_requests)
 
-    try:
-        sweep = {connections: closed_loop(connections) for connections in args.concurrency}
-        for connections, result in sweep.items():
+    def sweep(target: str, label: str) -> dict[int, LoadResult]:
+        results = {connections: closed_loop(target, connections) for connections in args.concurrency}
+        for connections, result in results.items():
             print(
-                f"  {name}: {connections} connections: {result.rate:,.0f} requests/s, "
+                f"  {name} ({label}): {connections} connections: {result.rate:,.0f} requests/s, "
                 f"p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, {result.errors} errors",
                 flush=True,
             )
-        best = max(sweep, key=lambda connections: sweep[connections].rate)
+        return results
+
+    try:
+        served = sweep(url, "OpenAML")
+        floor = sweep(floor_url, "bare floor")
+        best = max(served, key=lambda connections: served[connections].rate)
+        floor_best = max(floor, key=lambda connections: floor[connections].rate)
         check_signatures()
-        rate = sweep[best].rate / 2
+        rate = served[best].rate / 2
         if use_wrk:
-            service_ms = min(result.p50_ms for result in sweep.values())
+            service_ms = min(result.p50_ms for result in served.values())
             half = paced_wrk(url, Path(file.name), rate, service_ms, args.seconds, args.max_requests)
         else:
             half = run_python(url, requests, PACED_CONNECTIONS, args.seconds, args.max_requests, rate)
@@ -540,9 +609,13 @@ def measure_model(
         )
     finally:
         os.unlink(file.name)
-    errors = sum(result.errors for result in sweep.values()) + half.errors
+    errors = sum(result.errors for result in served.values()) + half.errors
+    if any(result.errors for result in floor.values()):
+        print(f"  {name}: the bare floor answered errors", flush=True)
     algorithm, bare_ms = bare_predict(model_dir, records)
-    return ModelResult(name, algorithm, bare_ms, best, sweep[best], half, errors)
+    return ModelResult(
+        name, algorithm, bare_ms, best, served[best], half, floor_best, floor[floor_best], errors
+    )
 
 
 def main() -> None:
@@ -576,14 +649,15 @@ def main() -> None:
                 aws_secret_access_key=SECRET,
             )
             train_models(ml, names, args.datasets_dir, root, args.budget)
-            for name in names:
-                dataset = DATASETS[name.split("-")[0]]
-                records = sample_records(args.datasets_dir, dataset, args.records)
-                endpoint = ml.get_ml_model(MLModelId=name)["EndpointInfo"]["EndpointUrl"]
-                answer = ml.predict(MLModelId=name, Record=records[0], PredictEndpoint=endpoint)
-                print(f"{name}: {json.dumps(answer['Prediction'])[:160]}", flush=True)
-                model_dir = root / "data" / "mlmodels" / name / "model"
-                results.append(measure_model(name, url, args, model_dir, records))
+            model_dirs = {name: root / "data" / "mlmodels" / name / "model" for name in names}
+            with running_bare_floor(model_dirs, args.http_workers) as floor_url:
+                for name in names:
+                    dataset = DATASETS[name.split("-")[0]]
+                    records = sample_records(args.datasets_dir, dataset, args.records)
+                    endpoint = ml.get_ml_model(MLModelId=name)["EndpointInfo"]["EndpointUrl"]
+                    answer = ml.predict(MLModelId=name, Record=records[0], PredictEndpoint=endpoint)
+                    print(f"{name}: {json.dumps(answer['Prediction'])[:160]}", flush=True)
+                    results.append(measure_model(name, url, floor_url, args, model_dirs[name], records))
 
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     generator = "wrk" if shutil.which("wrk") and not args.python_load else "Python processes"
@@ -592,14 +666,15 @@ def main() -> None:
         f"load from {generator}; {args.seconds:g} s per run\n"
     )
     print(
-        "| model | algorithm | bare predict ms | best connections | requests/s | half-load requests/s "
-        "| p50 ms | p99 ms | server/bare (p50) | errors |"
+        "| model | algorithm | bare predict ms | best connections | requests/s | bare floor requests/s "
+        "| ratio to bare floor | half-load requests/s | p50 ms | p99 ms | server/bare (p50) | errors |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for result in results:
         print(
             f"| {result.name} | {result.algorithm} | {result.bare_ms:.3f} | {result.concurrency} "
-            f"| {result.throughput.rate:,.0f} | {result.half_load.rate:,.0f} | {result.half_load.p50_ms:.2f} "
+            f"| {result.throughput.rate:,.0f} | {result.floor.rate:,.0f} | {result.floor_ratio:.2f} "
+            f"| {result.half_load.rate:,.0f} | {result.half_load.p50_ms:.2f} "
             f"| {result.half_load.p99_ms:.2f} | {result.half_load.p50_ms / result.bare_ms:.1f} "
             f"| {result.errors} |"
         )

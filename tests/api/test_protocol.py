@@ -102,6 +102,40 @@ def test_the_api_answers_at_any_path(server: LiveServer) -> None:
     assert response.status_code == 200 and isinstance(response.json()["Results"], list)
 
 
+@pytest.mark.parametrize(
+    ("target", "body", "content_type"),
+    [
+        ("AmazonML_20141212.DescribeMLModels", b"{}", "application/x-amz-json-1.1"),
+        ("AmazonML_20141212.Fly", b"{}", "application/x-amz-json-1.1"),
+        ("AmazonML_20141212.DescribeDataSources", b"{nope", "application/x-amz-json-1.1"),
+        ("AmazonML_20141212.DescribeDataSources", b"{}", "text/plain"),
+        ("AmazonML_20141212.GetMLModel", b'{"MLModelId": "a b"}', "application/json"),
+        ("AmazonML_20141212.Predict", b'{"MLModelId": "none", "Record": {}, "PredictEndpoint": "x"}', None),
+    ],
+)
+def test_post_at_the_root_answers_as_at_any_other_path(
+    server: LiveServer, target: str, body: bytes, content_type: str | None
+) -> None:
+    """POST / is served before Starlette's stack (protocol.JsonProtocolEndpoint.asgi); every other path
+    through it. Both must answer alike: status, body and headers (but the request ID)."""
+    answers = [
+        signed_post(server, target, body, content_type or "application/x-amz-json-1.1", path=path)
+        for path in ("/", "/some/prefix")
+    ]
+    root, other = answers
+    assert root.status_code == other.status_code
+    assert root.json() == other.json()
+    assert (
+        root.headers["x-amzn-RequestId"]
+        and root.headers["x-amzn-RequestId"] != other.headers["x-amzn-RequestId"]
+    )
+    shown = {"content-type", "content-length"}
+    assert {k: v for k, v in root.headers.items() if k in shown} == {
+        k: v for k, v in other.headers.items() if k in shown
+    }
+    assert [k.lower() for k in root.headers] == [k.lower() for k in other.headers]
+
+
 def test_invalid_input_names_the_member(ml: Any) -> None:
     with pytest.raises(ml.exceptions.InvalidInputException) as raised:
         ml.describe_data_sources(Limit=101)

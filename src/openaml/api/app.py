@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from openaml.api.credentials import DEFAULT_ACCOUNT, KeyPair
 from openaml.api.extensions import PREFIX, ExtensionEndpoint
 from openaml.api.health import health_endpoint
 from openaml.api.limits import RequestSizeLimit
-from openaml.api.protocol import Authenticator, JsonProtocolEndpoint
+from openaml.api.protocol import Authenticator, JsonProtocolEndpoint, request_headers
 from openaml.api.sigv4 import check_headers, presign_url
 from openaml.console import console_routes
 from openaml.domain.context import ServiceContext
@@ -34,37 +36,62 @@ from openaml.operations.validation import InputValidator, load_service_model
 ANONYMOUS = Caller("anonymous", f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/anonymous")
 
 
-def make_authenticator(key_pairs: Sequence[KeyPair], *, allow_anonymous: bool) -> Authenticator:
-    """A function that checks a request's SigV4 headers against the configured key pairs.
+class SigV4Authenticator:
+    """Checks a request's SigV4 headers against the configured key pairs (an :class:`Authenticator`).
 
     It refuses a request from its headers alone (missing or malformed signature, unknown key, stale
     date) and otherwise returns the check of the signature over the body, which the endpoint runs once
     it has read the body.
     """
-    secrets = {p.access_key_id: (p.secret_access_key, p.user_arn) for p in key_pairs}
 
-    def anonymous(body: bytes) -> Caller:
-        return ANONYMOUS
+    def __init__(self, key_pairs: Sequence[KeyPair], *, allow_anonymous: bool) -> None:
+        self._secrets = {p.access_key_id: (p.secret_access_key, p.user_arn) for p in key_pairs}
+        self._allow_anonymous = allow_anonymous
 
-    def authenticate(request: Request) -> Callable[[bytes], Caller]:
-        headers: dict[str, str] = {}
-        for name, value in request.scope["headers"]:
-            key, decoded = name.decode("latin-1").lower(), value.decode("latin-1")
-            headers[key] = f"{headers[key]},{decoded}" if key in headers else decoded
-        if allow_anonymous and "authorization" not in headers:
-            return anonymous
-        if not secrets and "authorization" in headers:
+    def __call__(self, request: Request) -> Callable[[bytes], Caller]:
+        return self.check(request.scope, request_headers(request.scope)[0])
+
+    def check(self, scope: Scope, headers: Mapping[str, str]) -> Callable[[bytes], Caller]:
+        if self._allow_anonymous and "authorization" not in headers:
+            return _anonymous
+        if not self._secrets and "authorization" in headers:
             raise MissingAuthenticationTokenException("This server has no access keys configured.")
-        raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
+        raw_path = scope.get("raw_path") or scope["path"].encode()
         return check_headers(
-            method=request.method,
+            method=scope["method"],
             raw_path=raw_path.decode("latin-1").split("?", 1)[0],
-            query=request.scope.get("query_string", b"").decode("latin-1"),
+            query=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
-            principal_for=secrets.get,
+            principal_for=self._secrets.get,
         ).verify
 
-    return authenticate
+
+def _anonymous(body: bytes) -> Caller:
+    return ANONYMOUS
+
+
+def make_authenticator(key_pairs: Sequence[KeyPair], *, allow_anonymous: bool) -> Authenticator:
+    """The :class:`SigV4Authenticator` of ``key_pairs``."""
+    return SigV4Authenticator(key_pairs, allow_anonymous=allow_anonymous)
+
+
+class ServiceApplication(Starlette):
+    """The Starlette application, with ``POST /`` answered before its middleware and routing.
+
+    Nearly every call goes to ``POST /`` (``Predict`` above all), and :meth:`JsonProtocolEndpoint.asgi`
+    answers it completely, its body limit included; Starlette's stack (error and exception middleware,
+    :class:`RequestSizeLimit`, the router, request and response objects) would only add to each call.
+    """
+
+    def __init__(self, api: JsonProtocolEndpoint, **options: Any) -> None:
+        super().__init__(**options)
+        self._api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
+            await self._api.asgi(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -100,8 +127,8 @@ def create_app(
     health = health_endpoint(worker_status)
 
     routes: list[BaseRoute] = [
-        # The API at "/" first: nearly every call (Predict above all) goes there, and Starlette tries
-        # routes in order, so it must not wait behind the console's routes.
+        # POST / never gets here (ServiceApplication answers it first); the route keeps the router's
+        # answer to other methods at "/" as it was.
         Route("/", api.__call__, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
         # An ASGI endpoint takes every method: the extension endpoint answers 405 with an Allow header.
@@ -124,7 +151,8 @@ def create_app(
             stop.set()
             refresher.join(timeout=5)
 
-    app = Starlette(
+    app = ServiceApplication(
+        api,
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(RequestSizeLimit, limit=int(ctx.settings.max_request_bytes))],

@@ -17,7 +17,8 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 from starlette.types import Receive, Scope, Send
 
-from openaml.api.protocol import Authenticator, error_response, json_response, new_request_id
+from openaml.api.protocol import Authenticator
+from openaml.api.responses import error_response, json_response, new_request_id
 from openaml.domain.context import ServiceContext
 from openaml.errors import (
     InternalServerException,

@@ -5,13 +5,17 @@ A body larger than ``OPENAML_MAX_REQUEST_BYTES`` is refused with ``413 RequestTo
 before a byte of the body is read (a client that sends ``Expect: 100-continue`` never sends it); a body
 without one (chunked) is counted as it streams in and refused as soon as it passes the limit, so the
 server never holds more than the limit plus one chunk of any request.
+
+:class:`RequestSizeLimit` applies it to every route Starlette serves; ``POST /``, which the server
+answers before Starlette (:meth:`openaml.api.protocol.JsonProtocolEndpoint.asgi`), applies the same
+limit itself with :func:`parse_length` and :func:`too_large`.
 """
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openaml.api.protocol import CONTENT_TYPE, error_response, new_request_id
+from openaml.api.responses import CONTENT_TYPE, error_response, new_request_id
 from openaml.errors import RequestTooLargeException
 
 SETTING = "OPENAML_MAX_REQUEST_BYTES"
@@ -29,9 +33,16 @@ def declared_length(scope: Scope) -> int | None:
     """The request's ``Content-Length`` (``None`` when absent; the HTTP parser has rejected bad ones)."""
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
-            text = value.decode("latin-1").strip()
-            return int(text) if text.isascii() and text.isdigit() else None
+            return parse_length(value.decode("latin-1"))
     return None
+
+
+def parse_length(text: str | None) -> int | None:
+    """A ``Content-Length`` value as a number (``None`` when absent or not a plain number)."""
+    if text is None:
+        return None
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 class RequestSizeLimit:

@@ -149,11 +149,16 @@ _UNROUTED = MountedModel.__new__(MountedModel)
 
 
 def warm_up(predictor: RecordPredictor, schema: DataSchema) -> None:
-    """Score a few records (all values missing, then every numeric input at 0) so that the first real
-    Predict pays no first-call costs (lazy imports, allocations, caches of the model's libraries)."""
-    zeros = {a.name: "0" for a in schema.attributes if a.type is AttributeType.NUMERIC}
+    """Score a few records (one input sent but empty, so every value is missing; then every numeric
+    input at 0) so that the first real Predict pays no first-call costs (lazy imports, allocations,
+    caches of the model's libraries). A record with no input at all would be refused."""
+    inputs = schema.input_attributes
+    if not inputs:
+        return
+    missing = {inputs[0].name: ""}
+    zeros = {a.name: "0" if a.type is AttributeType.NUMERIC else "" for a in inputs}
     for _ in range(WARM_UP_PREDICTIONS):
-        predictor.predict([{}, zeros])
+        predictor.predict([missing, zeros])
 
 
 class EndpointRegistry:

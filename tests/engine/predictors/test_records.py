@@ -16,6 +16,7 @@ from openaml.engine.data.schema import Attribute, AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainedModel
 from openaml.engine.predictors import RecordPredictor, records_to_frame
 from openaml.engine.predictors.records import RecordParser
+from openaml.engine.predictors.scoring import ParsedRecord, record_numbers
 from openaml.engine.sgd import train_sgd_model
 from openaml.errors import InvalidInputException
 
@@ -193,3 +194,61 @@ def test_missing_attributes_are_counted_and_a_record_without_any_is_refused(
         predictor.predict([{}])
     with pytest.raises(InvalidInputException, match=r"^Record 1 holds none .*all unknown.*'pclass'"):
         predictor.predict([{"sex": "male"}, {"Sex": "male", "survived": "1"}])
+
+
+def test_parsed_records_give_their_numbers_as_lookups_by_name_would() -> None:
+    """A parsed record's vector (read through prepared index arrays) holds what its mapping holds."""
+    schema = DataSchema(
+        attributes=(
+            *(Attribute(f"x{i}", T.NUMERIC) for i in range(20)),
+            Attribute("member", T.BINARY),
+            Attribute("city", T.CATEGORICAL),
+        )
+    )
+    parser = RecordParser(schema)
+    numbers = [f"x{i}" for i in range(20)] + ["member"]
+    name_lists = [numbers, numbers[::-1], ["x3", "member", "x3"], [], ["x1", "city"], ["x1", "absent"]]
+    records = [
+        {f"x{i}": str(i * 1.5) for i in range(20)} | {"member": "yes", "city": "Oslo"},
+        {"x0": "abc", "x1": "1e400", "x2": "", "x3": "true", "member": "maybe"},
+        {"city": "Bergen"},
+    ]
+    for record in records:
+        parsed = parser.parse(record)
+        assert isinstance(parsed, ParsedRecord)
+        for _ in range(2):  # the second time from the cached index arrays
+            for names in name_lists:
+                if "city" in names:
+                    continue  # a CATEGORICAL value is no number: nobody asks for it as one
+                expected = np.array([parsed.get(name) for name in names], dtype=np.float64)
+                np.testing.assert_array_equal(record_numbers(parsed, names), expected)
+    plain = dict(parser.parse(records[0]))
+    np.testing.assert_array_equal(record_numbers(plain, numbers), [plain[name] for name in numbers])
+
+
+def test_one_record_at_a_time_scores_as_records_together(
+    service_data: Callable[[str, str], ServiceData],
+) -> None:
+    """Real-time Predict scores one record (for a wide record: from its parsed vector); many-record
+    calls take the general path. Both must give the same predictions."""
+    titanic, har = service_data("titanic.csv", "survived"), service_data("har_train_sample.csv", "activity")
+    parameters = AutoMLParameters(time_budget_seconds=20, algorithms=("linear", "lightgbm"), max_trials=2)
+    wide = har.records[0]
+    odd = [{"age": ""}, {"age": "not a number", "sex": "unknown"}, {name: "x" for name in list(wide)[:9]}]
+    cases = [
+        (train_automl(titanic.frame, titanic.schema, ModelType.BINARY, parameters).model, titanic, odd[:2]),
+        (sgd_model(titanic, ModelType.BINARY), titanic, odd[:2]),
+        (train_automl(har.frame, har.schema, ModelType.MULTICLASS, parameters).model, har, odd[2:]),
+        (sgd_model(har, ModelType.MULTICLASS), har, odd[2:]),
+    ]
+    for model, data, odd_records in cases:
+        records = [*data.records[:30], *odd_records]
+        predictor = RecordPredictor(model, data.schema)
+        together = predictor.predict(records)
+        alone = [predictor.predict([record])[0] for record in records]
+        assert [p["predictedLabel"] for p in alone] == [p["predictedLabel"] for p in together]
+        np.testing.assert_allclose(
+            [p["predictedScores"][p["predictedLabel"]] for p in alone],
+            [p["predictedScores"][p["predictedLabel"]] for p in together],
+            rtol=1e-10,
+        )

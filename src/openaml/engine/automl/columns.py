@@ -19,7 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from openaml.engine.predictors.scoring import TypedRecord
+from openaml.engine.predictors.scoring import TypedRecord, record_numbers
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 
@@ -180,9 +180,12 @@ class RecordColumns:
     def numbers(self, names: Sequence[str]) -> FloatArray:
         key = tuple(names)
         if key not in self._numbers:
-            values = np.array(
-                [[record.get(name) for name in names] for record in self.records], dtype=np.float64
-            ).reshape(len(self.records), len(names))
+            if len(self.records) == 1:  # real-time: one take from a parsed record's numbers
+                values = record_numbers(self.records[0], names).reshape(1, len(names))
+            else:
+                values = np.array(
+                    [[record.get(name) for name in names] for record in self.records], dtype=np.float64
+                ).reshape(len(self.records), len(names))
             values[~np.isfinite(values)] = np.nan
             self._numbers[key] = values
         return self._numbers[key]

@@ -31,11 +31,20 @@ import pandas as pd
 
 from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainedModel
-from openaml.engine.predictors.scoring import RecordScorer, TypedRecord, TypedValue
+from openaml.engine.predictors.scoring import (
+    NumberLayout,
+    ParsedRecord,
+    RecordScorer,
+    TypedRecord,
+    TypedValue,
+)
 from openaml.errors import InvalidInputException
 
 #: The ``details`` key of each prediction that counts the input attributes the record left out.
 MISSING_ATTRIBUTES_KEY = "openaml.missingAttributes"
+#: From this many NUMERIC and BINARY inputs on, a parsed record also holds them as one vector
+#: (:class:`~openaml.engine.predictors.scoring.ParsedRecord`); below, lookups by name cost less.
+MIN_VECTOR_ATTRIBUTES = 16
 #: Expected attribute names a refusal of a record without any of them lists.
 _NAMES_SHOWN = 5
 
@@ -111,26 +120,38 @@ class RecordParser:
         self.schema = schema
         inputs = schema.input_attributes
         self._numeric = [attribute.name for attribute in inputs if attribute.type is AttributeType.NUMERIC]
+        self._binary = [attribute.name for attribute in inputs if attribute.type is AttributeType.BINARY]
         self._parsers = [
             (attribute.name, _PARSERS[attribute.type])
             for attribute in inputs
             if attribute.type is not AttributeType.NUMERIC
         ]
+        self._layout = NumberLayout(self._numeric + self._binary)
+        #: Whether parsed records carry their numbers as a vector (worth it for wide records only).
+        self._vectorized = len(self._layout.names) >= MIN_VECTOR_ATTRIBUTES
 
     def parse(self, record: Mapping[str, str]) -> dict[str, TypedValue]:
-        """The typed record: every input attribute of the schema, parsed (missing ones as missing)."""
+        """The typed record: every input attribute of the schema, parsed (missing ones as missing);
+        a :class:`ParsedRecord` when the schema has many numeric inputs."""
         return self.parse_counting(record)[0]
 
     def parse_counting(self, record: Mapping[str, str]) -> tuple[dict[str, TypedValue], int]:
         """:meth:`parse`, and how many input attributes the record left out (counted as it reads them)."""
-        numbers = list(map(record.get, self._numeric))
-        absent = numbers.count(None)
-        typed: dict[str, TypedValue] = dict(zip(self._numeric, _numbers(numbers), strict=True))
+        values = list(map(record.get, self._numeric))
+        absent = values.count(None)
+        numbers = _numbers(values)
+        pairs = zip(self._numeric, numbers, strict=True)
+        typed: dict[str, TypedValue] = ParsedRecord(pairs) if self._vectorized else dict(pairs)
         for name, parse in self._parsers:
             value = record.get(name)
             if value is None:
                 absent += 1
             typed[name] = parse(value)
+        if isinstance(typed, ParsedRecord):
+            if self._binary:
+                numbers = numbers + [cast(float, typed[name]) for name in self._binary]
+            typed.numbers = np.array(numbers, dtype=np.float64)
+            typed.layout = self._layout
         return typed, absent
 
     def frame(self, records: Sequence[TypedRecord]) -> pd.DataFrame:

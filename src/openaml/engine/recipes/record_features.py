@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from openaml.engine.predictors.scoring import TypedRecord, TypedValue
+from openaml.engine.predictors.scoring import TypedRecord, TypedValue, record_numbers
 from openaml.engine.recipes import text
 from openaml.engine.recipes.expressions import AttributeInput, Expression, Function, Transform, ValueKind
 from openaml.engine.recipes.features import (
@@ -279,7 +279,7 @@ def _is_binned_attribute(expression: Expression) -> bool:
 
 def _values(record: TypedRecord, names: Sequence[str]) -> FloatArray:
     """The attributes ``names`` of ``record`` as floats, NaN where missing."""
-    return np.array(list(map(record.get, names)), dtype=np.float64)
+    return record_numbers(record, names)
 
 
 class _BinBlock:
