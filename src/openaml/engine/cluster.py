@@ -46,6 +46,10 @@ class ClusterUnavailable(Exception):
         self.message = message
 
 
+class WorkersKilled(ClusterUnavailable):
+    """A task killed every worker that ran it (``distributed.scheduler.allowed-failures`` times)."""
+
+
 class ClusterStopped(Exception):
     """:meth:`Cluster.gather` stopped early because the caller's ``should_stop`` asked for it."""
 
@@ -92,6 +96,26 @@ class Cluster:
         self._client = client
         self._settings = settings
 
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` itself, for libraries that drive the cluster on their own
+        (``lightgbm.dask``)."""
+        return self._client
+
+    def worker_threads(self) -> int:
+        """How many tasks the cluster runs at once (the workers' threads, summed); at least 1."""
+        workers = self._client.scheduler_info(n_workers=-1)["workers"].values()
+        return max(sum(int(worker.get("nthreads", 1)) for worker in workers), 1)
+
+    def smallest_worker_memory(self) -> int | None:
+        """The smallest worker's memory limit in bytes; None when no worker has one (or none runs)."""
+        limits = [
+            int(worker.get("memory_limit") or 0)
+            for worker in self._client.scheduler_info(n_workers=-1)["workers"].values()
+        ]
+        known = [limit for limit in limits if limit > 0]
+        return min(known) if known and len(known) == len(limits) else None
+
     def share(self, value: Any) -> Any:
         """``value`` sent once to every worker; pass the result to :meth:`map` instead of the value."""
         return self._client.scatter(value, broadcast=True, hash=False)
@@ -120,6 +144,49 @@ class Cluster:
             self._cancel(futures)
             raise
 
+    def submit(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` as one task (retried ``retries`` times on an unexpected error); its future."""
+        return self._client.submit(function, *args, pure=False, retries=self._settings.retries)
+
+    def wait(
+        self, futures: Sequence[Any], timeout: float, should_stop: Callable[[], bool] | None = None
+    ) -> None:
+        """Return when one of ``futures`` is done or after ``timeout`` seconds, whichever comes first.
+
+        Raises :class:`ClusterStopped` when ``should_stop`` returns True (the futures are left to the
+        caller) and :class:`ClusterUnavailable` when the scheduler has been gone for ``timeout_seconds``.
+        """
+        lost_since: float | None = None
+        end = time.monotonic() + max(timeout, 0.0)
+        while not any(future.done() for future in futures) and time.monotonic() < end:
+            if should_stop is not None and should_stop():
+                raise ClusterStopped()
+            lost_since = self._check_connected(lost_since)
+            time.sleep(POLL_SECONDS)
+
+    def result(self, future: Any) -> Any:
+        """A finished task's result; raises what the task raised, :class:`WorkersKilled` when it killed
+        its workers, and :class:`ClusterUnavailable` when the scheduler was lost."""
+        return self._result(future)
+
+    def cancel(self, futures: Sequence[Any]) -> None:
+        """Cancel ``futures`` (best effort: tasks already running finish on their own)."""
+        self._cancel(list(futures))
+
+    def _check_connected(self, lost_since: float | None) -> float | None:
+        """When the scheduler was first seen gone (None: connected); raises once it stayed away too long."""
+        if self._client.status == "running":
+            return None
+        if lost_since is None:
+            return time.monotonic()
+        if time.monotonic() - lost_since > self._settings.timeout_seconds:
+            raise ClusterUnavailable(
+                f"The Dask scheduler at {self._settings.scheduler} stopped answering, and did not come "
+                f"back within {self._settings.timeout_seconds:g} s; the job was stopped. Restart the "
+                "scheduler and create the resource again."
+            )
+        return lost_since
+
     def _gather(
         self,
         futures: list[Any],
@@ -137,16 +204,7 @@ class Cluster:
                 return [self._result(future) for future in futures]
             if should_stop is not None and should_stop():
                 raise ClusterStopped()
-            if self._client.status == "running":
-                lost_since = None
-            elif lost_since is None:
-                lost_since = time.monotonic()
-            elif time.monotonic() - lost_since > self._settings.timeout_seconds:
-                raise ClusterUnavailable(
-                    f"The Dask scheduler at {self._settings.scheduler} stopped answering, and did not come "
-                    f"back within {self._settings.timeout_seconds:g} s; the job was stopped. Restart the "
-                    "scheduler and create the resource again."
-                )
+            lost_since = self._check_connected(lost_since)
             time.sleep(POLL_SECONDS)
 
     def _result(self, future: Any) -> Any:
@@ -161,7 +219,7 @@ class Cluster:
         try:
             return future.result()
         except KilledWorker as exc:
-            raise ClusterUnavailable(
+            raise WorkersKilled(
                 f"A Dask task of this job killed every worker that ran it ({exc}); a worker likely ran out "
                 "of memory. Give the workers more memory or split the data into smaller files."
             ) from exc

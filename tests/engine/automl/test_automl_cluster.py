@@ -1,0 +1,170 @@
+"""AutoML on a Dask cluster: trials as futures, studies in the database, LightGBM refit with lightgbm.dask.
+
+The session's two-worker ``LocalCluster`` (``dask_scheduler``) runs the trials; the results must agree
+with the same run in this process within a tolerance (trials run side by side there, so TPE sees them
+in another order), the Optuna storage must hold every trial, and a trial that kills its worker runs
+again on the other one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pytest
+from sklearn.metrics import roc_auc_score
+from tests.engine.automl.conftest import TypedData
+
+from openaml.engine.automl import AutoMLParameters, train_automl
+from openaml.engine.automl.budget import FitLimits
+from openaml.engine.automl.dispatch import SearchCluster, open_study, study_storage
+from openaml.engine.automl.families import FAMILIES, Config, FittedLearner, Task
+from openaml.engine.automl.families.base import Labels
+from openaml.engine.automl.families.linear import LinearFamily
+from openaml.engine.automl.features import Matrix
+from openaml.engine.cluster import Cluster, ClusterSettings, connect
+from openaml.engine.models import ModelType, load_model, save_model
+
+pytestmark = pytest.mark.dask
+
+_PARAMS = AutoMLParameters(time_budget_seconds=60, max_trials=6, algorithms=("linear", "lightgbm"), seed=3)
+
+
+@pytest.fixture
+def cluster(dask_scheduler: str) -> Iterator[Cluster]:
+    with connect(ClusterSettings(dask_scheduler, timeout_seconds=30, retries=1)) as connected:
+        yield connected
+
+
+def _search_cluster(cluster: Cluster, tmp_path: Path, **options: Any) -> SearchCluster:
+    return SearchCluster(cluster, f"sqlite:///{tmp_path / 'studies.db'}", "openaml-training-job-7", **options)
+
+
+def _holdout_auc(result: Any, frame: Any) -> float:
+    return float(roc_auc_score(frame["y"], result.model.predict_scores(frame)))
+
+
+def test_trials_on_the_cluster_match_the_local_search_and_are_stored(
+    cluster: Cluster, synthetic: Callable[..., TypedData], tmp_path: Path
+) -> None:
+    frame, schema = synthetic(rows=600, seed=1)
+    holdout, _ = synthetic(rows=400, seed=2)
+    local = train_automl(frame, schema, ModelType.BINARY, _PARAMS)
+    remote = train_automl(
+        frame, schema, ModelType.BINARY, _PARAMS, cluster=_search_cluster(cluster, tmp_path)
+    )
+
+    assert remote.validation_score == pytest.approx(local.validation_score, abs=0.03)
+    assert _holdout_auc(remote, holdout) == pytest.approx(_holdout_auc(local, holdout), abs=0.03)
+    tried = [entry for entry in remote.leaderboard if entry["status"] != "skipped"]
+    assert len(tried) == 6 and all(entry["status"] == "ok" for entry in tried)
+
+    storage = study_storage(f"sqlite:///{tmp_path / 'studies.db'}")
+    studies = {summary.study_name: summary for summary in optuna.get_all_study_summaries(storage)}
+    assert set(studies) == {"openaml-training-job-7/linear", "openaml-training-job-7/lightgbm"}
+    complete = [
+        trial
+        for name in studies
+        for trial in optuna.load_study(study_name=name, storage=storage).get_trials(
+            states=(optuna.trial.TrialState.COMPLETE,)
+        )
+    ]
+    assert len(complete) == 6
+    best = max(remote.leaderboard, key=lambda entry: entry["validationScore"] or -1)
+    assert -min(trial.value for trial in complete) == pytest.approx(best["validationScore"])
+
+
+def test_a_restarted_job_reopens_its_studies_without_stale_trials(tmp_path: Path) -> None:
+    storage = study_storage(f"sqlite:///{tmp_path / 'studies.db'}")
+    sampler = optuna.samplers.TPESampler(seed=0)
+    first = open_study(storage, "openaml-training-job-9/linear", sampler)
+    first.enqueue_trial({"C": 1.0})
+    first.enqueue_trial({"C": 2.0})
+    first.enqueue_trial({"C": 2.5})
+    done = first.ask()
+    done.suggest_float("C", 0.01, 10.0)
+    first.tell(done, 0.5)
+    first.ask()  # {"C": 2.0} left running by a job that died, {"C": 2.5} left waiting
+
+    again = open_study(storage, "openaml-training-job-9/linear", sampler)
+    states = [trial.state for trial in again.get_trials()]
+    assert states == [
+        optuna.trial.TrialState.COMPLETE,
+        optuna.trial.TrialState.FAIL,
+        optuna.trial.TrialState.FAIL,
+    ]
+    again.enqueue_trial({"C": 3.0})
+    assert again.ask().suggest_float("C", 0.01, 10.0) == 3.0  # the new run's own first trial
+
+
+def test_a_forced_distributed_lightgbm_refit_gives_a_working_model(
+    cluster: Cluster,
+    synthetic: Callable[..., TypedData],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    frame, schema = synthetic(rows=800, seed=4)
+    holdout, _ = synthetic(rows=400, seed=5)
+    params = dataclasses.replace(_PARAMS, algorithms=("lightgbm",), max_trials=2, bagging=False)
+    local = train_automl(frame, schema, ModelType.BINARY, params)
+    with caplog.at_level(logging.INFO, logger="openaml.engine.automl.distributed_fit"):
+        remote = train_automl(
+            frame,
+            schema,
+            ModelType.BINARY,
+            params,
+            cluster=_search_cluster(cluster, tmp_path, distributed_fit="always"),
+        )
+    assert "refits LightGBM on the Dask cluster" in caplog.text
+    assert _holdout_auc(remote, holdout) == pytest.approx(_holdout_auc(local, holdout), abs=0.03)
+
+    save_model(remote.model, tmp_path / "model", {"mlModelType": "BINARY"})
+    loaded, _ = load_model(tmp_path / "model")
+    np.testing.assert_allclose(
+        loaded.predict_scores(holdout),
+        remote.model.predict_scores(holdout),
+        rtol=1e-6,  # type: ignore[attr-defined]
+    )
+
+
+class _DiesOnce(LinearFamily):
+    """The linear family, but the first fit kills its worker process (as an out-of-memory kill would)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def fit(
+        self,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        validation: tuple[Matrix, Labels] | None = None,
+    ) -> FittedLearner:
+        if not Path(self.marker).exists():
+            Path(self.marker).touch()
+            os._exit(1)
+        return super().fit(features, y, config, task, limits, validation)
+
+
+def test_a_trial_whose_worker_dies_runs_again(
+    cluster: Cluster,
+    synthetic: Callable[..., TypedData],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame, schema = synthetic(rows=300)
+    marker = tmp_path / "died"
+    monkeypatch.setitem(FAMILIES, "linear", _DiesOnce(str(marker)))
+    params = dataclasses.replace(_PARAMS, algorithms=("linear",), max_trials=1)
+    result = train_automl(frame, schema, ModelType.BINARY, params, cluster=_search_cluster(cluster, tmp_path))
+
+    assert marker.exists()
+    assert [entry["status"] for entry in result.leaderboard] == ["ok"]
