@@ -50,6 +50,11 @@ class WorkersKilled(ClusterUnavailable):
     """A task killed every worker that ran it (``distributed.scheduler.allowed-failures`` times)."""
 
 
+class SharedDataLost(ClusterUnavailable):
+    """A task was cancelled because a value sent with :meth:`Cluster.share` was lost with the workers
+    that held it (they died); sharing the value again and resubmitting the task can recover."""
+
+
 class ClusterStopped(Exception):
     """:meth:`Cluster.gather` stopped early because the caller's ``should_stop`` asked for it."""
 
@@ -166,7 +171,8 @@ class Cluster:
 
     def result(self, future: Any) -> Any:
         """A finished task's result; raises what the task raised, :class:`WorkersKilled` when it killed
-        its workers, and :class:`ClusterUnavailable` when the scheduler was lost."""
+        its workers, :class:`SharedDataLost` when the data it needed died with its workers, and
+        :class:`ClusterUnavailable` when the scheduler was lost."""
         return self._result(future)
 
     def cancel(self, futures: Sequence[Any]) -> None:
@@ -211,7 +217,13 @@ class Cluster:
         """A finished task's result; a task the scheduler gave up on fails the job with a message."""
         from distributed import KilledWorker
 
-        if future.status == "cancelled":  # the client lost its scheduler (or the task was cancelled)
+        if future.status == "cancelled" and self._client.status == "running":
+            raise SharedDataLost(
+                "A Dask worker died holding data this job had sent to the cluster, and no other worker "
+                "had a copy, so the job was stopped. Create the resource again; give the workers more "
+                "memory if they run out of it."
+            )
+        if future.status == "cancelled":  # the client lost its scheduler
             raise ClusterUnavailable(
                 f"The connection to the Dask scheduler at {self._settings.scheduler} was lost while the job "
                 "ran, so the job was stopped. Check the scheduler, then create the resource again."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from openaml.engine.automl.budget import FitLimits
 from openaml.engine.automl.dispatch import SearchCluster, open_study, study_storage
 from openaml.engine.automl.families import FAMILIES, Config, FittedLearner, Task
 from openaml.engine.automl.families.base import Labels
+from openaml.engine.automl.families.knn import NeighboursFamily
 from openaml.engine.automl.families.linear import LinearFamily
 from openaml.engine.automl.features import Matrix
 from openaml.engine.cluster import Cluster, ClusterSettings, connect
@@ -168,3 +170,61 @@ def test_a_trial_whose_worker_dies_runs_again(
 
     assert marker.exists()
     assert [entry["status"] for entry in result.leaderboard] == ["ok"]
+
+
+def test_a_trial_whose_worker_died_with_the_only_copy_of_the_data_runs_again(
+    synthetic: Callable[..., TypedData], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one worker, the search data dies with it: the trial is sent again, with the data."""
+    from distributed import LocalCluster
+
+    frame, schema = synthetic(rows=300)
+    marker = tmp_path / "died"
+    monkeypatch.setitem(FAMILIES, "linear", _DiesOnce(str(marker)))
+    params = dataclasses.replace(_PARAMS, algorithms=("linear",), max_trials=1)
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as alone,
+        connect(ClusterSettings(alone.scheduler_address, timeout_seconds=30, retries=1)) as cluster,
+    ):
+        result = train_automl(
+            frame, schema, ModelType.BINARY, params, cluster=_search_cluster(cluster, tmp_path)
+        )
+
+    assert marker.exists()
+    assert [entry["status"] for entry in result.leaderboard] == ["ok"]
+
+
+class _IgnoresItsDeadline(NeighboursFamily):
+    """k-NN, but its fit takes 10 s whatever its deadline says (a stuck worker, a slow machine)."""
+
+    def fit(
+        self,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        validation: tuple[Matrix, Labels] | None = None,
+    ) -> FittedLearner:
+        time.sleep(10)
+        return super().fit(features, y, config, task, limits, validation)
+
+
+def test_a_trial_that_overruns_its_deadline_is_cancelled_and_the_search_goes_on(
+    cluster: Cluster,
+    synthetic: Callable[..., TypedData],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame, schema = synthetic(rows=300)
+    monkeypatch.setitem(FAMILIES, "knn", _IgnoresItsDeadline())
+    params = AutoMLParameters(time_budget_seconds=4, algorithms=("linear", "knn"), seed=3)
+    result = train_automl(frame, schema, ModelType.BINARY, params, cluster=_search_cluster(cluster, tmp_path))
+
+    overrun = [
+        entry for entry in result.leaderboard if entry["family"] == "knn" and entry["status"] != "skipped"
+    ]
+    assert overrun and all(entry["status"] == "timeout" for entry in overrun)
+    assert "did not come back from the Dask cluster by its deadline" in str(overrun[0]["message"])
+    assert any(entry["family"] == "linear" and entry["status"] == "ok" for entry in result.leaderboard)
+    assert result.timings.total_seconds < 10  # the 10 s fit was not waited for

@@ -24,7 +24,7 @@ import optuna
 
 from openaml.engine.automl.budget import Budget
 from openaml.engine.automl.trials import Candidate, TrialData, WorkerTrial, run_trial, trial_on_worker
-from openaml.engine.cluster import Cluster, ClusterUnavailable, WorkersKilled
+from openaml.engine.cluster import Cluster, ClusterUnavailable, SharedDataLost, WorkersKilled
 from openaml.engine.models import TrainingCancelled
 
 #: How long past its deadline a trial on the cluster may take to come back (seconds, plus a share of
@@ -33,6 +33,8 @@ _GRACE_SECONDS = 1.0
 _GRACE_SHARE = 0.1
 #: How often the wait for trials looks at the caller's cancellation flag.
 _CANCEL_CHECK_SECONDS = 0.25
+#: How often a trial whose search data died with its workers is sent again (with the data).
+_MAX_RESENDS = 2
 
 DISTRIBUTED_FIT_MODES = ("auto", "always", "never")
 
@@ -62,6 +64,9 @@ class PendingTrial:
     seconds: float = 0.0
     future: Any = None
     allowance: float = 0.0
+    #: The shared search data its future reads, and how often it was sent again.
+    data: Any = None
+    resent: int = 0
 
 
 class TrialRunner(Protocol):
@@ -121,6 +126,7 @@ class ClusterTrials:
         self._cluster = cluster
         self._budget = budget
         self._slots = cluster.worker_threads()
+        self._trial_data = data
         self._data = cluster.share(data)
         self._running: list[PendingTrial] = []
 
@@ -132,9 +138,14 @@ class ClusterTrials:
 
     def submit(self, pending: PendingTrial) -> None:
         pending.allowance = max(pending.deadline - self._budget.now(), 0.0)
-        trial = WorkerTrial(pending.candidate, pending.allowance, time.time())
-        pending.future = self._cluster.submit(trial_on_worker, trial, self._data)
+        self._send(pending)
         self._running.append(pending)
+
+    def _send(self, pending: PendingTrial) -> None:
+        seconds = max(pending.deadline - self._budget.now(), 0.0)
+        trial = WorkerTrial(pending.candidate, seconds, time.time())
+        pending.data = self._data
+        pending.future = self._cluster.submit(trial_on_worker, trial, self._data)
 
     def finished(self) -> list[PendingTrial]:
         while self._running:
@@ -146,10 +157,9 @@ class ClusterTrials:
                 should_stop=self._cancelled,
             )
             done = [pending for pending in self._running if pending.future.done()]
+            done = [pending for pending in done if self._collect(pending)]
             now = self._budget.now()
             late = [p for p in self._running if p not in done and now > _overdue_at(p)]
-            for pending in done:
-                self._collect(pending)
             if late:
                 self._cluster.cancel([pending.future for pending in late])
             for pending in late:
@@ -170,10 +180,21 @@ class ClusterTrials:
         self._budget.check_cancelled(force=True)  # raises TrainingCancelled
         return False
 
-    def _collect(self, pending: PendingTrial) -> None:
-        """Take a finished future's candidate, or mark the candidate failed with why."""
+    def _collect(self, pending: PendingTrial) -> bool:
+        """Take a finished future's candidate, or mark the candidate failed with why; False when the
+        trial was sent again because the search data died with the workers that held it."""
         try:
             candidate, pending.seconds = self._cluster.result(pending.future)
+        except SharedDataLost as error:
+            if pending.resent >= _MAX_RESENDS:
+                pending.candidate.status = "failed"
+                pending.candidate.message = f"the Dask workers holding the search data died ({error.message})"
+                return True
+            if pending.data is self._data:  # share it again, once for all trials that read it
+                self._data = self._cluster.share(self._trial_data)
+            pending.resent += 1
+            self._send(pending)
+            return False
         except WorkersKilled as error:
             pending.candidate.status, pending.candidate.message = "failed", error.message
         except (ClusterUnavailable, TrainingCancelled):
@@ -183,6 +204,7 @@ class ClusterTrials:
             pending.candidate.message = f"{type(error).__name__}: {error}"
         else:
             pending.candidate = candidate
+        return True
 
 
 def _overdue_at(pending: PendingTrial) -> float:

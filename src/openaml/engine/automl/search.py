@@ -24,6 +24,12 @@ every family's first portfolio configuration has been tried (see :mod:`.honesty`
 Bagging. When it applies (:mod:`.bagging`), a candidate whose folds all finished keeps its fold
 models while it belongs to the ensemble the search plans; the members that would be bagged need no
 refit, so the reserve for the finishing steps shrinks and the search gets that time.
+
+Where trials run (:mod:`.dispatch`). Without a cluster, each trial (:func:`.trials.run_trial`) runs
+here, and its result is recorded before the next candidate is picked. With a Dask cluster, trials are
+futures, as many at once as the workers have threads; a candidate is picked whenever a slot is free
+and recorded when its trial comes back (``Candidate.number`` is the order they were started in), and
+the studies live in the metadata database.
 """
 
 from __future__ import annotations
