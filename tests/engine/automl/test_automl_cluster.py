@@ -25,7 +25,7 @@ from tests.engine.automl.conftest import TypedData
 
 from openaml.engine.automl import AutoMLParameters, train_automl
 from openaml.engine.automl.budget import FitLimits
-from openaml.engine.automl.dispatch import SearchCluster, open_study, study_storage
+from openaml.engine.automl.dispatch import SearchCluster, study_storage
 from openaml.engine.automl.families import FAMILIES, Config, FittedLearner, Task
 from openaml.engine.automl.families.base import Labels
 from openaml.engine.automl.families.knn import NeighboursFamily
@@ -81,29 +81,6 @@ def test_trials_on_the_cluster_match_the_local_search_and_are_stored(
     assert len(complete) == 6
     best = max(remote.leaderboard, key=lambda entry: entry["validationScore"] or -1)
     assert -min(trial.value for trial in complete) == pytest.approx(best["validationScore"])
-
-
-def test_a_restarted_job_reopens_its_studies_without_stale_trials(tmp_path: Path) -> None:
-    storage = study_storage(f"sqlite:///{tmp_path / 'studies.db'}")
-    sampler = optuna.samplers.TPESampler(seed=0)
-    first = open_study(storage, "openaml-training-job-9/linear", sampler)
-    first.enqueue_trial({"C": 1.0})
-    first.enqueue_trial({"C": 2.0})
-    first.enqueue_trial({"C": 2.5})
-    done = first.ask()
-    done.suggest_float("C", 0.01, 10.0)
-    first.tell(done, 0.5)
-    first.ask()  # {"C": 2.0} left running by a job that died, {"C": 2.5} left waiting
-
-    again = open_study(storage, "openaml-training-job-9/linear", sampler)
-    states = [trial.state for trial in again.get_trials()]
-    assert states == [
-        optuna.trial.TrialState.COMPLETE,
-        optuna.trial.TrialState.FAIL,
-        optuna.trial.TrialState.FAIL,
-    ]
-    again.enqueue_trial({"C": 3.0})
-    assert again.ask().suggest_float("C", 0.01, 10.0) == 3.0  # the new run's own first trial
 
 
 def test_a_forced_distributed_lightgbm_refit_gives_a_working_model(
