@@ -100,6 +100,8 @@ class Cluster:
     def __init__(self, client: Any, settings: ClusterSettings) -> None:
         self._client = client
         self._settings = settings
+        #: When the client was first seen without its scheduler (None while connected).
+        self._lost_since: float | None = None
 
     @property
     def client(self) -> Any:
@@ -123,7 +125,10 @@ class Cluster:
 
     def share(self, value: Any) -> Any:
         """``value`` sent once to every worker; pass the result to :meth:`map` instead of the value."""
-        return self._client.scatter(value, broadcast=True, hash=False)
+        try:
+            return self._client.scatter(value, broadcast=True, hash=False)
+        except (OSError, TimeoutError) as exc:  # distributed's CommClosedError is an OSError
+            raise self._lost(exc) from exc
 
     def map(
         self,
@@ -151,7 +156,17 @@ class Cluster:
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Any:
         """``function(*args)`` as one task (retried ``retries`` times on an unexpected error); its future."""
-        return self._client.submit(function, *args, pure=False, retries=self._settings.retries)
+        try:
+            return self._client.submit(function, *args, pure=False, retries=self._settings.retries)
+        except (OSError, TimeoutError) as exc:
+            raise self._lost(exc) from exc
+
+    def _lost(self, exc: BaseException) -> ClusterUnavailable:
+        return ClusterUnavailable(
+            f"The connection to the Dask scheduler at {self._settings.scheduler} was lost while the job "
+            f"ran ({exc.__class__.__name__}), so the job was stopped. Check the scheduler, then create the "
+            "resource again."
+        )
 
     def wait(
         self, futures: Sequence[Any], timeout: float, should_stop: Callable[[], bool] | None = None
@@ -161,12 +176,12 @@ class Cluster:
         Raises :class:`ClusterStopped` when ``should_stop`` returns True (the futures are left to the
         caller) and :class:`ClusterUnavailable` when the scheduler has been gone for ``timeout_seconds``.
         """
-        lost_since: float | None = None
         end = time.monotonic() + max(timeout, 0.0)
+        self._check_connected()
         while not any(future.done() for future in futures) and time.monotonic() < end:
             if should_stop is not None and should_stop():
                 raise ClusterStopped()
-            lost_since = self._check_connected(lost_since)
+            self._check_connected()
             time.sleep(POLL_SECONDS)
 
     def result(self, future: Any) -> Any:
@@ -179,19 +194,21 @@ class Cluster:
         """Cancel ``futures`` (best effort: tasks already running finish on their own)."""
         self._cancel(list(futures))
 
-    def _check_connected(self, lost_since: float | None) -> float | None:
-        """When the scheduler was first seen gone (None: connected); raises once it stayed away too long."""
+    def _check_connected(self) -> None:
+        """Note when the scheduler was first seen gone; raise once it has stayed away too long (over
+        any number of waits: the AutoML search waits in short steps)."""
         if self._client.status == "running":
-            return None
-        if lost_since is None:
-            return time.monotonic()
-        if time.monotonic() - lost_since > self._settings.timeout_seconds:
+            self._lost_since = None
+            return
+        if self._lost_since is None:
+            self._lost_since = time.monotonic()
+            return
+        if time.monotonic() - self._lost_since > self._settings.timeout_seconds:
             raise ClusterUnavailable(
                 f"The Dask scheduler at {self._settings.scheduler} stopped answering, and did not come "
                 f"back within {self._settings.timeout_seconds:g} s; the job was stopped. Restart the "
                 "scheduler and create the resource again."
             )
-        return lost_since
 
     def _gather(
         self,
@@ -199,7 +216,6 @@ class Cluster:
         should_stop: Callable[[], bool] | None,
         on_done: Callable[[int], None] | None,
     ) -> list[Any]:
-        lost_since: float | None = None
         reported = 0
         while True:
             done = sum(1 for future in futures if future.done())
@@ -210,7 +226,7 @@ class Cluster:
                 return [self._result(future) for future in futures]
             if should_stop is not None and should_stop():
                 raise ClusterStopped()
-            lost_since = self._check_connected(lost_since)
+            self._check_connected()
             time.sleep(POLL_SECONDS)
 
     def _result(self, future: Any) -> Any:

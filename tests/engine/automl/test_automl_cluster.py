@@ -11,6 +11,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,7 +34,7 @@ from openaml.engine.automl.families.base import Labels
 from openaml.engine.automl.families.knn import NeighboursFamily
 from openaml.engine.automl.families.linear import LinearFamily
 from openaml.engine.automl.features import Matrix
-from openaml.engine.cluster import Cluster, ClusterSettings, connect
+from openaml.engine.cluster import Cluster, ClusterSettings, ClusterUnavailable, connect
 from openaml.engine.models import ModelType, load_model, save_model
 
 pytestmark = pytest.mark.dask
@@ -173,10 +176,14 @@ def test_a_trial_whose_worker_died_with_the_only_copy_of_the_data_runs_again(
 
 
 class _IgnoresItsDeadline(NeighboursFamily):
-    """k-NN, but its fit ignores its deadline (a stuck worker): it waits until ``release`` exists."""
+    """k-NN, but its fit ignores its deadline (a stuck worker): it waits until ``release`` exists.
 
-    def __init__(self, release: str) -> None:
+    It touches ``started`` (when given) as it begins.
+    """
+
+    def __init__(self, release: str, started: str | None = None) -> None:
         self.release = release
+        self.started = started
 
     def fit(
         self,
@@ -187,6 +194,8 @@ class _IgnoresItsDeadline(NeighboursFamily):
         limits: FitLimits,
         validation: tuple[Matrix, Labels] | None = None,
     ) -> FittedLearner:
+        if self.started is not None:
+            Path(self.started).touch()
         for _ in range(600):
             if Path(self.release).exists():
                 break
@@ -217,3 +226,46 @@ def test_a_trial_that_overruns_its_deadline_is_cancelled_and_the_search_goes_on(
     assert "did not come back from the Dask cluster by its deadline" in str(overrun[0]["message"])
     assert any(entry["family"] == "linear" and entry["status"] == "ok" for entry in tried)
     assert result.timings.total_seconds < 10 * 1.1 + 2  # the stuck fit was not waited for
+
+
+_SCHEDULER_PROCESS = """
+import time
+from distributed import LocalCluster
+cluster = LocalCluster(
+    n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None,
+    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+)
+print(cluster.scheduler_address, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_scheduler_lost_during_the_search_fails_the_training_with_a_message(
+    synthetic: Callable[..., TypedData], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search never waits forever for trials whose scheduler is gone."""
+    frame, schema = synthetic(rows=300)
+    started = tmp_path / "started"
+    monkeypatch.setitem(FAMILIES, "knn", _IgnoresItsDeadline(str(tmp_path / "never"), str(started)))
+    params = AutoMLParameters(time_budget_seconds=120, algorithms=("knn",), seed=3)
+    process = subprocess.Popen([sys.executable, "-c", _SCHEDULER_PROCESS], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        address = process.stdout.readline().strip()
+        with connect(ClusterSettings(address, timeout_seconds=3)) as cluster:
+            threading.Thread(target=_kill_when_exists, args=(started, process), daemon=True).start()
+            with pytest.raises(ClusterUnavailable, match=r"scheduler at tcp://127\.0\.0\.1:[0-9]+"):
+                train_automl(
+                    frame, schema, ModelType.BINARY, params, cluster=_search_cluster(cluster, tmp_path)
+                )
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _kill_when_exists(path: Path, process: subprocess.Popen[str]) -> None:
+    for _ in range(1200):
+        if path.exists():
+            break
+        time.sleep(0.05)
+    process.kill()
