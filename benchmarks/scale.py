@@ -7,7 +7,9 @@ and once on a ``distributed.LocalCluster`` of ``--dask-workers`` single-threaded
 
 * ``ingest``  — validation and statistics of every record (``ingest`` / ``ingest_on_cluster``);
 * ``train``   — reading the typed frame (``read_frame`` / ``read_frame_on_cluster``) and AutoML with
-  LightGBM only (search on ``searchRowLimit`` rows, refit on all), ``--budget`` seconds;
+  LightGBM only (search on ``searchRowLimit`` rows, refit on all), ``--budget`` seconds; on the
+  cluster the search's trials run as Dask futures (studies in a SQLite file) and the final refit
+  follows ``--distributed-fit`` (auto, always, never: ``OPENAML_DASK_DISTRIBUTED_FIT``);
 * ``batch``   — scoring every file with the trained model into gzip CSV results
   (``score_files`` / ``score_on_cluster``).
 
@@ -119,9 +121,10 @@ def run_stage(stage: str, mode: str, folder: Path, args: argparse.Namespace) -> 
 
     from openaml.domain.cluster import ingest_on_cluster, read_frame_on_cluster, score_on_cluster
     from openaml.engine.automl import AutoMLParameters, train_automl
+    from openaml.engine.automl.dispatch import SearchCluster
     from openaml.engine.batch import score_files
     from openaml.engine.batch.parts import ScoringPlan
-    from openaml.engine.cluster import ClusterSettings
+    from openaml.engine.cluster import ClusterSettings, connect
     from openaml.engine.data.files import DataFile
     from openaml.engine.data.ingest import ingest, read_frame, resolve_schema
     from openaml.engine.data.parts import IngestLimits
@@ -159,9 +162,16 @@ def run_stage(stage: str, mode: str, folder: Path, args: argparse.Namespace) -> 
             frame = read_frame_on_cluster(settings, files, schema, None, require_target=True)
         extra["read_seconds"] = round(time.perf_counter() - started, 1)
         params = AutoMLParameters(time_budget_seconds=args.budget, algorithms=("lightgbm",))
-        result = train_automl(frame, schema, ModelType.BINARY, params)
+        if cluster is None:
+            result = train_automl(frame, schema, ModelType.BINARY, params)
+        else:
+            with connect(settings) as connected:
+                studies = f"sqlite:///{folder / f'studies-{time.time_ns()}.db'}"
+                search = SearchCluster(connected, studies, "scale-benchmark", args.distributed_fit)
+                result = train_automl(frame, schema, ModelType.BINARY, params, cluster=search)
         records = len(frame)
         extra["validation_score"] = result.validation_score
+        extra["trials"] = sum(1 for entry in result.leaderboard if entry["status"] == "ok")
         save_model(result.model, models / f"model-{mode}", {"rows": records})
     else:
         model, _ = load_model(models / "model-local")
@@ -227,6 +237,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--budget", type=float, default=60)
     parser.add_argument("--dask-workers", type=int, default=2)
+    parser.add_argument("--distributed-fit", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--stages", nargs="+", default=["ingest", "train", "batch"])
     parser.add_argument("--modes", nargs="+", default=["local", "dask"])
     parser.add_argument(
@@ -268,6 +279,8 @@ def main() -> None:
                         str(args.budget),
                         "--dask-workers",
                         str(args.dask_workers),
+                        "--distributed-fit",
+                        args.distributed_fit,
                         *(["--model-dir", args.model_dir] if args.model_dir else []),
                     ]
                     done = subprocess.run(command, capture_output=True, text=True, check=False)

@@ -219,6 +219,14 @@ def s3_bucket(s3_endpoint: str, aws_credentials: None) -> str:
     return name
 
 
+#: ``LocalCluster`` options for tests: no dashboard, and the scheduler's HTTP server (health checks)
+#: on a free port rather than 8787, which another cluster on the machine may hold.
+QUIET_CLUSTER: dict[str, Any] = {
+    "dashboard_address": None,
+    "scheduler_kwargs": {"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+}
+
+
 @pytest.fixture(scope="session")
 def dask_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The address of a ``distributed.LocalCluster`` shared by the session's ``dask`` tests.
@@ -230,7 +238,7 @@ def dask_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     absent = str(tmp_path_factory.mktemp("dask-aws") / "absent")
     env = S3_TEST_CREDENTIALS | {"AWS_CONFIG_FILE": absent, "AWS_SHARED_CREDENTIALS_FILE": absent}
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, env=env)
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, env=env, **QUIET_CLUSTER)
     yield cluster.scheduler_address
     cluster.close()
 

@@ -41,6 +41,8 @@ class Setting:
     type: str  # "str", "int", "float", "bool", "path", "paths", "json", "secret"
     default: Any
     help: str
+    #: The values a ``str`` setting may take (empty: any).
+    choices: tuple[str, ...] = ()
 
     @property
     def env_var(self) -> str:
@@ -229,7 +231,8 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Address of an existing Dask `distributed` scheduler (e.g. tcp://10.0.0.5:8786). When set, "
         "datasource ingest and statistics, the training data read and batch predictions run per input "
-        "file on its workers (see docs/scale.md); unset, everything runs in the job worker as before.",
+        "file on its workers, and the AutoML search runs its trials there (see docs/scale.md); unset, "
+        "everything runs in the job worker as before.",
     ),
     Setting(
         "dask_timeout_seconds",
@@ -245,6 +248,15 @@ SETTINGS: tuple[Setting, ...] = (
         "How often a Dask task that raised an unexpected error (e.g. a dropped S3 connection) is run "
         "again. A task whose worker died is rescheduled by the scheduler itself "
         "(distributed.scheduler.allowed-failures).",
+    ),
+    Setting(
+        "dask_distributed_fit",
+        "str",
+        "auto",
+        "With a Dask scheduler: when the final LightGBM refit of an AutoML model runs on all its workers "
+        "(lightgbm.dask) instead of in the job worker. auto: when the training matrix, three times over, "
+        "is more than the smallest worker's memory limit; always; never.",
+        choices=("auto", "always", "never"),
     ),
     Setting("log_level", "str", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
 )
@@ -267,6 +279,8 @@ def _parse(setting: Setting, raw: Any) -> Any:
     kind = setting.type
     try:
         if kind in ("str", "secret"):
+            if setting.choices and str(raw) not in setting.choices:
+                raise ValueError(f"expected one of {', '.join(setting.choices)}")
             return str(raw)
         if kind == "int":
             return int(raw)
@@ -342,6 +356,7 @@ class SettingValues:
     dask_scheduler: str | None
     dask_timeout_seconds: float
     dask_retries: int
+    dask_distributed_fit: str
     log_level: str
     # --- end of generated declarations ---
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 
@@ -211,3 +212,54 @@ def test_an_unreachable_scheduler_fails_the_job_with_a_message(tmp_path: Path) -
         assert done.message is not None and f"Could not reach the Dask scheduler at {address}" in done.message
     finally:
         ctx.close()
+
+
+@pytest.mark.dask
+@pytest.mark.s3
+def test_automl_training_on_the_cluster_matches_the_local_training(
+    ml: Any, server: LiveServer, dask_server: LiveServer, server_s3: Any
+) -> None:
+    """The AutoML search's trials run on the cluster, its studies in the server's metadata database;
+    the model evaluates like the one trained locally."""
+    bucket = f"openaml-dask-automl-{uuid.uuid4().hex[:12]}"
+    server_s3.create_bucket(Bucket=bucket)
+    _upload_parts(server_s3, bucket, "train", labelled=True)
+    parameters = {
+        "openaml.algorithms": "linear,lightgbm",
+        "openaml.maxTrials": "4",
+        "openaml.timeBudgetSeconds": "60",
+    }
+    for client, tag in ((ml, "local"), (dask_server.client(), "dask")):
+        _datasource(
+            client, f"ds-automl-{tag}", f"s3://{bucket}/train/", '{"percentBegin": 0, "percentEnd": 70}'
+        )
+        _datasource(
+            client, f"ds-held-{tag}", f"s3://{bucket}/train/", '{"percentBegin": 70, "percentEnd": 100}'
+        )
+        client.create_ml_model(
+            MLModelId=f"ml-automl-{tag}",
+            MLModelType="BINARY",
+            TrainingDataSourceId=f"ds-automl-{tag}",
+            Parameters=parameters,
+        )
+        client.create_evaluation(
+            EvaluationId=f"ev-automl-{tag}",
+            MLModelId=f"ml-automl-{tag}",
+            EvaluationDataSourceId=f"ds-held-{tag}",
+        )
+    scores = {}
+    for client, tag in ((ml, "local"), (dask_server.client(), "dask")):
+        done = finished(lambda client=client, tag=tag: client.get_evaluation(EvaluationId=f"ev-automl-{tag}"))
+        assert done["Status"] == "COMPLETED", (tag, done.get("Message"))
+        scores[tag] = float(done["PerformanceMetrics"]["Properties"]["BinaryAUC"])
+    assert scores["dask"] == pytest.approx(scores["local"], abs=0.03)
+
+    from openaml.engine.automl.dispatch import study_storage
+
+    storage = study_storage(f"sqlite:///{dask_server.data_dir / 'metadata.db'}")
+    try:
+        studies = [summary for summary in optuna.get_all_study_summaries(storage) if summary.n_trials]
+        assert {summary.study_name.rsplit("/", 1)[1] for summary in studies} == {"linear", "lightgbm"}
+        assert sum(summary.n_trials for summary in studies) >= 4
+    finally:
+        storage.engine.dispose()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from openaml.engine.cluster import ClusterSettings, ClusterStopped, ClusterUnavailable, connect
+from openaml.engine.cluster import Cluster, ClusterSettings, ClusterStopped, ClusterUnavailable, connect
 
 
 def _dies_once(item: int, marker_folder: str) -> int:
@@ -66,8 +67,22 @@ time.sleep(600)
 """
 
 
+def _map_one(cluster: Cluster) -> None:
+    cluster.map(_slow, [1])
+
+
+def _wait_for_one(cluster: Cluster) -> None:
+    """As the AutoML search waits for its trials: submit, then wait (far longer than the scheduler lives)."""
+    future = cluster.submit(_slow, 1)
+    cluster.wait([future], timeout=60)
+    cluster.result(future)
+
+
 @pytest.mark.dask
-def test_a_scheduler_lost_while_tasks_run_stops_the_wait_with_a_message() -> None:
+@pytest.mark.parametrize("waiting", [_map_one, _wait_for_one], ids=["map", "submit-and-wait"])
+def test_a_scheduler_lost_while_tasks_run_stops_the_wait_with_a_message(
+    waiting: Callable[[Cluster], None],
+) -> None:
     """A scheduler killed mid-job ends the wait with ClusterUnavailable, never a job stuck forever."""
     import subprocess
     import sys
@@ -83,7 +98,7 @@ def test_a_scheduler_lost_while_tasks_run_stops_the_wait_with_a_message() -> Non
                 ClusterUnavailable,
                 match=r"scheduler at tcp://127\.0\.0\.1:[0-9]+ (was lost|stopped answering)",
             ):
-                cluster.map(_slow, [1])
+                waiting(cluster)
     finally:
         process.kill()
         process.wait()

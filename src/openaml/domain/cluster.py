@@ -6,7 +6,10 @@ statistics, manifests and logs) and the workers do the per-file work:
 
 * ingest: each file is validated and profiled on a worker; the statistics are merged here;
 * training and evaluation: each file's valid records are read and typed on a worker and come back
-  as Arrow tables (the model search itself still runs in the job worker);
+  as Arrow tables;
+* AutoML training: the search's trials run on the workers as futures, the search rows sent once,
+  the Optuna studies kept in the metadata database under the training job's name; a LightGBM refit
+  too big for one worker runs on all of them (``OPENAML_DASK_DISTRIBUTED_FIT``);
 * batch prediction: each file is scored on a worker, which writes its result file itself; the
   manifest is written here once every file is done.
 
@@ -19,11 +22,13 @@ that every file selects exactly the records one pass would.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import pandas as pd
 
 from openaml.domain.context import ServiceContext
+from openaml.engine.automl.dispatch import SearchCluster
 from openaml.engine.batch import BatchResult, ScoringStopped
 from openaml.engine.batch.parts import ScoringPart, ScoringPlan, score_part
 from openaml.engine.batch.scoring import merge_results
@@ -59,6 +64,23 @@ def cluster_settings(ctx: ServiceContext) -> ClusterSettings | None:
         timeout_seconds=ctx.settings.dask_timeout_seconds,
         retries=ctx.settings.dask_retries,
     )
+
+
+@contextmanager
+def automl_cluster(ctx: ServiceContext, job_id: int) -> Iterator[SearchCluster | None]:
+    """For the ``with`` block, where the AutoML run of training job ``job_id`` runs its trials: on the
+    configured cluster (its Optuna studies in the metadata database), or None: in the job worker."""
+    settings = cluster_settings(ctx)
+    if settings is None:
+        yield None
+        return
+    with connect(settings) as cluster:
+        yield SearchCluster(
+            cluster,
+            storage_url=ctx.metadata.url,
+            study_name=f"openaml-training-job-{job_id}",
+            distributed_fit=ctx.settings.dask_distributed_fit,
+        )
 
 
 def ingest_on_cluster(

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from openaml.domain import data_sources, model_groups, model_updates
+from openaml.domain.cluster import automl_cluster
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Dependency, Outcome, StartedJob, run_job
 from openaml.domain.model_files import leaderboard_uri as leaderboard_uri
@@ -258,19 +259,28 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
         summary = f"Trained Amazon ML's SGD model on {len(frame):,} records."
         log_lines = [f"SGD: {sgd_model.training}", f"model size: {sgd_model.size}"]
     else:
-        if parent is None:
-            result = train_automl(
-                frame,
-                schema,
-                model_type,
-                request.algorithm_parameters,
-                progress=progress,
-                should_stop=started.should_stop,
-            )
-        else:
-            result = model_updates.train_from_parent(
-                ctx, parent, request, frame, schema, progress=progress, should_stop=started.should_stop
-            )
+        with automl_cluster(ctx, started.job.id) as cluster:
+            if parent is None:
+                result = train_automl(
+                    frame,
+                    schema,
+                    model_type,
+                    request.algorithm_parameters,
+                    progress=progress,
+                    should_stop=started.should_stop,
+                    cluster=cluster,
+                )
+            else:
+                result = model_updates.train_from_parent(
+                    ctx,
+                    parent,
+                    request,
+                    frame,
+                    schema,
+                    progress=progress,
+                    should_stop=started.should_stop,
+                    cluster=cluster,
+                )
         trained = result.model
         members = model_updates.members_metadata(result.members)
         ctx.objects.server_files.write_bytes(

@@ -24,6 +24,7 @@ from openaml.domain.model_files import leaderboard_uri, model_directory
 from openaml.domain.records import SGD_MODE, TrainedModelOutcome, TrainingRequest
 from openaml.domain.resources import get_resource
 from openaml.engine.automl import AutoMLParameters, AutoMLResult, EnsembleModel, train_automl
+from openaml.engine.automl.dispatch import SearchCluster
 from openaml.engine.automl.lineage import (
     MemberSpec,
     ParentEnsemble,
@@ -186,8 +187,10 @@ def train_from_parent(
     *,
     progress: ProgressCallback,
     should_stop: Callable[[], bool],
+    cluster: SearchCluster | None = None,
 ) -> AutoMLResult:
-    """Train an AutoML child of ``parent`` on ``frame`` in the request's update mode."""
+    """Train an AutoML child of ``parent`` on ``frame`` in the request's update mode (a ``research``
+    search on ``cluster`` when given)."""
     update = request.update
     settings = request.algorithm_parameters
     assert update is not None and isinstance(settings, AutoMLParameters), "an AutoML update"
@@ -206,6 +209,7 @@ def train_from_parent(
             progress=progress,
             should_stop=should_stop,
             start_from=ensemble.members,
+            cluster=cluster,
         )
     return warm_start_parent(
         frame,

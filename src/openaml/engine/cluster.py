@@ -46,6 +46,15 @@ class ClusterUnavailable(Exception):
         self.message = message
 
 
+class WorkersKilled(ClusterUnavailable):
+    """A task killed every worker that ran it (``distributed.scheduler.allowed-failures`` times)."""
+
+
+class SharedDataLost(ClusterUnavailable):
+    """A task was cancelled because a value sent with :meth:`Cluster.share` was lost with the workers
+    that held it (they died); sharing the value again and resubmitting the task can recover."""
+
+
 class ClusterStopped(Exception):
     """:meth:`Cluster.gather` stopped early because the caller's ``should_stop`` asked for it."""
 
@@ -91,10 +100,35 @@ class Cluster:
     def __init__(self, client: Any, settings: ClusterSettings) -> None:
         self._client = client
         self._settings = settings
+        #: When the client was first seen without its scheduler (None while connected).
+        self._lost_since: float | None = None
+
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` itself, for libraries that drive the cluster on their own
+        (``lightgbm.dask``)."""
+        return self._client
+
+    def worker_threads(self) -> int:
+        """How many tasks the cluster runs at once (the workers' threads, summed); at least 1."""
+        workers = self._client.scheduler_info(n_workers=-1)["workers"].values()
+        return max(sum(int(worker.get("nthreads", 1)) for worker in workers), 1)
+
+    def smallest_worker_memory(self) -> int | None:
+        """The smallest worker's memory limit in bytes; None when no worker has one (or none runs)."""
+        limits = [
+            int(worker.get("memory_limit") or 0)
+            for worker in self._client.scheduler_info(n_workers=-1)["workers"].values()
+        ]
+        known = [limit for limit in limits if limit > 0]
+        return min(known) if known and len(known) == len(limits) else None
 
     def share(self, value: Any) -> Any:
         """``value`` sent once to every worker; pass the result to :meth:`map` instead of the value."""
-        return self._client.scatter(value, broadcast=True, hash=False)
+        try:
+            return self._client.scatter(value, broadcast=True, hash=False)
+        except (OSError, TimeoutError) as exc:  # distributed's CommClosedError is an OSError
+            raise self._lost(exc) from exc
 
     def map(
         self,
@@ -120,13 +154,68 @@ class Cluster:
             self._cancel(futures)
             raise
 
+    def submit(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` as one task (retried ``retries`` times on an unexpected error); its future."""
+        try:
+            return self._client.submit(function, *args, pure=False, retries=self._settings.retries)
+        except (OSError, TimeoutError) as exc:
+            raise self._lost(exc) from exc
+
+    def _lost(self, exc: BaseException) -> ClusterUnavailable:
+        return ClusterUnavailable(
+            f"The connection to the Dask scheduler at {self._settings.scheduler} was lost while the job "
+            f"ran ({exc.__class__.__name__}), so the job was stopped. Check the scheduler, then create the "
+            "resource again."
+        )
+
+    def wait(
+        self, futures: Sequence[Any], timeout: float, should_stop: Callable[[], bool] | None = None
+    ) -> None:
+        """Return when one of ``futures`` is done or after ``timeout`` seconds, whichever comes first.
+
+        Raises :class:`ClusterStopped` when ``should_stop`` returns True (the futures are left to the
+        caller) and :class:`ClusterUnavailable` when the scheduler has been gone for ``timeout_seconds``.
+        """
+        end = time.monotonic() + max(timeout, 0.0)
+        self._check_connected()
+        while not any(future.done() for future in futures) and time.monotonic() < end:
+            if should_stop is not None and should_stop():
+                raise ClusterStopped()
+            self._check_connected()
+            time.sleep(POLL_SECONDS)
+
+    def result(self, future: Any) -> Any:
+        """A finished task's result; raises what the task raised, :class:`WorkersKilled` when it killed
+        its workers, :class:`SharedDataLost` when the data it needed died with its workers, and
+        :class:`ClusterUnavailable` when the scheduler was lost."""
+        return self._result(future)
+
+    def cancel(self, futures: Sequence[Any]) -> None:
+        """Cancel ``futures`` (best effort: tasks already running finish on their own)."""
+        self._cancel(list(futures))
+
+    def _check_connected(self) -> None:
+        """Note when the scheduler was first seen gone; raise once it has stayed away too long (over
+        any number of waits: the AutoML search waits in short steps)."""
+        if self._client.status == "running":
+            self._lost_since = None
+            return
+        if self._lost_since is None:
+            self._lost_since = time.monotonic()
+            return
+        if time.monotonic() - self._lost_since > self._settings.timeout_seconds:
+            raise ClusterUnavailable(
+                f"The Dask scheduler at {self._settings.scheduler} stopped answering, and did not come "
+                f"back within {self._settings.timeout_seconds:g} s; the job was stopped. Restart the "
+                "scheduler and create the resource again."
+            )
+
     def _gather(
         self,
         futures: list[Any],
         should_stop: Callable[[], bool] | None,
         on_done: Callable[[int], None] | None,
     ) -> list[Any]:
-        lost_since: float | None = None
         reported = 0
         while True:
             done = sum(1 for future in futures if future.done())
@@ -137,23 +226,20 @@ class Cluster:
                 return [self._result(future) for future in futures]
             if should_stop is not None and should_stop():
                 raise ClusterStopped()
-            if self._client.status == "running":
-                lost_since = None
-            elif lost_since is None:
-                lost_since = time.monotonic()
-            elif time.monotonic() - lost_since > self._settings.timeout_seconds:
-                raise ClusterUnavailable(
-                    f"The Dask scheduler at {self._settings.scheduler} stopped answering, and did not come "
-                    f"back within {self._settings.timeout_seconds:g} s; the job was stopped. Restart the "
-                    "scheduler and create the resource again."
-                )
+            self._check_connected()
             time.sleep(POLL_SECONDS)
 
     def _result(self, future: Any) -> Any:
         """A finished task's result; a task the scheduler gave up on fails the job with a message."""
         from distributed import KilledWorker
 
-        if future.status == "cancelled":  # the client lost its scheduler (or the task was cancelled)
+        if future.status == "cancelled" and self._client.status == "running":
+            raise SharedDataLost(
+                "A Dask worker died holding data this job had sent to the cluster, and no other worker "
+                "had a copy, so the job was stopped. Create the resource again; give the workers more "
+                "memory if they run out of it."
+            )
+        if future.status == "cancelled":  # the client lost its scheduler
             raise ClusterUnavailable(
                 f"The connection to the Dask scheduler at {self._settings.scheduler} was lost while the job "
                 "ran, so the job was stopped. Check the scheduler, then create the resource again."
@@ -161,7 +247,7 @@ class Cluster:
         try:
             return future.result()
         except KilledWorker as exc:
-            raise ClusterUnavailable(
+            raise WorkersKilled(
                 f"A Dask task of this job killed every worker that ran it ({exc}); a worker likely ran out "
                 "of memory. Give the workers more memory or split the data into smaller files."
             ) from exc

@@ -29,7 +29,7 @@ from openaml.engine.automl.features import Encoding
 from openaml.engine.automl.lineage import ParentEnsemble
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, refit_leaderboard
-from openaml.engine.automl.search import Candidate, ProgressReporter
+from openaml.engine.automl.search import ProgressReporter
 from openaml.engine.automl.training import (
     ProgressCallback,
     encode,
@@ -38,6 +38,7 @@ from openaml.engine.automl.training import (
     prepare_target,
     refit_members,
 )
+from openaml.engine.automl.trials import Candidate
 from openaml.engine.data.schema import DataSchema
 from openaml.engine.metrics import metric_for
 from openaml.engine.models import ModelType

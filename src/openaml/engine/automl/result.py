@@ -8,7 +8,7 @@ from typing import Any
 
 from openaml.engine.automl.budget import Budget
 from openaml.engine.automl.lineage import MemberSpec
-from openaml.engine.automl.search import Candidate
+from openaml.engine.automl.trials import Candidate
 from openaml.engine.metrics import Metric
 from openaml.engine.models import TrainedModel
 

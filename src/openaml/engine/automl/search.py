@@ -24,6 +24,12 @@ every family's first portfolio configuration has been tried (see :mod:`.honesty`
 Bagging. When it applies (:mod:`.bagging`), a candidate whose folds all finished keeps its fold
 models while it belongs to the ensemble the search plans; the members that would be bagged need no
 refit, so the reserve for the finishing steps shrinks and the search gets that time.
+
+Where trials run (:mod:`.dispatch`). Without a cluster, each trial (:func:`.trials.run_trial`) runs
+here, and its result is recorded before the next candidate is picked. With a Dask cluster, trials are
+futures, as many at once as the workers have threads; a candidate is picked whenever a slot is free
+and recorded when its trial comes back (``Candidate.number`` is the order they were started in), and
+the studies live in the metadata database.
 """
 
 from __future__ import annotations
@@ -32,19 +38,29 @@ import logging
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import optuna
 
 from openaml.engine.automl.bagging import choose_bagged
-from openaml.engine.automl.budget import Budget, FitInterrupted
+from openaml.engine.automl.budget import Budget
+from openaml.engine.automl.dispatch import (
+    ClusterTrials,
+    LocalTrials,
+    PendingTrial,
+    SearchCluster,
+    TrialRunner,
+    close_storage,
+    open_study,
+    study_storage,
+)
 from openaml.engine.automl.ensemble import SELECTION_STEPS, select_ensemble
-from openaml.engine.automl.families import FAMILIES, Config, Family, FittedLearner, Task
-from openaml.engine.automl.families.base import FloatArray, Labels
+from openaml.engine.automl.families import FAMILIES, Config, Family, Task
+from openaml.engine.automl.families.base import Labels
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.automl.honesty import SplitCheck, random_split_score
+from openaml.engine.automl.trials import Candidate, TrialData
 from openaml.engine.automl.validation import ValidationPlan
 from openaml.engine.metrics import Metric
 from openaml.engine.models import TrainingCancelled, TrainingProgress
@@ -63,53 +79,6 @@ _TPE_STARTUP_TRIALS = 5
 _MAX_FAILURES_IN_A_ROW = 10
 _PLANNING_ROWS = 1_000
 _PLANNING_STEPS = 10
-
-
-@dataclass
-class Candidate:
-    """One tried configuration and what came of it (``status``: ok, failed, timeout or skipped)."""
-
-    number: int
-    family: str
-    config: Config
-    status: str
-    loss: float = float("inf")
-    refit_config: Config = field(default_factory=dict)
-    fit_seconds: float = 0.0
-    predict_seconds: float = 0.0
-    refit_estimate: float = 0.0
-    predictions: FloatArray | None = None
-    #: A model already trained on all rows (out-of-bag families on unsampled data): no refit needed.
-    final_learner: FittedLearner | None = None
-    #: The models of its validation folds, kept while it may become a bagged member (see :mod:`.bagging`).
-    fold_learners: list[FittedLearner] | None = None
-    #: Whether the ensemble would serve its fold models instead of a refit (decided with the members).
-    bagged: bool = False
-    message: str | None = None
-    #: Where the configuration came from: ``parent`` (a parent model's member), ``portfolio``,
-    #: ``tuning`` (the family's TPE study) or ``refit`` (fitted without validation, see :mod:`.refit`).
-    origin: str = "portfolio"
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    def rank_key(self) -> tuple[float, float, int]:
-        """Sort key, best first: validation loss, then (for ties) the cheaper prediction."""
-        return (self.loss, self.predict_seconds, self.number)
-
-    @property
-    def refit_cost(self) -> float:
-        """Estimated seconds to refit on all rows (0 when the final model already exists or the
-        candidate is bagged)."""
-        if self.final_learner is not None or (self.bagged and self.fold_learners is not None):
-            return 0.0
-        return self.refit_estimate
-
-    @property
-    def baggable(self) -> bool:
-        """Whether its fold models are kept and can serve as a bagged member."""
-        return self.final_learner is None and self.fold_learners is not None
 
 
 @dataclass(frozen=True)
@@ -189,9 +158,15 @@ class ProgressReporter:
 class Search:
     """Runs candidates until the budget, the trial limit or the caller says stop."""
 
-    def __init__(self, setup: SearchSetup, report: ProgressReporter) -> None:
+    def __init__(
+        self, setup: SearchSetup, report: ProgressReporter, cluster: SearchCluster | None = None
+    ) -> None:
+        """``cluster``: run the trials on a Dask cluster, the studies in its storage (:mod:`.dispatch`)."""
         self.setup = setup
         self.candidates: list[Candidate] = []
+        self._cluster = cluster
+        self._storage = study_storage(cluster.storage_url) if cluster is not None else None
+        self._numbers = 0
         self._report = report
         self._durations: dict[str, list[float]] = {family.name: [] for family in setup.families}
         names = {family.name for family in setup.families}
@@ -219,29 +194,63 @@ class Search:
         validation_count = len(setup.plan.validation_rows)
         rng = np.random.default_rng(setup.task.seed)
         self._probe_rows = np.sort(rng.permutation(validation_count)[:_PLANNING_ROWS])
-        self._fold_cache: dict[tuple[Encoding, int], tuple[Matrix, Labels, Matrix, Labels]] = {}
         #: The best candidate on a random split against the honest one (set once, if time allows).
         self.split_check: SplitCheck | None = None
         self._check_pending = setup.random_split is not None
 
     def run(self) -> list[Candidate]:
         """Search until time, trials or families run out; return every candidate in trial order."""
-        setup = self.setup
-        while setup.max_trials is None or self._trials_done() < setup.max_trials:
-            setup.budget.check_cancelled(force=True)
-            if self._failures_in_a_row() >= _MAX_FAILURES_IN_A_ROW:
-                break
-            deadline = self.search_deadline()
-            if self._check_pending and len(self._portfolio) <= self._after_first_round:
-                self._check_pending = False
-                self._check_random_split(deadline)
-            choice = self._next_family(deadline)
-            if choice is None:
-                break
-            family, tuning = choice
-            self._run_candidate(family, deadline, tuning=tuning)
-            self._report("search", self.candidates)
+        runner = self._runner()
+        try:
+            starting = True
+            while True:
+                while starting and runner.has_room():
+                    starting = self._start_next(runner)
+                if not runner.in_flight():
+                    break
+                for pending in runner.finished():
+                    self._finish_candidate(pending)
+                    self._report("search", self.candidates)
+        finally:
+            runner.close()
+            close_storage(self._storage)
+        self.candidates.sort(key=lambda candidate: candidate.number)
         return self.candidates
+
+    def _runner(self) -> TrialRunner:
+        setup = self.setup
+        data = TrialData(
+            {family.name: family for family in setup.families},
+            setup.task,
+            setup.plan,
+            setup.matrices,
+            setup.y,
+            setup.metric,
+            setup.refit_scale,
+            setup.bagging,
+        )
+        if self._cluster is None:
+            return LocalTrials(data, setup.budget)
+        return ClusterTrials(self._cluster.cluster, data, setup.budget)
+
+    def _start_next(self, runner: TrialRunner) -> bool:
+        """Start the next candidate; False when time, trials or families have run out."""
+        setup = self.setup
+        if setup.max_trials is not None and self._trials_done() + runner.in_flight() >= setup.max_trials:
+            return False
+        setup.budget.check_cancelled(force=True)
+        if self._failures_in_a_row() >= _MAX_FAILURES_IN_A_ROW:
+            return False
+        deadline = self.search_deadline()
+        if self._check_pending and len(self._portfolio) <= self._after_first_round:
+            self._check_pending = False
+            self._check_random_split(deadline)
+        choice = self._next_family(deadline)
+        if choice is None:
+            return False
+        family, tuning = choice
+        runner.submit(self._start_candidate(family, deadline, tuning=tuning))
+        return True
 
     def _check_random_split(self, deadline: float) -> None:
         """Fit the best candidate once on the random split, if one fold's fit time is left."""
@@ -332,9 +341,14 @@ class Search:
 
     def _study(self, family: Family, index: int, first_trials: list[tuple[str, Config]]) -> optuna.Study:
         sampler = optuna.samplers.TPESampler(
-            seed=self.setup.task.seed + index, n_startup_trials=_TPE_STARTUP_TRIALS
+            seed=self.setup.task.seed + index,
+            n_startup_trials=_TPE_STARTUP_TRIALS,
+            constant_liar=self._cluster is not None,  # trials run side by side on a cluster
         )
-        study = optuna.create_study(direction="minimize", sampler=sampler)
+        if self._storage is not None and self._cluster is not None:
+            study = open_study(self._storage, f"{self._cluster.study_name}/{family.name}", sampler)
+        else:
+            study = optuna.create_study(direction="minimize", sampler=sampler)
         for _, config in first_trials:
             study.enqueue_trial(config)
         return study
@@ -388,7 +402,7 @@ class Search:
         self._studies[family.name].tell(trial, state=optuna.trial.TrialState.PRUNED)
         self.candidates.append(
             Candidate(
-                len(self.candidates),
+                self._next_number(),
                 family.name,
                 config,
                 "skipped",
@@ -397,13 +411,17 @@ class Search:
             )
         )
 
-    def _run_candidate(self, family: Family, search_deadline: float, *, tuning: bool) -> None:
+    def _next_number(self) -> int:
+        self._numbers += 1
+        return self._numbers - 1
+
+    def _start_candidate(self, family: Family, search_deadline: float, *, tuning: bool) -> PendingTrial:
+        """Ask the family's study for the next configuration; the trial with its deadline."""
         setup = self.setup
-        study = self._studies[family.name]
-        trial = study.ask()
+        trial = self._studies[family.name].ask()
         config = family.suggest(trial, setup.task)
         origin = self._next_origin(family, tuning)
-        candidate = Candidate(len(self.candidates), family.name, config, "ok", origin=origin)
+        candidate = Candidate(self._next_number(), family.name, config, "ok", origin=origin)
         deadline = search_deadline
         if tuning:
             allowance = max(_TUNING_TIME_FACTOR * self._typical_seconds(family.name), _MIN_TRIAL_SECONDS)
@@ -411,105 +429,21 @@ class Search:
         else:
             share = max(_PORTFOLIO_SHARE * (deadline - setup.budget.now()), _MIN_TRIAL_SECONDS)
             deadline = min(deadline, setup.budget.now() + share)
-        started = time.monotonic()
-        try:
-            self._evaluate(family, candidate, deadline)
-        except FitInterrupted:
-            candidate.status, candidate.message = "timeout", "no time left for its remaining validation folds"
-        except TrainingCancelled:
-            raise
-        except Exception as error:  # a learner may reject unusual data; the search goes on
-            _log.warning("AutoML candidate %s %s failed: %s", family.name, config, error, exc_info=True)
-            candidate.status, candidate.message = "failed", f"{type(error).__name__}: {error}"
-        self._durations[family.name].append(time.monotonic() - started)
+        return PendingTrial(candidate, trial, deadline)
+
+    def _finish_candidate(self, pending: PendingTrial) -> None:
+        """Record a finished trial: its duration, its study's result, and the planned ensemble."""
+        candidate = pending.candidate
+        study = self._studies[candidate.family]
+        self._durations[candidate.family].append(pending.seconds)
         if candidate.ok:
-            study.tell(trial, candidate.loss)
+            study.tell(pending.trial, candidate.loss)
         else:
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            study.tell(pending.trial, state=optuna.trial.TrialState.FAIL)
         self.candidates.append(candidate)
         self._forget_weak_predictions()
         if candidate.ok:
             self._plan_ensemble()
-
-    def _evaluate(self, family: Family, candidate: Candidate, deadline: float) -> None:
-        """Fit and validate one candidate by ``deadline``, filling in its scores and timings."""
-        setup = self.setup
-        features = setup.matrices[family.encoding]
-        if family.has_out_of_bag:
-            self._check_time_left(deadline)
-            started = time.monotonic()
-            learner = family.fit(
-                features, setup.y, candidate.config, setup.task, setup.budget.limits(deadline)
-            )
-            candidate.fit_seconds = time.monotonic() - started
-            started = time.monotonic()
-            predictions = family.out_of_bag(learner, features, setup.y, setup.task)[
-                setup.plan.validation_rows
-            ]
-            candidate.predict_seconds = time.monotonic() - started
-            candidate.refit_estimate = candidate.fit_seconds * setup.refit_scale
-            if setup.refit_scale == 1.0:
-                candidate.final_learner = learner
-            learners = [learner]
-        else:
-            predictions, learners = self._cross_validate(family, candidate, deadline)
-            candidate.refit_config = _merge_refit_configs([learner.refit_config for learner in learners])
-            train_rows = float(np.mean([len(train) for train, _ in setup.plan.folds]))
-            per_fold = candidate.fit_seconds / len(setup.plan.folds)
-            candidate.refit_estimate = per_fold * setup.refit_scale * len(setup.y) / train_rows
-            if setup.bagging and all(learner.complete for learner in learners):
-                candidate.fold_learners = learners
-        if not all(learner.complete for learner in learners):
-            candidate.message = "cut short at its time limit"
-        candidate.predictions = predictions.astype(np.float32)
-        candidate.loss = setup.metric.loss(setup.y[setup.plan.validation_rows], predictions)
-        if not np.isfinite(candidate.loss):
-            raise ValueError("the validation score is not a finite number")
-
-    def _cross_validate(
-        self, family: Family, candidate: Candidate, deadline: float
-    ) -> tuple[FloatArray, list[FittedLearner]]:
-        setup = self.setup
-        out_of_fold: FloatArray | None = None
-        learners = []
-        folds = len(setup.plan.folds)
-        for fold, (_, valid_rows) in enumerate(setup.plan.folds):
-            self._check_time_left(deadline)
-            now = setup.budget.now()
-            limits = setup.budget.limits(now + (deadline - now) / (folds - fold))
-            train_x, train_y, valid_x, valid_y = self._fold(family.encoding, fold)
-            started = time.monotonic()
-            learner = family.fit(
-                train_x, train_y, candidate.config, setup.task, limits, validation=(valid_x, valid_y)
-            )
-            candidate.fit_seconds += time.monotonic() - started
-            started = time.monotonic()
-            scores = learner.predict(valid_x)
-            candidate.predict_seconds += time.monotonic() - started
-            if out_of_fold is None:
-                out_of_fold = np.zeros((len(setup.y), *scores.shape[1:]))
-            out_of_fold[valid_rows] = scores
-            learners.append(learner)
-        assert out_of_fold is not None, "a validation plan has at least one fold"
-        return out_of_fold[setup.plan.validation_rows], learners
-
-    def _check_time_left(self, deadline: float) -> None:
-        self.setup.budget.check_cancelled(force=True)
-        if self.setup.budget.now() >= deadline:
-            raise FitInterrupted("no time left")
-
-    def _fold(self, encoding: Encoding, fold: int) -> tuple[Matrix, Labels, Matrix, Labels]:
-        key = (encoding, fold)
-        if key not in self._fold_cache:
-            train, valid = self.setup.plan.folds[fold]
-            features = self.setup.matrices[encoding]
-            self._fold_cache[key] = (
-                features[train],
-                self.setup.y[train],
-                features[valid],
-                self.setup.y[valid],
-            )
-        return self._fold_cache[key]
 
     def _forget_weak_predictions(self) -> None:
         """Keep validation scores only for the candidates ensemble selection may still use."""
@@ -533,12 +467,3 @@ def _round_robin(lengths: dict[str, int]) -> list[str]:
     for position in range(max(lengths.values(), default=0)):
         order.extend(name for name, length in lengths.items() if position < length)
     return order
-
-
-def _merge_refit_configs(configs: Sequence[Config]) -> Config:
-    """The per-fold learned settings (boosting rounds, epochs) averaged for the refit."""
-    merged: dict[str, Any] = {}
-    for key in configs[0]:
-        mean = float(np.mean([config[key] for config in configs]))
-        merged[key] = max(round(mean), 1) if isinstance(configs[0][key], int) else mean
-    return merged

@@ -29,16 +29,19 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from openaml.engine.automl.bagging import BaggedLearner, bagging_applies
-from openaml.engine.automl.budget import Budget
+from openaml.engine.automl.budget import Budget, FitLimits
+from openaml.engine.automl.dispatch import SearchCluster
+from openaml.engine.automl.distributed_fit import MemberFit, cluster_refit
 from openaml.engine.automl.ensemble import EnsembleMember, EnsembleModel, select_ensemble
-from openaml.engine.automl.families import FAMILIES, Family, Task
+from openaml.engine.automl.families import FAMILIES, Config, Family, FittedLearner, Task
 from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, FeatureEncoder, Matrix
 from openaml.engine.automl.lineage import MemberSpec
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, build_leaderboard
-from openaml.engine.automl.search import Candidate, ProgressReporter, Search, SearchSetup
+from openaml.engine.automl.search import ProgressReporter, Search, SearchSetup
 from openaml.engine.automl.stacking import Stacker, fit_stacker
+from openaml.engine.automl.trials import Candidate
 from openaml.engine.automl.validation import (
     ValidationPlan,
     check_validation_attributes,
@@ -72,11 +75,14 @@ def train_automl(
     should_stop: Callable[[], bool] | None = None,
     clock: Callable[[], float] = time.monotonic,
     start_from: Sequence[MemberSpec] = (),
+    cluster: SearchCluster | None = None,
 ) -> AutoMLResult:
     """Train an ensemble for ``schema``'s target on the typed ``frame`` within the time budget.
 
     ``start_from`` (a parent model's members, best first) are the first configurations the search
-    tries, each as its family's first trial (the ``research`` update mode).
+    tries, each as its family's first trial (the ``research`` update mode). With ``cluster`` the
+    search's trials run on a Dask cluster and a large LightGBM refit may too (:mod:`.dispatch`,
+    :mod:`.distributed_fit`); without it everything runs in this process.
 
     Raises ``InvalidInputException`` for targets that do not fit ``model_type`` or a metric that
     does not apply, and :class:`~openaml.engine.models.TrainingCancelled` when ``should_stop()``
@@ -85,7 +91,7 @@ def train_automl(
     # Multi-threaded BLAS is many times slower than one thread on a busy machine (measured 10x for
     # logistic regression on 2 shared cores); tree learners get their threads explicitly instead.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _train(frame, schema, model_type, params, progress, should_stop, clock, start_from)
+        return _train(frame, schema, model_type, params, progress, should_stop, clock, start_from, cluster)
 
 
 def _train(
@@ -97,6 +103,7 @@ def _train(
     should_stop: Callable[[], bool] | None,
     clock: Callable[[], float],
     start_from: Sequence[MemberSpec],
+    cluster: SearchCluster | None = None,
 ) -> AutoMLResult:
     budget = Budget(params.budget_for(len(frame), len(schema.input_attributes)), should_stop, clock)
     if schema.target_attribute_name is None:
@@ -115,7 +122,7 @@ def _train(
     notes = inputs.notes
     preparation_seconds = budget.elapsed()
 
-    search = Search(setup, report)
+    search = Search(setup, report, cluster)
     candidates = search.run()
     split_check = search.split_check
     search_deadline_at = search.search_deadline() - budget.start
@@ -137,7 +144,8 @@ def _train(
     if len(y) > task.n_rows:  # the search saw a subsample: encode all rows for the refit
         del matrices
         encoders, matrices = encode(frame, attributes, set(_encodings(chosen)))
-    members = refit_members(chosen, matrices, y, dataclasses.replace(task, n_rows=len(y)), budget)
+    fit = cluster_refit(cluster) if cluster is not None else None
+    members = refit_members(chosen, matrices, y, dataclasses.replace(task, n_rows=len(y)), budget, fit=fit)
     stacker = stacked[0] if stacked is not None and len(members) == len(chosen) else None
     model = EnsembleModel(
         model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members, stacker
@@ -512,8 +520,12 @@ def refit_members(
     y: Labels,
     task: Task,
     budget: Budget,
+    *,
+    fit: MemberFit | None = None,
 ) -> list[EnsembleMember]:
     """Refit the chosen candidates on all rows, best first, each within its share of the time left.
+
+    ``fit`` fits one member (default: its family's own fit; :func:`.cluster_refit` on a cluster).
 
     A member's share of the time up to the refit deadline is its part of the remaining refit
     estimates. A member that fails, or (except the best one) is cut short at its deadline, is
@@ -534,7 +546,7 @@ def refit_members(
             elif candidate.bagged and candidate.fold_learners is not None:
                 learner = BaggedLearner(candidate.fold_learners, candidate.refit_config)
             else:
-                learner = family.fit(matrices[family.encoding], y, config, task, limits)
+                learner = (fit or _family_fit)(family, matrices[family.encoding], y, config, task, limits)
         except TrainingCancelled:
             raise
         except Exception as error:  # the other members still make a model
@@ -551,3 +563,9 @@ def refit_members(
         )
     total = sum(member.weight for member in members)
     return [dataclasses.replace(member, weight=member.weight / total) for member in members]
+
+
+def _family_fit(
+    family: Family, features: Matrix, y: Labels, config: Config, task: Task, limits: FitLimits
+) -> FittedLearner:
+    return family.fit(features, y, config, task, limits)
