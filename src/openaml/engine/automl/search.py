@@ -10,7 +10,8 @@ TPE study that already knows the portfolio results.
 Time. Before each candidate the search recomputes its deadline: the end of the budget minus a
 reserve for the final refit (the refit estimates of the members of the ensemble the search would
 pick now, selected quickly on a sample of the validation rows, plus fixed costs such as re-encoding
-all rows). A candidate whose family's typical duration no longer fits is skipped. A candidate may
+all rows; on subsampled data at most half the budget, the refit then using as many rows as fit).
+A candidate whose family's typical duration no longer fits is skipped. A candidate may
 use at most a share of the time left (portfolio) or a few times its family's typical duration
 (tuning); each validation fold gets an equal part of that and stops boosting, growing trees or
 training epochs when its part is used up, so a slow configuration is scored as what it could train
@@ -75,6 +76,9 @@ _TUNING_PATTERN = (0, 0, 1)
 _TUNING_TIME_FACTOR = 3.0
 _MIN_TRIAL_SECONDS = 1.0
 _PORTFOLIO_SHARE = 0.4
+#: On subsampled data, the most of the budget kept for the finishing steps: a refit on all rows that
+#: needs more is planned on fewer rows (see ``training.plan_refit_rows``) instead of starving the search.
+_MAX_SAMPLED_RESERVE_SHARE = 0.5
 _TPE_STARTUP_TRIALS = 5
 _MAX_FAILURES_IN_A_ROW = 10
 _PLANNING_ROWS = 1_000
@@ -304,7 +308,10 @@ class Search:
         )
         selection = self._planning_seconds * max(scale, 1.0)
         margin = _FINISH_MARGIN * self.setup.budget.seconds
-        return (refits + selection) * _REFIT_SAFETY + self.setup.fixed_reserve + margin
+        reserve = (refits + selection) * _REFIT_SAFETY + self.setup.fixed_reserve + margin
+        if self.setup.refit_scale > 1.0:  # the refit's rows are planned to fit what is left
+            return min(reserve, _MAX_SAMPLED_RESERVE_SHARE * self.setup.budget.seconds)
+        return reserve
 
     def _plan_ensemble(self) -> None:
         """Re-select the ensemble the search would end with now (quickly, on sampled rows)."""
