@@ -61,7 +61,7 @@ from openaml.engine.automl.families import FAMILIES, Config, Family, Task
 from openaml.engine.automl.families.base import Labels
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.automl.honesty import SplitCheck, random_split_score
-from openaml.engine.automl.trials import Candidate, TrialData
+from openaml.engine.automl.trials import HALVING_FACTOR, Candidate, TrialData
 from openaml.engine.automl.validation import ValidationPlan
 from openaml.engine.metrics import Metric
 from openaml.engine.models import TrainingCancelled, TrainingProgress
@@ -108,6 +108,8 @@ class SearchSetup:
     random_split: ValidationPlan | None = None
     #: Whether candidates keep their fold models to become bagged members (:func:`.bagging_applies`).
     bagging: bool = False
+    #: Whether tuning trials go through successive halving first (the search works on a sample).
+    halving: bool = False
 
     def serving_cost(self, candidate: Candidate) -> float:
         """What serving ``candidate`` costs: its family's cost, times its folds when it is bagged."""
@@ -201,6 +203,8 @@ class Search:
         #: The best candidate on a random split against the honest one (set once, if time allows).
         self.split_check: SplitCheck | None = None
         self._check_pending = setup.random_split is not None
+        #: Successive halving: each family's first-rung losses.
+        self._rung_losses: dict[str, list[float]] = {}
 
     def run(self) -> list[Candidate]:
         """Search until time, trials or families run out; return every candidate in trial order."""
@@ -370,7 +374,7 @@ class Search:
     def _failures_in_a_row(self) -> int:
         count = 0
         for candidate in reversed(self.candidates):
-            if candidate.status in ("ok", "skipped"):
+            if candidate.status in ("ok", "skipped", "pruned"):
                 break
             count += 1
         return count
@@ -436,12 +440,24 @@ class Search:
         else:
             share = max(_PORTFOLIO_SHARE * (deadline - setup.budget.now()), _MIN_TRIAL_SECONDS)
             deadline = min(deadline, setup.budget.now() + share)
-        return PendingTrial(candidate, trial, deadline)
+        rung_threshold = None
+        if tuning and setup.halving and not family.has_out_of_bag:
+            earlier = self._rung_losses.get(family.name, [])
+            rung_threshold = (
+                float(np.quantile(earlier, 1 / HALVING_FACTOR)) if len(earlier) >= HALVING_FACTOR else np.inf
+            )
+        return PendingTrial(candidate, trial, deadline, rung_threshold=rung_threshold)
 
     def _finish_candidate(self, pending: PendingTrial) -> None:
         """Record a finished trial: its duration, its study's result, and the planned ensemble."""
         candidate = pending.candidate
         study = self._studies[candidate.family]
+        if candidate.rung_loss is not None:
+            self._rung_losses.setdefault(candidate.family, []).append(candidate.rung_loss)
+        if candidate.status == "pruned":  # its duration is not a full trial's
+            study.tell(pending.trial, state=optuna.trial.TrialState.PRUNED)
+            self.candidates.append(candidate)
+            return
         self._durations[candidate.family].append(pending.seconds)
         if candidate.ok:
             study.tell(pending.trial, candidate.loss)

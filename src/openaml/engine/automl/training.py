@@ -192,6 +192,7 @@ def _train(
             encoders = encoders | refitted
         _log.info("AutoML encoded %d rows for the refit in %.1f s", len(refit_y), budget.now() - started)
     del frame
+    searched_rows = task.n_rows
     task = dataclasses.replace(task, n_rows=len(refit_y))
     fit = cluster_refit(cluster) if cluster is not None else None
     members = refit_members(chosen, matrices, refit_y, task, budget, sample=sample, fit=fit)
@@ -225,7 +226,7 @@ def _train(
         validation_score=validation_score,
         validation=plan.description,
         training_rows=len(y),
-        search_rows=task.n_rows,
+        search_rows=searched_rows,
         timings=timings,
         warnings=notes
         + tuple(filter(None, [split_check.warning(plan.description) if split_check else None])),
@@ -345,6 +346,7 @@ def _prepare_search(
         fixed_reserve=encoding_seconds * refit_scale * _ENCODING_SAFETY if subsampled else 0.0,
         random_split=random_split,
         bagging=bagging,
+        halving=subsampled,
     )
     return _SearchInputs(setup, encoders, notes, encoding_seconds)
 
