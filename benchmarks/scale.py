@@ -13,6 +13,8 @@ and once on a ``distributed.LocalCluster`` of ``--dask-workers`` single-threaded
   ``OPENAML_DASK_DISTRIBUTED_FIT``);
 * ``evaluate`` — scoring every record frame by frame (``score_frames``, as an evaluation of more than
   1,000,000 records does) and computing the BINARY metrics (local only);
+* ``fullfit`` — (not by default) the final fit's memory on all rows, without the search: the
+  compact table, the float32 matrix of all rows, LightGBM on it for at most ``--budget`` seconds;
 * ``batch``   — scoring every file with the trained model into gzip CSV results
   (``score_files`` / ``score_on_cluster``).
 
@@ -189,6 +191,9 @@ def run_stage(stage: str, mode: str, folder: Path, args: argparse.Namespace) -> 
         extra["search_rows"] = result.search_rows
         extra["notes"] = list(result.warnings)
         save_model(result.model, models / f"model-{mode}", {"rows": records})
+    elif stage == "fullfit":
+        extra.update(_full_fit(files, schema, memory, args.rows[0], args.budget))
+        records = extra.pop("records")
     elif stage == "evaluate":
         model, _ = load_model(models / "model-local")
         frames = (batch.frame for batch in iter_frames(files, schema, require_target=True))
@@ -237,6 +242,47 @@ def run_stage(stage: str, mode: str, folder: Path, args: argparse.Namespace) -> 
         "rows_per_second": round(records / seconds),
         "peak_rss_mb": round(memory.peak / 2**20),
         **extra,
+    }
+
+
+def _full_fit(files: list[Any], schema: Any, memory: PeakMemory, rows: int, seconds: float) -> dict[str, Any]:
+    """The memory of the final fit on all rows, without the search: the compact table, encoders
+    fitted on a 100,000-row sample, the float32 matrix of all rows (chunk by chunk, then the table is
+    released) and LightGBM on it (its dataset built with ``free_raw_data``) for ``seconds`` at most."""
+    from openaml.engine.automl.budget import Budget
+    from openaml.engine.automl.families import FAMILIES, Task
+    from openaml.engine.automl.features import MAX_TREE_TEXT_ROWS, Encoding, FeatureEncoder
+    from openaml.engine.automl.table import encode_table, rows_frame
+    from openaml.engine.automl.validation import stratified_sample
+    from openaml.engine.data.ingest import read_table
+    from openaml.engine.models import ModelType
+
+    started = time.perf_counter()
+    table = read_table(files, schema, require_target=True, float32=rows > 100_000)
+    y = table.column(TARGET).to_numpy().astype(np.int64)
+    read = time.perf_counter() - started
+    sample = rows_frame(table, stratified_sample(y, ModelType.BINARY, 100_000, 0))
+    encoder = FeatureEncoder(
+        schema.input_attributes, Encoding.TREE, text_vocabulary=len(y) <= MAX_TREE_TEXT_ROWS
+    ).fit(sample)
+    matrices = encode_table(table, {Encoding.TREE: encoder})
+    del table
+    encoded = time.perf_counter() - started - read
+    matrix = matrices[Encoding.TREE]
+    task = Task.describe(ModelType.BINARY, y, 2, 49, 0, tuple(encoder.categorical_indices))
+    budget = Budget(seconds)
+    config = FAMILIES["lightgbm"].portfolio(task)[0] | {"rounds": 10_000}
+    learner = FAMILIES["lightgbm"].fit(matrix, y, config, task, budget.limits(budget.end))
+    return {
+        "records": len(y),
+        "read_seconds": round(read, 1),
+        "encode_seconds": round(encoded, 1),
+        "fit_seconds": round(time.perf_counter() - started - read - encoded, 1),
+        "rounds": learner.refit_config["rounds"],
+        "matrix_mb": round(
+            (matrix.nbytes if isinstance(matrix, np.ndarray) else matrix.data.nbytes + matrix.indices.nbytes)
+            / 2**20
+        ),
     }
 
 
@@ -290,7 +336,7 @@ def main() -> None:
             )
             for stage in args.stages:
                 for mode in args.modes:
-                    if stage == "evaluate" and mode != "local":
+                    if stage in ("evaluate", "fullfit") and mode != "local":
                         continue  # evaluation reads frame by frame in the job worker only
                     if (
                         stage in ("evaluate", "batch")

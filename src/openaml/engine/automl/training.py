@@ -13,7 +13,11 @@ The steps, all inside one time budget (see :mod:`.budget`):
    members are bagged where that applies (:mod:`.bagging`), and one stacking layer
    (:mod:`.stacking`) replaces the weighted average when it validates better.
 6. The members that are not bagged are refit on all rows (re-encoded first if the search saw a
-   subsample); a refit that reaches the refit deadline keeps the part it has trained.
+   subsample; on as many rows as fit the time left when not all do, see :mod:`.scaling`); a refit
+   that reaches the refit deadline keeps the part it has trained.
+
+Large data comes as a compact Arrow table (:class:`~.table.TrainingTable`): only the search sample
+becomes a pandas frame, and the refit's matrix is encoded from the table chunk by chunk as float32.
 """
 
 from __future__ import annotations
@@ -41,14 +45,21 @@ from openaml.engine.automl.features import MAX_TREE_TEXT_ROWS, Encoding, Feature
 from openaml.engine.automl.lineage import MemberSpec
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, build_leaderboard
+from openaml.engine.automl.scaling import (
+    families_that_scale,
+    plan_refit_rows,
+    refit_rows_note,
+    refits_on_all_rows,
+    sample_refit_notes,
+)
 from openaml.engine.automl.search import ProgressReporter, Search, SearchSetup
 from openaml.engine.automl.stacking import Stacker, fit_stacker
 from openaml.engine.automl.table import (
     TrainingTable,
     encode_table,
     rows_frame,
-    target_values,
 )
+from openaml.engine.automl.targets import prepare_table_target, prepare_target
 from openaml.engine.automl.trials import Candidate
 from openaml.engine.automl.validation import (
     ValidationPlan,
@@ -60,14 +71,13 @@ from openaml.engine.automl.validation import (
     stratified_sample,
 )
 from openaml.engine.data.ingest import numbers_as_float32, table_frame
-from openaml.engine.data.schema import Attribute, AttributeType, DataSchema
+from openaml.engine.data.schema import Attribute, DataSchema
 from openaml.engine.metrics import Metric, metric_for
 from openaml.engine.models import ModelType, TrainingCancelled, TrainingProgress
 from openaml.errors import InternalServerException, InvalidInputException
 
 _log = logging.getLogger(__name__)
 
-MIN_TRAINING_ROWS = 10
 _ENCODING_SAFETY = 1.5
 _REFIT_SAFETY = 1.25
 
@@ -175,14 +185,14 @@ def _train(
     if len(y) > task.n_rows:  # the search saw a subsample: encode the refit's rows
         refit_rows = plan_refit_rows(chosen, len(y), task.n_rows, encoding_per_row, budget)
         if refit_rows < len(y):
-            notes += (_refit_rows_note(refit_rows, len(y)),)
+            notes += (refit_rows_note(refit_rows, len(y)),)
             rows = stratified_sample(y, model_type, refit_rows, params.seed)
             refit_y = y[rows]
             if table is not None:
                 table = table.take(pa.array(rows, type=pa.int64()))
             else:
                 frame = frame.iloc[rows]
-        full = {FAMILIES[c.family].encoding for c, _ in chosen if _refits_on_all_rows(c, len(refit_y))}
+        full = {FAMILIES[c.family].encoding for c, _ in chosen if refits_on_all_rows(c, len(refit_y))}
         started = budget.now()
         if table is not None:  # the search's encoders, chunk by chunk; then the table goes
             matrices = encode_table(table, {encoding: encoders[encoding] for encoding in full})
@@ -253,41 +263,6 @@ def member_specs(
     )
 
 
-def plan_refit_rows(
-    chosen: list[tuple[Candidate, float]],
-    rows: int,
-    search_rows: int,
-    encoding_seconds_per_row: float,
-    budget: Budget,
-) -> int:
-    """How many of the ``rows`` training records the final refit can use and still end by the refit
-    deadline: all of them when the members' refit estimates (measured per row in the search) and the
-    encoding of the rows fit in the time left, else as many as do, but never fewer than the search
-    saw (the members' deadlines then cut their boosting rounds short, as at any size)."""
-    fitting = sum(c.refit_cost for c, _ in chosen if _refits_on_all_rows(c, rows)) / rows
-    per_row = (fitting + encoding_seconds_per_row) * _REFIT_SAFETY
-    time_left = budget.refit_deadline - budget.now()
-    if per_row <= 0 or per_row * rows <= time_left:
-        return rows
-    return min(rows, max(search_rows, int(time_left / per_row)))
-
-
-def _refit_rows_note(refit_rows: int, rows: int) -> str:
-    return (
-        f"The final refit used {refit_rows:,} of the {rows:,} training records (a stratified sample): "
-        "refitting on all of them would not have fit in the time budget; raise "
-        "openaml.timeBudgetSeconds to use them all."
-    )
-
-
-def _refits_on_all_rows(candidate: Candidate, rows: int) -> bool:
-    """Whether ``candidate``'s refit trains on all ``rows`` (not on the search sample, nor bagged)."""
-    if candidate.final_learner is not None or (candidate.bagged and candidate.fold_learners is not None):
-        return False
-    limit = FAMILIES[candidate.family].max_refit_rows
-    return limit is None or rows <= limit
-
-
 @dataclass(frozen=True)
 class _SearchInputs:
     """What the search works on, and the encoders it was fitted with."""
@@ -313,8 +288,8 @@ def _prepare_search(
     """Fit the encoders on the search rows (``search_frame``, the rows ``search_rows`` of all rows'
     target ``y``) and plan the validation."""
     subsampled = len(search_rows) < len(y)
-    families, notes = _families_that_scale([FAMILIES[name] for name in params.algorithms], len(y))
-    notes += _sample_refit_notes(families, attributes, len(y), len(search_rows))
+    families, notes = families_that_scale([FAMILIES[name] for name in params.algorithms], len(y))
+    notes += sample_refit_notes(families, attributes, len(y), len(search_rows))
     started = time.monotonic()
     text_vocabulary = len(y) <= MAX_TREE_TEXT_ROWS
     encodings = {family.encoding for family in families}
@@ -351,43 +326,6 @@ def _prepare_search(
     return _SearchInputs(setup, encoders, notes, encoding_seconds)
 
 
-def _sample_refit_notes(
-    families: list[Family], attributes: tuple[Attribute, ...], rows: int, search_rows: int
-) -> tuple[str, ...]:
-    """Notes on what is bounded at ``rows`` training records: families refit on the search sample
-    only, and TEXT attributes that the TREE encoding reads as counts only."""
-    notes = [
-        f"{family.name} is refit on the {search_rows:,} search records only: {rows:,} training records "
-        f"are more than it is refit on ({family.max_refit_rows:,})."
-        for family in families
-        if family.max_refit_rows is not None and rows > family.max_refit_rows
-    ]
-    texts = [a.name for a in attributes if a.type is AttributeType.TEXT]
-    if texts and rows > MAX_TREE_TEXT_ROWS and any(f.encoding is Encoding.TREE for f in families):
-        notes.append(
-            f"Above {MAX_TREE_TEXT_ROWS:,} training records, tree models read the text attributes "
-            f"{', '.join(texts)} as their length in characters and words only (no word features)."
-        )
-    return tuple(notes)
-
-
-def _families_that_scale(families: list[Family], rows: int) -> tuple[list[Family], tuple[str, ...]]:
-    """The families whose refit on ``rows`` records fits one machine, and a note for each one left out.
-
-    When none would be left, all are kept (the caller asked for them alone).
-    """
-    kept = [f for f in families if f.max_training_rows is None or rows <= f.max_training_rows]
-    if not kept:
-        return families, ()
-    notes = tuple(
-        f"{family.name} was not tried: {rows:,} training records are more than it is refit on "
-        f"({family.max_training_rows:,})."
-        for family in families
-        if family not in kept
-    )
-    return kept, notes
-
-
 def model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribute, ...]:
     """The attributes the models learn from: the schema's inputs less the group attribute.
 
@@ -420,91 +358,6 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         return frame[name].reset_index(drop=True)
     return pd.Series([None] * len(frame), dtype=object)
-
-
-def prepare_target(
-    frame: pd.DataFrame, target: str, model_type: ModelType
-) -> tuple[pd.DataFrame, Labels, tuple[str, ...] | None]:
-    """Rows with a usable target, the encoded target and the class labels."""
-    if target not in frame.columns:
-        raise InvalidInputException(f"The training data has no target column {target!r}.")
-    present, y, classes = _encode_target(frame[target], target, model_type)
-    # Typed frames read for training hold only rows with a target: no copy of (possibly) millions of
-    # rows then. Nothing here changes the frame in place, so sharing it with the caller is safe.
-    whole = bool(present.all()) and frame.index.equals(pd.RangeIndex(len(frame)))
-    rows = frame if whole else frame.loc[present].reset_index(drop=True)
-    return rows, y, classes
-
-
-def _encode_target(
-    values: pd.Series, target: str, model_type: ModelType
-) -> tuple[npt.NDArray[np.bool_], Labels, tuple[str, ...] | None]:
-    """Which rows have a usable target, their encoded target and the class labels (checked)."""
-    present = values.notna().to_numpy(copy=True)
-    classes: tuple[str, ...] | None
-    if model_type is ModelType.REGRESSION:
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        present &= np.isfinite(numbers)
-        y: Labels = numbers[present]
-        classes = None
-    elif model_type is ModelType.BINARY:
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        unexpected = present & ~np.isin(numbers, (0.0, 1.0))
-        if unexpected.any():
-            example = values[unexpected].iloc[0]
-            raise InvalidInputException(
-                f"A BINARY model needs a 0/1 target, but {target!r} has the value {example!r}; "
-                "use MULTICLASS or REGRESSION for other targets."
-            )
-        y = numbers[present].astype(np.int64)
-        classes = ("0", "1")
-    else:
-        labels = values[present].astype(str).to_numpy()
-        classes = _ordered_labels(np.unique(labels))
-        y = pd.Series(labels).map({label: index for index, label in enumerate(classes)}).to_numpy(np.int64)
-    _check_training_rows(y, model_type, target)
-    return present, y, classes
-
-
-def prepare_table_target(
-    table: pa.Table, target: str, model_type: ModelType
-) -> tuple[pa.Table, Labels, tuple[str, ...] | None]:
-    """:func:`prepare_target` for a compact table: only the target column becomes a pandas column."""
-    values = target_values(table, target)
-    if values is None:
-        raise InvalidInputException(f"The training data has no target column {target!r}.")
-    present, y, classes = _encode_target(values, target, model_type)
-    del values
-    if not present.all():
-        table = table.filter(pa.array(present))
-    return table, y, classes
-
-
-def _ordered_labels(labels: np.ndarray) -> tuple[str, ...]:
-    """Class labels in numeric order when they all look like numbers, alphabetically otherwise."""
-    try:
-        return tuple(sorted(labels.tolist(), key=float))
-    except ValueError:
-        return tuple(sorted(labels.tolist()))
-
-
-def _check_training_rows(y: Labels, model_type: ModelType, target: str) -> None:
-    if len(y) < MIN_TRAINING_ROWS:
-        raise InvalidInputException(
-            f"Only {len(y)} records have a value for the target {target!r}; "
-            f"training needs at least {MIN_TRAINING_ROWS}."
-        )
-    if model_type is ModelType.REGRESSION:
-        return
-    counts = np.bincount(y)
-    if np.count_nonzero(counts) < 2:
-        raise InvalidInputException(
-            f"The target {target!r} has a single value; a classifier needs at least two."
-        )
-    if model_type is ModelType.BINARY and counts.min() < 2:
-        raise InvalidInputException(
-            f"The target {target!r} needs at least two records of each class 0 and 1."
-        )
 
 
 def encode(
@@ -689,7 +542,7 @@ def refit_members(
                 learner = candidate.final_learner
             elif candidate.bagged and candidate.fold_learners is not None:
                 learner = BaggedLearner(candidate.fold_learners, candidate.refit_config)
-            elif sample is not None and not _refits_on_all_rows(candidate, len(y)):
+            elif sample is not None and not refits_on_all_rows(candidate, len(y)):
                 sample_y = sample[1]
                 sample_task = dataclasses.replace(task, n_rows=len(sample_y))
                 learner = family.fit(sample[0][family.encoding], sample_y, config, sample_task, limits)
