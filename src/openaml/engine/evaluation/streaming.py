@@ -51,7 +51,8 @@ def score_frames(
         if frame.empty:
             continue
         scores.append(np.asarray(model.predict_scores(frame)))
-        targets.append(frame[target].to_numpy())
+        # a copy: a view would keep the frame's whole block of float64 columns alive
+        targets.append(frame[target].to_numpy(copy=True))
         start, end = np.searchsorted(positions, [first, first + len(frame)])
         if end > start:
             sampled.append(frame.iloc[positions[start:end] - first])
