@@ -20,7 +20,8 @@ and once on a ``distributed.LocalCluster`` of ``--dask-workers`` single-threaded
 
 Peak memory is the largest sum of the resident sets of the stage's process and its children (the
 cluster's worker processes, which the stage starts), sampled every 0.1 s. Usage:
-``python benchmarks/scale.py --rows 1000000 5000000 [--files 8] [--budget 60] [--stages ingest train batch]``.
+``python benchmarks/scale.py --rows 1000000 5000000 [--files 8] [--budget 60]
+[--stages ingest train evaluate batch fullfit] [--modes local dask] [--algorithms lightgbm]``.
 """
 
 from __future__ import annotations
