@@ -6,16 +6,22 @@ in a fresh subprocess, once run locally (as a job worker runs it without ``OPENA
 and once on a ``distributed.LocalCluster`` of ``--dask-workers`` single-threaded processes:
 
 * ``ingest``  — validation and statistics of every record (``ingest`` / ``ingest_on_cluster``);
-* ``train``   — reading the typed frame (``read_frame`` / ``read_frame_on_cluster``) and AutoML with
-  LightGBM only (search on ``searchRowLimit`` rows, refit on all), ``--budget`` seconds; on the
-  cluster the search's trials run as Dask futures (studies in a SQLite file) and the final refit
-  follows ``--distributed-fit`` (auto, always, never: ``OPENAML_DASK_DISTRIBUTED_FIT``);
+* ``train``   — reading the compact typed table (``read_table`` / ``read_table_on_cluster``) and AutoML
+  (``--algorithms``, LightGBM only by default; search on ``searchRowLimit`` rows, refit on as many rows
+  as the budget allows), ``--budget`` seconds; on the cluster the search's trials run as Dask futures
+  (studies in a SQLite file) and the final refit follows ``--distributed-fit`` (auto, always, never:
+  ``OPENAML_DASK_DISTRIBUTED_FIT``);
+* ``evaluate`` — scoring every record frame by frame (``score_frames``, as an evaluation of more than
+  1,000,000 records does) and computing the BINARY metrics (local only);
+* ``fullfit`` — (not by default) the final fit's memory on all rows, without the search: the
+  compact table, the float32 matrix of all rows, LightGBM on it for at most ``--budget`` seconds;
 * ``batch``   — scoring every file with the trained model into gzip CSV results
   (``score_files`` / ``score_on_cluster``).
 
 Peak memory is the largest sum of the resident sets of the stage's process and its children (the
 cluster's worker processes, which the stage starts), sampled every 0.1 s. Usage:
-``python benchmarks/scale.py --rows 1000000 5000000 [--files 8] [--budget 60] [--stages ingest train batch]``.
+``python benchmarks/scale.py --rows 1000000 5000000 [--files 8] [--budget 60]
+[--stages ingest train evaluate batch fullfit] [--modes local dask] [--algorithms lightgbm]``.
 """
 
 from __future__ import annotations
@@ -119,15 +125,18 @@ class PeakMemory:
 def run_stage(stage: str, mode: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One measurement, in this (fresh) process."""
 
-    from openaml.domain.cluster import ingest_on_cluster, read_frame_on_cluster, score_on_cluster
+    from openaml.domain.cluster import ingest_on_cluster, read_table_on_cluster, score_on_cluster
     from openaml.engine.automl import AutoMLParameters, train_automl
     from openaml.engine.automl.dispatch import SearchCluster
+    from openaml.engine.automl.table import TrainingTable
     from openaml.engine.batch import score_files
     from openaml.engine.batch.parts import ScoringPlan
     from openaml.engine.cluster import ClusterSettings, connect
     from openaml.engine.data.files import DataFile
-    from openaml.engine.data.ingest import ingest, read_frame, resolve_schema
+    from openaml.engine.data.ingest import ingest, iter_frames, read_table, resolve_schema
     from openaml.engine.data.parts import IngestLimits
+    from openaml.engine.evaluation.evaluate import evaluate
+    from openaml.engine.evaluation.streaming import sample_positions, score_frames
     from openaml.engine.models import ModelType
     from openaml.engine.models.artifact import load_model, save_model
 
@@ -157,22 +166,42 @@ def run_stage(stage: str, mode: str, folder: Path, args: argparse.Namespace) -> 
         records = report.records_read
     elif stage == "train":
         if cluster is None:
-            frame = read_frame(files, schema, require_target=True)
+            # as the training job reads it: numbers as float32 above the search sample
+            table = read_table(files, schema, require_target=True, float32=args.rows[0] > 100_000)
         else:
-            frame = read_frame_on_cluster(settings, files, schema, None, require_target=True)
+            table = read_table_on_cluster(settings, files, schema, None, require_target=True)
         extra["read_seconds"] = round(time.perf_counter() - started, 1)
-        params = AutoMLParameters(time_budget_seconds=args.budget, algorithms=("lightgbm",))
+        extra["read_peak_rss_mb"] = round(memory.peak / 2**20)
+        extra["table_mb"] = round(table.nbytes / 2**20)
+        params = AutoMLParameters(time_budget_seconds=args.budget, algorithms=tuple(args.algorithms))
+        training = TrainingTable(table)
+        del table  # the run takes the table over and releases it once its matrices are built
         if cluster is None:
-            result = train_automl(frame, schema, ModelType.BINARY, params)
+            result = train_automl(training, schema, ModelType.BINARY, params)
         else:
             with connect(settings) as connected:
                 studies = f"sqlite:///{folder / f'studies-{time.time_ns()}.db'}"
                 search = SearchCluster(connected, studies, "scale-benchmark", args.distributed_fit)
-                result = train_automl(frame, schema, ModelType.BINARY, params, cluster=search)
-        records = len(frame)
+                result = train_automl(training, schema, ModelType.BINARY, params, cluster=search)
+        records = training.num_rows
         extra["validation_score"] = result.validation_score
         extra["trials"] = sum(1 for entry in result.leaderboard if entry["status"] == "ok")
+        extra["automl_seconds"] = round(result.timings.total_seconds, 1)
+        extra["budget_seconds"] = result.timings.budget_seconds
+        extra["refit_seconds"] = round(result.timings.refit_seconds, 1)
+        extra["search_rows"] = result.search_rows
+        extra["notes"] = list(result.warnings)
         save_model(result.model, models / f"model-{mode}", {"rows": records})
+    elif stage == "fullfit":
+        extra.update(_full_fit(files, schema, memory, args.rows[0], args.budget))
+        records = extra.pop("records")
+    elif stage == "evaluate":
+        model, _ = load_model(models / "model-local")
+        frames = (batch.frame for batch in iter_frames(files, schema, require_target=True))
+        scored = score_frames(model, frames, TARGET, sample_positions(args.rows[0], 50_000))
+        evaluation = evaluate(ModelType.BINARY, scored.targets, scored.scores, classes=("0", "1"))
+        records = scored.records
+        extra["auc"] = round(float(evaluation.properties["BinaryAUC"]), 4)
     else:
         model, _ = load_model(models / "model-local")
         model_schema = schema
@@ -217,6 +246,47 @@ def run_stage(stage: str, mode: str, folder: Path, args: argparse.Namespace) -> 
     }
 
 
+def _full_fit(files: list[Any], schema: Any, memory: PeakMemory, rows: int, seconds: float) -> dict[str, Any]:
+    """The memory of the final fit on all rows, without the search: the compact table, encoders
+    fitted on a 100,000-row sample, the float32 matrix of all rows (chunk by chunk, then the table is
+    released) and LightGBM on it (its dataset built with ``free_raw_data``) for ``seconds`` at most."""
+    from openaml.engine.automl.budget import Budget
+    from openaml.engine.automl.families import FAMILIES, Task
+    from openaml.engine.automl.features import MAX_TREE_TEXT_ROWS, Encoding, FeatureEncoder
+    from openaml.engine.automl.table import encode_table, rows_frame
+    from openaml.engine.automl.validation import stratified_sample
+    from openaml.engine.data.ingest import read_table
+    from openaml.engine.models import ModelType
+
+    started = time.perf_counter()
+    table = read_table(files, schema, require_target=True, float32=rows > 100_000)
+    y = table.column(TARGET).to_numpy().astype(np.int64)
+    read = time.perf_counter() - started
+    sample = rows_frame(table, stratified_sample(y, ModelType.BINARY, 100_000, 0))
+    encoder = FeatureEncoder(
+        schema.input_attributes, Encoding.TREE, text_vocabulary=len(y) <= MAX_TREE_TEXT_ROWS
+    ).fit(sample)
+    matrices = encode_table(table, {Encoding.TREE: encoder})
+    del table
+    encoded = time.perf_counter() - started - read
+    matrix = matrices[Encoding.TREE]
+    task = Task.describe(ModelType.BINARY, y, 2, 49, 0, tuple(encoder.categorical_indices))
+    budget = Budget(seconds)
+    config = FAMILIES["lightgbm"].portfolio(task)[0] | {"rounds": 10_000}
+    learner = FAMILIES["lightgbm"].fit(matrix, y, config, task, budget.limits(budget.end))
+    return {
+        "records": len(y),
+        "read_seconds": round(read, 1),
+        "encode_seconds": round(encoded, 1),
+        "fit_seconds": round(time.perf_counter() - started - read - encoded, 1),
+        "rounds": learner.refit_config["rounds"],
+        "matrix_mb": round(
+            (matrix.nbytes if isinstance(matrix, np.ndarray) else matrix.data.nbytes + matrix.indices.nbytes)
+            / 2**20
+        ),
+    }
+
+
 def _warm_up(address: str) -> None:
     """Import the engine in every worker first, as the workers of a long-running cluster already have."""
     from distributed import Client
@@ -238,7 +308,8 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=60)
     parser.add_argument("--dask-workers", type=int, default=2)
     parser.add_argument("--distributed-fit", choices=("auto", "always", "never"), default="auto")
-    parser.add_argument("--stages", nargs="+", default=["ingest", "train", "batch"])
+    parser.add_argument("--algorithms", nargs="+", default=["lightgbm"], help="AutoML's families")
+    parser.add_argument("--stages", nargs="+", default=["ingest", "train", "evaluate", "batch"])
     parser.add_argument("--modes", nargs="+", default=["local", "dask"])
     parser.add_argument(
         "--model-dir",
@@ -266,7 +337,12 @@ def main() -> None:
             )
             for stage in args.stages:
                 for mode in args.modes:
-                    if stage == "batch" and not (Path(args.model_dir or folder) / "model-local").exists():
+                    if stage in ("evaluate", "fullfit") and mode != "local":
+                        continue  # evaluation reads frame by frame in the job worker only
+                    if (
+                        stage in ("evaluate", "batch")
+                        and not (Path(args.model_dir or folder) / "model-local").exists()
+                    ):
                         continue
                     command = [
                         sys.executable,
@@ -281,6 +357,10 @@ def main() -> None:
                         str(args.dask_workers),
                         "--distributed-fit",
                         args.distributed_fit,
+                        "--algorithms",
+                        *args.algorithms,
+                        "--rows",
+                        str(rows),
                         *(["--model-dir", args.model_dir] if args.model_dir else []),
                     ]
                     done = subprocess.run(command, capture_output=True, text=True, check=False)

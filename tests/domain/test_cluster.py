@@ -263,3 +263,30 @@ def test_automl_training_on_the_cluster_matches_the_local_training(
         assert sum(summary.n_trials for summary in studies) >= 4
     finally:
         storage.engine.dispose()
+
+
+@pytest.mark.dask
+def test_the_compact_training_table_read_on_the_cluster_equals_the_local_one(
+    dask_scheduler: str, tmp_path: Path
+) -> None:
+    from openaml.domain.cluster import read_table_on_cluster
+    from openaml.engine.cluster import ClusterSettings
+    from openaml.engine.data.files import DataFile
+    from openaml.engine.data.ingest import read_table, resolve_schema
+
+    paths = []
+    for index in range(3):
+        path = tmp_path / f"part-{index}.csv"
+        rows = [f"{i * 0.5},{'abc'[(i + index) % 3]},{i % 2}" for i in range(200 + index)]
+        path.write_text("x,c,y\n" + "\n".join(rows) + "\n")
+        paths.append(path)
+    files = [DataFile.from_path(path) for path in paths]
+    schema = resolve_schema(files, None, target_attribute_name="y")
+    settings = ClusterSettings(dask_scheduler, timeout_seconds=30, retries=0)
+
+    remote = read_table_on_cluster(settings, files, schema, None, require_target=True)
+    local = read_table(files, schema, require_target=True)
+
+    assert remote.num_rows == local.num_rows == 603
+    assert remote.schema.equals(local.schema) and remote.to_pylist() == local.to_pylist()
+    assert str(remote.schema.field("c").type).startswith("dictionary")

@@ -247,3 +247,27 @@ def test_an_evaluation_on_drifted_data_gets_a_drift_alert(
     assert "DataDrift" not in codes["ev-same"]
     report = json.loads(ctx.objects.server_files.read_bytes(evaluations.report_uri(ctx, "ev-shifted")))
     assert any(alert["code"] == "DataDrift" for alert in report["alerts"])
+
+
+def test_an_evaluation_read_frame_by_frame_reports_what_one_frame_does(
+    ctx: ServiceContext, trained: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    details = {}
+    for evaluation_id, streamed in (("ev-frame", False), ("ev-streamed", True)):
+        monkeypatch.setattr(evaluations, "STREAMED_EVALUATION_RECORDS", 0 if streamed else 10**9)
+        evaluations.create_evaluation(
+            ctx,
+            CALLER,
+            evaluation_id=evaluation_id,
+            name=None,
+            request=EvaluationRequest(trained["model"], trained["shifted"]),
+        )
+        run_jobs(ctx)
+        evaluation = ctx.resources.get(ResourceKind.EVALUATION, evaluation_id)
+        assert evaluation is not None and evaluation.status is EntityStatus.COMPLETED, evaluation.message
+        details[evaluation_id] = evaluation.details
+    assert details["ev-streamed"]["Records"] == details["ev-frame"]["Records"] == ROWS
+    assert details["ev-streamed"]["PerformanceMetrics"] == details["ev-frame"]["PerformanceMetrics"]
+    assert [a["code"] for a in details["ev-streamed"]["Alerts"]] == [
+        a["code"] for a in details["ev-frame"]["Alerts"]
+    ]

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pandas as pd
+import pyarrow as pa
 
 from openaml.domain.context import ServiceContext
 from openaml.engine.automl.dispatch import SearchCluster
@@ -35,7 +36,7 @@ from openaml.engine.batch.scoring import merge_results
 from openaml.engine.cluster import Cluster, ClusterSettings, ClusterStopped, connect
 from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile
-from openaml.engine.data.ingest import IngestReport, frame_from_tables
+from openaml.engine.data.ingest import IngestReport, compact_table, compact_tables, frame_from_tables
 from openaml.engine.data.parts import (
     IngestLimits,
     Part,
@@ -132,6 +133,31 @@ def read_frame_on_cluster(
         if isinstance(table, str):
             raise DataError(table)
     return frame_from_tables(tables, schema)
+
+
+def read_table_on_cluster(
+    settings: ClusterSettings,
+    files: Sequence[DataFile],
+    schema: DataSchema,
+    rearrangement: Rearrangement | None,
+    *,
+    require_target: bool,
+    should_stop: Callable[[], bool] | None = None,
+) -> pa.Table:
+    """:func:`read_frame_on_cluster` as one compact typed table (see
+    :func:`~openaml.engine.data.ingest.read_table`): each file's table is compacted as it arrives."""
+    options = ValidationOptions(require_target=require_target)
+    with connect(settings) as cluster:
+        parts = _plan(cluster, files, schema, rearrangement)
+        tables = cluster.map(read_part, parts, schema, rearrangement, options, should_stop=should_stop)
+    compact = []
+    tables.reverse()
+    while tables:  # each file's table is released once compacted
+        table = tables.pop()
+        if isinstance(table, str):
+            raise DataError(table)
+        compact.append(compact_table(table, schema) if table.num_rows else table)
+    return compact_tables(compact, schema)
 
 
 def score_on_cluster(

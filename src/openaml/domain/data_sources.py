@@ -13,13 +13,19 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
-from openaml.domain.cluster import cluster_settings, ingest_on_cluster, read_frame_on_cluster
+from openaml.domain.cluster import (
+    cluster_settings,
+    ingest_on_cluster,
+    read_frame_on_cluster,
+    read_table_on_cluster,
+)
 from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Outcome, StartedJob, run_job
 from openaml.domain.records import DataSourceSpec, IngestOutcome, SchemaHints, parse_schema_or_hints
@@ -28,7 +34,15 @@ from openaml.engine.cluster import ClusterStopped
 from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile, FileFormat
 from openaml.engine.data.inference import generated_names, looks_like_header
-from openaml.engine.data.ingest import IngestReport, ingest, read_frame, resolve_schema
+from openaml.engine.data.ingest import (
+    IngestReport,
+    ingest,
+    iter_frames,
+    numbers_as_float32,
+    read_frame,
+    read_table,
+    resolve_schema,
+)
 from openaml.engine.data.names import unknown_column_message
 from openaml.engine.data.parts import IngestLimits
 from openaml.engine.data.reading import inspect_file
@@ -93,6 +107,51 @@ def read_input_frame(
         )
     except ClusterStopped as exc:
         raise JobCancelled("the job was cancelled while its data was read on the Dask cluster") from exc
+
+
+def reads_on_cluster(ctx: ServiceContext) -> bool:
+    """Whether jobs read their data on a Dask cluster (``OPENAML_DASK_SCHEDULER``)."""
+    return cluster_settings(ctx) is not None
+
+
+def iter_input_frames(
+    data: DataInput, *, require_target: bool, check_cancelled: Callable[[], None] | None = None
+) -> Iterator[pd.DataFrame]:
+    """The valid selected records of a datasource as typed frames of at most 50,000 records, read by
+    the job worker; ``check_cancelled`` (which raises to stop) is called before each frame."""
+    for batch in iter_frames(data.files, data.schema, data.rearrangement, require_target=require_target):
+        if check_cancelled is not None:
+            check_cancelled()
+        yield batch.frame
+
+
+def read_input_table(
+    ctx: ServiceContext,
+    data: DataInput,
+    *,
+    require_target: bool,
+    float32: bool = False,
+    should_stop: Callable[[], bool] | None = None,
+) -> pa.Table:
+    """:func:`read_input_frame` as one compact typed Arrow table (what AutoML training reads: no
+    pandas frame of all rows; see :func:`~openaml.engine.data.ingest.read_table`)."""
+    cluster = cluster_settings(ctx)
+    if cluster is None:
+        return read_table(
+            data.files, data.schema, data.rearrangement, require_target=require_target, float32=float32
+        )
+    try:
+        table = read_table_on_cluster(
+            cluster,
+            data.files,
+            data.schema,
+            data.rearrangement,
+            require_target=require_target,
+            should_stop=should_stop,
+        )
+    except ClusterStopped as exc:
+        raise JobCancelled("the job was cancelled while its data was read on the Dask cluster") from exc
+    return numbers_as_float32(table, data.schema) if float32 else table
 
 
 def _read_schema(ctx: ServiceContext, spec: DataSourceSpec) -> DataSourceSpec:

@@ -32,6 +32,7 @@ from openaml.engine.drift.report import compare_frames
 from openaml.engine.evaluation.alerts import DatasourceFacts, evaluation_alerts, schema_differences
 from openaml.engine.evaluation.distribution import target_distribution_from_statistics
 from openaml.engine.evaluation.evaluate import evaluate
+from openaml.engine.evaluation.streaming import sample_positions, score_frames
 from openaml.engine.models import ModelType, load_model
 from openaml.entities import Caller, EntityStatus, Job, Resource, ResourceKind
 from openaml.errors import InvalidInputException
@@ -40,6 +41,10 @@ from openaml.jobs.worker import JobContext
 EVALUATE_JOB = "evaluate_ml_model"
 #: Most evaluation records the drift alert compares with the training datasource's sample.
 EVALUATION_DRIFT_ROWS = 50_000
+#: Above this many valid records (the datasource's ingest count) the evaluation data is scored frame by
+#: frame (:mod:`openaml.engine.evaluation.streaming`) rather than read as one frame, when the job
+#: worker reads it itself (not on a Dask cluster).
+STREAMED_EVALUATION_RECORDS = 1_000_000
 KIND = ResourceKind.EVALUATION
 HEADLINE = {
     ModelType.BINARY: "BinaryAUC",
@@ -168,20 +173,33 @@ def _evaluate(ctx: ServiceContext, started: StartedJob) -> Outcome:
     data = data_sources.open_input(ctx, data_source)
     evaluation_schema = data.schema
     schema = reading_schema(training_schema, evaluation_schema)
-    frame = data_sources.read_input_frame(
-        ctx, dataclasses.replace(data, schema=schema), require_target=True, should_stop=started.should_stop
-    )
-    started.check_cancelled()
-    trained, _ = load_model(model_directory(ctx, model.id))
-    model_type = TrainingRequest.from_json(model.request).model_type
+    data = dataclasses.replace(data, schema=schema)
     target = training_schema.target_attribute_name
     assert target is not None
+    expected = int(data_source.details.get("ValidRecords") or 0)
+    if expected > STREAMED_EVALUATION_RECORDS and not data_sources.reads_on_cluster(ctx):
+        trained, _ = load_model(model_directory(ctx, model.id))
+        scored = score_frames(
+            trained,
+            data_sources.iter_input_frames(
+                data, require_target=True, check_cancelled=started.check_cancelled
+            ),
+            target,
+            sample_positions(expected, EVALUATION_DRIFT_ROWS),
+        )
+        targets, scores, records, frame = scored.targets, scored.scores, scored.records, scored.sample
+    else:
+        frame = data_sources.read_input_frame(ctx, data, require_target=True, should_stop=started.should_stop)
+        started.check_cancelled()
+        trained, _ = load_model(model_directory(ctx, model.id))
+        scores = trained.predict_scores(frame) if len(frame) else np.empty((0,))
+        targets, records = frame[target].to_numpy(), len(frame)
+    model_type = TrainingRequest.from_json(model.request).model_type
     training = ctx.resources.get(ResourceKind.DATA_SOURCE, model.data_source_id or "")
     majority, mean = _baselines(data_sources.load_statistics(ctx, training) if training else None)
-    scores = trained.predict_scores(frame) if len(frame) else np.empty((0,))
     result = evaluate(
         model_type,
-        frame[target].to_numpy(),
+        targets,
         scores,
         classes=trained.classes,
         score_threshold=trained_outcome.score_threshold,
@@ -189,13 +207,13 @@ def _evaluate(ctx: ServiceContext, started: StartedJob) -> Outcome:
         target_mean=mean,
     )
     rejected = int(data_source.details.get("InvalidRecords", 0)) + (
-        int(data_source.details.get("ValidRecords", len(frame))) - len(frame)
+        int(data_source.details.get("ValidRecords", records)) - records
     )
     alerts = evaluation_alerts(
         _facts(ctx, training, training_schema, int(training.details.get("ValidRecords", 0)), 0)
         if training
         else DatasourceFacts(model.data_source_id or ""),
-        _facts(ctx, data_source, evaluation_schema, len(frame), rejected),
+        _facts(ctx, data_source, evaluation_schema, records, rejected),
         drift=_drift(ctx, training, training_schema, frame),
     )
     report = {
@@ -208,11 +226,11 @@ def _evaluate(ctx: ServiceContext, started: StartedJob) -> Outcome:
         report_uri(ctx, started.resource.id), json.dumps(report).encode("utf-8")
     )
     headline = HEADLINE[model_type]
-    summary = f"{headline} {_rounded(result.properties.get(headline))} on {len(frame):,} records."
+    summary = f"{headline} {_rounded(result.properties.get(headline))} on {records:,} records."
     if alerts:
         summary += " Alerts: " + " ".join(alert["message"] for alert in alerts)
     return Outcome(
-        details={"PerformanceMetrics": result.properties, "Alerts": alerts, "Records": len(frame)},
+        details={"PerformanceMetrics": result.properties, "Alerts": alerts, "Records": records},
         message=summary,
         log_lines=[summary, *(f"{k}: {v}" for k, v in sorted(result.properties.items()))],
     )

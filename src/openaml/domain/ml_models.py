@@ -24,6 +24,7 @@ from openaml.domain.resources import create_resource, get_usable_resource, inher
 from openaml.engine.automl import TrainingProgress, train_automl
 from openaml.engine.automl.lineage import check_compatible_schema
 from openaml.engine.automl.parameters import AutoMLParameters
+from openaml.engine.automl.table import TrainingTable
 from openaml.engine.automl.validation import check_validation_attributes
 from openaml.engine.data.schema import AttributeType, DataSchema
 from openaml.engine.models import ModelType, TrainingCancelled, save_model
@@ -94,6 +95,11 @@ def check_schema_fits(
                 f"The target {target!r} has {len(distinct)} classes; at most {max_classes} are allowed "
                 "(setting OPENAML_MAX_CLASSES)."
             )
+
+
+def _valid_records(data_source: Resource) -> int:
+    """The datasource's valid records as its ingest counted them (0 when unknown)."""
+    return int(data_source.details.get("ValidRecords") or 0)
 
 
 def _read_recipe(ctx: ServiceContext, request: TrainingRequest) -> TrainingRequest:
@@ -230,7 +236,25 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
     parent = model_updates.parent_of(ctx, request)
     if parent is not None:
         check_compatible_schema(model_updates.parent_schema(parent), schema, parent.id, data_source.id)
-    frame = data_sources.read_input_frame(ctx, data, require_target=True, should_stop=started.should_stop)
+    automl = (
+        request.algorithm_parameters if isinstance(request.algorithm_parameters, AutoMLParameters) else None
+    )
+    training: TrainingTable | None = None
+    frame = None
+    if automl is not None and parent is None:  # the memory-lean path: a compact table, taken over
+        training = TrainingTable(
+            data_sources.read_input_table(
+                ctx,
+                data,
+                require_target=True,
+                float32=_valid_records(data_source) > automl.search_row_limit,
+                should_stop=started.should_stop,
+            )
+        )
+        records = training.num_rows
+    else:
+        frame = data_sources.read_input_frame(ctx, data, require_target=True, should_stop=started.should_stop)
+        records = len(frame)
     started.check_cancelled()
 
     def progress(update: TrainingProgress | str) -> None:
@@ -240,9 +264,10 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
     details: dict[str, Any] = {
         "TrainingParameters": dict(request.effective_parameters),
         "Mode": request.mode,
-        "TrainingRecords": len(frame),
+        "TrainingRecords": records,
     }
     if not isinstance(request.algorithm_parameters, AutoMLParameters):
+        assert frame is not None, "SGD models train on a typed frame"
         sgd_model = train_sgd_model(
             frame,
             schema,
@@ -256,13 +281,13 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
         )
         trained: Any = sgd_model
         details |= {"Recipe": sgd_model.recipe_text, "RealAlgorithm": "sgd", "Leaderboard": None}
-        summary = f"Trained Amazon ML's SGD model on {len(frame):,} records."
+        summary = f"Trained Amazon ML's SGD model on {records:,} records."
         log_lines = [f"SGD: {sgd_model.training}", f"model size: {sgd_model.size}"]
     else:
         with automl_cluster(ctx, started.job.id) as cluster:
-            if parent is None:
+            if training is not None:
                 result = train_automl(
-                    frame,
+                    training,
                     schema,
                     model_type,
                     request.algorithm_parameters,
@@ -271,6 +296,7 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
                     cluster=cluster,
                 )
             else:
+                assert frame is not None and parent is not None, "updates of a parent train on a frame"
                 result = model_updates.train_from_parent(
                     ctx,
                     parent,
@@ -308,7 +334,7 @@ def _train(ctx: ServiceContext, started: StartedJob) -> Outcome:
             "ValidationScore": result.validation_score,
         }
         log_lines = [f"candidate {entry}" for entry in result.leaderboard[:20]]
-        summary = f"Trained {trained.algorithm} on {len(frame):,} records: " + (
+        summary = f"Trained {trained.algorithm} on {records:,} records: " + (
             f"validation {result.metric_name} {result.validation_score:.4f} ({result.validation})."
             if result.validation_score is not None
             else f"{result.validation}."

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import pickle
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import optuna
 import pandas as pd
+import pyarrow as pa
 import pytest
 from tests.engine.automl.conftest import synthetic_data
 
 from openaml.engine.automl import AutoMLParameters, train_automl
+from openaml.engine.automl import trials as trials_module
 from openaml.engine.automl.bagging import BaggedLearner, bagging_applies, choose_bagged
 from openaml.engine.automl.budget import HARD_LIMIT_FACTOR, FitLimits
 from openaml.engine.automl.families import FAMILIES, Config, Family, FittedLearner, Task
 from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.automl.stacking import Stacker, fit_stacker
+from openaml.engine.automl.table import TrainingTable
+from openaml.engine.data.ingest import compact_table
 from openaml.engine.data.schema import Attribute, AttributeType, DataSchema
 from openaml.engine.metrics import metric_for
 from openaml.engine.models import ModelType
@@ -242,6 +247,110 @@ def test_the_search_stops_by_its_deadline_and_the_run_keeps_the_budget(
     assert any(entry["status"] in ("timeout", "skipped") for entry in result.leaderboard)
     if bagging:
         assert all(entry["baggedFolds"] in (0, 5) for entry in result.leaderboard)
+
+
+class _RowCostFamily(_SlowFamily):
+    """:class:`_SlowFamily` whose rounds cost 0.1 simulated seconds per 1,000 rows: a refit on all rows
+    of subsampled data costs more than the search's fits, as with real boosting."""
+
+    name = "rowcost"
+
+    def __init__(self, clock: _SimulatedClock) -> None:
+        super().__init__(clock)
+        self.rows: list[int] = []
+
+    def fit(
+        self,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        validation: tuple[Matrix, Labels] | None = None,
+    ) -> FittedLearner:
+        started, rounds = self.clock.time, 0
+        while rounds < int(config["rounds"]) and not limits.should_end():
+            self.clock.advance(0.1 * len(y) / 1000)
+            rounds += 1
+        self.fits.append((started, self.clock.time))
+        self.rows.append(len(y))
+        learner = _Constant(float(np.mean(y)), complete=rounds == int(config["rounds"]))
+        learner.refit_config = {"rounds": max(rounds, 1)}
+        return learner
+
+
+@pytest.mark.parametrize("as_table", [False, True])
+def test_the_refit_of_subsampled_data_is_planned_inside_the_budget(
+    monkeypatch: pytest.MonkeyPatch, as_table: bool
+) -> None:
+    clock = _SimulatedClock()
+    family = _RowCostFamily(clock)
+    monkeypatch.setitem(FAMILIES, family.name, family)
+    monkeypatch.setattr(trials_module, "time", SimpleNamespace(monotonic=clock))  # the fits' timings
+    frame, schema = synthetic_data(6_000, target_type=AttributeType.NUMERIC)
+    params = AutoMLParameters(time_budget_seconds=20, algorithms=(family.name,), search_row_limit=1_000)
+    data: pd.DataFrame | TrainingTable = frame
+    if as_table:
+        data = TrainingTable(compact_table(pa.Table.from_pandas(frame, preserve_index=False), schema))
+    started = clock.time
+
+    result = train_automl(data, schema, ModelType.REGRESSION, params, clock=clock)
+
+    timings = result.timings
+    assert timings.total_seconds <= HARD_LIMIT_FACTOR * timings.budget_seconds
+    assert all(end - started <= HARD_LIMIT_FACTOR * 20 for _, end in family.fits)
+    refit_rows = family.rows[-1]  # all rows (24 s of rounds) would not fit: fewer, at least the search's
+    assert 1_000 <= refit_rows < 6_000
+    assert any(f"The final refit used {refit_rows:,} of the 6,000" in note for note in result.warnings)
+    assert timings.search_deadline_at >= 0.4 * 20  # the refit's reserve did not starve the search
+
+
+class _RoundsMatterFamily(_RowCostFamily):
+    """Predicts the mean shifted by the rounds it was not given: configurations of fewer rounds are
+    worse, so successive halving has something to prune."""
+
+    name = "roundsmatter"
+
+    def fit(
+        self,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        validation: tuple[Matrix, Labels] | None = None,
+    ) -> FittedLearner:
+        learner: Any = super().fit(features, y, config, task, limits, validation)
+        learner.value += 40 - int(config["rounds"])
+        return learner
+
+
+@pytest.mark.parametrize("subsampled", [True, False])
+def test_successive_halving_prunes_weak_tuning_trials_of_a_sampled_search(
+    monkeypatch: pytest.MonkeyPatch, subsampled: bool
+) -> None:
+    clock = _SimulatedClock()
+    family = _RoundsMatterFamily(clock)
+    monkeypatch.setitem(FAMILIES, family.name, family)
+    monkeypatch.setattr(trials_module, "time", SimpleNamespace(monotonic=clock))
+    frame, schema = synthetic_data(1_500, target_type=AttributeType.NUMERIC)
+    params = AutoMLParameters(
+        time_budget_seconds=600,
+        algorithms=(family.name,),
+        max_trials=20,
+        search_row_limit=1_000 if subsampled else 10_000,
+    )
+
+    result = train_automl(frame, schema, ModelType.REGRESSION, params, clock=clock)
+
+    pruned = [entry for entry in result.leaderboard if entry["status"] == "pruned"]
+    if not subsampled:
+        assert not pruned
+        return
+    assert pruned and all("successive halving" in entry["message"] for entry in pruned)
+    assert all(entry["origin"] == "tuning" for entry in pruned)
+    folds_rows = max(family.rows[:-1])
+    assert folds_rows // 3 in family.rows  # the first rung fits on a third of a fold's rows
 
 
 def test_an_ensemble_with_a_stacker_predicts_through_it() -> None:

@@ -16,7 +16,14 @@ import pytest
 from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile
 from openaml.engine.data.ingest import ingest as run_ingest
-from openaml.engine.data.ingest import iter_frames, read_frame, resolve_schema
+from openaml.engine.data.ingest import (
+    iter_frames,
+    numbers_as_float32,
+    read_frame,
+    read_table,
+    resolve_schema,
+    table_frame,
+)
 from openaml.engine.data.rearrangement import Rearrangement
 from openaml.engine.data.schema import Attribute, AttributeType, DataSchema
 
@@ -271,3 +278,34 @@ def test_read_frame_of_an_empty_selection_has_typed_columns(make_file: MakeFile)
 
     assert list(frame.columns) == ["v", "c"] and len(frame) == 0
     assert frame["v"].dtype == np.float64
+
+
+def test_read_table_is_the_typed_frame_compacted(make_file: MakeFile) -> None:
+    schema = DataSchema(
+        attributes=(
+            Attribute("id", AttributeType.NUMERIC),
+            Attribute("n", AttributeType.NUMERIC),
+            Attribute("c", AttributeType.CATEGORICAL),
+            Attribute("t", AttributeType.TEXT),
+            Attribute("y", AttributeType.NUMERIC),
+        ),
+        row_id="id",
+        target_attribute_name="y",
+    )
+    files = [
+        make_file("id,n,c,t,y\n1,1.1,x,hello,0.1\n2,,y,,0.2\n", uri="mem://p/a.csv"),
+        make_file("id,n,c,t,y\n3,2.5,x,bye,0.3\n4,3,,a b,\n", uri="mem://p/b.csv"),
+    ]
+
+    table = read_table(files, schema, require_target=True, block_size=16)
+    frame = read_frame(files, schema, require_target=True)
+
+    assert table.column_names == ["n", "c", "t", "y"]  # no rowId
+    assert pa.types.is_dictionary(table.schema.field("c").type)
+    pd.testing.assert_frame_equal(table_frame(table), frame.drop(columns="id"))
+    lean = read_table(files, schema, require_target=True, float32=True)
+    assert lean.schema.field("n").type == pa.float32() and lean.schema.field("y").type == pa.float64()
+    assert numbers_as_float32(table, schema).schema.field("y").type == pa.float64()
+    assert lean.column("n").to_pylist()[0] == pytest.approx(1.1) and lean.column("n")[1].as_py() is None
+    empty = read_table(files, schema, Rearrangement(0, 0), require_target=True)
+    assert empty.num_rows == 0 and empty.column_names == ["n", "c", "t", "y"]

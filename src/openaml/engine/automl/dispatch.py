@@ -60,6 +60,8 @@ class PendingTrial:
     candidate: Candidate
     trial: optuna.trial.Trial
     deadline: float
+    #: Successive halving's first-rung bar (see :func:`~.trials.run_trial`); ``None``: no halving.
+    rung_threshold: float | None = None
     #: Seconds it took (set when it finished).
     seconds: float = 0.0
     future: Any = None
@@ -108,7 +110,9 @@ class LocalTrials:
         return len(self._done)
 
     def submit(self, pending: PendingTrial) -> None:
-        pending.seconds = run_trial(self._data, pending.candidate, self._budget, pending.deadline)
+        pending.seconds = run_trial(
+            self._data, pending.candidate, self._budget, pending.deadline, pending.rung_threshold
+        )
         self._done.append(pending)
 
     def finished(self) -> list[PendingTrial]:
@@ -143,7 +147,7 @@ class ClusterTrials:
 
     def _send(self, pending: PendingTrial) -> None:
         seconds = max(pending.deadline - self._budget.now(), 0.0)
-        trial = WorkerTrial(pending.candidate, seconds, time.time())
+        trial = WorkerTrial(pending.candidate, seconds, time.time(), pending.rung_threshold)
         pending.data = self._data
         pending.future = self._cluster.submit(trial_on_worker, trial, self._data)
 

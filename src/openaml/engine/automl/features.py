@@ -52,6 +52,10 @@ FloatArray: TypeAlias = npt.NDArray[np.float64]
 Matrix: TypeAlias = FloatArray | sp.csr_matrix
 
 _HIGH_CARDINALITY = 32
+#: Above this many training records the TREE encoding keeps no TF-IDF columns of TEXT attributes
+#: (their character and word counts only): the refit's matrix of all rows stays dense float32 and
+#: bounded in width (a leaderboard note says so).
+MAX_TREE_TEXT_ROWS = 1_000_000
 _TREE_TEXT_FEATURES = 1_000
 _SCALED_WORD_FEATURES = 50_000
 _SCALED_CHAR_FEATURES = 50_000
@@ -73,8 +77,14 @@ class Encoding(enum.StrEnum):
 class FeatureEncoder:
     """Fits on a typed frame and turns frames into the matrix of one :class:`Encoding`."""
 
-    def __init__(self, attributes: Sequence[Attribute], encoding: Encoding) -> None:
+    def __init__(
+        self, attributes: Sequence[Attribute], encoding: Encoding, *, text_vocabulary: bool = True
+    ) -> None:
+        """``text_vocabulary`` False: TEXT attributes of the TREE encoding become their lengths in
+        characters and words only, without TF-IDF columns (which bounds the width of a model matrix
+        of millions of rows; see :data:`MAX_TREE_TEXT_ROWS`)."""
         self.encoding = encoding
+        self._text_vocabulary = text_vocabulary or encoding is Encoding.SCALED
         self._numeric = [
             a.name for a in attributes if a.type in (AttributeType.NUMERIC, AttributeType.BINARY)
         ]
@@ -109,7 +119,10 @@ class FeatureEncoder:
         self._categories = {name: CategoryCodes.fit(column(frame, name)) for name in self._categorical}
         total_text = sum(int(text(frame, name).str.len().sum()) for name in self._text)
         self._texts = {
-            name: TextColumn(self._text_vectorizers(total_text)).fit(text(frame, name)) for name in self._text
+            name: TextColumn(self._text_vectorizers(total_text) if self._text_vocabulary else []).fit(
+                text(frame, name)
+            )
+            for name in self._text
         }
         start = numbers.shape[1]
         self.categorical_indices = list(range(start, start + len(self._categorical)))

@@ -30,12 +30,12 @@ from openaml.engine.automl.lineage import ParentEnsemble
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, refit_leaderboard
 from openaml.engine.automl.search import ProgressReporter
+from openaml.engine.automl.targets import prepare_target
 from openaml.engine.automl.training import (
     ProgressCallback,
     encode,
     member_specs,
     model_inputs,
-    prepare_target,
     refit_members,
 )
 from openaml.engine.automl.trials import Candidate

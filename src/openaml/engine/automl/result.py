@@ -94,7 +94,8 @@ def build_leaderboard(
     learned settings such as boosting rounds), ``validationScore``, ``fitSeconds`` and
     ``predictSeconds`` (summed over validation folds), ``ensembleWeight``, ``baggedFolds`` (for a
     bagged ensemble member, the number of fold models it serves; 0 otherwise), ``status`` (ok,
-    failed, timeout or skipped), ``message`` (why a candidate failed or was skipped) and ``origin``
+    failed, timeout, skipped or pruned by successive halving), ``message`` (why a candidate failed, was
+    skipped or pruned) and ``origin``
     (where its configuration came from: ``parent``, ``portfolio``, ``tuning`` or ``refit``).
     """
     folds = bagged_folds or {}

@@ -10,7 +10,8 @@ TPE study that already knows the portfolio results.
 Time. Before each candidate the search recomputes its deadline: the end of the budget minus a
 reserve for the final refit (the refit estimates of the members of the ensemble the search would
 pick now, selected quickly on a sample of the validation rows, plus fixed costs such as re-encoding
-all rows). A candidate whose family's typical duration no longer fits is skipped. A candidate may
+all rows; on subsampled data at most half the budget, the refit then using as many rows as fit).
+A candidate whose family's typical duration no longer fits is skipped. A candidate may
 use at most a share of the time left (portfolio) or a few times its family's typical duration
 (tuning); each validation fold gets an equal part of that and stops boosting, growing trees or
 training epochs when its part is used up, so a slow configuration is scored as what it could train
@@ -60,7 +61,7 @@ from openaml.engine.automl.families import FAMILIES, Config, Family, Task
 from openaml.engine.automl.families.base import Labels
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.automl.honesty import SplitCheck, random_split_score
-from openaml.engine.automl.trials import Candidate, TrialData
+from openaml.engine.automl.trials import HALVING_FACTOR, Candidate, TrialData
 from openaml.engine.automl.validation import ValidationPlan
 from openaml.engine.metrics import Metric
 from openaml.engine.models import TrainingCancelled, TrainingProgress
@@ -75,6 +76,9 @@ _TUNING_PATTERN = (0, 0, 1)
 _TUNING_TIME_FACTOR = 3.0
 _MIN_TRIAL_SECONDS = 1.0
 _PORTFOLIO_SHARE = 0.4
+#: On subsampled data, the most of the budget kept for the finishing steps: a refit on all rows that
+#: needs more is planned on fewer rows (see ``training.plan_refit_rows``) instead of starving the search.
+_MAX_SAMPLED_RESERVE_SHARE = 0.5
 _TPE_STARTUP_TRIALS = 5
 _MAX_FAILURES_IN_A_ROW = 10
 _PLANNING_ROWS = 1_000
@@ -104,6 +108,8 @@ class SearchSetup:
     random_split: ValidationPlan | None = None
     #: Whether candidates keep their fold models to become bagged members (:func:`.bagging_applies`).
     bagging: bool = False
+    #: Whether tuning trials go through successive halving first (the search works on a sample).
+    halving: bool = False
 
     def serving_cost(self, candidate: Candidate) -> float:
         """What serving ``candidate`` costs: its family's cost, times its folds when it is bagged."""
@@ -197,6 +203,8 @@ class Search:
         #: The best candidate on a random split against the honest one (set once, if time allows).
         self.split_check: SplitCheck | None = None
         self._check_pending = setup.random_split is not None
+        #: Successive halving: each family's first-rung losses.
+        self._rung_losses: dict[str, list[float]] = {}
 
     def run(self) -> list[Candidate]:
         """Search until time, trials or families run out; return every candidate in trial order."""
@@ -304,7 +312,10 @@ class Search:
         )
         selection = self._planning_seconds * max(scale, 1.0)
         margin = _FINISH_MARGIN * self.setup.budget.seconds
-        return (refits + selection) * _REFIT_SAFETY + self.setup.fixed_reserve + margin
+        reserve = (refits + selection) * _REFIT_SAFETY + self.setup.fixed_reserve + margin
+        if self.setup.refit_scale > 1.0:  # the refit's rows are planned to fit what is left
+            return min(reserve, _MAX_SAMPLED_RESERVE_SHARE * self.setup.budget.seconds)
+        return reserve
 
     def _plan_ensemble(self) -> None:
         """Re-select the ensemble the search would end with now (quickly, on sampled rows)."""
@@ -363,7 +374,7 @@ class Search:
     def _failures_in_a_row(self) -> int:
         count = 0
         for candidate in reversed(self.candidates):
-            if candidate.status in ("ok", "skipped"):
+            if candidate.status in ("ok", "skipped", "pruned"):
                 break
             count += 1
         return count
@@ -429,12 +440,24 @@ class Search:
         else:
             share = max(_PORTFOLIO_SHARE * (deadline - setup.budget.now()), _MIN_TRIAL_SECONDS)
             deadline = min(deadline, setup.budget.now() + share)
-        return PendingTrial(candidate, trial, deadline)
+        rung_threshold = None
+        if tuning and setup.halving and not family.has_out_of_bag:
+            earlier = self._rung_losses.get(family.name, [])
+            rung_threshold = (
+                float(np.quantile(earlier, 1 / HALVING_FACTOR)) if len(earlier) >= HALVING_FACTOR else np.inf
+            )
+        return PendingTrial(candidate, trial, deadline, rung_threshold=rung_threshold)
 
     def _finish_candidate(self, pending: PendingTrial) -> None:
         """Record a finished trial: its duration, its study's result, and the planned ensemble."""
         candidate = pending.candidate
         study = self._studies[candidate.family]
+        if candidate.rung_loss is not None:
+            self._rung_losses.setdefault(candidate.family, []).append(candidate.rung_loss)
+        if candidate.status == "pruned":  # its duration is not a full trial's
+            study.tell(pending.trial, state=optuna.trial.TrialState.PRUNED)
+            self.candidates.append(candidate)
+            return
         self._durations[candidate.family].append(pending.seconds)
         if candidate.ok:
             study.tell(pending.trial, candidate.loss)

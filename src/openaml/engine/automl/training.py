@@ -13,7 +13,11 @@ The steps, all inside one time budget (see :mod:`.budget`):
    members are bagged where that applies (:mod:`.bagging`), and one stacking layer
    (:mod:`.stacking`) replaces the weighted average when it validates better.
 6. The members that are not bagged are refit on all rows (re-encoded first if the search saw a
-   subsample); a refit that reaches the refit deadline keeps the part it has trained.
+   subsample; on as many rows as fit the time left when not all do, see :mod:`.scaling`); a refit
+   that reaches the refit deadline keeps the part it has trained.
+
+Large data comes as a compact Arrow table (:class:`~.table.TrainingTable`): only the search sample
+becomes a pandas frame, and the refit's matrix is encoded from the table chunk by chunk as float32.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 from threadpoolctl import threadpool_limits
 
 from openaml.engine.automl.bagging import BaggedLearner, bagging_applies
@@ -35,12 +41,25 @@ from openaml.engine.automl.distributed_fit import MemberFit, cluster_refit
 from openaml.engine.automl.ensemble import EnsembleMember, EnsembleModel, select_ensemble
 from openaml.engine.automl.families import FAMILIES, Config, Family, FittedLearner, Task
 from openaml.engine.automl.families.base import FloatArray, Labels
-from openaml.engine.automl.features import Encoding, FeatureEncoder, Matrix
+from openaml.engine.automl.features import MAX_TREE_TEXT_ROWS, Encoding, FeatureEncoder, Matrix
 from openaml.engine.automl.lineage import MemberSpec
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, build_leaderboard
+from openaml.engine.automl.scaling import (
+    families_that_scale,
+    plan_refit_rows,
+    refit_rows_note,
+    refits_on_all_rows,
+    sample_refit_notes,
+)
 from openaml.engine.automl.search import ProgressReporter, Search, SearchSetup
 from openaml.engine.automl.stacking import Stacker, fit_stacker
+from openaml.engine.automl.table import (
+    TrainingTable,
+    encode_table,
+    rows_frame,
+)
+from openaml.engine.automl.targets import prepare_table_target, prepare_target
 from openaml.engine.automl.trials import Candidate
 from openaml.engine.automl.validation import (
     ValidationPlan,
@@ -51,6 +70,7 @@ from openaml.engine.automl.validation import (
     plan_validation,
     stratified_sample,
 )
+from openaml.engine.data.ingest import numbers_as_float32, table_frame
 from openaml.engine.data.schema import Attribute, DataSchema
 from openaml.engine.metrics import Metric, metric_for
 from openaml.engine.models import ModelType, TrainingCancelled, TrainingProgress
@@ -58,7 +78,6 @@ from openaml.errors import InternalServerException, InvalidInputException
 
 _log = logging.getLogger(__name__)
 
-MIN_TRAINING_ROWS = 10
 _ENCODING_SAFETY = 1.5
 _REFIT_SAFETY = 1.25
 
@@ -66,7 +85,7 @@ ProgressCallback = Callable[[TrainingProgress], None]
 
 
 def train_automl(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | TrainingTable,
     schema: DataSchema,
     model_type: ModelType,
     params: AutoMLParameters,
@@ -78,6 +97,9 @@ def train_automl(
     cluster: SearchCluster | None = None,
 ) -> AutoMLResult:
     """Train an ensemble for ``schema``'s target on the typed ``frame`` within the time budget.
+
+    ``frame`` is a typed frame, or a compact table (:class:`~.table.TrainingTable`, the memory-lean
+    path of large data) that the run takes over and releases once its matrices are built.
 
     ``start_from`` (a parent model's members, best first) are the first configurations the search
     tries, each as its family's first trial (the ``research`` update mode). With ``cluster`` the
@@ -95,7 +117,7 @@ def train_automl(
 
 
 def _train(
-    frame: pd.DataFrame,
+    data: pd.DataFrame | TrainingTable,
     schema: DataSchema,
     model_type: ModelType,
     params: AutoMLParameters,
@@ -105,17 +127,33 @@ def _train(
     start_from: Sequence[MemberSpec],
     cluster: SearchCluster | None = None,
 ) -> AutoMLResult:
-    budget = Budget(params.budget_for(len(frame), len(schema.input_attributes)), should_stop, clock)
+    rows = data.num_rows if isinstance(data, TrainingTable) else len(data)
+    budget = Budget(params.budget_for(rows, len(schema.input_attributes)), should_stop, clock)
     if schema.target_attribute_name is None:
         raise InvalidInputException(
             "The datasource has no targetAttributeName, so no model can be trained on it."
         )
     attributes = model_inputs(schema, params)
     metric = metric_for(params.metric, model_type)
-    frame, y, classes = prepare_target(frame, schema.target_attribute_name, model_type)
+    table: pa.Table | None = None
+    if isinstance(data, TrainingTable):
+        table, y, classes = prepare_table_target(data.take(), schema.target_attribute_name, model_type)
+        search_rows = stratified_sample(y, model_type, params.search_row_limit, params.seed)
+        if len(search_rows) < len(y):  # large: the table stays, its numbers as float32
+            table = numbers_as_float32(table, schema)
+            search_frame = rows_frame(table, search_rows)
+        else:  # small enough for the frame path
+            search_frame, table = table_frame(table), None
+        frame = search_frame
+    else:
+        frame, y, classes = prepare_target(data, schema.target_attribute_name, model_type)
+        search_rows = stratified_sample(y, model_type, params.search_row_limit, params.seed)
+        search_frame = frame.iloc[search_rows] if len(search_rows) < len(y) else frame
+    del data
     report = ProgressReporter(budget, metric, progress)
     report("preparing")
-    inputs = _prepare_search(frame, y, attributes, model_type, params, budget, metric)
+    inputs = _prepare_search(search_frame, search_rows, y, attributes, model_type, params, budget, metric)
+    del search_frame
     setup = dataclasses.replace(
         inputs.setup, start_from=tuple((member.family, member.config) for member in start_from)
     )
@@ -140,12 +178,35 @@ def _train(
 
     report("refit", candidates)
     encoders, matrices, task, plan = inputs.encoders, setup.matrices, setup.task, setup.plan
+    sample = (setup.matrices, setup.y)
+    encoding_per_row = inputs.encoding_seconds / max(task.n_rows, 1)
     del inputs, setup, search
-    if len(y) > task.n_rows:  # the search saw a subsample: encode all rows for the refit
-        del matrices
-        encoders, matrices = encode(frame, attributes, set(_encodings(chosen)))
+    refit_y = y
+    if len(y) > task.n_rows:  # the search saw a subsample: encode the refit's rows
+        refit_rows = plan_refit_rows(chosen, len(y), task.n_rows, encoding_per_row, budget)
+        if refit_rows < len(y):
+            notes += (refit_rows_note(refit_rows, len(y)),)
+            rows = stratified_sample(y, model_type, refit_rows, params.seed)
+            refit_y = y[rows]
+            if table is not None:
+                table = table.take(pa.array(rows, type=pa.int64()))
+            else:
+                frame = frame.iloc[rows]
+        full = {FAMILIES[c.family].encoding for c, _ in chosen if refits_on_all_rows(c, len(refit_y))}
+        started = budget.now()
+        if table is not None:  # the search's encoders, chunk by chunk; then the table goes
+            matrices = encode_table(table, {encoding: encoders[encoding] for encoding in full})
+            del table
+        else:
+            refitted, matrices = encode(frame, attributes, full)
+            encoders = encoders | refitted
+        _log.info("AutoML encoded %d rows for the refit in %.1f s", len(refit_y), budget.now() - started)
+    del frame
+    searched_rows = task.n_rows
+    task = dataclasses.replace(task, n_rows=len(refit_y))
     fit = cluster_refit(cluster) if cluster is not None else None
-    members = refit_members(chosen, matrices, y, dataclasses.replace(task, n_rows=len(y)), budget, fit=fit)
+    members = refit_members(chosen, matrices, refit_y, task, budget, sample=sample, fit=fit)
+    del matrices, sample
     stacker = stacked[0] if stacked is not None and len(members) == len(chosen) else None
     model = EnsembleModel(
         model_type, classes, {m.encoding: encoders[m.encoding] for m in members}, members, stacker
@@ -175,7 +236,7 @@ def _train(
         validation_score=validation_score,
         validation=plan.description,
         training_rows=len(y),
-        search_rows=task.n_rows,
+        search_rows=searched_rows,
         timings=timings,
         warnings=notes
         + tuple(filter(None, [split_check.warning(plan.description) if split_check else None])),
@@ -210,10 +271,13 @@ class _SearchInputs:
     encoders: dict[Encoding, FeatureEncoder]
     #: Why families were left out (shown with the leaderboard's warnings).
     notes: tuple[str, ...] = ()
+    #: Seconds fitting the encoders and encoding the search rows took.
+    encoding_seconds: float = 0.0
 
 
 def _prepare_search(
-    frame: pd.DataFrame,
+    search_frame: pd.DataFrame,
+    search_rows: npt.NDArray[np.int64],
     y: Labels,
     attributes: tuple[Attribute, ...],
     model_type: ModelType,
@@ -221,13 +285,15 @@ def _prepare_search(
     budget: Budget,
     metric: Metric,
 ) -> _SearchInputs:
-    """Subsample the rows for the search, fit the encoders and plan the validation."""
-    search_rows = stratified_sample(y, model_type, params.search_row_limit, params.seed)
+    """Fit the encoders on the search rows (``search_frame``, the rows ``search_rows`` of all rows'
+    target ``y``) and plan the validation."""
     subsampled = len(search_rows) < len(y)
-    families, notes = _families_that_scale([FAMILIES[name] for name in params.algorithms], len(y))
+    families, notes = families_that_scale([FAMILIES[name] for name in params.algorithms], len(y))
+    notes += sample_refit_notes(families, attributes, len(y), len(search_rows))
     started = time.monotonic()
-    search_frame = frame.iloc[search_rows] if subsampled else frame
-    encoders, matrices = encode(search_frame, attributes, {family.encoding for family in families})
+    text_vocabulary = len(y) <= MAX_TREE_TEXT_ROWS
+    encodings = {family.encoding for family in families}
+    encoders, matrices = encode(search_frame, attributes, encodings, text_vocabulary=text_vocabulary)
     encoding_seconds = time.monotonic() - started
     y_search = y[search_rows]
     tree_encoder = encoders.get(Encoding.TREE)
@@ -255,25 +321,9 @@ def _prepare_search(
         fixed_reserve=encoding_seconds * refit_scale * _ENCODING_SAFETY if subsampled else 0.0,
         random_split=random_split,
         bagging=bagging,
+        halving=subsampled,
     )
-    return _SearchInputs(setup, encoders, notes)
-
-
-def _families_that_scale(families: list[Family], rows: int) -> tuple[list[Family], tuple[str, ...]]:
-    """The families whose refit on ``rows`` records fits one machine, and a note for each one left out.
-
-    When none would be left, all are kept (the caller asked for them alone).
-    """
-    kept = [f for f in families if f.max_training_rows is None or rows <= f.max_training_rows]
-    if not kept:
-        return families, ()
-    notes = tuple(
-        f"{family.name} was not tried: {rows:,} training records are more than it is refit on "
-        f"({family.max_training_rows:,})."
-        for family in families
-        if family not in kept
-    )
-    return kept, notes
+    return _SearchInputs(setup, encoders, notes, encoding_seconds)
 
 
 def model_inputs(schema: DataSchema, params: AutoMLParameters) -> tuple[Attribute, ...]:
@@ -310,75 +360,19 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), dtype=object)
 
 
-def prepare_target(
-    frame: pd.DataFrame, target: str, model_type: ModelType
-) -> tuple[pd.DataFrame, Labels, tuple[str, ...] | None]:
-    """Rows with a usable target, the encoded target and the class labels."""
-    if target not in frame.columns:
-        raise InvalidInputException(f"The training data has no target column {target!r}.")
-    values = frame[target]
-    present = values.notna().to_numpy(copy=True)
-    classes: tuple[str, ...] | None
-    if model_type is ModelType.REGRESSION:
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        present &= np.isfinite(numbers)
-        y: Labels = numbers[present]
-        classes = None
-    elif model_type is ModelType.BINARY:
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        unexpected = present & ~np.isin(numbers, (0.0, 1.0))
-        if unexpected.any():
-            example = values[unexpected].iloc[0]
-            raise InvalidInputException(
-                f"A BINARY model needs a 0/1 target, but {target!r} has the value {example!r}; "
-                "use MULTICLASS or REGRESSION for other targets."
-            )
-        y = numbers[present].astype(np.int64)
-        classes = ("0", "1")
-    else:
-        labels = values[present].astype(str).to_numpy()
-        classes = _ordered_labels(np.unique(labels))
-        y = pd.Series(labels).map({label: index for index, label in enumerate(classes)}).to_numpy(np.int64)
-    # Typed frames read for training hold only rows with a target: no copy of (possibly) millions of
-    # rows then. Nothing here changes the frame in place, so sharing it with the caller is safe.
-    whole = bool(present.all()) and frame.index.equals(pd.RangeIndex(len(frame)))
-    rows = frame if whole else frame.loc[present].reset_index(drop=True)
-    _check_training_rows(y, model_type, target)
-    return rows, y, classes
-
-
-def _ordered_labels(labels: np.ndarray) -> tuple[str, ...]:
-    """Class labels in numeric order when they all look like numbers, alphabetically otherwise."""
-    try:
-        return tuple(sorted(labels.tolist(), key=float))
-    except ValueError:
-        return tuple(sorted(labels.tolist()))
-
-
-def _check_training_rows(y: Labels, model_type: ModelType, target: str) -> None:
-    if len(y) < MIN_TRAINING_ROWS:
-        raise InvalidInputException(
-            f"Only {len(y)} records have a value for the target {target!r}; "
-            f"training needs at least {MIN_TRAINING_ROWS}."
-        )
-    if model_type is ModelType.REGRESSION:
-        return
-    counts = np.bincount(y)
-    if np.count_nonzero(counts) < 2:
-        raise InvalidInputException(
-            f"The target {target!r} has a single value; a classifier needs at least two."
-        )
-    if model_type is ModelType.BINARY and counts.min() < 2:
-        raise InvalidInputException(
-            f"The target {target!r} needs at least two records of each class 0 and 1."
-        )
-
-
 def encode(
-    frame: pd.DataFrame, attributes: tuple[Attribute, ...], encodings: set[Encoding]
+    frame: pd.DataFrame,
+    attributes: tuple[Attribute, ...],
+    encodings: set[Encoding],
+    *,
+    text_vocabulary: bool = True,
 ) -> tuple[dict[Encoding, FeatureEncoder], dict[Encoding, Matrix]]:
-    """Encoders for ``encodings`` fitted on ``frame``, and ``frame``'s matrix in each encoding."""
-    encoders = {encoding: FeatureEncoder(attributes, encoding).fit(frame) for encoding in sorted(encodings)}
+    """Encoders for ``encodings`` fitted on ``frame``, and ``frame``'s matrix in each encoding
+    (``text_vocabulary``: see :class:`FeatureEncoder`)."""
+    encoders = {
+        encoding: FeatureEncoder(attributes, encoding, text_vocabulary=text_vocabulary).fit(frame)
+        for encoding in sorted(encodings)
+    }
     return encoders, {encoding: encoder.transform(frame) for encoding, encoder in encoders.items()}
 
 
@@ -521,11 +515,14 @@ def refit_members(
     task: Task,
     budget: Budget,
     *,
+    sample: tuple[dict[Encoding, Matrix], Labels] | None = None,
     fit: MemberFit | None = None,
 ) -> list[EnsembleMember]:
     """Refit the chosen candidates on all rows, best first, each within its share of the time left.
 
-    ``fit`` fits one member (default: its family's own fit; :func:`.cluster_refit` on a cluster).
+    With ``sample`` (the search's matrices and target), a family with fewer ``max_refit_rows`` than
+    ``y`` is refit on the sample instead. ``fit`` fits one member (default: its family's own fit;
+    :func:`.cluster_refit` on a cluster).
 
     A member's share of the time up to the refit deadline is its part of the remaining refit
     estimates. A member that fails, or (except the best one) is cut short at its deadline, is
@@ -545,8 +542,19 @@ def refit_members(
                 learner = candidate.final_learner
             elif candidate.bagged and candidate.fold_learners is not None:
                 learner = BaggedLearner(candidate.fold_learners, candidate.refit_config)
+            elif sample is not None and not refits_on_all_rows(candidate, len(y)):
+                sample_y = sample[1]
+                sample_task = dataclasses.replace(task, n_rows=len(sample_y))
+                learner = family.fit(sample[0][family.encoding], sample_y, config, sample_task, limits)
             else:
                 learner = (fit or _family_fit)(family, matrices[family.encoding], y, config, task, limits)
+            _log.info(
+                "AutoML refit of %s took %.1f s (estimate %.1f s, deadline in %.1f s)",
+                candidate.family,
+                budget.now() - now,
+                candidate.refit_cost,
+                limits.deadline - now,
+            )
         except TrainingCancelled:
             raise
         except Exception as error:  # the other members still make a model

@@ -8,6 +8,11 @@ Time. The caller gives the trial a deadline; each validation fold gets an equal 
 and stops boosting, growing trees or training epochs when its part is used up, so a slow
 configuration is scored as what it could train in its time rather than overrunning. A candidate that
 has no time left for its next fold is dropped (``status`` ``timeout``).
+
+Successive halving (tuning trials of a search on a sample): a trial is first fitted on 1/η of its
+first fold's training rows — the same rows for every trial — and goes on to its full validation only
+when its loss there reaches the bar the search gives it (its family's best 1/η of earlier first-rung
+losses); otherwise it is ``pruned``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from openaml.engine.automl.budget import Budget, FitInterrupted
 from openaml.engine.automl.families import Config, Family, FittedLearner, Task
@@ -31,10 +37,14 @@ _log = logging.getLogger(__name__)
 
 FoldData = tuple[Matrix, Labels, Matrix, Labels]
 
+#: Successive halving's η: the first rung trains on 1/η of the rows and keeps the best 1/η of trials.
+HALVING_FACTOR = 3
+
 
 @dataclass
 class Candidate:
-    """One tried configuration and what came of it (``status``: ok, failed, timeout or skipped)."""
+    """One tried configuration and what came of it (``status``: ok, failed, timeout, skipped or
+    pruned)."""
 
     number: int
     family: str
@@ -56,6 +66,8 @@ class Candidate:
     #: Where the configuration came from: ``parent`` (a parent model's member), ``portfolio``,
     #: ``tuning`` (the family's TPE study) or ``refit`` (fitted without validation, see :mod:`.refit`).
     origin: str = "portfolio"
+    #: Its loss on successive halving's first rung (``None`` when it had none).
+    rung_loss: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -109,17 +121,33 @@ class TrialData:
             self._folds[key] = (features[train], self.y[train], features[valid], self.y[valid])
         return self._folds[key]
 
+    def rung_rows(self, rows: int) -> npt.NDArray[np.intp]:
+        """Successive halving's first-rung training rows: a seeded 1/η of the first fold's, in order
+        (the same in every process)."""
+        chosen = np.random.default_rng(self.task.seed).permutation(rows)[: max(rows // HALVING_FACTOR, 1)]
+        return np.sort(chosen)
 
-def run_trial(data: TrialData, candidate: Candidate, budget: Budget, deadline: float) -> float:
+
+def run_trial(
+    data: TrialData,
+    candidate: Candidate,
+    budget: Budget,
+    deadline: float,
+    rung_threshold: float | None = None,
+) -> float:
     """Fit and validate ``candidate`` by ``deadline`` (on ``budget``'s clock), filling in its scores,
-    or its status and message when it failed or ran out of time; the seconds it took.
+    or its status and message when it failed, ran out of time or was pruned; the seconds it took.
+
+    With ``rung_threshold`` the trial first goes through successive halving's first rung and is
+    pruned when its loss there is above the threshold (``inf``: measured, always promoted).
 
     Raises :class:`~openaml.engine.models.TrainingCancelled` when the budget's caller cancelled.
     """
     started = time.monotonic()
     family = data.families[candidate.family]
     try:
-        _evaluate(data, family, candidate, budget, deadline)
+        if rung_threshold is None or _promoted(data, family, candidate, budget, deadline, rung_threshold):
+            _evaluate(data, family, candidate, budget, deadline)
     except FitInterrupted:
         candidate.status, candidate.message = "timeout", "no time left for its remaining validation folds"
     except TrainingCancelled:
@@ -139,6 +167,8 @@ class WorkerTrial:
     seconds: float
     #: When it was sent (``time.time()`` of the job worker; the machines' clocks are assumed in sync).
     sent_at: float
+    #: Successive halving's first-rung bar, as :func:`run_trial` reads it.
+    rung_threshold: float | None = None
 
 
 def trial_on_worker(trial: WorkerTrial, data: TrialData) -> tuple[Candidate, float]:
@@ -150,7 +180,7 @@ def trial_on_worker(trial: WorkerTrial, data: TrialData) -> tuple[Candidate, flo
     """
     waited = max(time.time() - trial.sent_at, 0.0)
     budget = Budget(max(trial.seconds - waited, 0.0))
-    seconds = run_trial(data, trial.candidate, budget, budget.end)
+    seconds = run_trial(data, trial.candidate, budget, budget.end, trial.rung_threshold)
     return trial.candidate, seconds
 
 
@@ -210,6 +240,34 @@ def _cross_validate(
         learners.append(learner)
     assert out_of_fold is not None, "a validation plan has at least one fold"
     return out_of_fold[data.plan.validation_rows], learners
+
+
+def _promoted(
+    data: TrialData, family: Family, candidate: Candidate, budget: Budget, deadline: float, threshold: float
+) -> bool:
+    """Successive halving's first rung: fit ``candidate`` on the rung's rows and keep going only if
+    its loss reaches ``threshold``; otherwise mark it ``pruned``."""
+    train_x, train_y, valid_x, valid_y = data.fold(family.encoding, 0)
+    rows = data.rung_rows(len(train_y))
+    _check_time_left(budget, deadline)
+    started = time.monotonic()
+    learner = family.fit(
+        train_x[rows],
+        train_y[rows],
+        candidate.config,
+        data.task,
+        budget.limits(deadline),
+        validation=(valid_x, valid_y),
+    )
+    candidate.rung_loss = float(data.metric.loss(valid_y, learner.predict(valid_x)))
+    if candidate.rung_loss <= threshold:
+        return True
+    candidate.status, candidate.fit_seconds = "pruned", time.monotonic() - started
+    candidate.message = (
+        f"stopped by successive halving: its loss on 1/{HALVING_FACTOR} of the rows was not among "
+        f"the best 1/{HALVING_FACTOR} of its family's trials"
+    )
+    return False
 
 
 def _check_time_left(budget: Budget, deadline: float) -> None:

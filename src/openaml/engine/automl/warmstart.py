@@ -33,7 +33,8 @@ from openaml.engine.automl.lineage import MemberSpec, ParentEnsemble
 from openaml.engine.automl.parameters import AutoMLParameters
 from openaml.engine.automl.result import AutoMLResult, AutoMLTimings, build_leaderboard
 from openaml.engine.automl.search import ProgressReporter
-from openaml.engine.automl.training import ProgressCallback, plan_validation_split, prepare_target
+from openaml.engine.automl.targets import prepare_target
+from openaml.engine.automl.training import ProgressCallback, plan_validation_split
 from openaml.engine.automl.trials import Candidate
 from openaml.engine.data.schema import DataSchema
 from openaml.engine.metrics import metric_for

@@ -99,6 +99,10 @@ class Family(abc.ABC):
     #: search (with a note on the leaderboard), because its refit would not fit the time or memory of
     #: one machine (forests keep every tree node in memory; k-NN keeps every row). None: no limit.
     max_training_rows: int | None = None
+    #: The most records the final refit trains on; above it the family is refit on the search sample
+    #: only (with a note on the leaderboard): its model matrix of all rows would not fit one machine's
+    #: memory (one-hot and text columns). None: refit on all rows.
+    max_refit_rows: int | None = None
 
     def applicable(self, task: Task) -> bool:
         """Whether the family is worth trying on this task at all."""

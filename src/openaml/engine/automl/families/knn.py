@@ -84,6 +84,7 @@ class NeighboursFamily(Family):
 
     name = "knn"
     encoding = Encoding.SCALED
+    max_training_rows = 1_000_000
     serving_cost = 8.0
 
     def applicable(self, task: Task) -> bool:

@@ -73,6 +73,7 @@ class LinearFamily(Family):
 
     name = "linear"
     encoding = Encoding.SCALED
+    max_refit_rows = 1_000_000
 
     def portfolio(self, task: Task) -> list[Config]:
         """The derived portfolio (``linear`` for classification, ``linear.regression``), or the

@@ -1,0 +1,101 @@
+"""Training data as a compact Arrow table: the memory-lean path from a datasource to the refit's matrix.
+
+A training job reads its datasource as one compact typed table
+(:func:`~openaml.engine.data.ingest.read_table`: Arrow columns, CATEGORICAL ones as int32 dictionary
+codes, no rowId) and hands it to :func:`~.training.train_automl` inside a :class:`TrainingTable`,
+which the run takes over, so that the table is released as soon as the matrices are built. No pandas
+frame of all rows is ever made:
+
+* the target column alone is read as numbers (or labels);
+* the search sample (``openaml.searchRowLimit`` rows) becomes a typed frame, and the encoders are
+  fitted on it as on any frame;
+* above the search sample the table's numbers are cast to float32 first (column by column, so one
+  column is the most ever held twice), and the matrices of all rows are encoded chunk by chunk with
+  the search's encoders: the TREE matrix (LightGBM's) as float32, dense, or CSR when text vocabulary
+  columns are present (up to :data:`~.features.MAX_TREE_TEXT_ROWS` rows; above, text attributes are
+  counts only).
+
+Memory, per record of 50 columns: the table (8 bytes a number, 4 a category code, the text's bytes),
+then the float32 matrix (4 bytes a column) while the table is released, then LightGBM's binned dataset
+(1 byte a column) — see docs/performance.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import scipy.sparse as sp
+
+from openaml.engine.automl.columns import FrameColumns
+from openaml.engine.automl.features import Encoding, FeatureEncoder, Matrix
+from openaml.engine.data.ingest import table_frame
+
+#: Rows encoded at a time when the matrix of all rows is built.
+ENCODE_CHUNK_ROWS = 65_536
+
+
+class TrainingTable:
+    """A compact typed table handed over to one training run, which takes it (:meth:`take`) and
+    releases it once it has built its matrices: callers must keep no reference of their own."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self._table: pa.Table | None = table
+        #: The number of records, still known after the table was taken.
+        self.num_rows = table.num_rows
+
+    def take(self) -> pa.Table:
+        """The table; this holder forgets it (a second call raises ``RuntimeError``)."""
+        table, self._table = self._table, None
+        if table is None:
+            raise RuntimeError("the training table was already taken by a training run")
+        return table
+
+
+def target_values(table: pa.Table, target: str) -> pd.Series | None:
+    """The target column as a typed frame holds it, or None when the table has no such column."""
+    if target not in table.column_names:
+        return None
+    return table_frame(table.select([target]))[target]
+
+
+def rows_frame(table: pa.Table, rows: np.ndarray) -> pd.DataFrame:
+    """The typed frame (contract 2) of the table's ``rows`` (positions, in the order given)."""
+    return table_frame(table.take(pa.array(rows, type=pa.int64())))
+
+
+def encode_table(table: pa.Table, encoders: Mapping[Encoding, FeatureEncoder]) -> dict[Encoding, Matrix]:
+    """Each encoder's matrix of all rows of ``table``, built :data:`ENCODE_CHUNK_ROWS` rows at a time.
+
+    TREE matrices are float32 (dense rows are written into one preallocated array; CSR when text
+    vocabulary columns make them sparse); SCALED ones keep the encoder's float64 (they are only built
+    for families refit on all rows, up to ``Family.max_refit_rows``).
+    """
+    rows = table.num_rows
+    dense: dict[Encoding, np.ndarray] = {}
+    parts: dict[Encoding, list[Matrix]] = {encoding: [] for encoding in encoders}
+    for start in range(0, max(rows, 1), ENCODE_CHUNK_ROWS):
+        columns = FrameColumns(table_frame(table.slice(start, ENCODE_CHUNK_ROWS)))
+        for encoding, encoder in encoders.items():
+            block = encoder.transform_columns(columns)
+            if encoding is not Encoding.TREE:
+                parts[encoding].append(block)
+            elif sp.issparse(block):
+                parts[encoding].append(sp.csr_matrix(block, dtype=np.float32))
+            else:
+                if encoding not in dense:
+                    dense[encoding] = np.empty((rows, block.shape[1]), dtype=np.float32)
+                dense[encoding][start : start + block.shape[0]] = block
+        del columns
+    matrices: dict[Encoding, Matrix] = dict(dense)
+    for encoding, blocks in parts.items():
+        if encoding in dense or not blocks:
+            continue
+        if any(sp.issparse(block) for block in blocks):
+            matrices[encoding] = sp.vstack([sp.csr_matrix(block) for block in blocks], format="csr")
+        else:
+            matrices[encoding] = np.vstack(blocks)
+        blocks.clear()
+    return matrices
