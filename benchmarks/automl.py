@@ -383,7 +383,7 @@ class AutoGluonRunner:
                 self.fit_seconds = float(fit["seconds"])
                 print(
                     f"autogluon {self.preset}: fit {self.fit_seconds:.1f} s, subprocess "
-                    f"{time.monotonic() - started:.1f} s, best {fit['best']}",
+                    f"{time.monotonic() - started:.1f} s, best {fit['best']}, models {fit.get('models')}",
                     file=sys.stderr,
                 )
                 values = pd.read_parquet(Path(folder) / "predictions.parquet")["prediction"]
@@ -487,9 +487,12 @@ def main(argv: list[str] | None = None) -> int:
             outcome = run(method, dataset, schema, train, test, args.budget)
             results[dataset.name][method] = outcome
             shown = f"{outcome.score:.4f}" if outcome.score is not None else outcome.problem
+            load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
             print(
-                f"{dataset.name:10s} {method:9s} {shown} ({outcome.seconds or math.nan:.1f} s)",
+                f"{dataset.name:10s} {method:9s} {shown} ({outcome.seconds or math.nan:.1f} s; "
+                f"load average {load_average})",
                 file=sys.stderr,
+                flush=True,
             )
     split_text = f"{1 - TEST_FRACTION:.0%}/{TEST_FRACTION:.0%}"
     print(f"Budget {args.budget:g} s per budgeted method; train/test {split_text}, seed {SEED}.")
