@@ -134,8 +134,11 @@ def test_automl_bags_its_members_and_shows_it_on_the_leaderboard() -> None:
 def test_by_default_the_members_of_small_data_are_bagged() -> None:
     # The default serving-cost limit is 10 per fold when members can be bagged: the ensemble chosen
     # within 10 serves every member's fold models (none is refit for want of serving cost).
+    # (A generous budget and few trials: no fold fit is cut short, which would make it unbaggable.)
     frame, schema = synthetic_data(400)
-    params = AutoMLParameters(time_budget_seconds=4, algorithms=("linear", "lightgbm"), validation_folds=5)
+    params = AutoMLParameters(
+        time_budget_seconds=60, max_trials=8, algorithms=("linear", "lightgbm"), validation_folds=5
+    )
     result = train_automl(frame, schema, ModelType.BINARY, params)
 
     members = [entry for entry in result.leaderboard if entry["ensembleWeight"] > 0]
