@@ -145,6 +145,17 @@ def test_by_default_the_members_of_small_data_are_bagged() -> None:
     assert members and all(entry["baggedFolds"] == 5 for entry in members), result.leaderboard
 
 
+def test_only_an_ensemble_of_bagged_members_is_stacked() -> None:
+    # Refit members score new records unlike their out-of-fold scores: no stacker over them.
+    frame, schema = synthetic_data(400)
+    params = AutoMLParameters(
+        time_budget_seconds=60, max_trials=8, algorithms=("linear", "lightgbm"), bagging=False
+    )
+    result = train_automl(frame, schema, ModelType.BINARY, params)
+    assert result.model.stacker is None  # type: ignore[attr-defined]
+    assert "weighted average" in result.ensemble
+
+
 def test_without_bagging_the_members_are_refit() -> None:
     frame, schema = synthetic_data(300)
     params = AutoMLParameters(time_budget_seconds=3, algorithms=("linear",), bagging=False, stacking=False)

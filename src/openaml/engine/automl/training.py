@@ -11,7 +11,8 @@ The steps, all inside one time budget (see :mod:`.budget`):
 4. :class:`~.search.Search` tries the portfolio and tunes the best families.
 5. Greedy ensemble selection over the kept validation scores, within the time left for refits;
    members are bagged where that applies (:mod:`.bagging`), and one stacking layer
-   (:mod:`.stacking`) replaces the weighted average when it validates better.
+   (:mod:`.stacking`) replaces the weighted average when it validates clearly better and every
+   member is bagged (or out-of-bag).
 6. The members that are not bagged are refit on all rows (re-encoded first if the search saw a
    subsample; on as many rows as fit the time left when not all do, see :mod:`.scaling`); a refit
    that reaches the refit deadline keeps the part it has trained.
@@ -467,7 +468,14 @@ def _stack(
     chosen: list[tuple[Candidate, float]], setup: SearchSetup, blend_loss: float
 ) -> tuple[Stacker, float] | None:
     """The stacking layer over the members' validation scores, if it beats the blend in the time left
-    before the refits (see :mod:`.stacking`)."""
+    before the refits (see :mod:`.stacking`).
+
+    Only when every member serves the model its validation scores came from (bagged, or an
+    out-of-bag forest already fitted on all rows): a member refit on all rows scores new records
+    more confidently than its out-of-fold scores, so a stacker learned on those would be applied to
+    inputs unlike the ones it was fitted on (why AutoGluon, too, stacks only bagged models)."""
+    if not all(candidate.bagged or candidate.final_learner is not None for candidate, _ in chosen):
+        return None
     refits = sum(candidate.refit_cost for candidate, _ in chosen)
     deadline = setup.budget.end - setup.fixed_reserve - refits * _REFIT_SAFETY
     if any(candidate.predictions is None for candidate, _ in chosen):
