@@ -14,7 +14,7 @@ import pytest
 from tests.engine.automl.conftest import synthetic_data
 
 from openaml.engine.automl import AutoMLParameters, train_automl
-from openaml.engine.automl import search as search_module
+from openaml.engine.automl import trials as trials_module
 from openaml.engine.automl.bagging import BaggedLearner, bagging_applies, choose_bagged
 from openaml.engine.automl.budget import HARD_LIMIT_FACTOR, FitLimits
 from openaml.engine.automl.families import FAMILIES, Config, Family, FittedLearner, Task
@@ -325,7 +325,7 @@ def test_the_refit_of_subsampled_data_is_planned_inside_the_budget(
     clock = _SimulatedClock()
     family = _RowCostFamily(clock)
     monkeypatch.setitem(FAMILIES, family.name, family)
-    monkeypatch.setattr(search_module, "time", SimpleNamespace(monotonic=clock))  # the fits' timings
+    monkeypatch.setattr(trials_module, "time", SimpleNamespace(monotonic=clock))  # the fits' timings
     frame, schema = synthetic_data(6_000, target_type=AttributeType.NUMERIC)
     params = AutoMLParameters(time_budget_seconds=20, algorithms=(family.name,), search_row_limit=1_000)
     data: pd.DataFrame | TrainingTable = frame
@@ -371,7 +371,7 @@ def test_successive_halving_prunes_weak_tuning_trials_of_a_sampled_search(
     clock = _SimulatedClock()
     family = _RoundsMatterFamily(clock)
     monkeypatch.setitem(FAMILIES, family.name, family)
-    monkeypatch.setattr(search_module, "time", SimpleNamespace(monotonic=clock))
+    monkeypatch.setattr(trials_module, "time", SimpleNamespace(monotonic=clock))
     frame, schema = synthetic_data(1_500, target_type=AttributeType.NUMERIC)
     params = AutoMLParameters(
         time_budget_seconds=600,
