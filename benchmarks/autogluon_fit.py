@@ -6,7 +6,10 @@ AutoGluon's interpreter, and reads back ``predictions.parquet`` (P(1) for BINARY
 MULTICLASS, values for REGRESSION) and ``fit.json`` (the fit's wall time). Only the standard library,
 pandas and AutoGluon are imported, so the script runs in an environment made by::
 
-    python3 -m venv ../autogluon-venv && ../autogluon-venv/bin/pip install autogluon.tabular
+    python3 -m venv ../autogluon-venv
+    ../autogluon-venv/bin/pip install "autogluon.tabular[lightgbm,catboost,xgboost,fastai]" torch
+
+(without the extras AutoGluon has no gradient-boosting or fastai models at all).
 
 Usage (normally called by ``benchmarks/automl.py --methods autogluon-medium,autogluon-best``)::
 
@@ -56,8 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             predicted = pd.DataFrame({"prediction": predictor.predict(features).astype("float64")})
         best = str(predictor.model_best)
+        trained = [str(name) for name in predictor.model_names()]
     predicted.to_parquet(args.folder / "predictions.parquet", index=False)
-    (args.folder / "fit.json").write_text(json.dumps({"seconds": seconds, "best": best}))
+    (args.folder / "fit.json").write_text(json.dumps({"seconds": seconds, "best": best, "models": trained}))
     return 0
 
 

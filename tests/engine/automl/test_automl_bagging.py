@@ -78,6 +78,20 @@ def test_the_stacker_is_kept_only_when_it_validates_better_than_the_blend() -> N
     assert fit_stacker([a, b], y, metric, ModelType.REGRESSION, 0, blend_loss, 0, lambda: True) is None
 
 
+def test_the_stacker_must_beat_the_blend_by_a_clear_margin() -> None:
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=400), rng.normal(size=400)
+    y = 3.0 * a - 2.0 * b + rng.normal(size=400)
+    metric = metric_for("rmse", ModelType.REGRESSION)
+    stacked = fit_stacker([a, b], y, metric, ModelType.REGRESSION, 0, np.inf, 0, lambda: False)
+    assert stacked is not None
+    loss = stacked[1]
+    # A blend only 1% worse keeps the weighted average (within the noise; it can be explained and
+    # exported); one 3% worse is replaced.
+    assert fit_stacker([a, b], y, metric, ModelType.REGRESSION, 0, loss * 1.01, 0, lambda: False) is None
+    assert fit_stacker([a, b], y, metric, ModelType.REGRESSION, 0, loss * 1.03, 0, lambda: False) is not None
+
+
 def test_a_multiclass_stacker_returns_probabilities_over_every_class() -> None:
     rng = np.random.default_rng(1)
     y = rng.integers(0, 3, size=300)
@@ -115,6 +129,31 @@ def test_automl_bags_its_members_and_shows_it_on_the_leaderboard() -> None:
     assert bagged and all(m.learner.folds == 3 for m in bagged)
     restored = pickle.loads(pickle.dumps(result.model))
     assert np.allclose(restored.predict_scores(frame.head(20)), result.model.predict_scores(frame.head(20)))
+
+
+def test_by_default_the_members_of_small_data_are_bagged() -> None:
+    # The default serving-cost limit is 10 per fold when members can be bagged: the ensemble chosen
+    # within 10 serves every member's fold models (none is refit for want of serving cost).
+    # (A generous budget and few trials: no fold fit is cut short, which would make it unbaggable.)
+    frame, schema = synthetic_data(400)
+    params = AutoMLParameters(
+        time_budget_seconds=60, max_trials=8, algorithms=("linear", "lightgbm"), validation_folds=5
+    )
+    result = train_automl(frame, schema, ModelType.BINARY, params)
+
+    members = [entry for entry in result.leaderboard if entry["ensembleWeight"] > 0]
+    assert members and all(entry["baggedFolds"] == 5 for entry in members), result.leaderboard
+
+
+def test_only_an_ensemble_of_bagged_members_is_stacked() -> None:
+    # Refit members score new records unlike their out-of-fold scores: no stacker over them.
+    frame, schema = synthetic_data(400)
+    params = AutoMLParameters(
+        time_budget_seconds=60, max_trials=8, algorithms=("linear", "lightgbm"), bagging=False
+    )
+    result = train_automl(frame, schema, ModelType.BINARY, params)
+    assert result.model.stacker is None  # type: ignore[attr-defined]
+    assert "weighted average" in result.ensemble
 
 
 def test_without_bagging_the_members_are_refit() -> None:

@@ -23,8 +23,9 @@ keeps groups or time apart, the best candidate is also fitted once on a random s
 every family's first portfolio configuration has been tried (see :mod:`.honesty`).
 
 Bagging. When it applies (:mod:`.bagging`), a candidate whose folds all finished keeps its fold
-models while it belongs to the ensemble the search plans; the members that would be bagged need no
-refit, so the reserve for the finishing steps shrinks and the search gets that time.
+models while it belongs to the ensemble the search plans (on small data, also while it is one of the
+ten best candidates); the members that would be bagged need no refit, so the reserve for the
+finishing steps shrinks and the search gets that time.
 
 Where trials run (:mod:`.dispatch`). Without a cluster, each trial (:func:`.trials.run_trial`) runs
 here, and its result is recorded before the next candidate is picked. With a Dask cluster, trials are
@@ -72,6 +73,12 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 _REFIT_SAFETY = 1.25
 _FINISH_MARGIN = 0.03
 _KEPT_PREDICTIONS = 20
+#: Besides the planned members, the best this many candidates keep their fold models (so that the
+#: final selection, which may pick others than the last plan, can still bag them), when the search
+#: data holds at most :data:`_KEPT_FOLD_MODEL_CELLS` cells (rows × input columns): fold models of
+#: such data are small, even k-NN's copies of their training rows.
+_KEPT_FOLD_MODEL_CANDIDATES = 10
+_KEPT_FOLD_MODEL_CELLS = 2_000_000
 _TUNING_PATTERN = (0, 0, 1)
 _TUNING_TIME_FACTOR = 3.0
 _MIN_TRIAL_SECONDS = 1.0
@@ -110,6 +117,16 @@ class SearchSetup:
     bagging: bool = False
     #: Whether tuning trials go through successive halving first (the search works on a sample).
     halving: bool = False
+    #: Most summed serving cost once members are bagged (k × a family's cost for a bagged member);
+    #: ``None``: ``max_serving_cost`` (see :meth:`.AutoMLParameters.serving_cost_limits`).
+    max_bagged_serving_cost: float | None = None
+
+    @property
+    def bagged_serving_cost_limit(self) -> float:
+        """The serving-cost limit the bagged members must keep to."""
+        if self.max_bagged_serving_cost is None:
+            return self.max_serving_cost
+        return self.max_bagged_serving_cost
 
     def serving_cost(self, candidate: Candidate) -> float:
         """What serving ``candidate`` costs: its family's cost, times its folds when it is bagged."""
@@ -122,7 +139,7 @@ class SearchSetup:
             [FAMILIES[member.family].serving_cost for member in members],
             [member.baggable for member in members],
             len(self.plan.folds),
-            self.max_serving_cost,
+            self.bagged_serving_cost_limit,
         )
         for member, bagged in zip(members, choices, strict=True):
             member.bagged = bagged
@@ -341,11 +358,17 @@ class Search:
         self.setup.mark_bagged(self._planned_members)
         self._planning_seconds = time.monotonic() - started
         planned = {candidate.number for candidate in self._planned_members}
+        task = self.setup.task
+        if task.n_rows * task.n_columns <= _KEPT_FOLD_MODEL_CELLS:
+            kept_folds = planned | {c.number for c in pool[:_KEPT_FOLD_MODEL_CANDIDATES]}
+        else:
+            kept_folds = planned
         for candidate in self.candidates:
             if candidate.number not in planned:
                 candidate.final_learner = None
-                candidate.fold_learners = None
                 candidate.bagged = False
+            if candidate.number not in kept_folds:
+                candidate.fold_learners = None
 
     def _ranked_candidates(self) -> list[Candidate]:
         return sorted((c for c in self.candidates if c.ok), key=Candidate.rank_key)

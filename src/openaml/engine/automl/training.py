@@ -11,7 +11,8 @@ The steps, all inside one time budget (see :mod:`.budget`):
 4. :class:`~.search.Search` tries the portfolio and tunes the best families.
 5. Greedy ensemble selection over the kept validation scores, within the time left for refits;
    members are bagged where that applies (:mod:`.bagging`), and one stacking layer
-   (:mod:`.stacking`) replaces the weighted average when it validates better.
+   (:mod:`.stacking`) replaces the weighted average when it validates clearly better and every
+   member is bagged (or out-of-bag).
 6. The members that are not bagged are refit on all rows (re-encoded first if the search saw a
    subsample; on as many rows as fit the time left when not all do, see :mod:`.scaling`); a refit
    that reaches the refit deadline keeps the part it has trained.
@@ -306,6 +307,7 @@ def _prepare_search(
     bagging = bagging_applies(
         enabled=params.bagging, cross_validation=plan.is_cross_validation, subsampled=subsampled
     )
+    selection_limit, bagging_limit = params.serving_cost_limits(len(plan.folds) if bagging else 0)
     setup = SearchSetup(
         families=[family for family in families if family.applicable(task)] or families,
         task=task,
@@ -316,7 +318,8 @@ def _prepare_search(
         budget=budget,
         max_trials=params.max_trials,
         max_ensemble_size=params.max_ensemble_size,
-        max_serving_cost=params.max_serving_cost,
+        max_serving_cost=selection_limit,
+        max_bagged_serving_cost=bagging_limit,
         refit_scale=refit_scale,
         fixed_reserve=encoding_seconds * refit_scale * _ENCODING_SAFETY if subsampled else 0.0,
         random_split=random_split,
@@ -402,7 +405,9 @@ def _choose_ensemble(
     time_left = setup.budget.end - started - setup.fixed_reserve
     refit_costs = [candidate.refit_cost for candidate in pool]
     serving = [FAMILIES[candidate.family].serving_cost for candidate in pool]
-    weights = _select(predictions, y_valid, metric, setup, refit_costs, time_left, serving)
+    weights = _select(
+        predictions, y_valid, metric, setup, refit_costs, time_left, serving, setup.max_serving_cost
+    )
     loss = _blend_loss(predictions, weights, y_valid, metric)
     all_bagged = False
     selection_seconds = setup.budget.now() - started
@@ -416,6 +421,7 @@ def _choose_ensemble(
             [0.0 if c.baggable else c.refit_cost for c in pool],
             time_left - selection_seconds,
             [cost * folds if c.baggable else cost for c, cost in zip(pool, serving, strict=True)],
+            setup.bagged_serving_cost_limit,
         )
         bagged_loss = _blend_loss(predictions, bagged_weights, y_valid, metric)
         if bagged_loss < loss:
@@ -439,6 +445,7 @@ def _select(
     refit_costs: list[float],
     time_left: float,
     serving_costs: list[float],
+    serving_cost_limit: float,
 ) -> dict[int, float]:
     return select_ensemble(
         predictions,
@@ -448,7 +455,7 @@ def _select(
         costs=refit_costs,
         cost_limit=max(time_left, 0.0),
         serving_costs=serving_costs,
-        serving_cost_limit=setup.max_serving_cost,
+        serving_cost_limit=serving_cost_limit,
     )
 
 
@@ -461,7 +468,14 @@ def _stack(
     chosen: list[tuple[Candidate, float]], setup: SearchSetup, blend_loss: float
 ) -> tuple[Stacker, float] | None:
     """The stacking layer over the members' validation scores, if it beats the blend in the time left
-    before the refits (see :mod:`.stacking`)."""
+    before the refits (see :mod:`.stacking`).
+
+    Only when every member serves the model its validation scores came from (bagged, or an
+    out-of-bag forest already fitted on all rows): a member refit on all rows scores new records
+    more confidently than its out-of-fold scores, so a stacker learned on those would be applied to
+    inputs unlike the ones it was fitted on (why AutoGluon, too, stacks only bagged models)."""
+    if not all(candidate.bagged or candidate.final_learner is not None for candidate, _ in chosen):
+        return None
     refits = sum(candidate.refit_cost for candidate, _ in chosen)
     deadline = setup.budget.end - setup.fixed_reserve - refits * _REFIT_SAFETY
     if any(candidate.predictions is None for candidate, _ in chosen):
