@@ -51,7 +51,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -62,21 +61,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import boto3
-import pandas as pd
 import uvloop
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from service import (  # the folder of this script is on sys.path
+    DATASETS,
+    DEFAULT_DATASETS_DIR,
+    TARGET,
+    client,
+    listening_url,
+    running_server,
+    sample_records,
+    sign,
+    train_models,
+)
 from threadpoolctl import threadpool_limits
 
 from openaml.engine.data.schema import parse_data_schema
 from openaml.engine.models import load_model
 from openaml.engine.predictors import RecordPredictor
 
-DEFAULT_DATASETS_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-KEY, SECRET, REGION = "OAMLBENCHMARK0000001", "benchmark-secret-key-000000000000", "us-east-1"
-TARGET = "AmazonML_20141212.Predict"
 REQUEST_SEPARATOR = b"\n--openaml-benchmark-request--\n"
 SIGNATURE_LIFETIME_SECONDS = 15 * 60
 #: Connections of a paced Python run (enough that requests seldom wait for a free one), and the
@@ -91,19 +93,6 @@ PACING_ATTEMPTS = 3
 PACING_TOLERANCE = 0.1
 
 
-@dataclass(frozen=True)
-class Dataset:
-    """A development dataset a model is trained on."""
-
-    file: str
-    target: str
-    model_type: str
-
-
-DATASETS = {
-    "titanic": Dataset("titanic.csv", "survived", "BINARY"),
-    "har": Dataset("har_train_sample.csv", "activity", "MULTICLASS"),
-}
 MODES = ("automl", "sgd")
 
 
@@ -126,41 +115,6 @@ class LoadResult:
 
 
 @contextmanager
-def running_server(data_dir: Path, roots: Path, http_workers: int) -> Iterator[str]:
-    """``openaml serve --port 0`` with one job worker; yields its URL."""
-    env = {
-        **{name: value for name, value in os.environ.items() if not name.startswith("OPENAML_")},
-        "OPENAML_ACCESS_KEY_ID": KEY,
-        "OPENAML_SECRET_ACCESS_KEY": SECRET,
-        "OPENAML_DATA_ROOTS": str(roots),
-        "OPENAML_HTTP_WORKERS": str(http_workers),
-        "OPENAML_JOB_POLL_SECONDS": "0.2",
-        "OPENAML_LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [sys.executable, "-m", "openaml", "serve", "--port", "0", "--workers", "1"]
-    process = subprocess.Popen(
-        [*command, "--data-dir", str(data_dir)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            match = re.search(r"listening on (\S+)", line)
-            if match:
-                threading.Thread(target=process.stdout.read, daemon=True).start()  # keep the pipe drained
-                yield match.group(1)
-                return
-        raise RuntimeError("the server did not start")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-@contextmanager
 def running_bare_floor(model_dirs: dict[str, Path], workers: int) -> Iterator[str]:
     """The bare floor server (``predict_bare_floor.py``) over the same saved models; yields its URL
     once every model answered."""
@@ -173,15 +127,7 @@ def running_bare_floor(model_dirs: dict[str, Path], workers: int) -> Iterator[st
         text=True,
     )
     try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            match = re.search(r"listening on (\S+)", line)
-            if match:
-                threading.Thread(target=process.stdout.read, daemon=True).start()
-                url = match.group(1)
-                break
-        else:
-            raise RuntimeError("the bare floor server did not start")
+        url = listening_url(process, "the bare floor server")
         deadline = time.monotonic() + 120
         for model_id in model_dirs:
             body = json.dumps({"MLModelId": model_id, "Record": {}}).encode()
@@ -201,61 +147,6 @@ def running_bare_floor(model_dirs: dict[str, Path], workers: int) -> Iterator[st
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def wait_until(get: Any, done: Any, timeout: float = 1800.0) -> dict[str, Any]:
-    """Poll ``get()`` until ``done`` says its answer is final."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got: dict[str, Any] = get()
-        if done(got):
-            return got
-        time.sleep(0.5)
-    raise TimeoutError("the service did not finish in time")
-
-
-def train_models(ml: Any, names: Sequence[str], datasets_dir: Path, roots: Path, budget: str) -> None:
-    """Create the datasources, the models ``names`` (``<dataset>-<mode>``) and their endpoints."""
-    for dataset_name in dict.fromkeys(name.split("-")[0] for name in names):
-        dataset = DATASETS[dataset_name]
-        shutil.copy(datasets_dir / dataset.file, roots / dataset.file)
-        ml.create_data_source_from_s3(
-            DataSourceId=f"ds-{dataset_name}",
-            ComputeStatistics=True,
-            DataSpec={
-                "DataLocationS3": str(roots / dataset.file),
-                "DataSchema": json.dumps({"targetAttributeName": dataset.target}),
-            },
-        )
-    for name in names:
-        dataset_name, mode = name.split("-")
-        parameters = {"openaml.algorithms": "sgd"} if mode == "sgd" else {"openaml.timeBudgetSeconds": budget}
-        ml.create_ml_model(
-            MLModelId=name,
-            MLModelType=DATASETS[dataset_name].model_type,
-            TrainingDataSourceId=f"ds-{dataset_name}",
-            Parameters=parameters,
-        )
-    for name in names:
-        model = wait_until(
-            lambda n=name: ml.get_ml_model(MLModelId=n), lambda m: m["Status"] in ("COMPLETED", "FAILED")
-        )
-        if model["Status"] == "FAILED":
-            raise RuntimeError(f"training {name} failed: {model.get('Message')}")
-        ml.create_realtime_endpoint(MLModelId=name)
-        print(f"trained {name}: {model.get('Message')}", flush=True)
-    for name in names:
-        wait_until(
-            lambda n=name: ml.get_ml_model(MLModelId=n)["EndpointInfo"],
-            lambda endpoint: endpoint["EndpointStatus"] == "READY",
-        )
-
-
-def sample_records(datasets_dir: Path, dataset: Dataset, count: int) -> list[dict[str, str]]:
-    """``count`` records of the dataset as ``Predict`` sends them: strings, no target, no empty values."""
-    raw = pd.read_csv(datasets_dir / dataset.file, dtype=str, keep_default_na=False)
-    sample = raw.drop(columns=[dataset.target]).sample(n=min(count, len(raw)), random_state=0)
-    return [{key: value for key, value in row.items() if value != ""} for row in sample.to_dict("records")]
 
 
 def bare_predict(model_dir: Path, records: Sequence[dict[str, str]]) -> tuple[str, float]:
@@ -281,18 +172,13 @@ def bare_predict(model_dir: Path, records: Sequence[dict[str, str]]) -> tuple[st
 def signed_requests(url: str, model_id: str, records: Sequence[dict[str, str]]) -> list[bytes]:
     """Complete HTTP/1.1 ``Predict`` requests (keep-alive), SigV4-signed as boto3 signs them."""
     host = url.split("://", 1)[1]
-    credentials = Credentials(KEY, SECRET)
     requests = []
     for record in records:
         body = json.dumps({"MLModelId": model_id, "Record": record, "PredictEndpoint": url}).encode()
-        request = AWSRequest(
-            method="POST",
-            url=url + "/",
-            data=body,
-            headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": TARGET},
+        signed = sign(
+            "POST", url + "/", body, {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": TARGET}
         )
-        SigV4Auth(credentials, "machinelearning", REGION).add_auth(request)
-        headers = {"Host": host, **dict(request.headers.items()), "Content-Length": str(len(body))}
+        headers = {"Host": host, **signed, "Content-Length": str(len(body))}
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         requests.append(f"POST / HTTP/1.1\r\n{head}\r\n".encode() + body)
     return requests
@@ -641,14 +527,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         with running_server(root / "data", root, args.http_workers) as url:
-            ml = boto3.client(
-                "machinelearning",
-                endpoint_url=url,
-                region_name=REGION,
-                aws_access_key_id=KEY,
-                aws_secret_access_key=SECRET,
-            )
-            train_models(ml, names, args.datasets_dir, root, args.budget)
+            ml = client(url)
+            train_models(ml, names, args.datasets_dir, root, {"openaml.timeBudgetSeconds": args.budget})
             model_dirs = {name: root / "data" / "mlmodels" / name / "model" for name in names}
             with running_bare_floor(model_dirs, args.http_workers) as floor_url:
                 for name in names:

@@ -6,8 +6,8 @@ processes) on a data directory with the benchmark's own key pair; ``client`` is 
 models ``<dataset>-<mode>`` and their real-time endpoints; ``sample_records`` picks the records
 ``Predict`` sends and ``sign`` signs a request with SigV4 as boto3 does.
 
-Used by ``benchmarks/explain.py`` and ``benchmarks/capture.py``. (``benchmarks/predict.py`` still has
-its own copy of the set-up: the key pair and the names here must stay equal to its own.)
+Used by ``benchmarks/predict.py``, ``benchmarks/explain.py`` and ``benchmarks/capture.py``;
+``listening_url`` also serves ``predict.py``'s bare floor server, which prints the same line.
 """
 
 from __future__ import annotations
@@ -53,6 +53,18 @@ DATASETS = {
 }
 
 
+def listening_url(process: subprocess.Popen[str], name: str) -> str:
+    """The URL in the ``listening on <url>`` line ``process`` prints (stdout piped, as text) once it
+    serves; the rest of its output is then drained in the background so that it never blocks."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        match = re.search(r"listening on (\S+)", line)
+        if match:
+            threading.Thread(target=process.stdout.read, daemon=True).start()  # keep the pipe drained
+            return match.group(1)
+    raise RuntimeError(f"{name} did not start")
+
+
 @contextmanager
 def running_server(data_dir: Path, roots: Path, http_workers: int) -> Iterator[str]:
     """``openaml serve --port 0`` with one job worker; yields its URL."""
@@ -75,14 +87,7 @@ def running_server(data_dir: Path, roots: Path, http_workers: int) -> Iterator[s
         text=True,
     )
     try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            match = re.search(r"listening on (\S+)", line)
-            if match:
-                threading.Thread(target=process.stdout.read, daemon=True).start()  # keep the pipe drained
-                yield match.group(1)
-                return
-        raise RuntimeError("the server did not start")
+        yield listening_url(process, "the server")
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -112,6 +112,22 @@ def ingest_on_cluster(
     return merge_ingest(results, files, schema, rearrangement, limits)
 
 
+def _read_parts(
+    settings: ClusterSettings,
+    files: Sequence[DataFile],
+    schema: DataSchema,
+    rearrangement: Rearrangement | None,
+    require_target: bool,
+    should_stop: Callable[[], bool] | None,
+) -> list[pa.Table | str]:
+    """Each file's valid selected records as a typed table read on a worker, in order (a text in
+    place of a table: the data error its worker met)."""
+    options = ValidationOptions(require_target=require_target)
+    with connect(settings) as cluster:
+        parts = _plan(cluster, files, schema, rearrangement)
+        return cluster.map(read_part, parts, schema, rearrangement, options, should_stop=should_stop)
+
+
 def read_frame_on_cluster(
     settings: ClusterSettings,
     files: Sequence[DataFile],
@@ -125,10 +141,7 @@ def read_frame_on_cluster(
 
     Raises :class:`~openaml.engine.cluster.ClusterStopped` when ``should_stop`` turns true.
     """
-    options = ValidationOptions(require_target=require_target)
-    with connect(settings) as cluster:
-        parts = _plan(cluster, files, schema, rearrangement)
-        tables = cluster.map(read_part, parts, schema, rearrangement, options, should_stop=should_stop)
+    tables = _read_parts(settings, files, schema, rearrangement, require_target, should_stop)
     for table in tables:
         if isinstance(table, str):
             raise DataError(table)
@@ -146,10 +159,7 @@ def read_table_on_cluster(
 ) -> pa.Table:
     """:func:`read_frame_on_cluster` as one compact typed table (see
     :func:`~openaml.engine.data.ingest.read_table`): each file's table is compacted as it arrives."""
-    options = ValidationOptions(require_target=require_target)
-    with connect(settings) as cluster:
-        parts = _plan(cluster, files, schema, rearrangement)
-        tables = cluster.map(read_part, parts, schema, rearrangement, options, should_stop=should_stop)
+    tables = _read_parts(settings, files, schema, rearrangement, require_target, should_stop)
     compact = []
     tables.reverse()
     while tables:  # each file's table is released once compacted

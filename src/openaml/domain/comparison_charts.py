@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from openaml.domain import evaluations, retrains
+from openaml.domain import evaluations, model_groups, retrains
 from openaml.domain.context import ServiceContext
 from openaml.errors import ResourceNotFoundException
 
@@ -32,17 +32,20 @@ def comparison_chart(ctx: ServiceContext, group: str, retrain_id: str, chart: st
     from openaml.charts.render import render_comparison_chart
 
     retrain = retrains.get_retrain(ctx, group, retrain_id)
-    comparison = retrain.get("Comparison")
+    result = retrain.result or {}
+    comparison = result.get("comparison")
     if not comparison:
         raise ResourceNotFoundException(
-            f"Retrain {retrain_id} has not compared its versions yet: it is {retrain['Status']}."
+            f"Retrain {retrain_id} has not compared its versions yet: it is {retrain.status}."
         )
+    champion = model_groups.version_name(retrain.group_id, result["championVersion"])
+    challenger = model_groups.version_name(retrain.group_id, result["challengerVersion"])
     figure = comparison_figure(
-        _report(ctx, str(retrain["ChampionEvaluationId"])),
-        _report(ctx, str(retrain["ChallengerEvaluationId"])),
+        _report(ctx, str(result.get("championEvaluationId"))),
+        _report(ctx, str(result.get("challengerEvaluationId"))),
         lower_is_better=retrains.LOWER_IS_BETTER,
-        champion_label=f"champion {retrain['ChampionVersion']}",
-        challenger_label=f"challenger {retrain['ChallengerVersion']}",
+        champion_label=f"champion {champion}",
+        challenger_label=f"challenger {challenger}",
         promotion_metric=comparison.get("Metric"),
     )
     return render_comparison_chart(figure, chart)

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -30,7 +30,7 @@ from openaml.domain.context import ServiceContext
 from openaml.domain.job_template import Outcome, StartedJob, run_job
 from openaml.domain.records import DataSourceSpec, IngestOutcome, SchemaHints, parse_schema_or_hints
 from openaml.domain.resources import artifact_uri, create_resource, read_text_at
-from openaml.engine.cluster import ClusterStopped
+from openaml.engine.cluster import ClusterSettings, ClusterStopped
 from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile, FileFormat
 from openaml.engine.data.inference import generated_names, looks_like_header
@@ -61,6 +61,7 @@ INGEST_JOB = "ingest_data_source"
 KIND = ResourceKind.DATA_SOURCE
 MAX_LOGGED_INVALID_RECORDS = 1000
 PROGRESS_INTERVAL_SECONDS = 1.0
+_Read = TypeVar("_Read")
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,20 @@ def read_input_frame(
     cluster = cluster_settings(ctx)
     if cluster is None:
         return read_frame(data.files, data.schema, data.rearrangement, require_target=require_target)
+    return _read_on_cluster(read_frame_on_cluster, cluster, data, require_target, should_stop)
+
+
+def _read_on_cluster(
+    read: Callable[..., _Read],
+    cluster: ClusterSettings,
+    data: DataInput,
+    require_target: bool,
+    should_stop: Callable[[], bool] | None,
+) -> _Read:
+    """``read`` (:func:`read_frame_on_cluster` or :func:`read_table_on_cluster`) of ``data`` on the
+    cluster; the job is cancelled (:class:`JobCancelled`) when ``should_stop`` stopped the read."""
     try:
-        return read_frame_on_cluster(
+        return read(
             cluster,
             data.files,
             data.schema,
@@ -140,17 +153,7 @@ def read_input_table(
         return read_table(
             data.files, data.schema, data.rearrangement, require_target=require_target, float32=float32
         )
-    try:
-        table = read_table_on_cluster(
-            cluster,
-            data.files,
-            data.schema,
-            data.rearrangement,
-            require_target=require_target,
-            should_stop=should_stop,
-        )
-    except ClusterStopped as exc:
-        raise JobCancelled("the job was cancelled while its data was read on the Dask cluster") from exc
+    table = _read_on_cluster(read_table_on_cluster, cluster, data, require_target, should_stop)
     return numbers_as_float32(table, data.schema) if float32 else table
 
 

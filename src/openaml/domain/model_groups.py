@@ -139,8 +139,9 @@ def require_group(ctx: ServiceContext, requested: str) -> str:
 
 
 @dataclass(frozen=True)
-class VersionView:
-    """One version of a group as the versions route shows it."""
+class GroupVersion:
+    """One version of a group (version 1, the group's own model, needs no version row) and its MLModel
+    (``None`` once that row is gone); the versions route shows it (``openaml.operations.model_groups``)."""
 
     version: int
     ml_model_id: str
@@ -148,29 +149,13 @@ class VersionView:
     update_mode: str | None
     model: Resource | None
 
-    def to_json(self, group_id: str, aliases: list[str]) -> dict[str, Any]:
-        model = self.model
-        return {
-            "Version": self.version,
-            "VersionName": version_name(group_id, self.version),
-            "MLModelId": self.ml_model_id,
-            "Status": model.status.value if model is not None else "DELETED",
-            "MLModelType": model.ml_model_type if model is not None else None,
-            "Name": model.name if model is not None else None,
-            "CreatedAt": model.created_at if model is not None else None,
-            "EndpointStatus": model.endpoint_status if model is not None else None,
-            "ParentMLModelId": self.parent_ml_model_id,
-            "UpdateMode": self.update_mode,
-            "Aliases": aliases,
-        }
 
-
-def list_versions(ctx: ServiceContext, group_id: str) -> list[VersionView]:
+def list_versions(ctx: ServiceContext, group_id: str) -> list[GroupVersion]:
     """The group's versions, oldest first (version 1 is the group's own model)."""
     rows = {row.version: row for row in ctx.model_groups.versions(group_id)}
     rows.setdefault(1, ModelVersion(group_id, 1, group_id))
     return [
-        VersionView(
+        GroupVersion(
             n,
             rows[n].ml_model_id,
             rows[n].parent_ml_model_id,
@@ -186,22 +171,6 @@ def aliases_of(ctx: ServiceContext, group_id: str) -> dict[str, int]:
     aliases = {alias.alias: alias.version for alias in ctx.model_groups.aliases(group_id)}
     aliases.setdefault(CHAMPION, 1)
     return dict(sorted(aliases.items()))
-
-
-def group_view(ctx: ServiceContext, requested: str) -> dict[str, Any]:
-    """``GET /openaml/v1/mlmodels/{GroupId}/versions`` (shape in :mod:`openaml.operations.model_groups`)."""
-    group_id = require_group(ctx, requested)
-    aliases = aliases_of(ctx, group_id)
-    by_version: dict[int, list[str]] = {}
-    for alias, version in aliases.items():
-        by_version.setdefault(version, []).append(alias)
-    return {
-        "GroupId": group_id,
-        "Aliases": {alias: version_name(group_id, version) for alias, version in aliases.items()},
-        "Versions": [
-            v.to_json(group_id, by_version.get(v.version, [])) for v in list_versions(ctx, group_id)
-        ],
-    }
 
 
 def model_group_parameters(ctx: ServiceContext, model: Resource) -> dict[str, str]:

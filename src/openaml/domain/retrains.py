@@ -64,7 +64,7 @@ from openaml.engine.models import ModelType
 from openaml.entities import Caller, EntityStatus, Job, ResourceKind, Tag
 from openaml.errors import InvalidInputException, ResourceNotFoundException
 from openaml.jobs.worker import JobCancelled, JobContext
-from openaml.store.model_groups import RetrainRecord
+from openaml.store.model_groups import RetrainRecord as RetrainRecord  # the operations edge shows it
 from openaml.store.objects import UPLOADS_FOLDER
 
 COMPARE_JOB = "compare_model_versions"
@@ -436,43 +436,20 @@ def fail_retrain(ctx: ServiceContext, retrain_id: str, message: str) -> None:
         ctx.model_groups.update_retrain(retrain_id, status=FAILED, message=message)
 
 
-# --- the view --------------------------------------------------------------------------------------
+# --- reading ---------------------------------------------------------------------------------------
 
 
-def retrain_view(record: RetrainRecord) -> dict[str, Any]:
-    """A retrain as the routes show it (shape in :mod:`openaml.operations.retrains`)."""
-    result = record.result or {}
-    group = record.group_id
-    return {
-        "RetrainId": record.id,
-        "GroupId": group,
-        "Status": record.status,
-        "Message": record.message,
-        "CreatedAt": record.created_at,
-        "UpdatedAt": record.updated_at,
-        "CreatedBy": record.created_by,
-        "ChampionVersion": model_groups.version_name(group, result["championVersion"]),
-        "ChampionMLModelId": result.get("championMLModelId"),
-        "ChallengerVersion": model_groups.version_name(group, result["challengerVersion"]),
-        "ChallengerMLModelId": result.get("challengerMLModelId"),
-        "TrainingDataSourceId": result.get("trainingDataSourceId"),
-        "HoldoutDataSourceId": result.get("holdoutDataSourceId"),
-        "ChampionEvaluationId": result.get("championEvaluationId"),
-        "ChallengerEvaluationId": result.get("challengerEvaluationId"),
-        "Request": record.spec,
-        "Comparison": result.get("comparison"),
-        "Promoted": result.get("promoted"),
-    }
-
-
-def get_retrain(ctx: ServiceContext, group: str, retrain_id: str) -> dict[str, Any]:
+def get_retrain(ctx: ServiceContext, group: str, retrain_id: str) -> RetrainRecord:
+    """The retrain ``retrain_id`` of the group ``group`` names, or ``ResourceNotFoundException``
+    (the routes' shape of it: :func:`openaml.operations.retrains.retrain_view`)."""
     group_id = model_groups.require_group(ctx, group)
     record = ctx.model_groups.retrain(retrain_id)
     if record is None or record.group_id != group_id:
         raise ResourceNotFoundException(f"Model group {group_id} has no retrain {retrain_id}.")
-    return retrain_view(record)
+    return record
 
 
-def list_retrains(ctx: ServiceContext, group: str) -> dict[str, Any]:
+def list_retrains(ctx: ServiceContext, group: str) -> tuple[str, list[RetrainRecord]]:
+    """The ID of the group ``group`` names and its retrains, newest first."""
     group_id = model_groups.require_group(ctx, group)
-    return {"GroupId": group_id, "Retrains": [retrain_view(r) for r in ctx.model_groups.retrains(group_id)]}
+    return group_id, ctx.model_groups.retrains(group_id)

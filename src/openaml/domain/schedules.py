@@ -219,7 +219,11 @@ def retrain_state(ctx: ServiceContext, schedule: Schedule, run: ScheduleRun) -> 
         retrain = retrains.get_retrain(ctx, schedule.ml_model_id, run.retrain_id)
     except OpenAMLError:
         return None
-    return {key: retrain.get(key) for key in ("Status", "Promoted", "Message")}
+    return {
+        "Status": retrain.status,
+        "Promoted": (retrain.result or {}).get("promoted"),
+        "Message": retrain.message,
+    }
 
 
 def delete_schedule(ctx: ServiceContext, schedule_id: str) -> None:

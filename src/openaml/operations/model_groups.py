@@ -37,8 +37,40 @@ from openaml.operations.extensions import ExtensionRequest
 _MISSING = object()
 
 
+def _version_shape(group_id: str, entry: model_groups.GroupVersion, aliases: list[str]) -> dict[str, Any]:
+    """One entry of ``Versions`` (module docstring)."""
+    model = entry.model
+    return {
+        "Version": entry.version,
+        "VersionName": model_groups.version_name(group_id, entry.version),
+        "MLModelId": entry.ml_model_id,
+        "Status": model.status.value if model is not None else "DELETED",
+        "MLModelType": model.ml_model_type if model is not None else None,
+        "Name": model.name if model is not None else None,
+        "CreatedAt": model.created_at if model is not None else None,
+        "EndpointStatus": model.endpoint_status if model is not None else None,
+        "ParentMLModelId": entry.parent_ml_model_id,
+        "UpdateMode": entry.update_mode,
+        "Aliases": aliases,
+    }
+
+
 def get_versions(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
-    return model_groups.group_view(ctx, request.path["GroupId"])
+    group_id = model_groups.require_group(ctx, request.path["GroupId"])
+    aliases = model_groups.aliases_of(ctx, group_id)
+    by_version: dict[int, list[str]] = {}
+    for alias, version in aliases.items():
+        by_version.setdefault(version, []).append(alias)
+    return {
+        "GroupId": group_id,
+        "Aliases": {
+            alias: model_groups.version_name(group_id, version) for alias, version in aliases.items()
+        },
+        "Versions": [
+            _version_shape(group_id, entry, by_version.get(entry.version, []))
+            for entry in model_groups.list_versions(ctx, group_id)
+        ],
+    }
 
 
 def get_history(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:

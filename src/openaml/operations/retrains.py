@@ -50,6 +50,7 @@ from openaml.domain.retrain_requests import (
     PROMOTIONS,
     RetrainRequest,
 )
+from openaml.domain.retrains import RetrainRecord
 from openaml.entities import Caller
 from openaml.errors import InvalidInputException
 from openaml.operations.extensions import ExtensionRequest
@@ -146,18 +147,45 @@ def retrain_request(body: Any) -> RetrainRequest:
     )
 
 
+def retrain_view(record: RetrainRecord) -> dict[str, Any]:
+    """A retrain as the routes show it (shape in the module docstring)."""
+    result = record.result or {}
+    group = record.group_id
+    return {
+        "RetrainId": record.id,
+        "GroupId": group,
+        "Status": record.status,
+        "Message": record.message,
+        "CreatedAt": record.created_at,
+        "UpdatedAt": record.updated_at,
+        "CreatedBy": record.created_by,
+        "ChampionVersion": model_groups.version_name(group, result["championVersion"]),
+        "ChampionMLModelId": result.get("championMLModelId"),
+        "ChallengerVersion": model_groups.version_name(group, result["challengerVersion"]),
+        "ChallengerMLModelId": result.get("challengerMLModelId"),
+        "TrainingDataSourceId": result.get("trainingDataSourceId"),
+        "HoldoutDataSourceId": result.get("holdoutDataSourceId"),
+        "ChampionEvaluationId": result.get("championEvaluationId"),
+        "ChallengerEvaluationId": result.get("challengerEvaluationId"),
+        "Request": record.spec,
+        "Comparison": result.get("comparison"),
+        "Promoted": result.get("promoted"),
+    }
+
+
 def post_retrain(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
     retrain = retrain_request(request.body if request.body is not None else {})
     record = retrains.start_retrain(ctx, caller, request.path["GroupId"], retrain)
-    return retrains.retrain_view(record)
+    return retrain_view(record)
 
 
 def get_retrain(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
-    return retrains.get_retrain(ctx, request.path["GroupId"], request.path["RetrainId"])
+    return retrain_view(retrains.get_retrain(ctx, request.path["GroupId"], request.path["RetrainId"]))
 
 
 def list_retrains(ctx: ServiceContext, request: ExtensionRequest, caller: Caller) -> Any:
-    return retrains.list_retrains(ctx, request.path["GroupId"])
+    group_id, records = retrains.list_retrains(ctx, request.path["GroupId"])
+    return {"GroupId": group_id, "Retrains": [retrain_view(record) for record in records]}
 
 
 EXTENSION_ROUTES = [

@@ -238,6 +238,15 @@ class _SlowFamily(Family):
     def __init__(self, clock: _SimulatedClock) -> None:
         self.clock = clock
         self.fits: list[tuple[float, float]] = []
+        self.rows: list[int] = []
+
+    def round_seconds(self, rows: int) -> float:
+        """Simulated seconds one round takes on ``rows`` rows."""
+        return 0.1
+
+    def value(self, y: Labels, rounds: int, config: Config) -> float:
+        """The constant a fit of ``rounds`` rounds predicts: longer fits score a little better."""
+        return float(np.mean(y)) + rounds * 1e-4
 
     def portfolio(self, task: Task) -> list[Config]:
         return [{"rounds": 40}, {"rounds": 30}]
@@ -256,10 +265,11 @@ class _SlowFamily(Family):
     ) -> FittedLearner:
         started, rounds = self.clock.time, 0
         while rounds < int(config["rounds"]) and not limits.should_end():
-            self.clock.advance(0.1)
+            self.clock.advance(self.round_seconds(len(y)))
             rounds += 1
         self.fits.append((started, self.clock.time))
-        learner = _Constant(float(np.mean(y)) + rounds * 1e-4, complete=rounds == int(config["rounds"]))
+        self.rows.append(len(y))
+        learner = _Constant(self.value(y, rounds, config), complete=rounds == int(config["rounds"]))
         learner.refit_config = {"rounds": max(rounds, 1)}
         return learner
 
@@ -294,28 +304,11 @@ class _RowCostFamily(_SlowFamily):
 
     name = "rowcost"
 
-    def __init__(self, clock: _SimulatedClock) -> None:
-        super().__init__(clock)
-        self.rows: list[int] = []
+    def round_seconds(self, rows: int) -> float:
+        return 0.1 * rows / 1000
 
-    def fit(
-        self,
-        features: Matrix,
-        y: Labels,
-        config: Config,
-        task: Task,
-        limits: FitLimits,
-        validation: tuple[Matrix, Labels] | None = None,
-    ) -> FittedLearner:
-        started, rounds = self.clock.time, 0
-        while rounds < int(config["rounds"]) and not limits.should_end():
-            self.clock.advance(0.1 * len(y) / 1000)
-            rounds += 1
-        self.fits.append((started, self.clock.time))
-        self.rows.append(len(y))
-        learner = _Constant(float(np.mean(y)), complete=rounds == int(config["rounds"]))
-        learner.refit_config = {"rounds": max(rounds, 1)}
-        return learner
+    def value(self, y: Labels, rounds: int, config: Config) -> float:
+        return float(np.mean(y))
 
 
 @pytest.mark.parametrize("as_table", [False, True])
@@ -350,18 +343,8 @@ class _RoundsMatterFamily(_RowCostFamily):
 
     name = "roundsmatter"
 
-    def fit(
-        self,
-        features: Matrix,
-        y: Labels,
-        config: Config,
-        task: Task,
-        limits: FitLimits,
-        validation: tuple[Matrix, Labels] | None = None,
-    ) -> FittedLearner:
-        learner: Any = super().fit(features, y, config, task, limits, validation)
-        learner.value += 40 - int(config["rounds"])
-        return learner
+    def value(self, y: Labels, rounds: int, config: Config) -> float:
+        return super().value(y, rounds, config) + (40 - int(config["rounds"]))
 
 
 @pytest.mark.parametrize("subsampled", [True, False])

@@ -137,42 +137,43 @@ class _DiesOnce(LinearFamily):
         return super().fit(features, y, config, task, limits, validation)
 
 
-def test_a_trial_whose_worker_dies_runs_again(
-    cluster: Cluster,
-    synthetic: Callable[..., TypedData],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    frame, schema = synthetic(rows=300)
+@pytest.fixture
+def linear_dies_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The linear family replaced by :class:`_DiesOnce`; the marker file its first fit leaves."""
     marker = tmp_path / "died"
     monkeypatch.setitem(FAMILIES, "linear", _DiesOnce(str(marker)))
+    return marker
+
+
+def _one_linear_trial(cluster: Cluster, synthetic: Callable[..., TypedData], tmp_path: Path) -> list[str]:
+    """The leaderboard's statuses after a search of one linear trial on ``cluster``."""
+    frame, schema = synthetic(rows=300)
     params = dataclasses.replace(_PARAMS, algorithms=("linear",), max_trials=1)
     result = train_automl(frame, schema, ModelType.BINARY, params, cluster=_search_cluster(cluster, tmp_path))
+    return [entry["status"] for entry in result.leaderboard]
 
-    assert marker.exists()
-    assert [entry["status"] for entry in result.leaderboard] == ["ok"]
+
+def test_a_trial_whose_worker_dies_runs_again(
+    cluster: Cluster, synthetic: Callable[..., TypedData], tmp_path: Path, linear_dies_once: Path
+) -> None:
+    assert _one_linear_trial(cluster, synthetic, tmp_path) == ["ok"]
+    assert linear_dies_once.exists()
 
 
 def test_a_trial_whose_worker_died_with_the_only_copy_of_the_data_runs_again(
-    synthetic: Callable[..., TypedData], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    synthetic: Callable[..., TypedData], tmp_path: Path, linear_dies_once: Path
 ) -> None:
     """With one worker, the search data dies with it: the trial is sent again, with the data."""
     from distributed import LocalCluster
 
-    frame, schema = synthetic(rows=300)
-    marker = tmp_path / "died"
-    monkeypatch.setitem(FAMILIES, "linear", _DiesOnce(str(marker)))
-    params = dataclasses.replace(_PARAMS, algorithms=("linear",), max_trials=1)
     with (
         LocalCluster(n_workers=1, threads_per_worker=1, processes=True, **QUIET_CLUSTER) as alone,
         connect(ClusterSettings(alone.scheduler_address, timeout_seconds=30, retries=1)) as cluster,
     ):
-        result = train_automl(
-            frame, schema, ModelType.BINARY, params, cluster=_search_cluster(cluster, tmp_path)
-        )
+        statuses = _one_linear_trial(cluster, synthetic, tmp_path)
 
-    assert marker.exists()
-    assert [entry["status"] for entry in result.leaderboard] == ["ok"]
+    assert statuses == ["ok"]
+    assert linear_dies_once.exists()
 
 
 class _IgnoresItsDeadline(NeighboursFamily):
