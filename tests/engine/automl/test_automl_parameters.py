@@ -48,14 +48,6 @@ def test_every_key_is_parsed() -> None:
     )
 
 
-def test_the_default_serving_cost_limit_lets_every_member_be_bagged() -> None:
-    # Members are chosen within 10; bagged over k folds, each may serve its k fold models.
-    assert AutoMLParameters().serving_cost_limits(5) == (10.0, 50.0)
-    assert AutoMLParameters().serving_cost_limits(0) == (10.0, 10.0)  # nothing can be bagged
-    # An explicit limit is kept for both.
-    assert AutoMLParameters(max_serving_cost=4.0).serving_cost_limits(5) == (4.0, 4.0)
-
-
 def test_sgd_keys_are_left_to_the_sgd_mode() -> None:
     assert parse_automl_parameters({"sgd.maxPasses": "5", "sgd.shuffleType": "auto"}) == AutoMLParameters()
 

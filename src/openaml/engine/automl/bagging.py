@@ -17,10 +17,9 @@ The rule (see docs/models.md):
 * a candidate can be bagged only when none of its fold fits was cut short by the time budget;
 * a bagged member serves k models, so it costs k times its family's serving cost: members are
   bagged best first while the ensemble's total serving cost stays within the bagging limit; the
-  others are refit on all rows as before. That limit is ``openaml.maxServingCost`` when given, and
-  by default k times the default limit the members were chosen with
-  (:meth:`.AutoMLParameters.serving_cost_limits`): models of data this small are small, so every
-  chosen member can serve its k fold models.
+  others are refit on all rows as before. That limit is ``openaml.maxServingCost`` (default 10, the
+  limit the members were chosen with: real-time cost stays what an unbagged ensemble's is; 50 lets
+  every chosen member of small data serve its k fold models).
 """
 
 from __future__ import annotations

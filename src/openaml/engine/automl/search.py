@@ -117,16 +117,6 @@ class SearchSetup:
     bagging: bool = False
     #: Whether tuning trials go through successive halving first (the search works on a sample).
     halving: bool = False
-    #: Most summed serving cost once members are bagged (k × a family's cost for a bagged member);
-    #: ``None``: ``max_serving_cost`` (see :meth:`.AutoMLParameters.serving_cost_limits`).
-    max_bagged_serving_cost: float | None = None
-
-    @property
-    def bagged_serving_cost_limit(self) -> float:
-        """The serving-cost limit the bagged members must keep to."""
-        if self.max_bagged_serving_cost is None:
-            return self.max_serving_cost
-        return self.max_bagged_serving_cost
 
     def serving_cost(self, candidate: Candidate) -> float:
         """What serving ``candidate`` costs: its family's cost, times its folds when it is bagged."""
@@ -139,7 +129,7 @@ class SearchSetup:
             [FAMILIES[member.family].serving_cost for member in members],
             [member.baggable for member in members],
             len(self.plan.folds),
-            self.bagged_serving_cost_limit,
+            self.max_serving_cost,
         )
         for member, bagged in zip(members, choices, strict=True):
             member.bagged = bagged

@@ -307,7 +307,6 @@ def _prepare_search(
     bagging = bagging_applies(
         enabled=params.bagging, cross_validation=plan.is_cross_validation, subsampled=subsampled
     )
-    selection_limit, bagging_limit = params.serving_cost_limits(len(plan.folds) if bagging else 0)
     setup = SearchSetup(
         families=[family for family in families if family.applicable(task)] or families,
         task=task,
@@ -318,8 +317,7 @@ def _prepare_search(
         budget=budget,
         max_trials=params.max_trials,
         max_ensemble_size=params.max_ensemble_size,
-        max_serving_cost=selection_limit,
-        max_bagged_serving_cost=bagging_limit,
+        max_serving_cost=params.max_serving_cost,
         refit_scale=refit_scale,
         fixed_reserve=encoding_seconds * refit_scale * _ENCODING_SAFETY if subsampled else 0.0,
         random_split=random_split,
@@ -405,9 +403,7 @@ def _choose_ensemble(
     time_left = setup.budget.end - started - setup.fixed_reserve
     refit_costs = [candidate.refit_cost for candidate in pool]
     serving = [FAMILIES[candidate.family].serving_cost for candidate in pool]
-    weights = _select(
-        predictions, y_valid, metric, setup, refit_costs, time_left, serving, setup.max_serving_cost
-    )
+    weights = _select(predictions, y_valid, metric, setup, refit_costs, time_left, serving)
     loss = _blend_loss(predictions, weights, y_valid, metric)
     all_bagged = False
     selection_seconds = setup.budget.now() - started
@@ -421,7 +417,6 @@ def _choose_ensemble(
             [0.0 if c.baggable else c.refit_cost for c in pool],
             time_left - selection_seconds,
             [cost * folds if c.baggable else cost for c, cost in zip(pool, serving, strict=True)],
-            setup.bagged_serving_cost_limit,
         )
         bagged_loss = _blend_loss(predictions, bagged_weights, y_valid, metric)
         if bagged_loss < loss:
@@ -445,7 +440,6 @@ def _select(
     refit_costs: list[float],
     time_left: float,
     serving_costs: list[float],
-    serving_cost_limit: float,
 ) -> dict[int, float]:
     return select_ensemble(
         predictions,
@@ -455,7 +449,7 @@ def _select(
         costs=refit_costs,
         cost_limit=max(time_left, 0.0),
         serving_costs=serving_costs,
-        serving_cost_limit=serving_cost_limit,
+        serving_cost_limit=setup.max_serving_cost,
     )
 
 
