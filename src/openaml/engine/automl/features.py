@@ -18,8 +18,9 @@ Columns missing from a frame are treated as entirely missing; extra columns are 
 Encoders are fitted without the target (only unsupervised statistics), so fitting them once on the
 search data and reusing them across validation folds leaks no label information.
 
-Frames and typed records (real-time prediction) go through the same transformation code, read by
-:class:`~.columns.FrameColumns` or :class:`~.columns.RecordColumns`, so both give the same matrix.
+Frames, typed records (real-time prediction) and compact Arrow tables (the refit's rows of large
+data) go through the same transformation code, read by :class:`~.columns.FrameColumns`,
+:class:`~.columns.RecordColumns` or :class:`~.table.ArrowColumns`, so all give the same matrix.
 """
 
 from __future__ import annotations

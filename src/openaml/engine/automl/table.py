@@ -11,9 +11,10 @@ frame of all rows is ever made:
   fitted on it as on any frame;
 * above the search sample the table's numbers are cast to float32 first (column by column, so one
   column is the most ever held twice), and the matrices of all rows are encoded chunk by chunk with
-  the search's encoders: the TREE matrix (LightGBM's) as float32, dense, or CSR when text vocabulary
-  columns are present (up to :data:`~.features.MAX_TREE_TEXT_ROWS` rows; above, text attributes are
-  counts only).
+  the search's encoders, reading the table's columns directly (:class:`ArrowColumns`: no pandas
+  frame, category values encoded once per dictionary value): the TREE matrix (LightGBM's) as
+  float32, dense, or CSR when text vocabulary columns are present (up to
+  :data:`~.features.MAX_TREE_TEXT_ROWS` rows; above, text attributes are counts only).
 
 Memory, per record of 50 columns: the table (8 bytes a number, 4 a category code, the text's bytes),
 then the float32 matrix (4 bytes a column) while the table is released, then LightGBM's binned dataset
