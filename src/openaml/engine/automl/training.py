@@ -159,7 +159,14 @@ def _train(
     encoding_per_row = inputs.encoding_seconds / max(len(search_rows), 1)
     fixed_reserve = inputs.setup.fixed_reserve
     if table is not None:  # the refit's rows are encoded from the table: time that on a chunk
-        encoding_per_row = table_encoding_seconds_per_row(table, inputs.encoders)
+        refit_encodings = {
+            family.encoding
+            for family in inputs.setup.families
+            if family.max_refit_rows is None or len(y) <= family.max_refit_rows
+        }
+        encoding_per_row = table_encoding_seconds_per_row(
+            table, {encoding: inputs.encoders[encoding] for encoding in refit_encodings}
+        )
         fixed_reserve = encoding_per_row * len(y) * _ENCODING_SAFETY
     setup = dataclasses.replace(
         inputs.setup,
