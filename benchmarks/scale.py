@@ -189,6 +189,9 @@ def run_stage(stage: str, mode: str, folder: Path, args: argparse.Namespace) -> 
         extra["automl_seconds"] = round(result.timings.total_seconds, 1)
         extra["budget_seconds"] = result.timings.budget_seconds
         extra["refit_seconds"] = round(result.timings.refit_seconds, 1)
+        extra["search_deadline_at"] = round(result.timings.search_deadline_at, 1)
+        extra["reserved_refit_seconds"] = round(result.timings.reserved_refit_seconds, 1)
+        extra["estimated_refit_seconds"] = round(result.timings.estimated_refit_seconds, 1)
         extra["search_rows"] = result.search_rows
         extra["notes"] = list(result.warnings)
         save_model(result.model, models / f"model-{mode}", {"rows": records})

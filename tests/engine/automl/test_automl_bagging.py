@@ -20,6 +20,7 @@ from openaml.engine.automl.budget import HARD_LIMIT_FACTOR, FitLimits
 from openaml.engine.automl.families import FAMILIES, Config, Family, FittedLearner, Task
 from openaml.engine.automl.families.base import FloatArray, Labels
 from openaml.engine.automl.features import Encoding, Matrix
+from openaml.engine.automl.search import sampled_reserve_share
 from openaml.engine.automl.stacking import Stacker, fit_stacker
 from openaml.engine.automl.table import TrainingTable
 from openaml.engine.data.ingest import compact_table
@@ -392,3 +393,83 @@ def test_an_ensemble_with_a_stacker_predicts_through_it() -> None:
 class _Doubling:
     def predict(self, features: FloatArray) -> FloatArray:
         return np.asarray(2 * features.sum(axis=1), dtype=np.float64)
+
+
+class _EarlyStoppingFamily(_RowCostFamily):
+    """:class:`_RowCostFamily` that, validated, boosts 40 rounds past the ones it keeps (as early
+    stopping does) and, with ``reports_share``, says which share of its fit a refit would take."""
+
+    name = "earlystopping"
+    patience = 40
+
+    def __init__(self, clock: _SimulatedClock, reports_share: bool) -> None:
+        super().__init__(clock)
+        self.reports_share = reports_share
+
+    def portfolio(self, task: Task) -> list[Config]:
+        return [{"rounds": 40}]
+
+    def fit(
+        self,
+        features: Matrix,
+        y: Labels,
+        config: Config,
+        task: Task,
+        limits: FitLimits,
+        validation: tuple[Matrix, Labels] | None = None,
+    ) -> FittedLearner:
+        kept = int(config["rounds"])
+        boosted = kept + (self.patience if validation is not None else 0)
+        learner: Any = super().fit(features, y, config | {"rounds": boosted}, task, limits, validation)
+        done = learner.refit_config["rounds"]
+        learner.refit_config = {"rounds": min(done, kept)}
+        if self.reports_share:
+            learner.refit_share = min(done, kept) / done
+        return learner
+
+
+@pytest.mark.parametrize("reports_share", [True, False])
+def test_the_refit_plan_leaves_out_the_rounds_early_stopping_discarded(
+    monkeypatch: pytest.MonkeyPatch, reports_share: bool
+) -> None:
+    clock = _SimulatedClock()
+    family = _EarlyStoppingFamily(clock, reports_share)
+    monkeypatch.setitem(FAMILIES, family.name, family)
+    monkeypatch.setattr(trials_module, "time", SimpleNamespace(monotonic=clock))
+    frame, schema = synthetic_data(6_000, target_type=AttributeType.NUMERIC)
+    params = AutoMLParameters(
+        time_budget_seconds=45,
+        algorithms=(family.name,),
+        search_row_limit=1_000,
+        validation_folds=0,
+        max_trials=1,
+    )
+
+    result = train_automl(frame, schema, ModelType.REGRESSION, params, clock=clock)
+
+    # all rows: 40 rounds of 0.6 s (24 s) fit the ~40 s left; the validated fit's 80 rounds would not
+    assert result.timings.total_seconds <= HARD_LIMIT_FACTOR * 45
+    assert (family.rows[-1] == 6_000) == reports_share
+    refit_started, refit_ended = family.fits[-1]
+    assert refit_ended - refit_started >= 0.1 * family.rows[-1] / 1_000 * 40  # all its rounds
+
+
+def test_a_search_on_a_sample_of_much_larger_data_leaves_the_refit_more_of_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert sampled_reserve_share(1.0) == sampled_reserve_share(10.0) == 0.5
+    assert 0.5 < sampled_reserve_share(20.0) < sampled_reserve_share(50.0) < 0.75
+    assert sampled_reserve_share(100.0) == sampled_reserve_share(1_000.0) == 0.75
+    clock = _SimulatedClock()
+    family = _RowCostFamily(clock)
+    monkeypatch.setitem(FAMILIES, family.name, family)
+    monkeypatch.setattr(trials_module, "time", SimpleNamespace(monotonic=clock))
+    frame, schema = synthetic_data(100_000, target_type=AttributeType.NUMERIC)
+    params = AutoMLParameters(time_budget_seconds=60, algorithms=(family.name,), search_row_limit=1_000)
+
+    result = train_automl(frame, schema, ModelType.REGRESSION, params, clock=clock)
+
+    timings = result.timings  # all rows would take 400 s: the reserve is capped at 3/4 of the budget
+    assert 0.25 * 60 - 1 <= timings.search_deadline_at < 0.5 * 60
+    assert timings.total_seconds <= HARD_LIMIT_FACTOR * 60
+    assert 1_000 < family.rows[-1] < 100_000

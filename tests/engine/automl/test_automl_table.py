@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 import scipy.sparse as sp
@@ -13,8 +14,8 @@ from openaml.engine.automl import table as table_module
 from openaml.engine.automl.families import FAMILIES
 from openaml.engine.automl.features import Encoding, FeatureEncoder
 from openaml.engine.automl.table import TrainingTable, encode_table
-from openaml.engine.data.ingest import compact_table, table_frame
-from openaml.engine.data.schema import AttributeType
+from openaml.engine.data.ingest import compact_table, compact_tables, table_frame
+from openaml.engine.data.schema import Attribute, AttributeType, DataSchema
 from openaml.engine.models import ModelType
 
 
@@ -90,3 +91,90 @@ def test_a_large_table_is_searched_on_a_sample_and_refit_on_more_rows(
     scores = result.model.predict_scores(table_frame(table.slice(0, 200)))
     assert scores.shape == (200,) and np.all((scores >= 0) & (scores <= 1))
     assert result.validation_score is not None and result.validation_score > 0.8
+
+
+def _mixed_table(rows: int, seed: int) -> tuple[pa.Table, DataSchema]:
+    """A compact table (float32 numbers, several Arrow chunks with their own dictionaries) with every
+    kind of value the TREE encoding reads: gaps, infinities, rare, unseen and high-cardinality
+    categories, dates (and a few non-dates), texts."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=rows)
+    x[rng.random(rows) < 0.1] = np.nan
+    x[5] = np.inf
+    colour = rng.choice(["red", "green", "blue", "violet"], size=rows, p=[0.4, 0.3, 0.29, 0.01])
+    colour = colour.astype(object)
+    colour[rng.random(rows) < 0.05] = None
+    colour[-20:] = "never-seen"
+    wide = np.array([f"v{value:03d}" for value in rng.integers(0, 300, size=rows)], dtype=object)
+    wide[rng.random(rows) < 0.05] = None
+    days = rng.integers(0, 4_000, size=rows)
+    day = np.array(
+        [str(np.datetime64("2010-01-01") + np.timedelta64(int(d), "D")) for d in days], dtype=object
+    )
+    day[rng.random(rows) < 0.03] = None
+    day[7] = "2015-03-04T10:30:00"
+    day[9] = "not a date"
+    words = np.array(["good", "bad", "late", "early", "fast", "slow", "déjà vu", "  "])
+    note = np.array([" ".join(w) for w in rng.choice(words, size=(rows, 3))], dtype=object)
+    note[rng.random(rows) < 0.05] = None
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "flag": rng.integers(0, 2, size=rows).astype(np.float64),
+            "colour": colour,
+            "wide": wide,
+            "day": day,
+            "note": note,
+            "y": rng.integers(0, 2, size=rows).astype(np.float64),
+        }
+    )
+    schema = DataSchema(
+        attributes=(
+            Attribute("x", AttributeType.NUMERIC),
+            Attribute("flag", AttributeType.BINARY),
+            Attribute("colour", AttributeType.CATEGORICAL),
+            Attribute("wide", AttributeType.CATEGORICAL),
+            Attribute("day", AttributeType.CATEGORICAL),
+            Attribute("note", AttributeType.TEXT),
+            Attribute("absent", AttributeType.NUMERIC),
+            Attribute("gone", AttributeType.CATEGORICAL),
+            Attribute("y", AttributeType.BINARY),
+        ),
+        target_attribute_name="y",
+    )
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    parts = [compact_table(arrow.slice(start, 400), schema, float32=True) for start in range(0, rows, 400)]
+    return compact_tables(parts, schema), schema
+
+
+@pytest.mark.parametrize("text_vocabulary", [True, False])
+def test_the_arrow_encoding_is_exactly_the_frames_encoding(
+    monkeypatch: pytest.MonkeyPatch, text_vocabulary: bool
+) -> None:
+    table, schema = _mixed_table(1_000, seed=1)
+    monkeypatch.setattr(table_module, "ENCODE_CHUNK_ROWS", 300)  # chunks across the Arrow chunks
+    search = table_frame(table.slice(0, 400).drop_columns(["note"]))  # fitted without some values
+    search["note"] = table_frame(table.slice(0, 400).select(["note"]))["note"]
+    search["gone"] = pd.Series(["a", "b"] * 200, dtype=object)  # fitted with them, the table lacks them
+    search["absent"] = np.arange(400.0)
+    encoders = {
+        encoding: FeatureEncoder(schema.input_attributes, encoding, text_vocabulary=text_vocabulary).fit(
+            search
+        )
+        for encoding in Encoding
+    }
+    assert encoders[Encoding.TREE]._dates == ["day"]  # the dates are read as dates
+
+    matrices = encode_table(table, encoders)
+
+    frame = table_frame(table)
+    for encoding, encoder in encoders.items():
+        expected = encoder.transform(frame)
+        got = matrices[encoding]
+        assert sp.issparse(got) == sp.issparse(expected)
+        if encoding is Encoding.TREE:
+            expected = expected.astype(np.float32)
+            assert got.dtype == np.float32
+        if sp.issparse(expected):  # NaN (missing numbers) in both at the same places too
+            got, expected = got.toarray(), expected.toarray()
+        np.testing.assert_array_equal(got, expected)

@@ -225,3 +225,28 @@ def test_families_that_cannot_scale_are_left_out_with_a_note(
     result = train_automl(frame, schema, ModelType.BINARY, params)
     assert {entry["family"] for entry in result.leaderboard} == {"linear"}
     assert any("extra_trees was not tried: 300 training records" in note for note in result.warnings)
+
+
+def test_a_lightgbm_fit_says_which_share_of_it_a_refit_would_take(
+    synthetic: Callable[..., TypedData],
+) -> None:
+    from openaml.engine.automl.budget import Budget
+    from openaml.engine.automl.families import FAMILIES, Task
+    from openaml.engine.automl.features import Encoding, FeatureEncoder
+
+    frame, schema = synthetic(600)
+    encoder = FeatureEncoder(schema.input_attributes, Encoding.TREE, text_vocabulary=False).fit(frame)
+    x, y = np.asarray(encoder.transform(frame)), frame["y"].to_numpy().astype(np.int64)
+    task = Task.describe(ModelType.BINARY, y, 2, x.shape[1], 0, tuple(encoder.categorical_indices))
+    family, budget = FAMILIES["lightgbm"], Budget(60)
+    config = family.portfolio(task)[0] | {"rounds": 1_000}
+
+    validated = family.fit(
+        x[:450], y[:450], config, task, budget.limits(budget.end), validation=(x[450:], y[450:])
+    )
+    refit = family.fit(x, y, config | validated.refit_config, task, budget.limits(budget.end))
+
+    # early stopping boosted rounds past the kept ones (and validated them): a refit does less
+    assert validated.refit_config["rounds"] < 1_000
+    assert 0.0 < validated.refit_share < 1.0  # type: ignore[attr-defined]
+    assert refit.refit_share == pytest.approx(1.0)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ turns a record into the same features either way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
@@ -22,6 +22,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from openaml.engine.predictors.scoring import TypedRecord, record_numbers
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
+#: A row-wise function of a column's values (as :meth:`Columns.strings` reads them): one output row
+#: per value, each depending on its own value only (see :meth:`Columns.per_value`).
+ValueFunction: TypeAlias = Callable[[list[str | None]], npt.NDArray[np.generic]]
 
 MAX_CATEGORIES = 100
 _MIN_CATEGORY_COUNT = 2
@@ -137,6 +140,11 @@ class Columns(Protocol):
         """The parts of the dates in the column ``name`` (see :func:`date_parts`)."""
         ...
 
+    def per_value(self, name: str, function: ValueFunction) -> npt.NDArray[np.generic]:
+        """``function(self.strings(name))``; readers of dictionary-encoded columns call ``function``
+        once per distinct value and gather the result by the codes (the same array, much faster)."""
+        ...
+
 
 class FrameColumns:
     """Columns of a typed frame, each read once however many encoders ask for it."""
@@ -163,6 +171,9 @@ class FrameColumns:
 
     def dates(self, name: str) -> FloatArray:
         return date_parts(column(self.frame, name))
+
+    def per_value(self, name: str, function: ValueFunction) -> npt.NDArray[np.generic]:
+        return function(self.strings(name))
 
 
 class RecordColumns:
@@ -197,6 +208,9 @@ class RecordColumns:
 
     def dates(self, name: str) -> FloatArray:
         return date_parts(pd.Series(self.strings(name), dtype=object))
+
+    def per_value(self, name: str, function: ValueFunction) -> npt.NDArray[np.generic]:
+        return function(self.strings(name))
 
 
 def column(frame: pd.DataFrame, name: str) -> pd.Series:

@@ -18,8 +18,9 @@ Columns missing from a frame are treated as entirely missing; extra columns are 
 Encoders are fitted without the target (only unsupervised statistics), so fitting them once on the
 search data and reusing them across validation folds leaks no label information.
 
-Frames and typed records (real-time prediction) go through the same transformation code, read by
-:class:`~.columns.FrameColumns` or :class:`~.columns.RecordColumns`, so both give the same matrix.
+Frames, typed records (real-time prediction) and compact Arrow tables (the refit's rows of large
+data) go through the same transformation code, read by :class:`~.columns.FrameColumns`,
+:class:`~.columns.RecordColumns` or :class:`~.table.ArrowColumns`, so all give the same matrix.
 """
 
 from __future__ import annotations
@@ -204,18 +205,23 @@ class FeatureEncoder:
     def _transform_tree(self, columns: Columns) -> Matrix:
         blocks: list[FloatArray] = [self._numbers(columns)]
         for name in self._categorical:
-            codes = self._categories[name].transform(columns.strings(name)).astype(np.float64)
+            codes = columns.per_value(name, self._categories[name].transform).astype(np.float64)
             codes[codes < 0] = np.nan
             blocks.append(codes[:, None])
         for name in self._categorical:
             categories = self._categories[name]
             if categories.distinct > _HIGH_CARDINALITY:
-                values = columns.strings(name)
-                blocks += [categories.frequency(values)[:, None], categories.order(values)[:, None]]
-        documents = {name: texts(columns.strings(name)) for name in self._text}
-        blocks += [_characters_and_words(documents[name]) for name in self._text]
+                frequency = columns.per_value(name, categories.frequency).astype(np.float64)
+                order = columns.per_value(name, categories.order).astype(np.float64)
+                blocks += [frequency[:, None], order[:, None]]
+        blocks += [columns.per_value(name, _text_counts).astype(np.float64) for name in self._text]
         dense = np.hstack(blocks)
-        text_blocks = [block for name in self._text for block in self._texts[name].transform(documents[name])]
+        text_blocks = [
+            block
+            for name in self._text
+            if self._texts[name].width
+            for block in self._texts[name].transform(texts(columns.strings(name)))
+        ]
         if not text_blocks:
             return dense
         return sp.hstack([sp.csr_matrix(dense), *text_blocks], format="csr")
@@ -226,7 +232,7 @@ class FeatureEncoder:
         imputed = np.where(missing, self._medians, numbers)
         scaled = (imputed - self._means) / self._scales
         dense = np.hstack([scaled, missing[:, self._indicator_columns].astype(np.float64)])
-        codes = [self._one_hot_codes(name, columns.strings(name)) for name in self._categorical]
+        codes = [self._one_hot_codes(name, columns) for name in self._categorical]
         text_blocks = [
             block
             for name in self._text
@@ -245,12 +251,17 @@ class FeatureEncoder:
         ]
         return sp.hstack([sp.csr_matrix(dense), *sparse_one_hot, *text_blocks], format="csr")
 
-    def _one_hot_codes(self, name: str, strings: Sequence[str | None]) -> npt.NDArray[np.int64]:
+    def _one_hot_codes(self, name: str, columns: Columns) -> npt.NDArray[np.int64]:
         """The one-hot column of each value: one per kept value, one for "other" and one for missing."""
         categories = self._categories[name]
-        codes = categories.transform(strings)
+        codes = np.asarray(columns.per_value(name, categories.transform), dtype=np.int64)
         codes[codes < 0] = categories.other_code + 1
         return codes
+
+
+def _text_counts(strings: list[str | None]) -> FloatArray:
+    """:func:`_characters_and_words` of text values (missing ones as empty texts)."""
+    return _characters_and_words(texts(strings))
 
 
 def _characters_and_words(documents: Sequence[str]) -> FloatArray:

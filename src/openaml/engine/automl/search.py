@@ -10,7 +10,8 @@ TPE study that already knows the portfolio results.
 Time. Before each candidate the search recomputes its deadline: the end of the budget minus a
 reserve for the final refit (the refit estimates of the members of the ensemble the search would
 pick now, selected quickly on a sample of the validation rows, plus fixed costs such as re-encoding
-all rows; on subsampled data at most half the budget, the refit then using as many rows as fit).
+all rows; on subsampled data at most half the budget, up to 3/4 when the data is 100 times the
+sample or more, the refit then using as many rows as fit).
 A candidate whose family's typical duration no longer fits is skipped. A candidate may
 use at most a share of the time left (portfolio) or a few times its family's typical duration
 (tuning); each validation fold gets an equal part of that and stops boosting, growing trees or
@@ -37,6 +38,7 @@ the studies live in the metadata database.
 from __future__ import annotations
 
 import logging
+import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -85,7 +87,10 @@ _MIN_TRIAL_SECONDS = 1.0
 _PORTFOLIO_SHARE = 0.4
 #: On subsampled data, the most of the budget kept for the finishing steps: a refit on all rows that
 #: needs more is planned on fewer rows (see ``training.plan_refit_rows``) instead of starving the search.
+#: Half the budget on data up to 10 times the search sample, rising to 3/4 at 100 times and above
+#: (:func:`sampled_reserve_share`): the search's sample stays the same size while the refit grows.
 _MAX_SAMPLED_RESERVE_SHARE = 0.5
+_MAX_LARGE_RESERVE_SHARE = 0.75
 _TPE_STARTUP_TRIALS = 5
 _MAX_FAILURES_IN_A_ROW = 10
 _PLANNING_ROWS = 1_000
@@ -321,7 +326,7 @@ class Search:
         margin = _FINISH_MARGIN * self.setup.budget.seconds
         reserve = (refits + selection) * _REFIT_SAFETY + self.setup.fixed_reserve + margin
         if self.setup.refit_scale > 1.0:  # the refit's rows are planned to fit what is left
-            return min(reserve, _MAX_SAMPLED_RESERVE_SHARE * self.setup.budget.seconds)
+            return min(reserve, sampled_reserve_share(self.setup.refit_scale) * self.setup.budget.seconds)
         return reserve
 
     def _plan_ensemble(self) -> None:
@@ -503,3 +508,12 @@ def _round_robin(lengths: dict[str, int]) -> list[str]:
     for position in range(max(lengths.values(), default=0)):
         order.extend(name for name, length in lengths.items() if position < length)
     return order
+
+
+def sampled_reserve_share(refit_scale: float) -> float:
+    """The most of the budget a search on a sample keeps for the finishing steps, when the refit's
+    rows are ``refit_scale`` times the search's: half up to 10 times, 3/4 from 100 times (linear in
+    the logarithm between), so that the search on its fixed-size sample leaves a refit of much larger
+    data the time to use more of its rows."""
+    growth = min(max(math.log10(max(refit_scale, 1.0)) - 1.0, 0.0), 1.0)
+    return _MAX_SAMPLED_RESERVE_SHARE + (_MAX_LARGE_RESERVE_SHARE - _MAX_SAMPLED_RESERVE_SHARE) * growth

@@ -59,6 +59,7 @@ from openaml.engine.automl.table import (
     TrainingTable,
     encode_table,
     rows_frame,
+    table_encoding_seconds_per_row,
 )
 from openaml.engine.automl.targets import prepare_table_target, prepare_target
 from openaml.engine.automl.trials import Candidate
@@ -155,8 +156,22 @@ def _train(
     report("preparing")
     inputs = _prepare_search(search_frame, search_rows, y, attributes, model_type, params, budget, metric)
     del search_frame
+    encoding_per_row = inputs.encoding_seconds / max(len(search_rows), 1)
+    fixed_reserve = inputs.setup.fixed_reserve
+    if table is not None:  # the refit's rows are encoded from the table: time that on a chunk
+        refit_encodings = {
+            family.encoding
+            for family in inputs.setup.families
+            if family.max_refit_rows is None or len(y) <= family.max_refit_rows
+        }
+        encoding_per_row = table_encoding_seconds_per_row(
+            table, {encoding: inputs.encoders[encoding] for encoding in refit_encodings}
+        )
+        fixed_reserve = encoding_per_row * len(y) * _ENCODING_SAFETY
     setup = dataclasses.replace(
-        inputs.setup, start_from=tuple((member.family, member.config) for member in start_from)
+        inputs.setup,
+        start_from=tuple((member.family, member.config) for member in start_from),
+        fixed_reserve=fixed_reserve,
     )
     notes = inputs.notes
     preparation_seconds = budget.elapsed()
@@ -180,7 +195,6 @@ def _train(
     report("refit", candidates)
     encoders, matrices, task, plan = inputs.encoders, setup.matrices, setup.task, setup.plan
     sample = (setup.matrices, setup.y)
-    encoding_per_row = inputs.encoding_seconds / max(task.n_rows, 1)
     del inputs, setup, search
     refit_y = y
     if len(y) > task.n_rows:  # the search saw a subsample: encode the refit's rows

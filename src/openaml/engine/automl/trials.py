@@ -203,7 +203,7 @@ def _evaluate(data: TrialData, family: Family, candidate: Candidate, budget: Bud
         predictions, learners = _cross_validate(data, family, candidate, budget, deadline)
         candidate.refit_config = _merge_refit_configs([learner.refit_config for learner in learners])
         train_rows = float(np.mean([len(train) for train, _ in data.plan.folds]))
-        per_fold = candidate.fit_seconds / len(data.plan.folds)
+        per_fold = candidate.fit_seconds / len(data.plan.folds) * _refit_share(learners)
         candidate.refit_estimate = per_fold * data.refit_scale * len(data.y) / train_rows
         if data.bagging and all(learner.complete for learner in learners):
             candidate.fold_learners = learners
@@ -274,6 +274,13 @@ def _check_time_left(budget: Budget, deadline: float) -> None:
     budget.check_cancelled(force=True)
     if budget.now() >= deadline:
         raise FitInterrupted("no time left")
+
+
+def _refit_share(learners: list[FittedLearner]) -> float:
+    """The mean share of their fits' time that refits with their ``refit_config`` would take: a
+    learner's ``refit_share`` where it has one (LightGBM: no rounds past the best one, no validation),
+    else 1."""
+    return float(np.mean([float(getattr(learner, "refit_share", 1.0)) for learner in learners]))
 
 
 def _merge_refit_configs(configs: list[Config]) -> Config:

@@ -13,6 +13,7 @@ which costs more than scoring one row.
 from __future__ import annotations
 
 import ctypes
+import time
 from typing import Any, Literal
 
 import lightgbm as lgb
@@ -58,10 +59,14 @@ _FLOAT64 = 1
 class LightGBMLearner:
     """A fitted booster."""
 
-    def __init__(self, booster: lgb.Booster, rounds: int, complete: bool) -> None:
+    def __init__(self, booster: lgb.Booster, rounds: int, complete: bool, refit_share: float = 1.0) -> None:
         self.booster = booster
         self.refit_config: Config = {"rounds": rounds}
         self.complete = complete
+        #: The share of this fit's time that a fit of as many rows with ``refit_config`` would take:
+        #: the datasets' construction, then the kept rounds only, without the rounds that early
+        #: stopping boosted past the best one nor their validation (read by the refit estimates).
+        self.refit_share = refit_share
 
     def predict(self, features: Matrix) -> FloatArray:
         if features.shape[0] == 1 and _HAS_SINGLE_ROW_API:
@@ -231,8 +236,9 @@ class LightGBMFamily(Family):
             params=params,
             free_raw_data=True,
         )
-        deadline = _Deadline(limits)
-        callbacks: list[Any] = [deadline]
+        started = time.monotonic()
+        deadline, boosting = _Deadline(limits), _BoostingClock()
+        callbacks: list[Any] = [deadline, boosting]
         valid_sets = []
         history: dict[str, dict[str, list[float]]] = {}
         rounds = int(config.get("rounds", _MAX_ROUNDS))
@@ -253,14 +259,27 @@ class LightGBMFamily(Family):
             callbacks=callbacks,
             init_model=init_model,
         )
+        ended = time.monotonic()
         best = booster.current_iteration() - initial
+        trained = max(boosting.rounds, best)
         if history:
             # The objective's own loss on the validation fold (log loss or L2): lower is better.
             losses = next(iter(next(iter(history.values())).values()))
             best = int(np.argmin(losses)) + 1
         if initial + best < booster.current_iteration():
             booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=initial + best))
-        return LightGBMLearner(booster, max(best, 1), complete=not deadline.reached)
+        share = _refit_share(boosting.at or ended, started, ended, trained, best)
+        return LightGBMLearner(booster, max(best, 1), complete=not deadline.reached, refit_share=share)
+
+
+def _refit_share(boosting_from: float, started: float, ended: float, trained: int, kept: int) -> float:
+    """The share of a fit's time (``started`` to ``ended``, boosting ``trained`` rounds from
+    ``boosting_from``) that constructing the datasets and boosting the ``kept`` rounds took."""
+    total = ended - started
+    if total <= 0 or trained <= 0:
+        return 1.0
+    setup = boosting_from - started
+    return min(max((setup + (ended - boosting_from) * min(kept, trained) / trained) / total, 0.0), 1.0)
 
 
 def _fallback_portfolio() -> list[Config]:
@@ -315,6 +334,23 @@ def _booster_params(config: Config, task: Task, threads: int) -> dict[str, Any]:
     if task.model_type is ModelType.MULTICLASS:
         params["num_class"] = task.n_classes
     return params
+
+
+class _BoostingClock:
+    """A training callback that notes when boosting began (after the datasets were constructed) and
+    how many rounds it started (early stopping's booster keeps only the best ones)."""
+
+    order = 0
+    before_iteration = True
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+        self.rounds = 0
+
+    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
+        if self.at is None:
+            self.at = time.monotonic()
+        self.rounds += 1
 
 
 class _Deadline:
