@@ -51,7 +51,14 @@ def models(server: LiveServer, datasets_dir: Path) -> dict[str, str]:
     return {
         "sgd": trained(ml, datasets_dir, {"openaml.algorithms": "sgd", "openaml.explain": "top:3"}, "ex-sgd"),
         "lightgbm": trained(
-            ml, datasets_dir, {"openaml.algorithms": "lightgbm", "openaml.timeBudgetSeconds": "3"}, "ex-lgb"
+            ml,
+            datasets_dir,
+            {
+                "openaml.algorithms": "lightgbm",
+                "openaml.timeBudgetSeconds": "3",
+                "openaml.maxEnsembleSize": "1",
+            },
+            "ex-lgb",
         ),
     }
 

@@ -481,7 +481,11 @@ def _stack(
     Only when every member serves the model its validation scores came from (bagged, or an
     out-of-bag forest already fitted on all rows): a member refit on all rows scores new records
     more confidently than its out-of-fold scores, so a stacker learned on those would be applied to
-    inputs unlike the ones it was fitted on (why AutoGluon, too, stacks only bagged models)."""
+    inputs unlike the ones it was fitted on (why AutoGluon, too, stacks only bagged models). Never
+    over one member: that would only recalibrate it, and a one-member model stays that member
+    (explainable, exportable)."""
+    if len(chosen) < 2:
+        return None
     if not all(candidate.bagged or candidate.final_learner is not None for candidate, _ in chosen):
         return None
     refits = sum(candidate.refit_cost for candidate, _ in chosen)
