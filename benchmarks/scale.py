@@ -165,11 +165,11 @@ def run_stage(stage: str, mode: str, folder: Path, args: argparse.Namespace) -> 
             )
         records = report.records_read
     elif stage == "train":
+        float32 = args.rows[0] > 100_000  # as the training job reads it: above the search sample
         if cluster is None:
-            # as the training job reads it: numbers as float32 above the search sample
-            table = read_table(files, schema, require_target=True, float32=args.rows[0] > 100_000)
+            table = read_table(files, schema, require_target=True, float32=float32)
         else:
-            table = read_table_on_cluster(settings, files, schema, None, require_target=True)
+            table = read_table_on_cluster(settings, files, schema, None, require_target=True, float32=float32)
         extra["read_seconds"] = round(time.perf_counter() - started, 1)
         extra["read_peak_rss_mb"] = round(memory.peak / 2**20)
         extra["table_mb"] = round(table.nbytes / 2**20)

@@ -269,6 +269,8 @@ def test_automl_training_on_the_cluster_matches_the_local_training(
 def test_the_compact_training_table_read_on_the_cluster_equals_the_local_one(
     dask_scheduler: str, tmp_path: Path
 ) -> None:
+    import pyarrow as pa
+
     from openaml.domain.cluster import read_table_on_cluster
     from openaml.engine.cluster import ClusterSettings
     from openaml.engine.data.files import DataFile
@@ -284,9 +286,11 @@ def test_the_compact_training_table_read_on_the_cluster_equals_the_local_one(
     schema = resolve_schema(files, None, target_attribute_name="y")
     settings = ClusterSettings(dask_scheduler, timeout_seconds=30, retries=0)
 
-    remote = read_table_on_cluster(settings, files, schema, None, require_target=True)
-    local = read_table(files, schema, require_target=True)
+    for float32 in (False, True):
+        remote = read_table_on_cluster(settings, files, schema, None, require_target=True, float32=float32)
+        local = read_table(files, schema, require_target=True, float32=float32)
 
-    assert remote.num_rows == local.num_rows == 603
-    assert remote.schema.equals(local.schema) and remote.to_pylist() == local.to_pylist()
-    assert str(remote.schema.field("c").type).startswith("dictionary")
+        assert remote.num_rows == local.num_rows == 603
+        assert remote.schema.equals(local.schema) and remote.to_pylist() == local.to_pylist()
+        assert str(remote.schema.field("c").type).startswith("dictionary")
+        assert remote.schema.field("x").type == (pa.float32() if float32 else pa.float64())

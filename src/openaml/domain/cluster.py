@@ -36,7 +36,7 @@ from openaml.engine.batch.scoring import merge_results
 from openaml.engine.cluster import Cluster, ClusterSettings, ClusterStopped, connect
 from openaml.engine.data.errors import DataError, IngestStopped
 from openaml.engine.data.files import DataFile
-from openaml.engine.data.ingest import IngestReport, compact_table, compact_tables, frame_from_tables
+from openaml.engine.data.ingest import IngestReport, compact_tables, frame_from_tables
 from openaml.engine.data.parts import (
     IngestLimits,
     Part,
@@ -45,6 +45,7 @@ from openaml.engine.data.parts import (
     merge_ingest,
     needs_positions,
     plan_parts,
+    read_compact_part,
     read_part,
 )
 from openaml.engine.data.rearrangement import Rearrangement
@@ -119,13 +120,20 @@ def _read_parts(
     rearrangement: Rearrangement | None,
     require_target: bool,
     should_stop: Callable[[], bool] | None,
+    *,
+    compact_float32: bool | None = None,
 ) -> list[pa.Table | str]:
     """Each file's valid selected records as a typed table read on a worker, in order (a text in
-    place of a table: the data error its worker met)."""
+    place of a table: the data error its worker met); unless ``compact_float32`` is None, compacted on
+    the worker (:func:`~openaml.engine.data.parts.read_compact_part`, its ``float32`` flag)."""
     options = ValidationOptions(require_target=require_target)
     with connect(settings) as cluster:
         parts = _plan(cluster, files, schema, rearrangement)
-        return cluster.map(read_part, parts, schema, rearrangement, options, should_stop=should_stop)
+        if compact_float32 is None:
+            return cluster.map(read_part, parts, schema, rearrangement, options, should_stop=should_stop)
+        return cluster.map(
+            read_compact_part, parts, schema, rearrangement, options, compact_float32, should_stop=should_stop
+        )
 
 
 def read_frame_on_cluster(
@@ -155,19 +163,19 @@ def read_table_on_cluster(
     rearrangement: Rearrangement | None,
     *,
     require_target: bool,
+    float32: bool = False,
     should_stop: Callable[[], bool] | None = None,
 ) -> pa.Table:
     """:func:`read_frame_on_cluster` as one compact typed table (see
-    :func:`~openaml.engine.data.ingest.read_table`): each file's table is compacted as it arrives."""
-    tables = _read_parts(settings, files, schema, rearrangement, require_target, should_stop)
-    compact = []
-    tables.reverse()
-    while tables:  # each file's table is released once compacted
-        table = tables.pop()
+    :func:`~openaml.engine.data.ingest.read_table`, numbers as float32 with ``float32``), each file's
+    table compacted on its worker: the job worker never holds the float64 or string columns."""
+    tables = _read_parts(
+        settings, files, schema, rearrangement, require_target, should_stop, compact_float32=float32
+    )
+    for table in tables:
         if isinstance(table, str):
             raise DataError(table)
-        compact.append(compact_table(table, schema) if table.num_rows else table)
-    return compact_tables(compact, schema)
+    return compact_tables(tables, schema)
 
 
 def score_on_cluster(

@@ -38,7 +38,6 @@ from openaml.engine.data.ingest import (
     IngestReport,
     ingest,
     iter_frames,
-    numbers_as_float32,
     read_frame,
     read_table,
     resolve_schema,
@@ -153,8 +152,9 @@ def read_input_table(
         return read_table(
             data.files, data.schema, data.rearrangement, require_target=require_target, float32=float32
         )
-    table = _read_on_cluster(read_table_on_cluster, cluster, data, require_target, should_stop)
-    return numbers_as_float32(table, data.schema) if float32 else table
+    return _read_on_cluster(
+        functools.partial(read_table_on_cluster, float32=float32), cluster, data, require_target, should_stop
+    )
 
 
 def _read_schema(ctx: ServiceContext, spec: DataSourceSpec) -> DataSourceSpec:

@@ -18,7 +18,13 @@ import pyarrow as pa
 
 from openaml.engine.data.errors import DataError
 from openaml.engine.data.files import DataFile
-from openaml.engine.data.ingest import IngestReport, first_reasons, iter_typed_batches, prefetched
+from openaml.engine.data.ingest import (
+    IngestReport,
+    compact_table,
+    first_reasons,
+    iter_typed_batches,
+    prefetched,
+)
 from openaml.engine.data.reading import DEFAULT_BLOCK_SIZE, count_records
 from openaml.engine.data.rearrangement import Rearrangement
 from openaml.engine.data.schema import DataSchema
@@ -125,6 +131,29 @@ def read_part(
     if not tables:
         return pa.table({})
     return pa.concat_tables(tables)
+
+
+def read_compact_part(
+    part: Part,
+    schema: DataSchema,
+    rearrangement: Rearrangement | None,
+    options: ValidationOptions,
+    float32: bool,
+) -> pa.Table | str:
+    """:func:`read_part` as a compact table (:func:`~.ingest.compact_table`, numbers as float32 with
+    ``float32``), compacted batch by batch where it is read: what training reads on a cluster, so that
+    a worker neither holds nor sends the float64 and string columns."""
+    tables = []
+    try:
+        for batch in _batches(part, schema, rearrangement, options, 0, None):
+            if batch.columns.num_rows:
+                table = pa.Table.from_batches([batch.columns])
+                tables.append(compact_table(table, schema, float32=float32))
+    except DataError as exc:
+        return exc.message
+    if not tables:
+        return pa.table({})
+    return pa.concat_tables(tables, promote_options="permissive")
 
 
 def merge_ingest(
