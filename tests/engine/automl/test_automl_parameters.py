@@ -31,6 +31,7 @@ def test_every_key_is_parsed() -> None:
             "openaml.searchRowLimit": "5000",
             "openaml.maxEnsembleSize": "3",
             "openaml.maxServingCost": "2.5",
+            "openaml.stacking": " False ",
             "openaml.groupAttribute": "subject",
         }
     )
@@ -44,6 +45,7 @@ def test_every_key_is_parsed() -> None:
         search_row_limit=5000,
         max_ensemble_size=3,
         max_serving_cost=2.5,
+        stacking=False,
         group_attribute="subject",
     )
 
@@ -74,6 +76,7 @@ def test_all_selects_every_family() -> None:
         ("openaml.searchRowLimit", "10", "between 1000 and"),
         ("openaml.maxEnsembleSize", "50", "between 1 and 20"),
         ("openaml.maxServingCost", "0.5", "between 1 and 1000"),
+        ("openaml.stacking", "no", "must be true or false"),
         ("openaml.timeBudget", "60", "Unknown parameter openaml.timeBudget"),
     ],
 )

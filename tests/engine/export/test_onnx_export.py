@@ -230,13 +230,15 @@ def test_a_bagged_member_exports_as_its_fold_models_and_a_stacked_ensemble_is_re
 
     model.stacker = Stacker(ModelType.BINARY, 2, LogisticRegression())
     assert onnx_refusals(model) == [
-        "the members are combined by a stacking layer over their scores, which has no ONNX converter"
+        "the members are combined by a stacking layer over their scores, which has no ONNX converter "
+        "(a model trained with openaml.stacking set to false has none)"
     ]
     with pytest.raises(ValueError, match="stacking layer"):
         export_onnx(model, data[1], score_threshold=0.5)
     lightgbm_only.stacker = model.stacker
     assert lightgbm_refusals(lightgbm_only) == [
-        "the lightgbm format holds weighted sums; this ensemble's members are combined by stacking"
+        "the lightgbm format holds weighted sums; this ensemble's members are combined by stacking "
+        "(a model trained with openaml.stacking set to false is a weighted sum)"
     ]
 
 

@@ -40,6 +40,11 @@ string-valued like every other entry of the map:
     cost once per fold model it serves (see :mod:`.bagging`). The default keeps a real-time
     ``Predict`` within about 0.3 ms of model time; 50 lets every member of small data serve its
     fold models (more accurate at times, about five times the model time); 1000 lifts the limit.
+``openaml.stacking``
+    ``true`` (default) or ``false``. With ``true``, when every chosen member is bagged (small data),
+    a stacking layer (a model over the members' scores) replaces their weighted average if it
+    validates clearly better. A stacked model cannot be explained per prediction or exported to
+    ONNX or LightGBM's format; ``false`` always gives a weighted average that can.
 ``openaml.groupAttribute``
     The attribute that says which group a record belongs to (a subject, a patient, a store), when
     records of one group resemble each other. Validation then keeps every group whole, on the
@@ -100,10 +105,11 @@ class AutoMLParameters:
     max_serving_cost: float = 10.0
     group_attribute: str | None = None
     time_attribute: str | None = None
-    #: Engine switches (no request key): k-fold bagged members and the stacking layer where they
-    #: apply (see :mod:`.bagging` and :mod:`.stacking`); off only for ablations and tests.
-    bagging: bool = True
+    #: The stacking layer where it applies (see :mod:`.stacking`).
     stacking: bool = True
+    #: Engine switch (no request key): k-fold bagged members where they apply (see :mod:`.bagging`);
+    #: off only for ablations and tests.
+    bagging: bool = True
 
     def budget_for(self, n_rows: int, n_columns: int) -> float:
         """The time budget for data of this shape: the explicit one, or the size-scaled default."""
@@ -199,6 +205,13 @@ def _parse_attribute_name(key: str, text: str) -> str:
     return name
 
 
+def _parse_switch(key: str, text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("true", "false"):
+        raise InvalidInputException(f"{key} must be true or false; got {text[:20]!r}.")
+    return value == "true"
+
+
 def _integer_parser(low: int, high: int, *, allowed: tuple[int, ...] = ()) -> Callable[[str, str], int]:
     def parse(key: str, text: str) -> int:
         try:
@@ -244,6 +257,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "searchRowLimit": ("search_row_limit", _integer_parser(1_000, 10_000_000)),
     "maxEnsembleSize": ("max_ensemble_size", _integer_parser(1, 20)),
     "maxServingCost": ("max_serving_cost", _number_parser(1.0, 1000.0)),
+    "stacking": ("stacking", _parse_switch),
     "groupAttribute": ("group_attribute", _parse_attribute_name),
     "timeAttribute": ("time_attribute", _parse_attribute_name),
 }

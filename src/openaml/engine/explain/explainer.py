@@ -221,7 +221,8 @@ def _why_unexplainable(model: TrainedModel) -> str | None:
     if getattr(model, "stacker", None) is not None:  # models saved before stacking have none
         return (
             "the model's members are combined by a stacking layer over their scores, not a weighted "
-            "average, so their contributions do not add up to its prediction"
+            "average, so their contributions do not add up to its prediction (a model trained with "
+            "openaml.stacking set to false can be explained)"
         )
     for member in model.members:
         for _, learner in weighted_parts(member.weight, member.learner):

@@ -45,7 +45,10 @@ def lightgbm_refusals(model: TrainedModel) -> list[str]:
     if not isinstance(model, EnsembleModel):
         return [f"the lightgbm format holds LightGBM models; this model is {model.algorithm}"]
     if getattr(model, "stacker", None) is not None:  # models saved before stacking have none
-        return ["the lightgbm format holds weighted sums; this ensemble's members are combined by stacking"]
+        return [
+            "the lightgbm format holds weighted sums; this ensemble's members are combined by stacking "
+            "(a model trained with openaml.stacking set to false is a weighted sum)"
+        ]
     others = sorted(
         {
             member.family

@@ -60,7 +60,8 @@ def onnx_refusals(model: TrainedModel) -> list[str]:
     reasons = [reason for encoding in used for reason in encoder_refusals(model.encoders[encoding])]
     if getattr(model, "stacker", None) is not None:  # models saved before stacking have none
         reasons.append(
-            "the members are combined by a stacking layer over their scores, which has no ONNX converter"
+            "the members are combined by a stacking layer over their scores, which has no ONNX converter "
+            "(a model trained with openaml.stacking set to false has none)"
         )
     for member in model.members:
         for _, learner in weighted_parts(member.weight, member.learner):
