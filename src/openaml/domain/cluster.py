@@ -45,7 +45,6 @@ from openaml.engine.data.parts import (
     merge_ingest,
     needs_positions,
     plan_parts,
-    read_compact_part,
     read_part,
 )
 from openaml.engine.data.rearrangement import Rearrangement
@@ -121,18 +120,17 @@ def _read_parts(
     require_target: bool,
     should_stop: Callable[[], bool] | None,
     *,
-    compact_float32: bool | None = None,
+    compact: bool = False,
+    float32: bool = False,
 ) -> list[pa.Table | str]:
     """Each file's valid selected records as a typed table read on a worker, in order (a text in
-    place of a table: the data error its worker met); unless ``compact_float32`` is None, compacted on
-    the worker (:func:`~openaml.engine.data.parts.read_compact_part`, its ``float32`` flag)."""
+    place of a table: the data error its worker met); ``compact`` and ``float32``: see
+    :func:`~openaml.engine.data.parts.read_part`."""
     options = ValidationOptions(require_target=require_target)
     with connect(settings) as cluster:
         parts = _plan(cluster, files, schema, rearrangement)
-        if compact_float32 is None:
-            return cluster.map(read_part, parts, schema, rearrangement, options, should_stop=should_stop)
         return cluster.map(
-            read_compact_part, parts, schema, rearrangement, options, compact_float32, should_stop=should_stop
+            read_part, parts, schema, rearrangement, options, compact, float32, should_stop=should_stop
         )
 
 
@@ -170,7 +168,7 @@ def read_table_on_cluster(
     :func:`~openaml.engine.data.ingest.read_table`, numbers as float32 with ``float32``), each file's
     table compacted on its worker: the job worker never holds the float64 or string columns."""
     tables = _read_parts(
-        settings, files, schema, rearrangement, require_target, should_stop, compact_float32=float32
+        settings, files, schema, rearrangement, require_target, should_stop, compact=True, float32=float32
     )
     for table in tables:
         if isinstance(table, str):

@@ -118,37 +118,23 @@ def ingest_part(
 
 
 def read_part(
-    part: Part, schema: DataSchema, rearrangement: Rearrangement | None, options: ValidationOptions
-) -> pa.Table | str:
-    """One part's valid records as an Arrow table of the typed frame's columns, or a data error's message
-    (a task function: training and evaluation read their data so)."""
-    tables = []
-    try:
-        for batch in _batches(part, schema, rearrangement, options, 0, None):
-            tables.append(pa.Table.from_batches([batch.columns]))
-    except DataError as exc:
-        return exc.message
-    if not tables:
-        return pa.table({})
-    return pa.concat_tables(tables)
-
-
-def read_compact_part(
     part: Part,
     schema: DataSchema,
     rearrangement: Rearrangement | None,
     options: ValidationOptions,
-    float32: bool,
+    compact: bool = False,
+    float32: bool = False,
 ) -> pa.Table | str:
-    """:func:`read_part` as a compact table (:func:`~.ingest.compact_table`, numbers as float32 with
-    ``float32``), compacted batch by batch where it is read: what training reads on a cluster, so that
-    a worker neither holds nor sends the float64 and string columns."""
+    """One part's valid records as an Arrow table of the typed frame's columns, or a data error's message
+    (a task function: training and evaluation read their data so). With ``compact``, each batch is
+    compacted as it is read (:func:`~.ingest.compact_table`, numbers as float32 with ``float32``):
+    what training reads on a cluster, so that a worker neither holds nor sends the float64 and string
+    columns."""
     tables = []
     try:
         for batch in _batches(part, schema, rearrangement, options, 0, None):
-            if batch.columns.num_rows:
-                table = pa.Table.from_batches([batch.columns])
-                tables.append(compact_table(table, schema, float32=float32))
+            table = pa.Table.from_batches([batch.columns])
+            tables.append(compact_table(table, schema, float32=float32) if compact else table)
     except DataError as exc:
         return exc.message
     if not tables:
