@@ -166,10 +166,16 @@ def score(dataset: Dataset, truth: pd.Series, predicted: np.ndarray) -> float:
 Predictor = Callable[[pd.DataFrame], np.ndarray]
 
 
+#: How many of our AutoML's best candidates are logged (to stderr) beside the ensemble.
+LEADERBOARD_ROWS = 8
+
+
 def run_automl(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget: float) -> Predictor:
     params = AutoMLParameters(time_budget_seconds=budget, seed=SEED)
     result = train_automl(train, schema, dataset.model_type, params)
     print(f"{dataset.name:10s} automl    ensemble: {result.ensemble}", file=sys.stderr)
+    for row in result.leaderboard[:LEADERBOARD_ROWS]:
+        print(f"{dataset.name:10s} automl    {json.dumps(row, default=str)}", file=sys.stderr)
     return _model_predictor(dataset, result.model)
 
 
@@ -375,6 +381,11 @@ def run_flaml(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget:
         seed=SEED,
         n_jobs=2,
         verbose=0,
+    )
+    print(
+        f"{dataset.name:10s} flaml     best: {model.best_estimator} {model.best_config} "
+        f"(validation loss {model.best_loss:.4f})",
+        file=sys.stderr,
     )
     return _library_predictor(
         dataset, model, lambda frame: _align_categories(features, _plain_features(schema, frame))

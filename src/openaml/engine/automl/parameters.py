@@ -41,8 +41,8 @@ string-valued like every other entry of the map:
     ``Predict`` within about 0.3 ms of model time; 50 lets every member of small data serve its
     fold models (more accurate at times, about five times the model time); 1000 lifts the limit.
 ``openaml.stacking``
-    ``true`` (default) or ``false``. With ``true``, when every chosen member is bagged or an
-    out-of-bag forest (small data), a stacking layer (a model over the members' scores) replaces
+    ``true`` (default) or ``false``. With ``true``, when every chosen member is bagged (small
+    data), a stacking layer (a model over the members' scores) replaces
     their weighted average if it validates clearly better. A stacked model cannot be explained per
     prediction or exported to ONNX or LightGBM's format; ``false`` always gives a weighted average
     that can.

@@ -19,7 +19,9 @@ training epochs when its part is used up, so a slow configuration is scored as w
 in its time rather than overrunning.
 
 Validation. Candidates are scored on the plan's validation rows: out-of-fold for cross-validation,
-the holdout otherwise, and out-of-bag for the bagged forests (one fit instead of k). When the plan
+the holdout otherwise, and out-of-bag for bagged forests on a random holdout (one fit instead of two;
+see ``ValidationPlan.allows_out_of_bag``). A configuration that would train a model already tried
+(``Family.trial_key``) is not tried again: a repeated tuning draw is replaced by a random one. When the plan
 keeps groups or time apart, the best candidate is also fitted once on a random split as soon as
 every family's first portfolio configuration has been tried (see :mod:`.honesty`).
 
@@ -64,7 +66,7 @@ from openaml.engine.automl.families import FAMILIES, Config, Family, Task
 from openaml.engine.automl.families.base import Labels
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.automl.honesty import SplitCheck, random_split_score
-from openaml.engine.automl.trials import HALVING_FACTOR, Candidate, TrialData
+from openaml.engine.automl.trials import HALVING_FACTOR, Candidate, TrialData, validated_out_of_bag
 from openaml.engine.automl.validation import ValidationPlan
 from openaml.engine.metrics import Metric
 from openaml.engine.models import TrainingCancelled, TrainingProgress
@@ -92,6 +94,9 @@ _PORTFOLIO_SHARE = 0.4
 _MAX_SAMPLED_RESERVE_SHARE = 0.5
 _MAX_LARGE_RESERVE_SHARE = 0.75
 _TPE_STARTUP_TRIALS = 5
+#: How many drawn configurations in a row may repeat one already tried before a family's tuning ends.
+_MAX_REPEATED_DRAWS = 8
+_RANDOM_SEED_OFFSET = 1_000
 _MAX_FAILURES_IN_A_ROW = 10
 _PLANNING_ROWS = 1_000
 _PLANNING_STEPS = 10
@@ -217,6 +222,16 @@ class Search:
         self._check_pending = setup.random_split is not None
         #: Successive halving: each family's first-rung losses.
         self._rung_losses: dict[str, list[float]] = {}
+        #: Per family, the :meth:`~.Family.trial_key` of every configuration started so far.
+        self._tried: dict[str, set[str]] = {family.name: set() for family in setup.families}
+        #: Families whose tuning drew only configurations already tried (see :meth:`_new_config`).
+        self._exhausted: set[str] = set()
+        self._random_studies = {
+            family.name: optuna.create_study(
+                sampler=optuna.samplers.RandomSampler(seed=setup.task.seed + index + _RANDOM_SEED_OFFSET)
+            )
+            for index, family in enumerate(setup.families)
+        }
 
     def run(self) -> list[Candidate]:
         """Search until time, trials or families run out; return every candidate in trial order."""
@@ -265,12 +280,15 @@ class Search:
         if self._check_pending and len(self._portfolio) <= self._after_first_round:
             self._check_pending = False
             self._check_random_split(deadline)
-        choice = self._next_family(deadline)
-        if choice is None:
-            return False
-        family, tuning = choice
-        runner.submit(self._start_candidate(family, deadline, tuning=tuning))
-        return True
+        while (choice := self._next_family(deadline)) is not None:
+            family, tuning = choice
+            pending = self._start_candidate(family, deadline, tuning=tuning)
+            if pending is not None:
+                runner.submit(pending)
+                return True
+            if tuning:
+                self._exhausted.add(family.name)
+        return False
 
     def _check_random_split(self, deadline: float) -> None:
         """Fit the best candidate once on the random split, if one fold's fit time is left."""
@@ -279,7 +297,7 @@ class Search:
         if best is None or setup.random_split is None:
             return
         family = next(family for family in setup.families if family.name == best.family)
-        folds = 1 if family.has_out_of_bag else len(setup.plan.folds)
+        folds = 1 if validated_out_of_bag(family, best.config, setup.plan) else len(setup.plan.folds)
         per_fold = best.fit_seconds / folds
         now = setup.budget.now()
         if now + per_fold > deadline:
@@ -419,7 +437,7 @@ class Search:
         for candidate in self.candidates:
             if candidate.ok:
                 best[candidate.family] = min(best.get(candidate.family, np.inf), candidate.loss)
-        return sorted(best, key=lambda name: best[name])[:2]
+        return sorted((name for name in best if name not in self._exhausted), key=lambda name: best[name])[:2]
 
     def _typical_seconds(self, family: str) -> float:
         durations = self._durations[family]
@@ -444,12 +462,16 @@ class Search:
         self._numbers += 1
         return self._numbers - 1
 
-    def _start_candidate(self, family: Family, search_deadline: float, *, tuning: bool) -> PendingTrial:
-        """Ask the family's study for the next configuration; the trial with its deadline."""
+    def _start_candidate(
+        self, family: Family, search_deadline: float, *, tuning: bool
+    ) -> PendingTrial | None:
+        """Ask the family's study for the next configuration; the trial with its deadline, or
+        ``None`` when every configuration drawn trains a model already tried (see :meth:`_new_config`)."""
         setup = self.setup
-        trial = self._studies[family.name].ask()
-        config = family.suggest(trial, setup.task)
-        origin = self._next_origin(family, tuning)
+        drawn = self._new_config(family, tuning)
+        if drawn is None:
+            return None
+        trial, config, origin = drawn
         candidate = Candidate(self._next_number(), family.name, config, "ok", origin=origin)
         deadline = search_deadline
         if tuning:
@@ -459,12 +481,47 @@ class Search:
             share = max(_PORTFOLIO_SHARE * (deadline - setup.budget.now()), _MIN_TRIAL_SECONDS)
             deadline = min(deadline, setup.budget.now() + share)
         rung_threshold = None
-        if tuning and setup.halving and not family.has_out_of_bag:
+        if tuning and setup.halving and not validated_out_of_bag(family, config, setup.plan):
             earlier = self._rung_losses.get(family.name, [])
             rung_threshold = (
                 float(np.quantile(earlier, 1 / HALVING_FACTOR)) if len(earlier) >= HALVING_FACTOR else np.inf
             )
         return PendingTrial(candidate, trial, deadline, rung_threshold=rung_threshold)
+
+    def _new_config(self, family: Family, tuning: bool) -> tuple[optuna.Trial, Config, str] | None:
+        """The study's next trial, its configuration and origin, unless that trains a model already
+        tried (:meth:`~.Family.trial_key`: e.g. forests drawing as many columns per split).
+
+        Trying a model twice gives the same score and wastes its time, and TPE on a small space (a
+        few categories, small integers) proposes its best point again and again. A repeated parent's
+        or portfolio configuration is passed over (``None``: the next slot is tried); a repeated
+        tuning draw is replaced by a random configuration of the family's space, up to
+        :data:`_MAX_REPEATED_DRAWS` times, after which the family counts as searched out (``None``).
+        Repeats are told to the study as failed, which TPE ignores.
+        """
+        study, task = self._studies[family.name], self.setup.task
+        n_features = self.setup.matrices[family.encoding].shape[1]
+        for _ in range(_MAX_REPEATED_DRAWS):
+            trial = study.ask()
+            config = family.suggest(trial, task)
+            origin = self._next_origin(family, tuning)
+            key = family.trial_key(config, n_features)
+            if key not in self._tried[family.name]:
+                self._tried[family.name].add(key)
+                return trial, config, origin
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            if origin != "tuning":
+                return None
+            study.enqueue_trial(self._random_params(family))
+        return None
+
+    def _random_params(self, family: Family) -> dict[str, object]:
+        """A configuration drawn uniformly from ``family``'s search space, as the study's parameters."""
+        study = self._random_studies[family.name]
+        trial = study.ask()
+        family.suggest(trial, self.setup.task)
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        return dict(trial.params)
 
     def _finish_candidate(self, pending: PendingTrial) -> None:
         """Record a finished trial: its duration, its study's result, and the planned ensemble."""

@@ -187,7 +187,7 @@ def trial_on_worker(trial: WorkerTrial, data: TrialData) -> tuple[Candidate, flo
 def _evaluate(data: TrialData, family: Family, candidate: Candidate, budget: Budget, deadline: float) -> None:
     """Fit and validate one candidate by ``deadline``, filling in its scores and timings."""
     features = data.matrices[family.encoding]
-    if family.has_out_of_bag:
+    if validated_out_of_bag(family, candidate.config, data.plan):
         _check_time_left(budget, deadline)
         started = time.monotonic()
         learner = family.fit(features, data.y, candidate.config, data.task, budget.limits(deadline))
@@ -213,6 +213,12 @@ def _evaluate(data: TrialData, family: Family, candidate: Candidate, budget: Bud
     candidate.loss = data.metric.loss(data.y[data.plan.validation_rows], predictions)
     if not np.isfinite(candidate.loss):
         raise ValueError("the validation score is not a finite number")
+
+
+def validated_out_of_bag(family: Family, config: Config, plan: ValidationPlan) -> bool:
+    """Whether ``config`` of ``family`` is validated out-of-bag (one fit on all search rows) rather
+    than on ``plan``'s folds: where the family and the plan allow it."""
+    return plan.allows_out_of_bag and family.validates_out_of_bag(config)
 
 
 def _cross_validate(

@@ -41,6 +41,11 @@ class ValidationPlan:
     folds: tuple[tuple[IndexArray, IndexArray], ...]
     validation_rows: IndexArray
     description: str
+    #: Whether a bagged forest fitted on all search rows may be validated by its out-of-bag scores
+    #: instead: only on a random holdout. Bootstrap samples ignore groups and time; and against
+    #: cross-validation, whose models see (k-1)/k of the rows, out-of-bag scores (each row scored by
+    #: trees that together saw every other row) are optimistic, most where records repeat.
+    allows_out_of_bag: bool = False
 
     @property
     def is_cross_validation(self) -> bool:
@@ -96,6 +101,7 @@ def plan_validation(
         ((all_rows[assignment != 0], holdout),),
         holdout,
         f"{HOLDOUT_FRACTION:.0%} holdout ({len(holdout)} of {n_rows} rows)",
+        allows_out_of_bag=True,
     )
 
 

@@ -89,7 +89,8 @@ class Family(abc.ABC):
 
     name: str
     encoding: Encoding
-    #: Whether :meth:`out_of_bag` gives honest validation scores from one fit on all rows.
+    #: Whether :meth:`out_of_bag` gives honest validation scores from one fit on all rows (for the
+    #: configurations :meth:`validates_out_of_bag` says).
     has_out_of_bag: bool = False
     #: What scoring one record in real time costs, relative to a linear model (measured on wide
     #: data: linear ~30 µs, LightGBM ~25 µs, MLP ~60 µs, a 300-tree forest or k-NN ~200-300 µs).
@@ -131,6 +132,16 @@ class Family(abc.ABC):
     def out_of_bag(self, learner: FittedLearner, features: Matrix, y: Labels, task: Task) -> FloatArray:
         """Out-of-bag scores for every training row (only for families with ``has_out_of_bag``)."""
         raise NotImplementedError(f"{self.name} has no out-of-bag estimate")
+
+    def validates_out_of_bag(self, config: Config) -> bool:
+        """Whether ``config`` is validated by :meth:`out_of_bag` (one fit on all search rows) rather
+        than on the validation plan's folds."""
+        return self.has_out_of_bag
+
+    def trial_key(self, config: Config, n_features: int) -> str:
+        """What identifies the model ``config`` trains on a matrix of ``n_features`` columns: two
+        configurations with the same key train the same model (the search tries only one of them)."""
+        return repr(sorted(config.items()))
 
 
 def expand_probabilities(probabilities: FloatArray, learned: npt.NDArray[Any], task: Task) -> FloatArray:
