@@ -96,6 +96,7 @@ _MAX_LARGE_RESERVE_SHARE = 0.75
 _TPE_STARTUP_TRIALS = 5
 #: How many drawn configurations in a row may repeat one already tried before a family's tuning ends.
 _MAX_REPEATED_DRAWS = 8
+#: Added to a family's TPE seed for the random draws that replace repeated ones.
 _RANDOM_SEED_OFFSET = 1_000
 _MAX_FAILURES_IN_A_ROW = 10
 #: The planned ensemble is selected on at most this many validation rows, with the final selection's
