@@ -3,7 +3,7 @@
 A forest grown on bootstrap samples is validated out-of-bag: one fit on all search rows gives honest
 scores for every row, as AutoGluon does, k times cheaper than cross-validating it. Random forests
 are always bagged. Extra trees search ``bootstrap`` too: grown on every row (scikit-learn's default
-for them) they were 1-5 % better on regression and multiclass data than bagged ones, but worse in
+for them) they were up to 5 % better on regression and multiclass data than bagged ones, worse in
 AUC on binary data (fully grown trees of all rows give near 0/1 leaf probabilities); those are
 cross-validated like the other families. Trees are grown in batches so that a fit can stop at its
 deadline; prediction uses one thread.
