@@ -174,6 +174,7 @@ def run_automl(dataset: Dataset, schema: DataSchema, train: pd.DataFrame, budget
     params = AutoMLParameters(time_budget_seconds=budget, seed=SEED)
     result = train_automl(train, schema, dataset.model_type, params)
     print(f"{dataset.name:10s} automl    ensemble: {result.ensemble}", file=sys.stderr)
+    print(f"{dataset.name:10s} automl    timings: {json.dumps(result.timings.to_dict())}", file=sys.stderr)
     for row in result.leaderboard[:LEADERBOARD_ROWS]:
         print(f"{dataset.name:10s} automl    {json.dumps(row, default=str)}", file=sys.stderr)
     return _model_predictor(dataset, result.model)

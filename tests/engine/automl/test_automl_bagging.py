@@ -202,8 +202,17 @@ def test_every_portfolio_configuration_is_a_point_of_its_search_space(
     back from ``suggest`` unchanged, or the study would tune from points it cannot represent."""
     family = FAMILIES[name]
     n_classes = {ModelType.BINARY: 2, ModelType.MULTICLASS: 4, ModelType.REGRESSION: 0}[model_type]
-    for wide, imbalanced in ((False, False), (True, True)):
-        task = Task(model_type, n_classes, 500, 200 if wide else 10, 0, imbalanced and n_classes > 0)
+    for wide, special in ((False, False), (True, True)):
+        regression = model_type is ModelType.REGRESSION
+        task = Task(
+            model_type,
+            n_classes,
+            500,
+            200 if wide else 10,
+            0,
+            imbalanced=special and not regression,
+            nonnegative_target=special and regression,
+        )
         portfolio = family.portfolio(task)
         assert portfolio, name
         study = optuna.create_study()

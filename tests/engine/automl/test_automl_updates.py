@@ -209,6 +209,31 @@ def test_members_are_read_back_from_an_older_models_leaderboard() -> None:
     assert MemberSpec.from_dict(members[0].to_dict()) == members[0]
 
 
+def test_a_poisson_parent_warm_starts_on_counts_and_is_refused_for_negative_targets(
+    synthetic: Callable[..., TypedData],
+) -> None:
+    """A member boosted with the Poisson objective continues with it; new data with a negative target
+    value cannot continue its log-value trees, and the refusal says what to use instead."""
+    old, schema = synthetic(rows=400, seed=0, target_type=AttributeType.NUMERIC)
+    old["y"] = np.exp(old["y"] / 10.0)
+    config = FAMILIES["lightgbm"].portfolio(Task(ModelType.REGRESSION, 0, 400, 5, 0))[0]
+    spec = MemberSpec("lightgbm", 1.0, config | {"objective": "poisson"}, {"rounds": 50}, 0)
+    params = AutoMLParameters(time_budget_seconds=120)
+    first = ParentEnsemble("p", schema, (spec,))
+    parent_result = refit_parent(old, schema, ModelType.REGRESSION, params, first)
+    parent = ParentEnsemble("counts.v1", schema, parent_result.members)
+    assert parent_result.model.members[0].learner.log_link
+
+    new, _ = synthetic(rows=400, seed=6, target_type=AttributeType.NUMERIC)
+    new["y"] = np.exp(new["y"] / 10.0)
+    child = warm_start_parent(new, schema, ModelType.REGRESSION, params, parent, parent_result.model)
+    assert child.model.members[0].learner.log_link and (child.model.predict_scores(new) > 0).all()
+
+    new["y"] = new["y"] - 2.0
+    with pytest.raises(InvalidInputException, match=r"counts\.v1.*Poisson or Tweedie.*refit"):
+        warm_start_parent(new, schema, ModelType.REGRESSION, params, parent, parent_result.model)
+
+
 def test_a_multiclass_warm_start_keeps_the_parents_classes(synthetic: Callable[..., TypedData]) -> None:
     old, schema = synthetic(rows=400, seed=0, target_type=AttributeType.CATEGORICAL)
     params = AutoMLParameters(

@@ -35,9 +35,14 @@ def labels(frame: pd.DataFrame, model_type: ModelType) -> tuple[np.ndarray, tupl
 
 
 def ensemble_of(
-    frame: pd.DataFrame, schema: DataSchema, model_type: ModelType, families: Sequence[str]
+    frame: pd.DataFrame,
+    schema: DataSchema,
+    model_type: ModelType,
+    families: Sequence[str],
+    settings: dict[str, dict[str, object]] | None = None,
 ) -> EnsembleModel:
-    """The ``families`` fitted briefly on ``frame``, averaged with unequal weights."""
+    """The ``families`` fitted briefly on ``frame``, averaged with unequal weights; ``settings``
+    override a family's first portfolio configuration."""
     y, classes = labels(frame, model_type)
     encoders = {e: FeatureEncoder(schema.input_attributes, e).fit(frame) for e in Encoding}
     matrices = {e: encoder.transform(frame) for e, encoder in encoders.items()}
@@ -55,7 +60,7 @@ def ensemble_of(
     members = []
     for number, name in enumerate(families):
         family = FAMILIES[name]
-        config = family.portfolio(task)[0] | QUICK.get(name, {})
+        config = family.portfolio(task)[0] | QUICK.get(name, {}) | (settings or {}).get(name, {})
         learner = family.fit(matrices[family.encoding], y, config, task, budget.limits(budget.now() + 30))
         members.append(EnsembleMember(name, float(weights[number]), learner, family.encoding, number))
     return EnsembleModel(model_type, classes, encoders, members)

@@ -68,6 +68,28 @@ def test_contributions_add_up_to_the_output(families: list[str], model_type: Mod
         np.testing.assert_allclose(explanations.base, explanations.base[0], atol=1e-9)
 
 
+@pytest.mark.parametrize("objective", ["poisson", "tweedie"])
+def test_a_log_link_member_is_explained_in_values(objective: str) -> None:
+    """A LightGBM member boosted with a Poisson or Tweedie objective attributes the log of its value;
+    its explanation still adds up to the predicted value, beside a linear member's."""
+    frame, schema = synthetic_data(rows=300, target_type=AttributeType.NUMERIC)
+    frame["y"] = np.exp(frame["y"] / 10.0)  # a positive, skewed target such as a count or a price
+    settings = {"lightgbm": {"objective": objective}}
+    model = ensemble_of(frame.iloc[:240], schema, ModelType.REGRESSION, ["lightgbm", "linear"], settings)
+    test = frame.iloc[240:].drop(columns=["y"]).reset_index(drop=True)
+    assert getattr(model.members[0].learner, "log_link", False)
+
+    explanations = ModelExplainer(model, INPUTS).explain_frame(test)
+
+    assert explanations.space is Space.VALUE
+    np.testing.assert_allclose(explanations.outputs, model.predict_scores(test), rtol=0, atol=1e-6)
+    # The target grows with x: so does its attribution, on the value's scale.
+    x = test["x"].to_numpy()
+    known = ~np.isnan(x)
+    contribution = explanations.contributions[known, INPUTS.index("x")]
+    assert np.corrcoef(x[known], contribution)[0, 1] > 0.8
+
+
 @pytest.mark.parametrize("families", [["lightgbm"], ["lightgbm", "linear"]])
 @pytest.mark.parametrize("model_type", list(ModelType))
 def test_a_bagged_member_is_explained_as_the_mean_of_its_fold_models(

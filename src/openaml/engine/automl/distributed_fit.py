@@ -116,11 +116,10 @@ def fit_lightgbm_on_cluster(
         if weights is not None
         else None
     )
-    params = {
-        key: value
-        for key, value in _booster_params(config, task, threads=1).items()
-        if key not in _WRAPPER_OWNED
-    }
+    booster_params = _booster_params(config, task, threads=1)
+    params = {key: value for key, value in booster_params.items() if key not in _WRAPPER_OWNED}
+    if task.model_type is ModelType.REGRESSION:  # the classifiers choose theirs from the labels
+        params["objective"] = booster_params["objective"]
     model_class = DaskLGBMRegressor if task.model_type is ModelType.REGRESSION else DaskLGBMClassifier
     rounds = int(config.get("rounds", _DEFAULT_ROUNDS))
     model = model_class(client=client, n_estimators=rounds, random_state=task.seed, **params)

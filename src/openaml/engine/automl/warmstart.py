@@ -118,6 +118,7 @@ def _warm_start(
     task = Task.describe(
         model_type, y, n_classes, matrix.shape[1], params.seed, tuple(encoder.categorical_indices)
     )
+    _check_link(specs, task, parent.ml_model_id)
     plan, _ = plan_validation_split(frame, y, model_type, params, 0)
     ((train, valid),) = plan.folds
     preparation_seconds = budget.elapsed()
@@ -175,6 +176,22 @@ def _warm_start(
         timings=timings,
         members=specs_out,
     )
+
+
+def _check_link(specs: list[tuple[EnsembleMember, MemberSpec]], task: Task, parent_id: str) -> None:
+    """Refuse new data with a negative target value for members boosted with a Poisson or Tweedie
+    objective: their trees add to the log of the value, which no squared-error tree can continue."""
+    if task.nonnegative_target or task.model_type is not ModelType.REGRESSION:
+        return
+    logged = [str(n) for n, (member, _) in enumerate(specs, 1) if getattr(member.learner, "log_link", False)]
+    if logged:
+        raise InvalidInputException(
+            f"openaml.updateMode={UpdateMode.WARMSTART.value} continues boosting with each member's own "
+            f"objective, and MLModel {parent_id}'s LightGBM member(s) {', '.join(logged)} were boosted with "
+            "a Poisson or Tweedie objective, which needs a target with no negative value; the new data's "
+            f"target has negative values. Use openaml.updateMode={UpdateMode.REFIT.value} or "
+            f"{UpdateMode.RESEARCH.value} for it."
+        )
 
 
 def _matched_specs(parent: ParentEnsemble, model: EnsembleModel) -> list[tuple[EnsembleMember, MemberSpec]]:

@@ -2,7 +2,10 @@
 
 The space (see :class:`~.explanation.Space`):
 
-* REGRESSION: the value, exactly (members are averaged as values).
+* REGRESSION: the value, exactly (members are averaged as values). A LightGBM member boosted with a
+  Poisson or Tweedie objective attributes the log of its value: its contributions are scaled by the
+  secant slope ``(v − v₀)/(z − z₀)`` of ``exp`` between its base ``z₀`` and its output ``z``, as
+  BINARY ensembles' are by the logistic function's below.
 * BINARY, one member (or the SGD model): the log-odds, exactly (TreeSHAP or the linear closed form).
 * BINARY ensembles: the probability of class ``"1"``, the space the members are averaged in. Each
   member's log-odds contributions are scaled by the secant slope ``(p − p₀)/(z − z₀)`` of the
@@ -24,7 +27,7 @@ or whose members are combined by a stacking layer (not a weighted average) is no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -131,7 +134,7 @@ class ModelExplainer:
                     encoder.column_means,
                     self._terms,
                 )
-                part_base, part_contributions = self._in_space(raw, chosen)
+                part_base, part_contributions = self._in_space(raw, chosen, _log_link(learner))
                 base += weight * part_base
                 contributions += weight * part_contributions
         return Explanations(self.attributes, self.space, base, contributions)
@@ -173,20 +176,40 @@ class ModelExplainer:
         return self._folds[encoding]
 
     def _in_space(
-        self, raw: RawAttribution, chosen: npt.NDArray[np.intp] | None
+        self, raw: RawAttribution, chosen: npt.NDArray[np.intp] | None, log_link: bool = False
     ) -> tuple[FloatArray, FloatArray]:
-        """One model's base and contributions (rows × attributes) in the explainer's space."""
+        """One model's base and contributions (rows × attributes) in the explainer's space;
+        ``log_link``: a REGRESSION model's raw scores are the log of its values."""
         if chosen is not None:
             return _softmax_probability(raw, chosen)
         base, contributions = raw.base[:, 0], raw.contributions[:, 0, :]
+        if log_link:
+            return _through_link(base, contributions, np.exp, np.exp)
         if self.space is not Space.PROBABILITY:
             return base, contributions
-        output = base + contributions.sum(axis=1)
-        start, end = expit(base), expit(output)
-        change = output - base
-        steep = np.abs(change) > _TINY
-        slope = np.where(steep, (end - start) / np.where(steep, change, 1.0), start * (1.0 - start))
-        return start, contributions * slope[:, None]
+        return _through_link(base, contributions, expit, lambda z: expit(z) * (1.0 - expit(z)))
+
+
+def _through_link(
+    base: FloatArray,
+    contributions: FloatArray,
+    link: Callable[[FloatArray], FloatArray],
+    slope_at: Callable[[FloatArray], FloatArray],
+) -> tuple[FloatArray, FloatArray]:
+    """Base and contributions in raw space mapped through ``link``: the base becomes ``link(z₀)`` and
+    the contributions are scaled by the secant slope of ``link`` from ``z₀`` to the output ``z`` (its
+    derivative ``slope_at(z₀)`` where they meet), so they still add up to ``link(z)``."""
+    output = base + contributions.sum(axis=1)
+    start, end = link(base), link(output)
+    change = output - base
+    steep = np.abs(change) > _TINY
+    slope = np.where(steep, (end - start) / np.where(steep, change, 1.0), slope_at(base))
+    return start, contributions * slope[:, None]
+
+
+def _log_link(learner: object) -> bool:
+    """Whether ``learner``'s raw scores are the log of its REGRESSION values."""
+    return bool(getattr(learner, "log_link", False))
 
 
 def _softmax_probability(raw: RawAttribution, chosen: npt.NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:

@@ -40,6 +40,9 @@ class Task:
     imbalanced: bool = False
     #: Columns of the TREE matrix that hold category codes.
     categorical_columns: tuple[int, ...] = ()
+    #: A REGRESSION target with no negative value and some positive ones (counts, prices,
+    #: durations): one that count objectives (Poisson, Tweedie) can model.
+    nonnegative_target: bool = False
 
     @classmethod
     def describe(
@@ -52,12 +55,16 @@ class Task:
         categorical_columns: tuple[int, ...],
     ) -> Task:
         """The task for target ``y`` (class indices of ``n_classes`` classes, or values for REGRESSION)."""
-        imbalanced = False
-        if model_type is not ModelType.REGRESSION:
+        imbalanced = nonnegative = False
+        if model_type is ModelType.REGRESSION:
+            nonnegative = bool(len(y)) and float(np.min(y)) >= 0.0 and float(np.max(y)) > 0.0
+        else:
             counts = np.bincount(y.astype(np.int64), minlength=n_classes)
             present = counts[counts > 0]
             imbalanced = bool(present.min() < _IMBALANCE_RATIO * present.max())
-        return cls(model_type, n_classes, len(y), n_columns, seed, imbalanced, categorical_columns)
+        return cls(
+            model_type, n_classes, len(y), n_columns, seed, imbalanced, categorical_columns, nonnegative
+        )
 
     @property
     def is_classification(self) -> bool:
