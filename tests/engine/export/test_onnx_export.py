@@ -52,8 +52,14 @@ def without(data: TypedData, *names: str) -> TypedData:
     return frame.drop(columns=list(names)), DataSchema(attributes, target_attribute_name="y")
 
 
-def ensemble_of(families: list[str], data: TypedData, model_type: ModelType) -> EnsembleModel:
-    """The families fitted briefly on the first 300 rows, averaged with equal weights."""
+def ensemble_of(
+    families: list[str],
+    data: TypedData,
+    model_type: ModelType,
+    settings: dict[str, dict[str, object]] | None = None,
+) -> EnsembleModel:
+    """The families fitted briefly on the first 300 rows, averaged with equal weights; ``settings``
+    override a family's first portfolio configuration."""
     frame, schema = data
     train = frame.iloc[:300]
     y, classes = labels(train, "y", model_type)
@@ -72,7 +78,7 @@ def ensemble_of(families: list[str], data: TypedData, model_type: ModelType) -> 
     for number, name in enumerate(families):
         family = FAMILIES[name]
         seconds = 0.3 if "forest" in name or "trees" in name else 60
-        config = family.portfolio(task)[0] | QUICK.get(name, {})
+        config = family.portfolio(task)[0] | QUICK.get(name, {}) | (settings or {}).get(name, {})
         learner = family.fit(
             matrices[family.encoding], y, config, task, budget.limits(budget.now() + seconds)
         )
@@ -117,6 +123,18 @@ def test_every_family_exports_with_parity(family: str, model_type: ModelType) ->
     assert properties["openaml.modelType"] == model_type.value
     assert json.loads(properties["openaml.schema"])["targetAttributeName"] == "y"
     assert [i.name for i in graph.graph.input] == [a.name for a in data[1].input_attributes]
+
+
+@pytest.mark.parametrize("objective", ["poisson", "tweedie"])
+def test_a_count_objective_member_exports_its_values_with_parity(objective: str) -> None:
+    """A LightGBM member boosted with a log link: the graph predicts values, not log values."""
+    frame, schema = synthetic_data(target_type=AttributeType.NUMERIC)
+    frame["y"] = np.exp(frame["y"] / 10.0)
+    settings = {"lightgbm": {"objective": objective}}
+    model = ensemble_of(["lightgbm", "linear"], (frame, schema), ModelType.REGRESSION, settings)
+    assert getattr(model.members[0].learner, "log_link", False)
+
+    assert_parity(model, (frame, schema))
 
 
 def test_an_ensemble_with_text_exports_whole_with_its_threshold_and_labels() -> None:
