@@ -183,7 +183,11 @@ def _check_link(specs: list[tuple[EnsembleMember, MemberSpec]], task: Task, pare
     objective: their trees add to the log of the value, which no squared-error tree can continue."""
     if task.nonnegative_target or task.model_type is not ModelType.REGRESSION:
         return
-    logged = [str(n) for n, (member, _) in enumerate(specs, 1) if getattr(member.learner, "log_link", False)]
+    logged = [
+        str(number)
+        for number, (member, _) in enumerate(specs, 1)
+        if isinstance(member.learner, LightGBMLearner) and member.learner.log_link
+    ]
     if logged:
         raise InvalidInputException(
             f"openaml.updateMode={UpdateMode.WARMSTART.value} continues boosting with each member's own "
