@@ -53,7 +53,25 @@ def captured_model(server: LiveServer, datasets_dir: Path) -> str:
     for row in rows:
         record = {k: v for k, v in row.items() if k != "survived" and v}
         ml.predict(MLModelId=model_id, Record=record, PredictEndpoint=url)
+    # The server writes what it captured every 5 s (capture_flush_seconds): on a loaded machine the 40
+    # calls span several flushes, so wait until the stored bytes stop growing for two of them.
+    capture = f"/openaml/v1/mlmodels/{model_id}/capture"
+    _settled(lambda: signed_request(server, "GET", capture).json()["Bytes"], quiet_seconds=11)
     return model_id
+
+
+def _settled(value: Any, quiet_seconds: float, timeout: float = 120) -> Any:
+    """``value()`` once it is non-zero and has not changed for ``quiet_seconds``."""
+    deadline = time.monotonic() + timeout
+    last, since = value(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        current = value()
+        if current != last:
+            last, since = current, time.monotonic()
+        elif current and time.monotonic() - since >= quiet_seconds:
+            return current
+    raise AssertionError("value did not settle in time")
 
 
 def test_captured_predictions_are_written_and_the_rate_can_change(
