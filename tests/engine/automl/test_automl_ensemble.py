@@ -64,3 +64,40 @@ def test_members_the_ensemble_does_almost_as_well_without_are_dropped() -> None:
     blended = sum(weight * predictions[index] for index, weight in weights.items())
     every_pick = (first + second + near_copy) / 3  # what keeping all three members would approach
     assert RMSE.compute(truth, blended) <= RMSE.compute(truth, every_pick) * (1 + PRUNE_TOLERANCE)
+
+
+MACRO_F1 = metric_for("macro_f1", ModelType.MULTICLASS)
+AUC = metric_for("auc", ModelType.BINARY)
+
+
+def _probabilities(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def test_blends_that_score_alike_are_told_apart_by_their_log_loss() -> None:
+    rng = np.random.default_rng(5)
+    truth = rng.integers(0, 3, size=300)
+    logits = np.eye(3)[truth] * 2.0 + rng.normal(scale=0.6, size=(300, 3))
+    # the same predicted labels (so the same macro-F1), one model far less sure of them
+    unsure, sure = _probabilities(logits * 0.5), _probabilities(logits * 2.0)
+    assert MACRO_F1.loss(truth, unsure) == MACRO_F1.loss(truth, sure)
+    assert MACRO_F1.tie_loss(truth, sure) < MACRO_F1.tie_loss(truth, unsure)
+
+    # listed second, the model with the lower log loss is the one picked
+    assert select_ensemble([unsure, sure], truth, MACRO_F1, max_members=5) == {1: 1.0}
+
+
+def test_members_are_dropped_under_a_larger_is_better_metric_too() -> None:
+    r2 = metric_for("r2", ModelType.REGRESSION)
+    truth, (first, second, _) = _predictions()
+    near_copy = first + np.random.default_rng(1).normal(scale=0.05, size=500)
+    predictions = [first, second, near_copy]
+
+    weights = select_ensemble(predictions, truth, r2, max_members=5)
+
+    # the tolerance is a share of what the blend misses of a perfect R² of 1
+    assert len(weights) == 2 and 1 in weights
+    blended = sum(weight * predictions[index] for index, weight in weights.items())
+    every_pick = (first + second + near_copy) / 3
+    assert 1 - r2.compute(truth, blended) <= (1 - r2.compute(truth, every_pick)) * (1 + PRUNE_TOLERANCE)

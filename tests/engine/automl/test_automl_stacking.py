@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from openaml.engine.automl.stacking import Stacker, _fit, stacking_features
+from openaml.engine.automl.stacking import STACKING_MARGIN, Stacker, _fit, fit_stacker, stacking_features
+from openaml.engine.metrics import metric_for
 from openaml.engine.models import ModelType
 
 
@@ -36,3 +37,25 @@ def test_the_stacker_predicts_as_its_scikit_learn_model_does(model_type: ModelTy
             expected = stacker.model.predict_proba(features)
             expected = expected[:, 1] if model_type is ModelType.BINARY else expected
         np.testing.assert_allclose(stacker.predict(scored), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_a_stacker_that_does_not_beat_the_blend_by_the_margin_is_refused() -> None:
+    rng = np.random.default_rng(11)
+    rows = 400
+    y = rng.integers(0, 2, size=rows)
+    signal = y * 2.0 - 1.0
+    members = [1 / (1 + np.exp(-(signal + rng.normal(scale=s, size=rows)))) for s in (1.0, 1.2)]
+    auc = metric_for("auc", ModelType.BINARY)
+    blend_loss = auc.loss(y, (members[0] + members[1]) / 2)
+
+    def stacked(blend_loss: float) -> tuple[Stacker, float] | None:
+        return fit_stacker(members, y, auc, ModelType.BINARY, 2, blend_loss, 0, lambda: False)
+
+    # a stacker of these members cross-validates about as well as their average…
+    first = stacked(auc.shifted(blend_loss, 1.0))
+    assert first is not None
+    stacked_loss = first[1]
+    # … and is kept only when it is STACKING_MARGIN closer to a perfect AUC than the blend
+    assert stacked(stacked_loss) is None
+    assert stacked(auc.shifted(stacked_loss, STACKING_MARGIN / 2)) is None
+    assert stacked(auc.shifted(stacked_loss, 2 * STACKING_MARGIN)) is not None

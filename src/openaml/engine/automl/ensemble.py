@@ -33,7 +33,9 @@ from openaml.engine.predictors.scoring import TypedRecord
 
 SELECTION_STEPS = 25
 #: A member is dropped when the ensemble without it has a validation loss at most this share above
-#: the selected ensemble's (0.5%: e.g. an AUC of 0.8850 instead of 0.8855).
+#: the selected ensemble's (0.5%: an RMSE of 10.05 instead of 10); where the metric moves in steps and
+#: has a tie-breaker (AUC, F1, accuracy, macro-F1), when it scores as well without the member and its
+#: tie loss (log loss) is at most this share above.
 PRUNE_TOLERANCE = 0.005
 _IMPROVEMENT = 1e-12
 
@@ -55,6 +57,9 @@ def select_ensemble(
     A candidate whose cost (its refit time) would push the members' total past ``cost_limit`` is
     never added; if no candidate fits, the cheapest one is used alone. Nor is one added whose
     serving cost would push the members' total past ``serving_cost_limit``, unless it is the first.
+    Where ``metric`` rates blends equal, its tie-breaker (log loss) decides: on a small validation
+    set several blends often misclassify the same records, and the better-calibrated one is the
+    better bet on new data.
     """
     count = len(predictions)
     costs = list(costs) if costs is not None else [0.0] * count
@@ -62,11 +67,12 @@ def select_ensemble(
     affordable = [index for index in range(count) if costs[index] <= cost_limit]
     if not affordable:
         return {int(np.argmin(costs)): 1.0}
-    first = min(affordable, key=lambda index: (metric.loss(y, predictions[index]), index))
+    scores = _Scores(y, metric)
+    first = min(affordable, key=lambda index: (*scores.key(predictions[index]), index))
     chosen: Counter[int] = Counter({first: 1})
     total = predictions[first].astype(np.float64, copy=True)
     spent, served = costs[first], serving[first]
-    best_loss, best = metric.loss(y, total), Counter(chosen)
+    best_key, best = scores.key(total), Counter(chosen)
     for step in range(2, steps + 1):
         options = [
             index
@@ -78,26 +84,59 @@ def select_ensemble(
                 and served + serving[index] <= serving_cost_limit
             )
         ]
-        losses = [metric.loss(y, (total + predictions[index]) / step) for index in options]
-        pick = options[int(np.argmin(losses))]
+        pick, key = scores.best([(total + predictions[index]) / step for index in options])
+        pick = options[pick]
         if pick not in chosen:
             spent += costs[pick]
             served += serving[pick]
         chosen[pick] += 1
         total += predictions[pick]
-        if min(losses) < best_loss - _IMPROVEMENT:
-            best_loss, best = min(losses), Counter(chosen)
-    kept = _pruned(best, predictions, y, metric, best_loss * (1.0 + PRUNE_TOLERANCE))
+        if scores.better(key, best_key):
+            best_key, best = key, Counter(chosen)
+    if metric.tie_breaker is None:
+        allowed = (metric.shifted(best_key[0], PRUNE_TOLERANCE), 0.0)
+    else:  # a metric that moves in steps: no step back, and the tie loss within the tolerance
+        allowed = (best_key[0] + _IMPROVEMENT, best_key[1] * (1.0 + PRUNE_TOLERANCE))
+    kept = _pruned(best, predictions, scores, allowed)
     size = sum(kept.values())
     return {index: times / size for index, times in sorted(kept.items())}
 
 
+class _Scores:
+    """Blends' validation losses under a metric and its tie-breaker, compared as (loss, tie loss)
+    pairs where the tie loss only counts between losses within :data:`_IMPROVEMENT`."""
+
+    def __init__(self, y: Labels, metric: Metric) -> None:
+        self.y, self.metric = y, metric
+
+    def key(self, blend: FloatArray) -> tuple[float, float]:
+        return self.metric.loss(self.y, blend), self.metric.tie_loss(self.y, blend)
+
+    def best(self, blends: Sequence[FloatArray]) -> tuple[int, tuple[float, float]]:
+        """The position of the best of ``blends`` (the first of equals) and its key; the tie loss
+        is computed only for the blends tied on the metric."""
+        losses = [self.metric.loss(self.y, blend) for blend in blends]
+        lowest = min(losses)
+        tied = [position for position, loss in enumerate(losses) if loss <= lowest + _IMPROVEMENT]
+        if len(tied) == 1 or self.metric.tie_breaker is None:
+            return tied[0], (losses[tied[0]], self.metric.tie_loss(self.y, blends[tied[0]]))
+        ties = {position: self.metric.tie_loss(self.y, blends[position]) for position in tied}
+        pick = min(tied, key=lambda position: ties[position])
+        return pick, (losses[pick], ties[pick])
+
+    @staticmethod
+    def better(key: tuple[float, float], than: tuple[float, float]) -> bool:
+        if key[0] < than[0] - _IMPROVEMENT:
+            return True
+        return key[0] <= than[0] + _IMPROVEMENT and key[1] < than[1] - _IMPROVEMENT
+
+
 def _pruned(
-    chosen: Counter[int], predictions: Sequence[FloatArray], y: Labels, metric: Metric, allowed_loss: float
+    chosen: Counter[int], predictions: Sequence[FloatArray], scores: _Scores, allowed: tuple[float, float]
 ) -> Counter[int]:
     """``chosen`` without the members it can do without: a member is removed, its picks given back
-    greedily to the others, when the loss stays within ``allowed_loss``. The least picked are tried
-    first, until no member can go."""
+    greedily to the others, when the loss and the tie loss stay within ``allowed``. The least
+    picked are tried first, until no member can go."""
     kept = Counter(chosen)
     pruning = True
     while pruning and len(kept) > 1:
@@ -108,15 +147,14 @@ def _pruned(
                 sum(times * predictions[member] for member, times in others.items()), np.float64
             )
             size = sum(others.values())
-            loss = metric.loss(y, total / size)
+            key = scores.key(total / size)
             for _ in range(kept[index]):  # the removed member's picks, each to whichever helps most
                 size += 1
-                losses = {member: metric.loss(y, (total + predictions[member]) / size) for member in others}
-                pick = min(losses, key=lambda member: (losses[member], member))
-                others[pick] += 1
-                total += predictions[pick]
-                loss = losses[pick]
-            if loss <= allowed_loss:
+                members = sorted(others)
+                position, key = scores.best([(total + predictions[member]) / size for member in members])
+                others[members[position]] += 1
+                total += predictions[members[position]]
+            if key[0] <= allowed[0] and key[1] <= allowed[1]:
                 kept, pruning = others, True
                 break
     return kept

@@ -31,8 +31,9 @@ from openaml.engine.metrics import Metric
 from openaml.engine.models import ModelType
 
 STACKING_FOLDS = 5
-#: The stacker must lower the blend's validation loss by at least this share (2%: e.g. an AUC of
-#: 0.9020 instead of 0.9000, a macro-F1 of 0.9804 instead of 0.9800) to replace the weighted average.
+#: The stacker must bring the blend's validation score this share closer to a perfect one (2%: e.g.
+#: an RMSE of 9.8 instead of 10, an AUC of 0.9020 instead of 0.9000, a macro-F1 of 0.9804 instead
+#: of 0.9800; see :meth:`~openaml.engine.metrics.Metric.shifted`) to replace the weighted average.
 STACKING_MARGIN = 0.02
 #: Fewer validation rows than this are too few to learn a combination from.
 MIN_STACKING_ROWS = 100
@@ -124,7 +125,7 @@ def fit_stacker(
         stacked[valid] = scores
     assert stacked is not None
     loss = metric.loss(y, stacked)
-    if not np.isfinite(loss) or loss > blend_loss * (1.0 - STACKING_MARGIN) or out_of_time():
+    if not np.isfinite(loss) or loss > metric.shifted(blend_loss, -STACKING_MARGIN) or out_of_time():
         return None
     return _fit(features, y, model_type, n_classes), loss
 

@@ -51,6 +51,8 @@ class Candidate:
     config: Config
     status: str
     loss: float = float("inf")
+    #: Its validation loss under the metric's tie-breaker (0 where the metric has none).
+    tie_loss: float = 0.0
     refit_config: Config = field(default_factory=dict)
     fit_seconds: float = 0.0
     predict_seconds: float = 0.0
@@ -73,9 +75,10 @@ class Candidate:
     def ok(self) -> bool:
         return self.status == "ok"
 
-    def rank_key(self) -> tuple[float, float, int]:
-        """Sort key, best first: validation loss, then (for ties) the cheaper prediction."""
-        return (self.loss, self.predict_seconds, self.number)
+    def rank_key(self) -> tuple[float, float, float, int]:
+        """Sort key, best first: validation loss, then (for ties) the tie loss and the cheaper
+        prediction."""
+        return (self.loss, self.tie_loss, self.predict_seconds, self.number)
 
     @property
     def refit_cost(self) -> float:
@@ -211,6 +214,7 @@ def _evaluate(data: TrialData, family: Family, candidate: Candidate, budget: Bud
         candidate.message = "cut short at its time limit"
     candidate.predictions = predictions.astype(np.float32)
     candidate.loss = data.metric.loss(data.y[data.plan.validation_rows], predictions)
+    candidate.tie_loss = data.metric.tie_loss(data.y[data.plan.validation_rows], predictions)
     if not np.isfinite(candidate.loss):
         raise ValueError("the validation score is not a finite number")
 
