@@ -227,8 +227,9 @@ def test_families_that_cannot_scale_are_left_out_with_a_note(
     assert any("extra_trees was not tried: 300 training records" in note for note in result.warnings)
 
 
-def test_a_lightgbm_fit_says_which_share_of_it_a_refit_would_take(
-    synthetic: Callable[..., TypedData],
+@pytest.mark.parametrize("family_name", ["lightgbm", "catboost"])
+def test_a_boosted_fit_says_which_share_of_it_a_refit_would_take(
+    synthetic: Callable[..., TypedData], family_name: str
 ) -> None:
     from openaml.engine.automl.budget import Budget
     from openaml.engine.automl.families import FAMILIES, Task
@@ -238,7 +239,7 @@ def test_a_lightgbm_fit_says_which_share_of_it_a_refit_would_take(
     encoder = FeatureEncoder(schema.input_attributes, Encoding.TREE, text_vocabulary=False).fit(frame)
     x, y = np.asarray(encoder.transform(frame)), frame["y"].to_numpy().astype(np.int64)
     task = Task.describe(ModelType.BINARY, y, 2, x.shape[1], 0, tuple(encoder.categorical_indices))
-    family, budget = FAMILIES["lightgbm"], Budget(60)
+    family, budget = FAMILIES[family_name], Budget(60)
     config = family.portfolio(task)[0] | {"rounds": 1_000}
 
     validated = family.fit(

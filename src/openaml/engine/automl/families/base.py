@@ -151,6 +151,18 @@ class Family(abc.ABC):
         return repr(sorted(config.items()))
 
 
+def refit_share(boosting_from: float, started: float, ended: float, trained: int, kept: int) -> float:
+    """The share of a fit's time (``started`` to ``ended``, boosting ``trained`` rounds from
+    ``boosting_from``) that constructing the datasets and boosting the ``kept`` rounds took: what a
+    refit of as many rows with the kept rounds and no validation set would take, as a share (the
+    early-stopped rounds past the best one, and their validation, are not refit)."""
+    total = ended - started
+    if total <= 0 or trained <= 0:
+        return 1.0
+    setup = boosting_from - started
+    return min(max((setup + (ended - boosting_from) * min(kept, trained) / trained) / total, 0.0), 1.0)
+
+
 def expand_probabilities(probabilities: FloatArray, learned: npt.NDArray[Any], task: Task) -> FloatArray:
     """Task-layout scores from ``predict_proba`` output over the classes ``learned`` in training."""
     full = np.zeros((probabilities.shape[0], task.n_classes))

@@ -16,6 +16,7 @@ every other learner (CatBoost pickles as its own binary model format).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import catboost as cb
@@ -32,6 +33,7 @@ from openaml.engine.automl.families.base import (
     Labels,
     Task,
     expand_probabilities,
+    refit_share,
 )
 from openaml.engine.automl.families.derived_portfolios import PORTFOLIOS
 from openaml.engine.automl.features import Encoding, Matrix
@@ -68,7 +70,13 @@ class CatBoostLearner:
     """A fitted CatBoost model and the columns it reads as categories."""
 
     def __init__(
-        self, model: cb.CatBoost, categorical: tuple[int, ...], task: Task, rounds: int, complete: bool
+        self,
+        model: cb.CatBoost,
+        categorical: tuple[int, ...],
+        task: Task,
+        rounds: int,
+        complete: bool,
+        refit_share: float = 1.0,
     ) -> None:
         self.model = model
         self.categorical = categorical
@@ -76,6 +84,9 @@ class CatBoostLearner:
         self.n_classes = task.n_classes
         self.refit_config: Config = {"rounds": rounds}
         self.complete = complete
+        #: The share of this fit's time that a fit of as many rows with ``refit_config`` would take
+        #: (see :func:`~openaml.engine.automl.families.base.refit_share`; read by the refit estimates).
+        self.refit_share = refit_share
 
     def predict(self, features: Matrix) -> FloatArray:
         if features.shape[0] > _PREDICT_CHUNK_ROWS and self.categorical and sp.issparse(features):
@@ -164,6 +175,7 @@ class CatBoostFamily(Family):
         categorical = _usable_categorical(features, task.categorical_columns)
         rounds = int(config.get("rounds", _MAX_ROUNDS))
         model = _model(config, task, rounds, limits.threads)
+        started = time.monotonic()
         train_pool = cb.Pool(_catboost_data(features, categorical), label=y)
         eval_set = None
         if validation is not None:
@@ -176,12 +188,16 @@ class CatBoostFamily(Family):
                 eval_set=eval_set, early_stopping_rounds=_EARLY_STOPPING_ROUNDS, use_best_model=True
             )
         model.fit(train_pool, **fit_options)
+        ended = time.monotonic()
         if deadline.cancelled is not None:
             raise deadline.cancelled
         best = model.get_best_iteration() if eval_set is not None else None
         trained = int(model.tree_count_)
         used = trained if best is None else min(best + 1, trained)
-        return CatBoostLearner(model, categorical, task, max(used, 1), complete=not deadline.reached)
+        share = refit_share(deadline.boosting_from(ended), started, ended, deadline.iterations, used)
+        return CatBoostLearner(
+            model, categorical, task, max(used, 1), complete=not deadline.reached, refit_share=share
+        )
 
 
 def _model(config: Config, task: Task, rounds: int, threads: int) -> cb.CatBoost:
@@ -244,9 +260,24 @@ class _Deadline:
         self._limits = limits
         self.reached = False
         self.cancelled: TrainingCancelled | None = None
+        #: Iterations boosted (early stopping's model keeps only the best ones) and when the first ended.
+        self.iterations = 0
+        self._first_ended: float | None = None
+
+    def boosting_from(self, ended: float) -> float:
+        """When boosting began, as far as the iterations' times tell: one mean iteration before the
+        first ended (``ended`` when none did)."""
+        if self._first_ended is None:
+            return ended
+        if self.iterations < 2:
+            return self._first_ended
+        return self._first_ended - (ended - self._first_ended) / (self.iterations - 1)
 
     def after_iteration(self, info: Any) -> bool:
         """``False`` stops training."""
+        self.iterations += 1
+        if self._first_ended is None:
+            self._first_ended = time.monotonic()
         try:
             if self._limits.should_end():
                 self.reached = True

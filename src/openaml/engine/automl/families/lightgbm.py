@@ -34,6 +34,7 @@ from openaml.engine.automl.families.base import (
     Labels,
     Task,
     balanced_sample_weights,
+    refit_share,
 )
 from openaml.engine.automl.families.derived_portfolios import PORTFOLIOS
 from openaml.engine.automl.features import Encoding, Matrix
@@ -293,18 +294,8 @@ class LightGBMFamily(Family):
             best = int(np.argmin(losses)) + 1
         if initial + best < booster.current_iteration():
             booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=initial + best))
-        share = _refit_share(boosting.at or ended, started, ended, trained, best)
+        share = refit_share(boosting.at or ended, started, ended, trained, best)
         return LightGBMLearner(booster, max(best, 1), complete=not deadline.reached, refit_share=share)
-
-
-def _refit_share(boosting_from: float, started: float, ended: float, trained: int, kept: int) -> float:
-    """The share of a fit's time (``started`` to ``ended``, boosting ``trained`` rounds from
-    ``boosting_from``) that constructing the datasets and boosting the ``kept`` rounds took."""
-    total = ended - started
-    if total <= 0 or trained <= 0:
-        return 1.0
-    setup = boosting_from - started
-    return min(max((setup + (ended - boosting_from) * min(kept, trained) / trained) / total, 0.0), 1.0)
 
 
 def _fallback_portfolio() -> list[Config]:
