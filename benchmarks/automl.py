@@ -330,18 +330,23 @@ class FlamlRunner:
         def predict(test: pd.DataFrame) -> np.ndarray:
             context = multiprocessing.get_context("fork")
             results = context.Queue()
-            child = context.Process(target=_flaml_child, args=(dataset, schema, train, test, budget, results))
-            child.start()
-            try:
-                seconds, predicted = results.get(timeout=STOP_FACTOR * budget + 20)
-            except Exception:
-                raise TimeoutError(f"stopped at {STOP_FACTOR:g}x the budget") from None
-            finally:
-                if child.is_alive():
-                    child.join(5)
-                if child.is_alive():
-                    child.kill()
-                    child.join()
+            # FLAML's CatBoost writes catboost_<time>/ into the working directory and removes it only
+            # when its trial ends: the child works in a folder of its own, removed even when stopped
+            with tempfile.TemporaryDirectory(prefix="flaml-") as workdir:
+                child = context.Process(
+                    target=_flaml_child, args=(dataset, schema, train, test, budget, results, workdir)
+                )
+                child.start()
+                try:
+                    seconds, predicted = results.get(timeout=STOP_FACTOR * budget + 20)
+                except Exception:
+                    raise TimeoutError(f"stopped at {STOP_FACTOR:g}x the budget") from None
+                finally:
+                    if child.is_alive():
+                        child.join(5)
+                    if child.is_alive():
+                        child.kill()
+                        child.join()
             if isinstance(predicted, BaseException):
                 raise predicted
             self.fit_seconds = seconds
@@ -352,9 +357,16 @@ class FlamlRunner:
 
 
 def _flaml_child(
-    dataset: Dataset, schema: DataSchema, train: pd.DataFrame, test: pd.DataFrame, budget: float, results: Any
+    dataset: Dataset,
+    schema: DataSchema,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    budget: float,
+    results: Any,
+    workdir: str,
 ) -> None:
     try:
+        os.chdir(workdir)
         warnings.simplefilter("ignore")
         started = time.monotonic()
         predictor = run_flaml(dataset, schema, train, budget)
