@@ -2,7 +2,11 @@
 
 For every dataset of ``../shared/datasets`` (fixed stratified 75/25 train/test split, seed 0) each
 method trains on the train part and is scored on the test part with Amazon ML's metric for the
-model type: AUC (BINARY), macro-F1 (MULTICLASS), RMSE (REGRESSION). Methods:
+model type: AUC (BINARY), macro-F1 (MULTICLASS), RMSE (REGRESSION). With ``--splits N`` every
+dataset is split N times (seeds 0 to N-1) and every method runs on each split: the table then has a
+row per split and a second table the means over the splits (scores, and our AutoML's ratios to each
+method averaged over the splits) — a small test part (penguins: 86 records, one record = 0.01
+macro-F1) makes a single split's ratio say more about that split than about the method. Methods:
 
 * ``automl``   OpenAML's AutoML mode with ``openaml.timeBudgetSeconds`` = ``--budget``.
 * ``lightgbm`` LightGBM with default parameters (string columns as pandas categories; one thread,
@@ -33,6 +37,8 @@ Usage::
 
     .venv/bin/python benchmarks/automl.py --budget 60
     .venv/bin/python benchmarks/automl.py --budget 20 --datasets titanic,sentiment,penguins
+    .venv/bin/python benchmarks/automl.py --budget 120 --datasets har,penguins --splits 3 \
+        --methods automl,autogluon-best,linear --autogluon-python ../autogluon-venv/bin/python
     .venv/bin/python benchmarks/automl.py --budget 120 \
         --methods automl,autogluon-medium,autogluon-best,flaml,lightgbm,linear,sgd \
         --autogluon-python ../autogluon-venv/bin/python
@@ -145,10 +151,10 @@ def load(dataset: Dataset, directory: Path) -> tuple[pd.DataFrame, DataSchema]:
     return frame, schema
 
 
-def split(frame: pd.DataFrame, dataset: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The fixed train/test split (stratified by class for classification)."""
+def split(frame: pd.DataFrame, dataset: Dataset, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The train/test split of ``seed`` (stratified by class for classification)."""
     stratify = frame[dataset.target] if dataset.model_type is not ModelType.REGRESSION else None
-    train, test = train_test_split(frame, test_size=TEST_FRACTION, random_state=SEED, stratify=stratify)
+    train, test = train_test_split(frame, test_size=TEST_FRACTION, random_state=seed, stratify=stratify)
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
@@ -521,28 +527,62 @@ def ratio(dataset: Dataset, ours: Outcome, theirs: Outcome) -> str:
     return f"{ours.score / theirs.score:.3f}"
 
 
-def table(
-    results: dict[str, dict[str, Outcome]], datasets: list[Dataset], methods: list[str], budget: float
-) -> str:
-    """The results as a Markdown table."""
+@dataclass(frozen=True)
+class Row:
+    """One row of the results: a dataset on one of its splits."""
+
+    label: str
+    dataset: Dataset
+    outcomes: dict[str, Outcome]
+
+
+def table(rows: list[Row], methods: list[str], budget: float) -> str:
+    """The results as a Markdown table, one row per dataset and split."""
     others = [method for method in methods if method != "automl"]
     header = ["dataset", "metric", *methods]
     header += [f"{method} s / budget" for method in methods if method in BUDGETED]
     if "automl" in methods:
         header += [f"automl ÷ {method}" for method in others]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for dataset in datasets:
-        row = results[dataset.name]
-        cells = [dataset.name, METRIC_NAMES[dataset.model_type]]
-        cells += [f"{row[m].score:.4f}" if row[m].score is not None else str(row[m].problem) for m in methods]
+    for row in rows:
+        outcomes = row.outcomes
+        cells = [row.label, METRIC_NAMES[row.dataset.model_type]]
+        cells += [_score_cell(outcomes[m]) for m in methods]
         for method in methods:
             if method in BUDGETED:
-                seconds = row[method].seconds
+                seconds = outcomes[method].seconds
                 cells.append(f"{seconds:.1f} / {budget:g} ({seconds / budget:.2f}×)" if seconds else "–")
         if "automl" in methods:
-            cells += [ratio(dataset, row["automl"], row[method]) for method in others]
+            cells += [ratio(row.dataset, outcomes["automl"], outcomes[method]) for method in others]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def mean_table(rows: list[Row], methods: list[str]) -> str:
+    """Per dataset, each method's mean score over the splits and our AutoML's mean ratio to it (the
+    mean of the splits' ratios); a method that failed on any split shows ``–``."""
+    others = [method for method in methods if method != "automl"]
+    header = ["dataset", "metric", "splits", *methods]
+    if "automl" in methods:
+        header += [f"automl ÷ {method}" for method in others]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    datasets = {row.dataset.name: row.dataset for row in rows}
+    for dataset in datasets.values():
+        own = [row.outcomes for row in rows if row.dataset is dataset]
+        cells = [dataset.name, METRIC_NAMES[dataset.model_type], str(len(own))]
+        for method in methods:
+            scores = [outcomes[method].score for outcomes in own]
+            cells.append("–" if None in scores else f"{np.mean(np.asarray(scores, dtype=float)):.4f}")
+        if "automl" in methods:
+            for method in others:
+                ratios = [ratio(dataset, outcomes["automl"], outcomes[method]) for outcomes in own]
+                cells.append("–" if "–" in ratios else f"{np.mean([float(r) for r in ratios]):.3f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _score_cell(outcome: Outcome) -> str:
+    return f"{outcome.score:.4f}" if outcome.score is not None else str(outcome.problem)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -553,6 +593,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma list of {', '.join(METHODS)}")
     parser.add_argument("--datasets-dir", type=Path, default=DEFAULT_DATASETS_DIR)
+    parser.add_argument("--splits", type=int, default=1, help="train/test splits per dataset (seeds 0..N-1)")
     parser.add_argument(
         "--autogluon-python", type=Path, default=AUTOGLUON_PYTHON, help="AutoGluon's own interpreter"
     )
@@ -562,25 +603,31 @@ def main(argv: list[str] | None = None) -> int:
             runner.python = args.autogluon_python
     chosen = [d for d in DATASETS if args.datasets == "all" or d.name in args.datasets.split(",")]
     methods = [m for m in (*METHODS, *EXTRA_METHODS) if m in args.methods.split(",")]
-    results: dict[str, dict[str, Outcome]] = {}
+    rows: list[Row] = []
     for dataset in chosen:
         frame, schema = load(dataset, args.datasets_dir)
-        train, test = split(frame, dataset)
-        results[dataset.name] = {}
-        for method in methods:
-            outcome = run(method, dataset, schema, train, test, args.budget)
-            results[dataset.name][method] = outcome
-            shown = f"{outcome.score:.4f}" if outcome.score is not None else outcome.problem
-            load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-            print(
-                f"{dataset.name:10s} {method:9s} {shown} ({outcome.seconds or math.nan:.1f} s; "
-                f"load average {load_average})",
-                file=sys.stderr,
-                flush=True,
-            )
+        for seed in range(args.splits):
+            train, test = split(frame, dataset, seed)
+            label = dataset.name if args.splits == 1 else f"{dataset.name} (split {seed})"
+            row = Row(label, dataset, {})
+            rows.append(row)
+            for method in methods:
+                outcome = run(method, dataset, schema, train, test, args.budget)
+                row.outcomes[method] = outcome
+                load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+                print(
+                    f"{label:18s} {method:9s} {_score_cell(outcome)} ({outcome.seconds or math.nan:.1f} s; "
+                    f"load average {load_average})",
+                    file=sys.stderr,
+                    flush=True,
+                )
     split_text = f"{1 - TEST_FRACTION:.0%}/{TEST_FRACTION:.0%}"
-    print(f"Budget {args.budget:g} s per budgeted method; train/test {split_text}, seed {SEED}.")
-    print(table(results, chosen, methods, args.budget))
+    seeds = f"seed {SEED}" if args.splits == 1 else f"seeds 0 to {args.splits - 1}"
+    print(f"Budget {args.budget:g} s per budgeted method; train/test {split_text}, {seeds}.")
+    print(table(rows, methods, args.budget))
+    if args.splits > 1:
+        print(f"\nMeans over the {args.splits} splits:")
+        print(mean_table(rows, methods))
     return 0
 
 
