@@ -598,6 +598,8 @@ def main(argv: list[str] | None = None) -> int:
         "--autogluon-python", type=Path, default=AUTOGLUON_PYTHON, help="AutoGluon's own interpreter"
     )
     args = parser.parse_args(argv)
+    if args.splits < 1:
+        parser.error("--splits must be at least 1")
     for runner in RUNNERS.values():
         if isinstance(runner, AutoGluonRunner):
             runner.python = args.autogluon_python
