@@ -529,9 +529,12 @@ def run(
 def ratio(dataset: Dataset, ours: Outcome, theirs: Outcome) -> str:
     if ours.score is None or theirs.score is None or theirs.score == 0 or ours.score == 0:
         return "–"
-    if dataset.model_type is ModelType.REGRESSION:
-        return f"{theirs.score / ours.score:.3f}"
-    return f"{ours.score / theirs.score:.3f}"
+    return f"{_ratio(dataset, ours.score, theirs.score):.3f}"
+
+
+def _ratio(dataset: Dataset, ours: float, theirs: float) -> float:
+    """Ours / theirs, or theirs / ours for RMSE: at least 1.0 when our AutoML is as good or better."""
+    return theirs / ours if dataset.model_type is ModelType.REGRESSION else ours / theirs
 
 
 @dataclass(frozen=True)
@@ -541,7 +544,8 @@ class Row:
     label: str
     dataset: Dataset
     outcomes: dict[str, Outcome]
-    truth: pd.Series | None = None
+    #: The test part's target values, in the order of the predictions.
+    truth: pd.Series
 
 
 def table(rows: list[Row], methods: list[str], budget: float) -> str:
@@ -591,14 +595,9 @@ def ratio_interval(
         for truth, ours, theirs in splits:
             rows = rng.integers(0, len(truth), len(truth))
             sample = truth.iloc[rows]
-            ours_score, theirs_score = (
-                score(dataset, sample, ours[rows]),
-                score(dataset, sample, theirs[rows]),
+            ratios.append(
+                _ratio(dataset, score(dataset, sample, ours[rows]), score(dataset, sample, theirs[rows]))
             )
-            if dataset.model_type is ModelType.REGRESSION:
-                ratios.append(theirs_score / ours_score)
-            else:
-                ratios.append(ours_score / theirs_score)
         means[draw] = np.mean(ratios)
     low, high = np.percentile(means, INTERVAL_PERCENTILES)
     return float(low), float(high)
@@ -611,15 +610,12 @@ def _mean_ratio_cell(dataset: Dataset, rows: list[Row], method: str) -> str:
     if "–" in ratios:
         return "–"
     cell = f"{np.mean([float(r) for r in ratios]):.3f}"
-    splits = [(row.truth, row.outcomes["automl"].predicted, row.outcomes[method].predicted) for row in rows]
-    complete = [
-        (t, ours, theirs)
-        for t, ours, theirs in splits
-        if t is not None and ours is not None and theirs is not None
-    ]
-    if len(complete) < len(splits):
-        return cell
-    low, high = ratio_interval(dataset, complete)
+    splits = []
+    for row in rows:  # a method with a score has its predictions
+        ours, theirs = row.outcomes["automl"].predicted, row.outcomes[method].predicted
+        assert ours is not None and theirs is not None
+        splits.append((row.truth, ours, theirs))
+    low, high = ratio_interval(dataset, splits)
     return f"{cell} ({low:.3f}–{high:.3f})"
 
 
@@ -676,7 +672,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(args.splits):
             train, test = split(frame, dataset, seed)
             label = dataset.name if args.splits == 1 else f"{dataset.name} (split {seed})"
-            row = Row(label, dataset, {}, truth=test[dataset.target].reset_index(drop=True))
+            row = Row(label, dataset, {}, test[dataset.target].reset_index(drop=True))
             rows.append(row)
             for method in methods:
                 outcome = run(method, dataset, schema, train, test, args.budget)
