@@ -630,14 +630,13 @@ def mean_table(rows: list[Row], methods: list[str]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     datasets = {row.dataset.name: row.dataset for row in rows}
     for dataset in datasets.values():
-        own_rows = [row for row in rows if row.dataset is dataset]
-        own = [row.outcomes for row in own_rows]
+        own = [row for row in rows if row.dataset is dataset]
         cells = [dataset.name, METRIC_NAMES[dataset.model_type], str(len(own))]
         for method in methods:
-            scores = [outcomes[method].score for outcomes in own]
+            scores = [row.outcomes[method].score for row in own]
             cells.append("–" if None in scores else f"{np.mean(np.asarray(scores, dtype=float)):.4f}")
         if "automl" in methods:
-            cells += [_mean_ratio_cell(dataset, own_rows, method) for method in others]
+            cells += [_mean_ratio_cell(dataset, own, method) for method in others]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
