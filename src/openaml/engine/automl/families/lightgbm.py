@@ -6,7 +6,8 @@ cheaper. A REGRESSION target with no negative value (counts, prices) may also be
 Poisson or Tweedie objective, which model the log of the value: LightGBM alone beat its squared
 error with them on bike-sharing counts, diamond prices and wine grades (docs/models.md); the search
 chooses on the validation score, always the squared error of the values. Boosting rounds are chosen
-on the validation fold (early stopping) and the refit reuses their mean.
+on the validation fold (early stopping with a patience that grows with the best round,
+:mod:`.patience`) and the refit reuses their mean.
 :meth:`LightGBMFamily.continue_boosting` adds trees to a fitted booster (``init_model``: the
 ``warmstart`` update mode, see :mod:`..warmstart`). Prediction uses one thread, which keeps
 single-record latency low under load. A single row (real-time prediction) goes through LightGBM's
@@ -37,6 +38,7 @@ from openaml.engine.automl.families.base import (
     refit_share,
 )
 from openaml.engine.automl.families.derived_portfolios import PORTFOLIOS
+from openaml.engine.automl.families.patience import AdaptivePatience
 from openaml.engine.automl.features import Encoding, Matrix
 from openaml.engine.models import ModelType
 from openaml.engine.predictors.transient import transient_cached_property
@@ -53,7 +55,6 @@ _MAX_ROUNDS = 5_000
 # One OpenMP thread: on a busy 2-core machine two threads made boosting 2-10x slower (threads spin
 # at every split's barrier), from 300 to 100,000 rows; forests keep their two joblib threads.
 _TRAINING_THREADS = 1
-_EARLY_STOPPING_ROUNDS = 50
 _NO_REGULARISATION = 1e-8
 #: REGRESSION objectives: squared error for any target; for targets with no negative value, the
 #: Poisson and Tweedie (variance power 1.5) objectives, whose raw scores are the log of the value.
@@ -272,9 +273,7 @@ class LightGBMFamily(Family):
             valid_features, valid_y = validation
             valid_weights = balanced_sample_weights(valid_y, task) if weights is not None else None
             valid_sets.append(train_set.create_valid(valid_features, label=valid_y, weight=valid_weights))
-            callbacks.append(
-                lgb.early_stopping(_EARLY_STOPPING_ROUNDS, first_metric_only=True, verbose=False)
-            )
+            callbacks.append(_EarlyStopping())
             callbacks.append(lgb.record_evaluation(history))
         initial = init_model.current_iteration() if init_model is not None else 0
         booster = lgb.train(
@@ -377,6 +376,25 @@ class _BoostingClock:
         if self.at is None:
             self.at = time.monotonic()
         self.rounds += 1
+
+
+class _EarlyStopping:
+    """A training callback that ends boosting when the validation loss (the first metric) has not
+    improved for the adaptive patience (:mod:`.patience`)."""
+
+    order = 30  # after the evaluation is recorded
+
+    def __init__(self) -> None:
+        self._patience = AdaptivePatience()
+
+    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
+        results = env.evaluation_result_list or []
+        if not results:
+            return
+        _, _, value, higher_is_better = results[0][:4]
+        loss = -float(value) if higher_is_better else float(value)
+        if self._patience.should_stop(env.iteration - env.begin_iteration, loss):
+            raise lgb.callback.EarlyStopException(env.iteration, results)
 
 
 class _Deadline:
