@@ -6,7 +6,7 @@ was 1.1 % better in test RMSE (docs/performance.md, issue 17). A plateau after a
 no sign that the next hundred will not help; one after twenty is. So the patience is
 :data:`MIN_PATIENCE` rounds or :data:`PATIENCE_SHARE` of the best round, whichever is more: the
 rounds spent past the best grow in proportion to the rounds kept, and no long fit ends on a
-plateau shorter than a third of its length; the fit's deadline still ends it in time. (AutoGluon's
+plateau shorter than 0.3 × its best round; the fit's deadline still ends it in time. (AutoGluon's
 adaptive early stopping also grows its patience in proportion to the best round.)
 """
 
